@@ -1,0 +1,42 @@
+/** A dimension: a size, or a symbol (a dynamic dimension such as the batch 'N'). */
+export type Dim = number | string;
+export type Shape = readonly Dim[];
+
+export function isStatic(shape: Shape): shape is readonly number[] {
+  return shape.every((d) => typeof d === 'number');
+}
+
+export function sizeOf(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
+
+export function formatShape(shape: Shape): string {
+  return `[${shape.join(',')}]`;
+}
+
+/** Numpy-style broadcasting of two shapes; undefined when they do not broadcast. */
+export function broadcastShapes(a: Shape, b: Shape): Dim[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: Dim[] = [];
+  for (let i = 0; i < rank; i++) {
+    const x = a[a.length - rank + i] ?? 1;
+    const y = b[b.length - rank + i] ?? 1;
+    if (x === y || y === 1) out.push(x);
+    else if (x === 1) out.push(y);
+    else return undefined;
+  }
+  return out;
+}
+
+/** Resolves a possibly negative axis against a rank. */
+export function normalizeAxis(axis: number, rank: number): number {
+  return axis < 0 ? axis + rank : axis;
+}
+
+/** Output length of a sliding window (convolution, pooling) along one axis. */
+export function windowOutput(input: Dim, kernel: number, stride: number, padBefore: number, padAfter: number, dilation: number, ceil = false): Dim {
+  if (typeof input === 'string') return input;
+  const span = (kernel - 1) * dilation + 1;
+  const q = (input + padBefore + padAfter - span) / stride;
+  return (ceil ? Math.ceil(q) : Math.floor(q)) + 1;
+}

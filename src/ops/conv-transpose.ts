@@ -1,0 +1,26 @@
+import type { Dim } from '../ir/shape.js';
+import { intAttr, intsAttr, requireInput, type OpContract } from './contract.js';
+import { require4d, window2d } from './window.js';
+
+/**
+ * ConvTranspose(X[N,C,H,W], W[C,M/group,kh,kw], B[M]?) → [N,M,H',W'],
+ * H' = stride·(H−1) + outputPadding + (kh−1)·dilation + 1 − padTop − padBottom.
+ * Attributes: kernel, strides, pads [t,l,b,r], dilations, group, outputPadding.
+ */
+export const convTranspose: OpContract = {
+  op: 'ConvTranspose',
+  minInputs: 2,
+  maxInputs: 3,
+  infer(node, inputs) {
+    const x = require4d(node, requireInput(node, inputs, 0), 'input X');
+    const w = require4d(node, requireInput(node, inputs, 1), 'weight W');
+    const win = window2d(node);
+    const outPad = intsAttr(node, 'outputPadding', [0, 0]);
+    const group = intAttr(node, 'group', 1);
+    const grow = (d: Dim, k: 0 | 1): Dim =>
+      typeof d === 'string'
+        ? d
+        : win.strides[k] * (d - 1) + outPad[k] + (win.kernel[k] - 1) * win.dilations[k] + 1 - win.pads[k] - win.pads[k + 2];
+    return [{ dtype: 'float32', shape: [x[0], typeof w[1] === 'number' ? w[1] * group : w[1], grow(x[2], 0), grow(x[3], 1)] }];
+  },
+};

@@ -1,0 +1,40 @@
+import type { OpContract } from './contract.js';
+import { add } from './add.js';
+import { averagePool } from './average-pool.js';
+import { batchNormalization } from './batch-normalization.js';
+import { cast } from './cast.js';
+import { clip } from './clip.js';
+import { concat } from './concat.js';
+import { conv } from './conv.js';
+import { convTranspose } from './conv-transpose.js';
+import { div } from './div.js';
+import { flatten } from './flatten.js';
+import { gemm } from './gemm.js';
+import { globalAveragePool } from './global-average-pool.js';
+import { hardSigmoid } from './hard-sigmoid.js';
+import { hardSwish } from './hard-swish.js';
+import { identity } from './identity.js';
+import { matmul } from './matmul.js';
+import { maxPool } from './max-pool.js';
+import { mul } from './mul.js';
+import { pad } from './pad.js';
+import { relu } from './relu.js';
+import { reshape } from './reshape.js';
+import { resize } from './resize.js';
+import { shape } from './shape.js';
+import { sigmoid } from './sigmoid.js';
+import { slice } from './slice.js';
+import { softmax } from './softmax.js';
+import { squeeze } from './squeeze.js';
+import { sub } from './sub.js';
+import { transpose } from './transpose.js';
+import { unsqueeze } from './unsqueeze.js';
+
+/** Every op flexq's IR knows, in one explicit list. */
+const CONTRACTS: readonly OpContract[] = [
+  add, averagePool, batchNormalization, cast, clip, concat, conv, convTranspose, div, flatten, gemm,
+  globalAveragePool, hardSigmoid, hardSwish, identity, matmul, maxPool, mul, pad, relu, reshape, resize,
+  shape, sigmoid, slice, softmax, squeeze, sub, transpose, unsqueeze,
+];
+
+export const OPS: ReadonlyMap<string, OpContract> = new Map(CONTRACTS.map((c) => [c.op, c]));

@@ -1,0 +1,40 @@
+import type { Node } from '../ir/graph.js';
+import { windowOutput, type Dim } from '../ir/shape.js';
+import { intsAttr, nodeError, type InputInfo } from './contract.js';
+
+/** Normalized 2-D window attributes shared by Conv and the pools: pads are [top, left, bottom, right]. */
+export interface Window2d {
+  readonly kernel: readonly [number, number];
+  readonly strides: readonly [number, number];
+  readonly pads: readonly [number, number, number, number];
+  readonly dilations: readonly [number, number];
+}
+
+export function window2d(node: Node): Window2d {
+  const kernel = intsAttr(node, 'kernel');
+  const strides = intsAttr(node, 'strides', [1, 1]);
+  const pads = intsAttr(node, 'pads', [0, 0, 0, 0]);
+  const dilations = intsAttr(node, 'dilations', [1, 1]);
+  if (kernel.length !== 2 || strides.length !== 2 || pads.length !== 4 || dilations.length !== 2)
+    return nodeError(node, `only 2-D windows are supported (kernel ${JSON.stringify(kernel)})`);
+  return {
+    kernel: [kernel[0], kernel[1]],
+    strides: [strides[0], strides[1]],
+    pads: [pads[0], pads[1], pads[2], pads[3]],
+    dilations: [dilations[0], dilations[1]],
+  };
+}
+
+export function require4d(node: Node, x: InputInfo, what: string): readonly Dim[] {
+  if (x.shape.length !== 4) return nodeError(node, `${what} must be 4-D NCHW, found rank ${x.shape.length}`);
+  return x.shape;
+}
+
+/** Output [N, channels, H', W'] of a 2-D sliding window over an NCHW input. */
+export function windowShape(node: Node, x: readonly Dim[], channels: Dim, w: Window2d, ceil = false): Dim[] {
+  const h = windowOutput(x[2], w.kernel[0], w.strides[0], w.pads[0], w.pads[2], w.dilations[0], ceil);
+  const wd = windowOutput(x[3], w.kernel[1], w.strides[1], w.pads[1], w.pads[3], w.dilations[1], ceil);
+  if ((typeof h === 'number' && h < 1) || (typeof wd === 'number' && wd < 1))
+    return nodeError(node, `window ${w.kernel.join('x')} does not fit input [${x.join(',')}]`);
+  return [x[0], channels, h, wd];
+}
