@@ -13,28 +13,74 @@ export interface GraphSpec {
   readonly outputs: readonly string[];
 }
 
-/** Orders nodes so every input is produced before it is read; names the node and tensor when one never is. */
-function topologicalOrder(source: string, known: Set<string>, nodes: readonly Node[]): Node[] {
+/**
+ * Builds a graph node by node, inferring each output's type and shape as it goes, so an importer
+ * can look at the shapes of what it has built so far (ONNX auto_pad needs the input size).
+ */
+export class GraphBuilder {
+  private readonly values = new Map<string, Value>();
+  private readonly inputs: string[] = [];
+  private readonly nodes: Node[] = [];
+
+  constructor(readonly source: string, readonly name: string) {}
+
+  addInput(v: Value): void {
+    this.values.set(v.name, v);
+    this.inputs.push(v.name);
+  }
+
+  addConstant(v: Value): void {
+    this.values.set(v.name, v);
+  }
+
+  value(name: string): Value | undefined {
+    return this.values.get(name);
+  }
+
+  has(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  /** Appends a node whose inputs all exist, and records its outputs' inferred types and shapes. */
+  addNode(node: Node): void {
+    const contract = OPS.get(node.op);
+    if (!contract) return checkSupported(this.source, [node]);
+    const where = `${this.source}: node '${node.name}' (${node.op})`;
+    if (node.inputs.length < contract.minInputs || node.inputs.length > contract.maxInputs)
+      fail('MODEL_INVALID', `${where} has ${node.inputs.length} inputs, expected ${contract.minInputs}..${contract.maxInputs}`);
+    const inputs: (InputInfo | undefined)[] = node.inputs.map((x) => {
+      if (x === '') return undefined;
+      const v = this.values.get(x);
+      if (!v) fail('MISSING_TENSOR', `${where} reads tensor '${x}', which no earlier node, graph input or initializer provides; the model file is incomplete or not topologically sorted: re-export it`);
+      return v;
+    });
+    const outs = contract.infer(node, inputs);
+    node.outputs.forEach((o, i) => {
+      if (o !== '' && outs[i]) this.values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
+    });
+    this.nodes.push(node);
+  }
+
+  build(outputs: readonly string[]): Graph {
+    for (const o of outputs)
+      if (!this.values.has(o)) fail('MISSING_TENSOR', `${this.source}: graph output '${o}' is not produced by any node`);
+    const graph: Graph = { name: this.name, source: this.source, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], values: new Map(this.values) };
+    return graph;
+  }
+}
+
+/** Orders nodes so every input is produced before it is read. Unresolvable nodes are left at the end for GraphBuilder to report. */
+function topologicalOrder(known: Set<string>, nodes: readonly Node[]): Node[] {
   const ready = new Set(known);
   const pending = [...nodes];
   const order: Node[] = [];
-  while (pending.length > 0) {
+  for (;;) {
     const i = pending.findIndex((n) => n.inputs.every((x) => x === '' || ready.has(x)));
-    if (i < 0) {
-      const produced = new Set(pending.flatMap((n) => n.outputs));
-      const n = pending.find((p) => p.inputs.some((x) => x !== '' && !ready.has(x) && !produced.has(x))) ?? pending[0];
-      const missing = n.inputs.find((x) => x !== '' && !ready.has(x))!;
-      return fail(
-        'MISSING_TENSOR',
-        `${source}: node '${n.name}' (${n.op}) reads tensor '${missing}', which no node, input or initializer provides` +
-          (produced.has(missing) ? ' (the graph has a cycle)' : '; the model file is incomplete: re-export it with its weights'),
-      );
-    }
+    if (i < 0) return [...order, ...pending];
     const [n] = pending.splice(i, 1);
     order.push(n);
     for (const o of n.outputs) ready.add(o);
   }
-  return order;
 }
 
 /** Lists every op the graph uses that flexq does not know, all at once. */
@@ -45,29 +91,17 @@ export function checkSupported(source: string, nodes: readonly Node[]): void {
   fail('UNSUPPORTED_OP', `${source}: ${unknown.length} node(s) use operators flexq does not support: ${list}. Supported: ${[...OPS.keys()].sort().join(', ')}`);
 }
 
-/** Builds a graph: checks ops, orders nodes and infers every value's type and shape. */
+/** Builds a graph from a spec: checks ops, orders nodes and infers every value's type and shape. */
 export function buildGraph(spec: GraphSpec): Graph {
   checkSupported(spec.source, spec.nodes);
-  const values = new Map<string, Value>();
-  for (const v of [...spec.inputs, ...spec.constants]) values.set(v.name, v);
-  const nodes = topologicalOrder(spec.source, new Set(values.keys()), spec.nodes);
-  for (const node of nodes) {
-    const contract = OPS.get(node.op)!;
-    const present = node.inputs.length;
-    if (present < contract.minInputs || present > contract.maxInputs)
-      fail('MODEL_INVALID', `${spec.source}: node '${node.name}' (${node.op}) has ${present} inputs, expected ${contract.minInputs}..${contract.maxInputs}`);
-    const inputs: (InputInfo | undefined)[] = node.inputs.map((x) => (x === '' ? undefined : values.get(x)));
-    const outs = contract.infer(node, inputs);
-    node.outputs.forEach((o, i) => {
-      if (o !== '' && outs[i]) values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
-    });
-  }
-  for (const o of spec.outputs)
-    if (!values.has(o)) fail('MISSING_TENSOR', `${spec.source}: graph output '${o}' is not produced by any node`);
-  return { name: spec.name, source: spec.source, inputs: spec.inputs.map((v) => v.name), outputs: spec.outputs, nodes, values };
+  const builder = new GraphBuilder(spec.source, spec.name);
+  for (const v of spec.inputs) builder.addInput(v);
+  for (const v of spec.constants) builder.addConstant(v);
+  for (const n of topologicalOrder(new Set([...spec.inputs, ...spec.constants].map((v) => v.name)), spec.nodes)) builder.addNode(n);
+  return builder.build(spec.outputs);
 }
 
-/** Rebuilds a graph after a pass edited its nodes or constants, re-inferring shapes. */
+/** Rebuilds a graph after a pass edited its nodes or constants, re-inferring shapes and dropping unused constants. */
 export function rebuildGraph(graph: Graph, nodes: readonly Node[], constants: readonly Value[] = []): Graph {
   const keep = [...graph.values.values()].filter((v) => v.data !== undefined);
   const merged = new Map([...keep, ...constants].map((v) => [v.name, v]));

@@ -76,9 +76,13 @@ export function pruneGraph(graph: Graph): Graph {
   return { ...graph, nodes, values };
 }
 
-/** A value name not yet used in `graph`, derived from `base`. */
-export function freshName(graph: Graph, base: string): string {
-  let name = base;
-  for (let k = 1; graph.values.has(name); k++) name = `${base}_${k}`;
-  return name;
+/** Returns a function that hands out value names not used in `graph` nor handed out before, derived from a base. */
+export function nameAllocator(graph: Graph): (base: string) => string {
+  const used = new Set(graph.values.keys());
+  return (base) => {
+    let name = base;
+    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    used.add(name);
+    return name;
+  };
 }

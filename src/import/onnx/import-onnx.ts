@@ -1,0 +1,119 @@
+import pkg from 'onnx-proto';
+import { fail } from '../../errors.js';
+import { toNumbers } from '../../ir/dtype.js';
+import { GraphBuilder } from '../../ir/build.js';
+import type { AttrValue, Graph, Value } from '../../ir/graph.js';
+import type { Dim } from '../../ir/shape.js';
+import type { ImportOptions } from '../options.js';
+import { ONNX_RULES, attributeValue, type RuleContext } from './op-rules.js';
+import { decodeTensor, dtypeOf, int64 } from './tensor-proto.js';
+
+const { onnx } = pkg;
+const MIN_OPSET = 8;
+const MAX_OPSET = 21;
+
+function decodeModel(bytes: Uint8Array, source: string): pkg.onnx.IModelProto {
+  let model;
+  try {
+    model = onnx.ModelProto.decode(bytes);
+  } catch (e) {
+    return fail('MODEL_PARSE', `${source}: not a readable ONNX model (${(e as Error).message}); the file is truncated or is not ONNX protobuf`);
+  }
+  if (!model.graph || int64(model.irVersion as number) <= 0 || (model.graph.node ?? []).length === 0)
+    return fail('MODEL_PARSE', `${source}: not an ONNX model (no ir_version or no graph nodes were found); expected an .onnx file saved by onnx.save or a converter`);
+  return model;
+}
+
+function opsetOf(model: pkg.onnx.IModelProto, source: string): number {
+  const entry = (model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx');
+  const v = int64(entry?.version as number);
+  if (!entry || v < MIN_OPSET || v > MAX_OPSET)
+    return fail('MODEL_INVALID', `${source}: default-domain opset ${entry ? v : 'missing'}; flexq imports opsets ${MIN_OPSET}–${MAX_OPSET}: convert the model (onnx.version_converter)`);
+  return v;
+}
+
+function inputValue(vi: pkg.onnx.IValueInfoProto, source: string, override?: readonly Dim[]): Value {
+  const tt = vi.type?.tensorType;
+  if (!tt) return fail('MODEL_INVALID', `${source}: graph input '${vi.name}' is not a tensor`);
+  const dims: Dim[] = (tt.shape?.dim ?? []).map((d, i) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? int64(d.dimValue as number) : `${vi.name}:${i}`));
+  if (override) {
+    if (override.length !== dims.length)
+      fail('BAD_ARGUMENT', `${source}: --input-shape has ${override.length} dims but input '${vi.name}' has rank ${dims.length} [${dims}]`);
+    dims.forEach((d, i) => {
+      if (typeof d === 'number' && d !== override[i])
+        fail('BAD_ARGUMENT', `${source}: --input-shape gives ${override[i]} for dim ${i} of input '${vi.name}', which the model fixes at ${d}`);
+    });
+    return { name: vi.name!, dtype: dtypeOf(tt.elemType ?? 0, `${source}: input '${vi.name}'`), shape: [...override] };
+  }
+  return { name: vi.name!, dtype: dtypeOf(tt.elemType ?? 0, `${source}: input '${vi.name}'`), shape: dims };
+}
+
+/** Lists every node whose op type has no translation, all at once, with the ops that are supported. */
+function reportUnsupported(source: string, nodes: readonly pkg.onnx.INodeProto[]): void {
+  const bad = nodes.filter((n) => n.opType !== 'Constant' && !ONNX_RULES.has(n.opType!));
+  if (bad.length === 0) return;
+  const list = bad.map((n, i) => `'${n.name || `#${i}`}' (${n.opType})`).join(', ');
+  fail('UNSUPPORTED_OP', `${source}: ${bad.length} node(s) use operators flexq does not support: ${list}. Supported: Constant, ${[...ONNX_RULES.keys()].sort().join(', ')}`);
+}
+
+/** Imports an ONNX model (opsets 8–21) into flexq's IR, translating each node through ONNX_RULES. */
+export function importOnnx(bytes: Uint8Array, source: string, options: ImportOptions = {}): Graph {
+  const model = decodeModel(bytes, source);
+  const opset = opsetOf(model, source);
+  const g = model.graph!;
+  const nodes = g.node ?? [];
+  reportUnsupported(source, nodes);
+  const builder = new GraphBuilder(source, g.name || source);
+
+  for (const t of g.initializer ?? []) builder.addConstant(decodeTensor(t, t.name!, source));
+  const realInputs = (g.input ?? []).filter((vi) => !builder.has(vi.name!));
+  if (options.inputShape && realInputs.length !== 1)
+    fail('BAD_ARGUMENT', `${source}: --input-shape needs a model with one input; this one has ${realInputs.length}`);
+  for (const vi of realInputs) builder.addInput(inputValue(vi, source, options.inputShape));
+
+  nodes.forEach((proto, index) => {
+    const name = proto.name || `${proto.opType}_${index}`;
+    const where = `${source}: node '${name}' (${proto.opType})`;
+    const attrs = new Map<string, AttrValue | undefined>((proto.attribute ?? []).map((a) => [a.name!, attributeValue(a)]));
+    if (proto.opType === 'Constant') {
+      const t = (proto.attribute ?? []).find((a) => a.name === 'value');
+      if (t?.t) builder.addConstant(decodeTensor(t.t, proto.output![0], where));
+      else {
+        const v = attrs.get('value_float') ?? attrs.get('value_floats') ?? attrs.get('value_int') ?? attrs.get('value_ints');
+        if (v === undefined) fail('UNSUPPORTED_ATTR', `${where}: only tensor, float(s) and int(s) constants are supported`);
+        const values = Array.isArray(v) ? (v as number[]) : [v as number];
+        const isInt = attrs.has('value_int') || attrs.has('value_ints');
+        builder.addConstant({
+          name: proto.output![0],
+          dtype: isInt ? 'int64' : 'float32',
+          shape: Array.isArray(v) ? [values.length] : [],
+          data: isInt ? BigInt64Array.from(values, BigInt) : Float32Array.from(values),
+        });
+      }
+      return;
+    }
+    if (proto.domain && proto.domain !== 'ai.onnx')
+      fail('UNSUPPORTED_OP', `${where}: operator domain '${proto.domain}' is not supported; flexq imports the default ONNX domain`);
+    const ctx: RuleContext = {
+      proto,
+      name,
+      opset,
+      where,
+      attr: (key) => attrs.get(key),
+      shapeOf: (input) => builder.value(input)?.shape ?? fail('MISSING_TENSOR', `${where} reads tensor '${input}', which nothing earlier provides`),
+      constInput(i) {
+        const input = proto.input?.[i];
+        if (!input) return undefined;
+        const v = builder.value(input);
+        if (!v?.data) return fail('UNSUPPORTED_ATTR', `${where}: input ${i} ('${input}') must be a constant (an initializer or Constant)`);
+        return toNumbers(v.data);
+      },
+      addInt64Constant(constName, values) {
+        builder.addConstant({ name: constName, dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values, (x) => BigInt(x)) });
+        return constName;
+      },
+    };
+    for (const n of ONNX_RULES.get(proto.opType!)!(ctx)) builder.addNode(n);
+  });
+  return builder.build((g.output ?? []).map((o) => o.name!));
+}

@@ -1,0 +1,191 @@
+import type { onnx } from 'onnx-proto';
+import { fail } from '../../errors.js';
+import type { Attrs, AttrValue, Node } from '../../ir/graph.js';
+import type { Shape } from '../../ir/shape.js';
+import { dtypeOf, int64 } from './tensor-proto.js';
+
+/** What a rule sees of the ONNX node being imported and of the graph built so far. */
+export interface RuleContext {
+  readonly proto: onnx.INodeProto;
+  readonly name: string;
+  readonly opset: number;
+  /** '<file>: node '<name>' (<op>)', the prefix of every error. */
+  readonly where: string;
+  attr(key: string): AttrValue | undefined;
+  shapeOf(input: string): Shape;
+  /** The constant values of input `i`, or undefined when absent; an error when present but computed. */
+  constInput(i: number): number[] | undefined;
+  /** Adds an int64 constant and returns its name (for operands that moved from attributes to inputs). */
+  addInt64Constant(name: string, values: readonly number[]): string;
+}
+
+/** An ONNX op's translation to IR nodes (usually one, with normalized attributes). */
+type Rule = (ctx: RuleContext) => Node[];
+
+function node(ctx: RuleContext, op: string, attrs: Attrs, inputs: readonly string[] = ctx.proto.input ?? []): Node[] {
+  return [{ name: ctx.name, op, inputs: [...inputs], outputs: [...(ctx.proto.output ?? [])], attrs }];
+}
+
+const plain = (op: string): Rule => (ctx) => node(ctx, op, {});
+
+function ints(ctx: RuleContext, key: string, fallback: readonly number[]): readonly number[] {
+  const v = ctx.attr(key);
+  return Array.isArray(v) ? (v as number[]) : fallback;
+}
+
+function num(ctx: RuleContext, key: string, fallback: number): number {
+  const v = ctx.attr(key);
+  return typeof v === 'number' ? v : fallback;
+}
+
+function str(ctx: RuleContext, key: string, fallback: string): string {
+  const v = ctx.attr(key);
+  return typeof v === 'string' ? v : fallback;
+}
+
+/** ONNX 2-D window attributes → flexq's: pads [t,l,b,r]; auto_pad resolved against the input size. */
+function window(ctx: RuleContext, kernel: readonly number[]): Attrs {
+  if (kernel.length !== 2) fail('UNSUPPORTED_ATTR', `${ctx.where}: only 2-D kernels are supported, found kernel_shape [${kernel}]`);
+  const strides = ints(ctx, 'strides', [1, 1]);
+  const dilations = ints(ctx, 'dilations', [1, 1]);
+  const autoPad = str(ctx, 'auto_pad', 'NOTSET');
+  let pads = ints(ctx, 'pads', [0, 0, 0, 0]);
+  if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
+    const x = ctx.shapeOf(ctx.proto.input![0]);
+    const before: number[] = [];
+    const after: number[] = [];
+    for (let k = 0; k < 2; k++) {
+      const size = x[2 + k];
+      if (typeof size !== 'number') fail('UNSUPPORTED_ATTR', `${ctx.where}: auto_pad=${autoPad} needs a known input size; pass --input-shape`);
+      const out = Math.ceil(size / strides[k]);
+      const total = Math.max(0, (out - 1) * strides[k] + (kernel[k] - 1) * dilations[k] + 1 - size);
+      const small = Math.floor(total / 2);
+      before.push(autoPad === 'SAME_UPPER' ? small : total - small);
+      after.push(total - before[k]);
+    }
+    pads = [before[0], before[1], after[0], after[1]];
+  } else if (autoPad !== 'NOTSET' && autoPad !== 'VALID') {
+    fail('UNSUPPORTED_ATTR', `${ctx.where}: auto_pad=${autoPad} is not an ONNX value; expected NOTSET, SAME_UPPER, SAME_LOWER or VALID`);
+  }
+  if (autoPad === 'VALID') pads = [0, 0, 0, 0];
+  return { kernel: [...kernel], strides: [...strides], pads: [...pads], dilations: [...dilations] };
+}
+
+function kernelOf(ctx: RuleContext, weightInput?: string): readonly number[] {
+  const k = ctx.attr('kernel_shape');
+  if (Array.isArray(k)) return k as number[];
+  if (weightInput) return ctx.shapeOf(weightInput).slice(2) as number[];
+  return fail('MODEL_INVALID', `${ctx.where}: kernel_shape is required`);
+}
+
+const CAST_TO: Readonly<Record<number, string>> = { 1: 'float32', 2: 'uint8', 3: 'int8', 6: 'int32', 7: 'int64', 9: 'bool', 11: 'float32' };
+
+/** ONNX op type → translation. The one table of supported ONNX ops. */
+export const ONNX_RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
+  ['Conv', (ctx) => node(ctx, 'Conv', { ...window(ctx, kernelOf(ctx, ctx.proto.input![1])), group: num(ctx, 'group', 1) })],
+  ['ConvTranspose', (ctx) => {
+    if (ctx.attr('output_shape')) fail('UNSUPPORTED_ATTR', `${ctx.where}: output_shape is not supported; give pads and output_padding instead`);
+    return node(ctx, 'ConvTranspose', { ...window(ctx, kernelOf(ctx, ctx.proto.input![1])), group: num(ctx, 'group', 1), outputPadding: [...ints(ctx, 'output_padding', [0, 0])] });
+  }],
+  ['Gemm', (ctx) => node(ctx, 'Gemm', { alpha: num(ctx, 'alpha', 1), beta: num(ctx, 'beta', 1), transA: num(ctx, 'transA', 0), transB: num(ctx, 'transB', 0) })],
+  ['MatMul', plain('MatMul')],
+  ['Add', plain('Add')],
+  ['Sub', plain('Sub')],
+  ['Mul', plain('Mul')],
+  ['Div', plain('Div')],
+  ['Relu', plain('Relu')],
+  ['Sigmoid', plain('Sigmoid')],
+  ['HardSwish', plain('HardSwish')],
+  ['Identity', plain('Identity')],
+  ['GlobalAveragePool', plain('GlobalAveragePool')],
+  ['Shape', (ctx) => {
+    if (ctx.attr('start') !== undefined || ctx.attr('end') !== undefined) fail('UNSUPPORTED_ATTR', `${ctx.where}: Shape with start/end is not supported`);
+    return node(ctx, 'Shape', {});
+  }],
+  ['HardSigmoid', (ctx) => node(ctx, 'HardSigmoid', { alpha: num(ctx, 'alpha', 0.2), beta: num(ctx, 'beta', 0.5) })],
+  // Clip-11, Squeeze-13, Unsqueeze-13 and Pad-11 moved constant operands to inputs; the IR keeps them as attributes.
+  ['Clip', (ctx) => {
+    const [lo, hi] = ctx.opset < 11 ? [num(ctx, 'min', -Infinity), num(ctx, 'max', Infinity)] : [ctx.constInput(1)?.[0] ?? -Infinity, ctx.constInput(2)?.[0] ?? Infinity];
+    return node(ctx, 'Clip', { min: lo, max: hi }, [ctx.proto.input![0]]);
+  }],
+  ['MaxPool', (ctx) => {
+    if ((ctx.proto.output?.length ?? 1) > 1) fail('UNSUPPORTED_ATTR', `${ctx.where}: the Indices output is not supported`);
+    return node(ctx, 'MaxPool', { ...window(ctx, kernelOf(ctx)), ceilMode: num(ctx, 'ceil_mode', 0) });
+  }],
+  ['AveragePool', (ctx) => node(ctx, 'AveragePool', { ...window(ctx, kernelOf(ctx)), ceilMode: num(ctx, 'ceil_mode', 0), countIncludePad: num(ctx, 'count_include_pad', 0) })],
+  ['Flatten', (ctx) => node(ctx, 'Flatten', { axis: num(ctx, 'axis', 1) })],
+  ['Reshape', (ctx) => {
+    if (ctx.opset < 5) fail('UNSUPPORTED_ATTR', `${ctx.where}: Reshape-1 (shape as attribute) is not supported; upgrade the model's opset`);
+    return node(ctx, 'Reshape', { allowzero: num(ctx, 'allowzero', 0) });
+  }],
+  ['Transpose', (ctx) => {
+    const perm = ctx.attr('perm');
+    return node(ctx, 'Transpose', perm ? { perm } : {});
+  }],
+  ['Concat', (ctx) => node(ctx, 'Concat', { axis: num(ctx, 'axis', 1) })],
+  ['Slice', (ctx) => {
+    if (ctx.opset >= 10) return node(ctx, 'Slice', {});
+    // Slice-1 carried starts/ends/axes as attributes; flexq's IR uses the opset-10 input form.
+    const consts = ['starts', 'ends', 'axes']
+      .filter((k) => ctx.attr(k) !== undefined)
+      .map((k) => ctx.addInt64Constant(`${ctx.name}:${k}`, ints(ctx, k, [])));
+    return node(ctx, 'Slice', {}, [ctx.proto.input![0], ...consts]);
+  }],
+  ['Cast', (ctx) => {
+    const to = num(ctx, 'to', 0);
+    return node(ctx, 'Cast', { to: CAST_TO[to] ?? dtypeOf(to, ctx.where) });
+  }],
+  ['Softmax', (ctx) => {
+    const rank = ctx.shapeOf(ctx.proto.input![0]).length;
+    const axis = num(ctx, 'axis', ctx.opset < 13 ? 1 : -1);
+    // Before opset 13 Softmax flattened to 2-D at `axis`; that equals a per-axis softmax only on the last axis.
+    if (ctx.opset < 13 && axis !== -1 && axis !== rank - 1)
+      fail('UNSUPPORTED_ATTR', `${ctx.where}: opset-${ctx.opset} Softmax over axis ${axis} of a rank-${rank} tensor is not supported (only the last axis)`);
+    return node(ctx, 'Softmax', { axis });
+  }],
+  ['BatchNormalization', (ctx) => {
+    if ((ctx.proto.output ?? []).slice(1).some((o) => o !== ''))
+      fail('UNSUPPORTED_ATTR', `${ctx.where}: training-mode outputs (running mean/var) are not supported; export the model in inference mode`);
+    return [{ name: ctx.name, op: 'BatchNormalization', inputs: [...ctx.proto.input!], outputs: [ctx.proto.output![0]], attrs: { epsilon: num(ctx, 'epsilon', 1e-5) } }];
+  }],
+  ['Squeeze', (ctx) => {
+    const axes = ctx.opset < 13 ? ctx.attr('axes') : ctx.constInput(1);
+    return node(ctx, 'Squeeze', axes ? { axes } : {}, [ctx.proto.input![0]]);
+  }],
+  ['Unsqueeze', (ctx) => {
+    const axes = ctx.opset < 13 ? ctx.attr('axes') : ctx.constInput(1);
+    if (!axes) fail('MODEL_INVALID', `${ctx.where}: axes are required`);
+    return node(ctx, 'Unsqueeze', { axes }, [ctx.proto.input![0]]);
+  }],
+  ['Pad', (ctx) => {
+    const mode = str(ctx, 'mode', 'constant');
+    if (ctx.opset < 11) return node(ctx, 'Pad', { pads: ints(ctx, 'pads', []), mode, value: num(ctx, 'value', 0) });
+    const pads = ctx.constInput(1);
+    if (!pads) fail('MODEL_INVALID', `${ctx.where}: pads input is required`);
+    if (ctx.constInput(3)) fail('UNSUPPORTED_ATTR', `${ctx.where}: the axes input of Pad-18 is not supported`);
+    return node(ctx, 'Pad', { pads, mode, value: ctx.constInput(2)?.[0] ?? 0 }, [ctx.proto.input![0]]);
+  }],
+  ['Resize', (ctx) => {
+    const attrs = {
+      mode: str(ctx, 'mode', 'nearest'),
+      coordinateTransformationMode: str(ctx, 'coordinate_transformation_mode', ctx.opset < 11 ? 'asymmetric' : 'half_pixel'),
+      nearestMode: str(ctx, 'nearest_mode', ctx.opset < 11 ? 'floor' : 'round_prefer_floor'),
+    };
+    const [x, a, b, c] = ctx.proto.input!;
+    // Resize-10 took (X, scales); later opsets take (X, roi, scales, sizes).
+    return node(ctx, 'Resize', attrs, ctx.opset < 11 ? [x, '', a] : [x, a ?? '', b ?? '', c ?? '']);
+  }],
+]);
+
+/** ONNX AttributeProto → a plain attribute value. */
+export function attributeValue(a: onnx.IAttributeProto): AttrValue | undefined {
+  switch (a.type) {
+    case 1: return a.f ?? 0;
+    case 2: return int64(a.i as number);
+    case 3: return new TextDecoder().decode(a.s ?? new Uint8Array());
+    case 6: return [...(a.floats ?? [])];
+    case 7: return (a.ints ?? []).map((v) => int64(v as number));
+    case 8: return (a.strings ?? []).map((s) => new TextDecoder().decode(s));
+    default: return undefined;
+  }
+}

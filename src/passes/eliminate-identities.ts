@@ -1,0 +1,42 @@
+import { rebuildGraph } from '../ir/build.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { formatShape } from '../ir/shape.js';
+import { rewireInputs } from './rewrite.js';
+
+/** A node that passes its first input through unchanged: Identity, a Cast to the same type, a Reshape/Flatten to the same shape. */
+function isNoOp(graph: Graph, n: Node): boolean {
+  const x = graph.values.get(n.inputs[0]);
+  const y = graph.values.get(n.outputs[0]);
+  if (!x || !y) return false;
+  if (n.op === 'Identity') return true;
+  if (n.op === 'Cast') return x.dtype === y.dtype;
+  if (n.op === 'Reshape' || n.op === 'Flatten' || n.op === 'Squeeze' || n.op === 'Unsqueeze') return formatShape(x.shape) === formatShape(y.shape);
+  return false;
+}
+
+/**
+ * Removes no-op nodes: `identity(x) → x`. When the no-op's output is a graph output, the value it reads
+ * takes the output's name instead (unless that value is a graph input or constant, then the node stays).
+ */
+export function eliminateIdentities(graph: Graph): Graph {
+  const replace = new Map<string, string>();
+  const rename = new Map<string, string>();
+  const kept: Node[] = [];
+  for (const n of graph.nodes) {
+    if (!isNoOp(graph, n)) {
+      kept.push(n);
+      continue;
+    }
+    const [x, y] = [n.inputs[0], n.outputs[0]];
+    if (!graph.outputs.includes(y)) replace.set(y, x);
+    else if (!graph.inputs.includes(x) && !graph.values.get(x)?.data && !graph.outputs.includes(x)) rename.set(x, y);
+    else kept.push(n);
+  }
+  if (replace.size === 0 && rename.size === 0) return graph;
+  const renamed = kept.map((n) => ({
+    ...n,
+    inputs: n.inputs.map((i) => rename.get(i) ?? i),
+    outputs: n.outputs.map((o) => rename.get(o) ?? o),
+  }));
+  return rebuildGraph(graph, rewireInputs(renamed, new Map([...replace].map(([k, v]) => [k, rename.get(v) ?? v]))));
+}

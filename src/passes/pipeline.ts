@@ -1,0 +1,38 @@
+import type { Graph } from '../ir/graph.js';
+import { eliminateIdentities } from './eliminate-identities.js';
+import { foldBatchNorm } from './fold-batch-norm.js';
+import { foldConstants } from './fold-constants.js';
+import { freeBatchDimension } from './free-batch-dimension.js';
+import { fuseActivations } from './fuse-activations.js';
+
+export interface Pass {
+  readonly name: string;
+  readonly run: (graph: Graph) => Graph;
+}
+
+/**
+ * The passes, in the order they run, and why that order:
+ * 1. freeBatchDimension first, so no later pass bakes the file's batch size into a constant.
+ * 2. foldConstants makes Shape/Cast/Slice/Concat chains and computed parameters constant, which the
+ *    pattern passes below need to see.
+ * 3. eliminateIdentities removes pass-through nodes (some appear only after folding), so producer
+ *    and consumer patterns are adjacent.
+ * 4. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
+ * 5. fuseActivations runs after BN folding, because conv → BN → relu only becomes conv → relu then.
+ */
+export const PIPELINE: readonly Pass[] = [
+  { name: 'freeBatchDimension', run: freeBatchDimension },
+  { name: 'foldConstants', run: foldConstants },
+  { name: 'eliminateIdentities', run: eliminateIdentities },
+  { name: 'foldBatchNorm', run: foldBatchNorm },
+  { name: 'fuseActivations', run: fuseActivations },
+];
+
+/** Runs the pipeline; `after` sees the graph after each pass (tests verify it there). */
+export function optimizeGraph(graph: Graph, after?: (pass: string, graph: Graph) => void): Graph {
+  return PIPELINE.reduce((g, pass) => {
+    const out = pass.run(g);
+    after?.(pass.name, out);
+    return out;
+  }, graph);
+}
