@@ -4,10 +4,10 @@ import { intsAttr, nodeError, type InputInfo } from './contract.js';
 
 /** Normalized 2-D window attributes shared by Conv and the pools: pads are [top, left, bottom, right]. */
 export interface Window2d {
-  readonly kernel: readonly [number, number];
-  readonly strides: readonly [number, number];
-  readonly pads: readonly [number, number, number, number];
-  readonly dilations: readonly [number, number];
+  readonly kernel: [number, number];
+  readonly strides: [number, number];
+  readonly pads: [number, number, number, number];
+  readonly dilations: [number, number];
 }
 
 export function window2d(node: Node): Window2d {
