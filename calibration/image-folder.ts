@@ -51,7 +51,7 @@ export async function openImageFolder(root: string, preset: PreprocessPreset, sa
     idOf: (index) => entries[index].file,
     readInto: async (index, out) => {
       const file = entries[index].file;
-      const { image, crop } = await GEOMETRY_FITTERS[preset.geometry.kind](await decodeRgb(file), file, preset.geometry, height, width);
+      const { image, crop } = await fitToModel(await decodeRgb(file), file, preset.geometry, height, width);
       writePlanes(image, crop, tables, out);
     },
   };
@@ -90,7 +90,9 @@ interface FolderEntry {
 
 // Hidden entries (.DS_Store, .ipynb_checkpoints) are never classes or images; symlinks count as what they point to.
 async function visibleEntries(folder: string): Promise<FolderEntry[]> {
-  const dirents = (await readdir(folder, { withFileTypes: true })).filter((d) => !d.name.startsWith('.'));
+  const all = await readdir(folder, { withFileTypes: true })
+    .catch((e: Error) => fail('DATA_READ', `${folder}: cannot list the folder (${e.message}).`));
+  const dirents = all.filter((d) => !d.name.startsWith('.'));
   return Promise.all(dirents.map(async (d) => ({ name: d.name, isDirectory: await isDirectory(folder, d) })));
 }
 
@@ -124,23 +126,30 @@ export async function decodeRgb(file: string): Promise<RgbImage> {
   return { pixels: decoded.data, width: decoded.info.width, height: decoded.info.height };
 }
 
-type GeometryFitter = (image: RgbImage, file: string, geometry: Geometry, height: number, width: number) => Promise<{ image: RgbImage; crop: Crop }>;
+/** Brings a decoded image to the model's H×W as the preset's geometry says; the crop is the window that becomes the sample. */
+async function fitToModel(image: RgbImage, file: string, geometry: Geometry, height: number, width: number): Promise<{ image: RgbImage; crop: Crop }> {
+  switch (geometry.kind) {
+    case 'exact':
+      return { image: checkExactSize(image, file, height, width), crop: { top: 0, left: 0, height, width } };
+    case 'resize-crop':
+      return resizeAndCentreCrop(image, file, geometry.shortSide, height, width);
+  }
+}
 
-const GEOMETRY_FITTERS: Readonly<Record<Geometry['kind'], GeometryFitter>> = {
-  exact: async (image, file, _geometry, height, width) => {
-    if (image.width !== width || image.height !== height) {
-      fail('DATA_SHAPE', `${file}: image is ${image.width}×${image.height} (W×H) but the model input wants ${width}×${height}; pass --preprocess imagenet to resize and centre-crop, or resize the images to ${width}×${height}.`);
-    }
-    return { image, crop: { top: 0, left: 0, height, width } };
-  },
-  'resize-crop': async (image, file, geometry, height, width) => {
-    const resized = await resizeShortSide(image, geometry.kind === 'resize-crop' ? geometry.shortSide : 0);
-    if (resized.width < width || resized.height < height) {
-      fail('DATA_SHAPE', `${file}: after resizing the short side to ${Math.min(resized.width, resized.height)} the image is ${resized.width}×${resized.height} (W×H), smaller than the model's ${width}×${height} crop; use a model input of at most that size.`);
-    }
-    return { image: resized, crop: centreCrop(resized, height, width) };
-  },
-};
+function checkExactSize(image: RgbImage, file: string, height: number, width: number): RgbImage {
+  if (image.width !== width || image.height !== height) {
+    fail('DATA_SHAPE', `${file}: image is ${image.width}×${image.height} (W×H) but the model input wants ${width}×${height}; pass --preprocess imagenet to resize and centre-crop, or resize the images to ${width}×${height}.`);
+  }
+  return image;
+}
+
+async function resizeAndCentreCrop(image: RgbImage, file: string, shortSide: number, height: number, width: number): Promise<{ image: RgbImage; crop: Crop }> {
+  const resized = await resizeShortSide(image, shortSide);
+  if (resized.width < width || resized.height < height) {
+    fail('DATA_SHAPE', `${file}: resized to ${resized.width}×${resized.height} (W×H, short side ${shortSide}), the image is smaller than the model's ${width}×${height} crop; use a model input of at most ${shortSide}×${shortSide}.`);
+  }
+  return { image: resized, crop: centreCrop(resized, height, width) };
+}
 
 /** torchvision Resize(n): the short side becomes n, the long side floor(n·long/short); untouched when the short side is already n. */
 export async function resizeShortSide(image: RgbImage, shortSide: number): Promise<RgbImage> {

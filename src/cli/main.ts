@@ -1,0 +1,37 @@
+import { Command, CommanderError } from 'commander';
+import { FlexqError } from '../errors.js';
+import { registerEval } from './commands/eval.js';
+import { registerInspect } from './commands/inspect.js';
+
+const EXIT_USER_ERROR = 1;
+const EXIT_BAD_ARGUMENTS = 2;
+
+function buildProgram(): Command {
+  const program = new Command('flexq')
+    .description('FlexRound post-training quantization and integer deployment for edge accelerators')
+    .option('--verbose', 'print stack traces of errors')
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerInspect(program);
+  registerEval(program);
+  for (const c of program.commands) c.exitOverride();
+  return program;
+}
+
+/** Runs the CLI and returns the exit code: 0 success, 1 user error (a FlexqError), 2 bad arguments. */
+export async function main(argv: readonly string[]): Promise<number> {
+  const verbose = argv.includes('--verbose');
+  try {
+    await buildProgram().parseAsync([...argv], { from: 'user' });
+    return 0;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_BAD_ARGUMENTS;
+    if (e instanceof FlexqError) {
+      process.stderr.write(`flexq: error [${e.code}]: ${e.message}\n${verbose ? `${e.stack}\n` : ''}`);
+      return e.code === 'BAD_ARGUMENT' ? EXIT_BAD_ARGUMENTS : EXIT_USER_ERROR;
+    }
+    const err = e as Error;
+    process.stderr.write(`flexq: internal error: ${err.message}\n${verbose ? `${err.stack}\n` : 'Run again with --verbose for the stack trace, and report it.\n'}`);
+    return EXIT_USER_ERROR;
+  }
+}
