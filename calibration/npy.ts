@@ -93,5 +93,5 @@ function parseHeaderDict(text: string, file: string): Omit<NpyHeader, 'dataStart
 // Typed arrays need their offset to be a multiple of the element size; numpy pads headers to 64 bytes, but a Buffer may start anywhere.
 function alignedBody(bytes: Uint8Array, start: number, byteLength: number, elementBytes: number): Uint8Array {
   const body = bytes.subarray(start, start + byteLength);
-  return body.byteOffset % elementBytes === 0 ? body : body.slice();
+  return body.byteOffset % elementBytes === 0 ? body : new Uint8Array(body); // copies (Buffer.slice would not)
 }

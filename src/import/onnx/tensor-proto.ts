@@ -22,7 +22,7 @@ export function dtypeOf(code: number, where: string): DType {
 
 /** Bytes of raw_data (little-endian, as ONNX stores it) reinterpreted as `dtype`, copied to an aligned buffer. */
 function fromRaw(dtype: DType, code: number, raw: Uint8Array, size: number): TensorData {
-  const bytes = raw.slice().buffer;
+  const bytes = new Uint8Array(raw).buffer; // a copy: protobufjs hands out Buffer views into the whole file
   if (code === 11) return Float32Array.from(new Float64Array(bytes, 0, size));
   const out = allocate(dtype, size);
   new Uint8Array(out.buffer).set(raw.subarray(0, out.byteLength));

@@ -44,6 +44,19 @@ export const BuiltinOperator = {
   PLACEHOLDER_FOR_GREATER_OP_CODES: 127,
 } as const;
 
+function enumName(members: Readonly<Record<string, number>>, value: number, unknown: string): string {
+  return Object.entries(members).find(([, v]) => v === value)?.[0] ?? unknown;
+}
+
+/** The schema's name of an operator code for messages; codes outside flexq's subset read "builtin operator 43". */
+export function builtinOperatorName(code: number): string {
+  return enumName(BuiltinOperator, code, `builtin operator ${code}`);
+}
+
+export function tensorTypeName(type: number): string {
+  return enumName(TensorType, type, `tensor type ${type}`);
+}
+
 /** union BuiltinOptions: the type tag stored in Operator.builtin_options_type (the members flexq handles). */
 export const BuiltinOptionsType = {
   NONE: 0,
@@ -274,6 +287,12 @@ class CheckedReader {
   need(pos: number, size: number, what: string): void {
     if (!Number.isSafeInteger(pos) || pos < 0 || size < 0 || pos + size > this.bytes.length)
       this.corrupt(what, `lies at bytes ${pos}..${pos + size}, outside the file`);
+  }
+
+  /** The root table, whose position the file's first four bytes hold. */
+  rootTable(): number {
+    this.need(0, 4, 'the root offset');
+    return this.table(this.bb.readUint32(0), 'the root Model table');
   }
 
   /** Validates the table at `pos` (its vtable and extent) and returns `pos`. */
@@ -543,12 +562,13 @@ function readBuffer(r: CheckedReader, t: number, what: string): TfliteBuffer {
 
 /** Checks what a TFLite file starts with: a root offset, then the identifier "TFL3". */
 function checkIdentifier(bytes: Uint8Array, source: string): void {
-  const found = bytes.length >= 8 ? new TextDecoder('latin1').decode(bytes.subarray(4, 8)) : '';
-  if (found === TFLITE_FILE_IDENTIFIER) return;
-  const what = bytes.length < 8 ? `the file has only ${bytes.length} bytes` : `bytes 4..7 are ${JSON.stringify(found)}`;
+  const identifier = bytes.subarray(4, 8);
+  if (bytes.length >= 8 && String.fromCharCode(...identifier) === TFLITE_FILE_IDENTIFIER) return;
+  const hex = Array.from(identifier, (x) => x.toString(16).padStart(2, '0')).join(' ');
+  const found = bytes.length < 8 ? `found a file of only ${bytes.length} bytes` : `found bytes ${hex}`;
   fail(
     'MODEL_PARSE',
-    `${source}: not a TFLite model: expected the flatbuffer file identifier "${TFLITE_FILE_IDENTIFIER}" at bytes 4..7, but ${what}; ` +
+    `${source}: not a TFLite model: expected the flatbuffer file identifier "${TFLITE_FILE_IDENTIFIER}" at bytes 4..7, ${found}; ` +
       'pass a .tflite file written by the TFLite converter (ONNX models go through the ONNX importer)',
   );
 }
@@ -557,7 +577,7 @@ function checkIdentifier(bytes: Uint8Array, source: string): void {
 export function readTfliteModel(bytes: Uint8Array, source: string): TfliteModel {
   checkIdentifier(bytes, source);
   const r = new CheckedReader(bytes, source);
-  const root = r.table(new flatbuffers.ByteBuffer(bytes).readUint32(0), 'the root Model table');
+  const root = r.rootTable();
   const f = FIELD.Model;
   return {
     version: r.uint32(root, f.version, 0, 'Model'),
