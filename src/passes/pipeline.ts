@@ -1,6 +1,7 @@
 import type { Graph } from '../ir/graph.js';
 import { eliminateIdentities } from './eliminate-identities.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
+import { foldBiasAdd } from './fold-bias-add.js';
 import { foldConstants } from './fold-constants.js';
 import { freeBatchDimension } from './free-batch-dimension.js';
 import { fuseActivations } from './fuse-activations.js';
@@ -17,13 +18,16 @@ export interface Pass {
  *    pattern passes below need to see.
  * 3. eliminateIdentities removes pass-through nodes (some appear only after folding), so producer
  *    and consumer patterns are adjacent.
- * 4. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
- * 5. fuseActivations runs after BN folding, because conv → BN → relu only becomes conv → relu then.
+ * 4. foldBiasAdd gives every Conv/MatMul its own bias (MatMul + Add → Gemm), before BN folding so a
+ *    conv → add → BN chain folds completely.
+ * 5. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
+ * 6. fuseActivations runs last, because conv → BN → relu and conv → add → relu only become conv → relu then.
  */
 export const PIPELINE: readonly Pass[] = [
   { name: 'freeBatchDimension', run: freeBatchDimension },
   { name: 'foldConstants', run: foldConstants },
   { name: 'eliminateIdentities', run: eliminateIdentities },
+  { name: 'foldBiasAdd', run: foldBiasAdd },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivations', run: fuseActivations },
 ];

@@ -4,6 +4,7 @@ import { toNumbers } from '../../src/ir/dtype.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { eliminateIdentities } from '../../src/passes/eliminate-identities.js';
 import { foldBatchNorm } from '../../src/passes/fold-batch-norm.js';
+import { foldBiasAdd } from '../../src/passes/fold-bias-add.js';
 import { foldConstants } from '../../src/passes/fold-constants.js';
 import { freeBatchDimension } from '../../src/passes/free-batch-dimension.js';
 import { fuseActivations } from '../../src/passes/fuse-activations.js';
@@ -97,6 +98,30 @@ describe('foldBatchNorm', () => {
       node('Add', ['c', 'bnout'], 'y'),
     ], ['y']);
     expect(ops(foldBatchNorm(g))).toEqual(['Conv', 'Mul', 'Add', 'Add']);
+  });
+});
+
+describe('foldBiasAdd', () => {
+  it('moves a per-channel add into the conv bias and turns matmul + add into a gemm', async () => {
+    const g = graphOf({ name: 'x', shape: ['N', 3, 4, 4] }, [floats('w', [2, 3, 3, 3]), floats('c', [2, 1, 1], 5), int64s('flat', [0, 32]), floats('m', [32, 5], 6), floats('d', [5], 8)], [
+      node('Conv', ['x', 'w'], 'conv', conv),
+      node('Add', ['c', 'conv'], 'biased'),
+      node('Relu', ['biased'], 'r'),
+      node('Reshape', ['r', 'flat'], 'f'),
+      node('MatMul', ['f', 'm'], 'mm'),
+      node('Add', ['mm', 'd'], 'y'),
+    ], ['y']);
+    const folded = foldBiasAdd(g);
+    expect(ops(folded)).toEqual(['Conv', 'Relu', 'Reshape', 'Gemm']);
+    await expectSameFunction(g, folded, [2, 3, 4, 4]);
+  });
+
+  it('keeps an add whose operand is not a per-channel constant', () => {
+    const g = graphOf({ name: 'x', shape: ['N', 3, 4, 4] }, [floats('w', [2, 3, 3, 3]), floats('c', [2, 4, 4], 5)], [
+      node('Conv', ['x', 'w'], 'conv', conv),
+      node('Add', ['conv', 'c'], 'y'),
+    ], ['y']);
+    expect(ops(foldBiasAdd(g))).toEqual(['Conv', 'Add']);
   });
 });
 
