@@ -213,9 +213,13 @@ function viaNchw(fn: (x: tf.Tensor, ctx: PrepareContext) => tf.Tensor): Factory 
   };
 }
 
+/** Output shape of a reshape-like node at run time: a symbol shared with the input's batch dim takes the batch, one other symbol is −1. */
 const reshapeTo = (x: tf.Tensor, ctx: PrepareContext): tf.Tensor => {
   const shape = ctx.graph.values.get(ctx.node.outputs[0])!.shape;
-  return tf.reshape(x, shape.map((d, i) => (typeof d === 'number' ? d : i === 0 ? x.shape[0] : -1)));
+  const batch = ctx.input(0)!.shape[0];
+  const dims = shape.map((d) => (typeof d === 'number' ? d : d === batch ? x.shape[0] : -1));
+  if (dims.filter((d) => d === -1).length > 1) unsupported(ctx, `output shape [${shape}] with several unknown dims`);
+  return tf.reshape(x, dims);
 };
 
 const axisFor = (ctx: PrepareContext, axis: number, rank: number): number => {

@@ -14,6 +14,14 @@ export function formatShape(shape: Shape): string {
   return `[${shape.join(',')}]`;
 }
 
+/** The product of dims: a number when all are known, else a symbol spelling the product (e.g. 'N*3'). */
+export function productDim(dims: readonly Dim[]): Dim {
+  const n = dims.reduce<number>((a, d) => (typeof d === 'number' ? a * d : a), 1);
+  const syms = dims.filter((d): d is string => typeof d === 'string');
+  if (syms.length === 0) return n;
+  return n === 1 && syms.length === 1 ? syms[0] : [...(n === 1 ? [] : [String(n)]), ...syms].join('*');
+}
+
 /** Numpy-style broadcasting of two shapes; undefined when they do not broadcast. */
 export function broadcastShapes(a: Shape, b: Shape): Dim[] | undefined {
   const rank = Math.max(a.length, b.length);

@@ -1,13 +1,9 @@
-import type { Dim } from '../ir/shape.js';
-import { normalizeAxis } from '../ir/shape.js';
+import { normalizeAxis, productDim, type Dim } from '../ir/shape.js';
 import { intAttr, requireInput, type OpContract } from './contract.js';
-import { resolveReshape } from './reshape-math.js';
 
 function flattenDims(shape: readonly Dim[], axis: number): Dim[] {
   const a = normalizeAxis(axis, shape.length);
-  const outer = a === 0 ? [1] : resolveReshape(shape.slice(0, a), [-1], false)!;
-  const inner = a === shape.length ? [1] : resolveReshape(shape.slice(a), [-1], false)!;
-  return [outer[0], inner[0]];
+  return [productDim(shape.slice(0, a)), productDim(shape.slice(a))];
 }
 
 /** Flatten(X) → 2-D [prod(dims before axis), prod(dims from axis)]. Attribute: axis (1). */
