@@ -1,6 +1,6 @@
 import { fail } from '../errors.js';
 import type { Graph, Value } from '../ir/graph.js';
-import { formatShape, isStatic } from '../ir/shape.js';
+import { formatShape } from '../ir/shape.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from './layout.js';
 import { TFJS_KERNELS, type Kernel } from './tfjs-kernels.js';
 import { tf, tfjsReady } from './tfjs-runtime.js';
@@ -120,7 +120,3 @@ export async function createFloatExecutor(graph: Graph): Promise<FloatExecutor> 
   };
 }
 
-/** True when every dim but the batch is known, so the executor can run the graph. */
-export function isRunnable(graph: Graph): boolean {
-  return graph.inputs.every((i) => isStatic(graph.values.get(i)!.shape.slice(1)));
-}

@@ -222,7 +222,7 @@ const reshapeTo = (x: tf.Tensor, ctx: PrepareContext): tf.Tensor => {
   return tf.reshape(x, dims);
 };
 
-const axisFor = (ctx: PrepareContext, axis: number, rank: number): number => {
+const axisFor = (axis: number, rank: number): number => {
   const a = axis < 0 ? axis + rank : axis;
   return rank === 4 ? nhwcAxis(a) : a;
 };
@@ -289,11 +289,11 @@ export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factor
   }],
   ['Softmax', (ctx) => {
     const rank = rankOf(ctx, 0);
-    const axis = axisFor(ctx, intAttr(ctx.node, 'axis', -1), rank);
+    const axis = axisFor(intAttr(ctx.node, 'axis', -1), rank);
     return ([x]) => (axis === rank - 1 ? tf.softmax(x!) : tf.div(tf.exp(tf.sub(x!, tf.max(x!, axis, true))), tf.sum(tf.exp(tf.sub(x!, tf.max(x!, axis, true))), axis, true)));
   }],
   ['Concat', (ctx) => {
-    const axis = axisFor(ctx, intAttr(ctx.node, 'axis'), outRank(ctx));
+    const axis = axisFor(intAttr(ctx.node, 'axis'), outRank(ctx));
     return (xs) => tf.concat(xs as tf.Tensor[], axis);
   }],
   ['Pad', (ctx) => {

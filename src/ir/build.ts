@@ -64,8 +64,7 @@ export class GraphBuilder {
   build(outputs: readonly string[]): Graph {
     for (const o of outputs)
       if (!this.values.has(o)) fail('MISSING_TENSOR', `${this.source}: graph output '${o}' is not produced by any node`);
-    const graph: Graph = { name: this.name, source: this.source, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], values: new Map(this.values) };
-    return graph;
+    return { name: this.name, source: this.source, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], values: new Map(this.values) };
   }
 }
 

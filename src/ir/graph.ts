@@ -32,20 +32,6 @@ export interface Graph {
   readonly values: ReadonlyMap<string, Value>;
 }
 
-export function isConstant(graph: Graph, name: string): boolean {
-  return graph.values.get(name)?.data !== undefined;
-}
-
-export function constantData(graph: Graph, name: string): TensorData | undefined {
-  return name === '' ? undefined : graph.values.get(name)?.data;
-}
-
-export function valueOf(graph: Graph, name: string): Value {
-  const v = graph.values.get(name);
-  if (!v) throw new Error(`${graph.source}: no value named '${name}'`);
-  return v;
-}
-
 /** Map from value name to the nodes that read it (graph outputs are not included). */
 export function consumers(graph: Graph): Map<string, Node[]> {
   const out = new Map<string, Node[]>();

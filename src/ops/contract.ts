@@ -1,5 +1,5 @@
 import type { DType, TensorData } from '../ir/dtype.js';
-import type { Attrs, AttrValue, Node } from '../ir/graph.js';
+import type { AttrValue, Node } from '../ir/graph.js';
 import type { Shape } from '../ir/shape.js';
 import { fail } from '../errors.js';
 
@@ -69,6 +69,3 @@ export function requireInput(node: Node, inputs: readonly (InputInfo | undefined
   return x;
 }
 
-export function withAttrs(node: Node, attrs: Attrs): Node {
-  return { ...node, attrs: { ...node.attrs, ...attrs } };
-}
