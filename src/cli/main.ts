@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FlexqError } from '../errors.js';
 import { registerEval } from './commands/eval.js';
 import { registerInspect } from './commands/inspect.js';
+import { registerQuantize } from './commands/quantize.js';
 
 const EXIT_USER_ERROR = 1;
 const EXIT_BAD_ARGUMENTS = 2;
@@ -13,6 +14,7 @@ function buildProgram(): Command {
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
   registerInspect(program);
+  registerQuantize(program);
   registerEval(program);
   for (const c of program.commands) c.exitOverride();
   return program;

@@ -18,10 +18,10 @@ export interface DataOptions {
   batch: number;
 }
 
-/** The data options every command that reads DATA takes. */
-export function addDataOptions(cmd: Command): Command {
+/** The data options every command that reads DATA takes (`--data`, or `--calib` for quantize). */
+export function addDataOptions(cmd: Command, flag: '--data' | '--calib' = '--data'): Command {
   return cmd
-    .requiredOption('--data <path>', 'ImageFolder directory or .npy file')
+    .requiredOption(`${flag} <path>`, 'ImageFolder directory or .npy file')
     .option('--labels <file>', '.npy of integer labels (for .npy data)')
     .option('--preprocess <preset>', 'none | unit | pm1 | imagenet', 'none')
     .option('--layout <layout>', 'layout of 4-D .npy samples: nchw | nhwc')

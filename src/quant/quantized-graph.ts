@@ -1,0 +1,65 @@
+import type { Graph } from '../ir/graph.js';
+
+/**
+ * Quantization of one activation tensor: real = scale · (q − zeroPoint), q ∈ [qmin, qmax] (int8 storage).
+ * Scales are float32 values (Math.fround) so that every exporter writes, and every executor reads, the same number.
+ */
+export interface ActivationQuant {
+  readonly scale: number;
+  readonly zeroPoint: number;
+  readonly bits: number;
+  readonly qmin: number;
+  readonly qmax: number;
+}
+
+/** A weight tensor's integers (int8 storage for 8/4/3/2 bits) with its per-tensor grid. */
+export interface QuantizedWeight {
+  readonly shape: readonly number[];
+  readonly values: Int8Array;
+  readonly scale: number;
+  readonly zeroPoint: number;
+  readonly bits: number;
+  readonly qmin: number;
+  readonly qmax: number;
+}
+
+/** An int32 bias at scale inputScale · weightScale, zero point 0. */
+export interface QuantizedBias {
+  readonly values: Int32Array;
+  readonly scale: number;
+}
+
+export type QuantMethod = 'rtn' | 'adaround' | 'adaquant' | 'flexround';
+
+export interface QuantInfo {
+  readonly flexqVersion: string;
+  readonly method: QuantMethod;
+  readonly wbits: number;
+  /** 32 means activations stay float (weights-only quantization). */
+  readonly abits: number;
+  readonly seed: number;
+  /** The model file it was made from, and how many calibration samples were used. */
+  readonly model: string;
+  readonly calibrationSamples: number;
+}
+
+/**
+ * The single source of integers and scales that every exporter and executor reads.
+ * `graph` is the float graph after flexq's passes, with every weight in `weights` and bias in `biases`
+ * holding its dequantized value, so the float executor runs the weights-quantized model as it is.
+ */
+export interface QuantizedGraph {
+  readonly graph: Graph;
+  readonly activations: ReadonlyMap<string, ActivationQuant>;
+  readonly weights: ReadonlyMap<string, QuantizedWeight>;
+  readonly biases: ReadonlyMap<string, QuantizedBias>;
+  readonly info: QuantInfo;
+}
+
+export function dequantizeWeight(w: QuantizedWeight): Float32Array {
+  return Float32Array.from(w.values, (q) => w.scale * (q - w.zeroPoint));
+}
+
+export function dequantizeBias(b: QuantizedBias): Float32Array {
+  return Float32Array.from(b.values, (q) => b.scale * q);
+}

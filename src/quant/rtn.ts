@@ -1,0 +1,49 @@
+import type { Graph, Value } from '../ir/graph.js';
+import { layerBits, weightedLayers } from './layers.js';
+import {
+  dequantizeBias,
+  dequantizeWeight,
+  type ActivationQuant,
+  type QuantInfo,
+  type QuantizedBias,
+  type QuantizedGraph,
+  type QuantizedWeight,
+} from './quantized-graph.js';
+import { fp32 } from './schemes.js';
+import { quantizeWeightRtn } from './weight-grid.js';
+
+const INT32_MAX = 2 ** 31 - 1;
+
+/** bias / (s_in · s_w) rounded to int32, the scale every int8 target expects for a conv/FC bias. */
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScale: number): QuantizedBias {
+  const scale = fp32(inputScale * weightScale);
+  return { scale, values: Int32Array.from(bias, (b) => Math.max(-INT32_MAX, Math.min(INT32_MAX, Math.round(b / scale)))) };
+}
+
+export interface RtnOptions {
+  readonly wbits: number;
+  /** Bits of the first and last weighted layer (8 by default). */
+  readonly edgeBits: number;
+}
+
+/**
+ * Rounding to nearest on the clipping-searched per-tensor grid, for every weighted layer; biases become
+ * int32 when activations are quantized. The graph keeps the dequantized values so it runs as is.
+ */
+export function quantizeRtn(graph: Graph, activations: ReadonlyMap<string, ActivationQuant>, options: RtnOptions, info: QuantInfo): QuantizedGraph {
+  const layers = weightedLayers(graph);
+  const bits = layerBits(layers, options.wbits, options.edgeBits);
+  const weights = new Map<string, QuantizedWeight>();
+  const biases = new Map<string, QuantizedBias>();
+  for (const layer of layers) {
+    const w = graph.values.get(layer.weight)!;
+    const q = quantizeWeightRtn(w.data as Float32Array, w.shape as number[], bits.get(layer.node.name)!);
+    weights.set(layer.weight, q);
+    const input = activations.get(layer.node.inputs[0]);
+    if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, q.scale));
+  }
+  const values = new Map<string, Value>(graph.values);
+  for (const [name, w] of weights) values.set(name, { ...values.get(name)!, data: dequantizeWeight(w) });
+  for (const [name, b] of biases) values.set(name, { ...values.get(name)!, data: dequantizeBias(b) });
+  return { graph: { ...graph, values }, activations, weights, biases, info };
+}

@@ -1,0 +1,35 @@
+import { fp32, weightRange } from './schemes.js';
+import type { QuantizedWeight } from './quantized-graph.js';
+
+/** Rounds w onto the symmetric grid of `scale` and clamps to [qmin, qmax]. */
+export function roundToGrid(w: Float32Array, scale: number, qmin: number, qmax: number): Int8Array {
+  return Int8Array.from(w, (v) => Math.min(qmax, Math.max(qmin, Math.round(v / scale))));
+}
+
+function squaredError(w: Float32Array, q: Int8Array, scale: number): number {
+  let e = 0;
+  for (let i = 0; i < w.length; i++) {
+    const d = w[i] - scale * q[i];
+    e += d * d;
+  }
+  return e;
+}
+
+export const CLIPPING_RATIOS = 100;
+
+/**
+ * Per-tensor symmetric rounding to nearest with the grid chosen by a clipping search: of the scales
+ * α·max|w|/qmax, α = 1/100 … 100/100, the one with the least ‖W − Ŵ‖² (the s1 initialisation FlexRound starts from).
+ */
+export function quantizeWeightRtn(w: Float32Array, shape: readonly number[], bits: number): QuantizedWeight {
+  const { qmin, qmax } = weightRange(bits);
+  const maxAbs = w.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  if (maxAbs === 0) return { shape, values: new Int8Array(w.length), scale: 1, zeroPoint: 0, bits, qmin, qmax };
+  let best = { scale: fp32(maxAbs / qmax), error: Infinity };
+  for (let k = CLIPPING_RATIOS; k >= 1; k--) {
+    const scale = fp32(((k / CLIPPING_RATIOS) * maxAbs) / qmax);
+    const error = squaredError(w, roundToGrid(w, scale, qmin, qmax), scale);
+    if (error < best.error) best = { scale, error };
+  }
+  return { shape, values: roundToGrid(w, best.scale, qmin, qmax), scale: best.scale, zeroPoint: 0, bits, qmin, qmax };
+}
