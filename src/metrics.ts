@@ -23,3 +23,51 @@ export function topKAccuracy(scores: readonly Float32Array[], labels: readonly n
   const n = Math.max(scores.length, 1);
   return { count: scores.length, top1: top1 / n, top5: top5 / n };
 }
+
+/** Running agreement between a reference tensor and an approximation of it, over many batches. */
+export interface AgreementStats {
+  readonly sqnrDb: number;
+  readonly cosine: number;
+  readonly maxAbsError: number;
+  readonly count: number;
+}
+
+export class AgreementAccumulator {
+  private signal = 0;
+  private noise = 0;
+  private dot = 0;
+  private other = 0;
+  private maxErr = 0;
+  private n = 0;
+
+  add(reference: Float32Array, approx: Float32Array): void {
+    for (let i = 0; i < reference.length; i++) {
+      const r = reference[i];
+      const a = approx[i];
+      const e = r - a;
+      this.signal += r * r;
+      this.noise += e * e;
+      this.dot += r * a;
+      this.other += a * a;
+      if (Math.abs(e) > this.maxErr) this.maxErr = Math.abs(e);
+    }
+    this.n += reference.length;
+  }
+
+  /** SQNR = 10·log10(Σ ref² / Σ (ref − approx)²) (∞ when equal), cosine of the two as vectors, max |ref − approx|. */
+  stats(): AgreementStats {
+    const sqnrDb = this.noise === 0 ? Infinity : 10 * Math.log10(this.signal / this.noise);
+    const cosine = this.signal === 0 || this.other === 0 ? (this.signal === this.other ? 1 : 0) : this.dot / Math.sqrt(this.signal * this.other);
+    return { sqnrDb, cosine, maxAbsError: this.maxErr, count: this.n };
+  }
+}
+
+/** Index of the largest score of each of `count` rows. */
+export function argmaxRows(scores: Float32Array, count: number): Int32Array {
+  const classes = scores.length / count;
+  return Int32Array.from({ length: count }, (_, i) => {
+    let best = 0;
+    for (let c = 1; c < classes; c++) if (scores[i * classes + c] > scores[i * classes + best]) best = c;
+    return best;
+  });
+}

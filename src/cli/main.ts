@@ -1,8 +1,10 @@
 import { Command, CommanderError } from 'commander';
 import { FlexqError } from '../errors.js';
+import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
+import { registerValidate } from './commands/validate.js';
 
 const EXIT_USER_ERROR = 1;
 const EXIT_BAD_ARGUMENTS = 2;
@@ -13,9 +15,11 @@ function buildProgram(): Command {
     .option('--verbose', 'print stack traces of errors')
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  registerDemo(program);
   registerInspect(program);
   registerQuantize(program);
   registerEval(program);
+  registerValidate(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,11 +1,11 @@
 import type { Command } from 'commander';
 import { openDataset, type Layout, type Preprocess } from '../../../calibration/index.js';
 import { fail } from '../../errors.js';
-import { createFloatExecutor } from '../../exec/float-executor.js';
 import { formatShape, isStatic } from '../../ir/shape.js';
-import { loadModel } from '../../load-model.js';
 import { createProgress } from '../progress.js';
-import { parseCount, parseInputShape } from '../options.js';
+import { parseCount } from '../options.js';
+import { defaultExecutor, openArtefact, parseMode, type ExecutorKind } from '../executors.js';
+import type { Graph } from '../../ir/graph.js';
 import { topKAccuracy, type Accuracy } from '../../metrics.js';
 
 export interface DataOptions {
@@ -31,7 +31,7 @@ export function addDataOptions(cmd: Command, flag: '--data' | '--calib' = '--dat
     .option('--batch <n>', 'samples per batch', parseCount('--batch', 1), 32);
 }
 
-interface EvalOptions extends DataOptions { data: string; json?: boolean }
+interface EvalOptions extends DataOptions { data: string; json?: boolean; executor?: ExecutorKind; mode?: string }
 
 export interface EvalReport extends Accuracy {
   readonly model: string;
@@ -40,22 +40,29 @@ export interface EvalReport extends Accuracy {
   readonly seconds: number;
 }
 
-export async function evaluateFloat(model: string, opts: EvalOptions): Promise<EvalReport> {
-  const start = performance.now();
-  const { graph } = loadModel(model, { inputShape: parseInputShape(opts.inputShape) });
-  if (graph.inputs.length !== 1) fail('BAD_ARGUMENT', `${model}: eval needs a model with one input; this one has ${graph.inputs.length}`);
+/** The static per-sample input shape of a graph, or an error saying to pass --input-shape. */
+export function sampleShapeOf(graph: Graph, path: string): number[] {
+  if (graph.inputs.length !== 1) fail('BAD_ARGUMENT', `${path}: flexq runs models with one input; this one has ${graph.inputs.length}`);
   const input = graph.inputs[0];
-  const sampleShape = graph.values.get(input)!.shape.slice(1);
-  if (!isStatic(sampleShape)) fail('BAD_ARGUMENT', `${model}: input '${input}' has dynamic dims ${formatShape(sampleShape)}; give them with --input-shape`);
+  const sample = graph.values.get(input)!.shape.slice(1);
+  if (!isStatic(sample)) fail('BAD_ARGUMENT', `${path}: input '${input}' has dynamic dims ${formatShape(sample)}; give them with --input-shape`);
+  return [...sample];
+}
+
+/** Top-1/top-5 of a model (float executor) or an .fq (integer runtime, or float with dequantized weights). */
+export async function evaluate(path: string, opts: EvalOptions): Promise<EvalReport> {
+  const start = performance.now();
+  const artefact = openArtefact(path, opts.inputShape);
+  const executor = await defaultExecutor(artefact, opts.executor, parseMode(opts.mode ?? 'tflite-double'));
+  const sampleShape = sampleShapeOf(executor.graph, path);
   const data = await openDataset({ path: opts.data, labels: opts.labels, preprocess: opts.preprocess, layout: opts.layout, limit: opts.limit, offset: opts.offset, sampleShape });
   if (!data.labeled) fail('BAD_ARGUMENT', `${opts.data}: eval needs labels; give --labels labels.npy for .npy data`);
-  const executor = await createFloatExecutor(graph);
   const progress = createProgress('eval', data.size);
   const logits: Float32Array[] = [];
   const labels: number[] = [];
   try {
     for await (const batch of data.batches(opts.batch)) {
-      const out = executor.run({ [input]: { shape: [batch.count, ...sampleShape], data: batch.data } }).get(graph.outputs[0])!;
+      const out = executor.run({ shape: [batch.count, ...sampleShape], data: batch.data }).get(executor.graph.outputs[0])!;
       const classes = out.data.length / batch.count;
       for (let i = 0; i < batch.count; i++) logits.push(out.data.subarray(i * classes, (i + 1) * classes));
       labels.push(...batch.labels!);
@@ -65,14 +72,16 @@ export async function evaluateFloat(model: string, opts: EvalOptions): Promise<E
     executor.dispose();
   }
   progress.finish();
-  return { model, data: opts.data, executor: `float (tfjs-${executor.backend})`, ...topKAccuracy(logits, labels), seconds: (performance.now() - start) / 1000 };
+  return { model: path, data: opts.data, executor: executor.name, ...topKAccuracy(logits, labels), seconds: (performance.now() - start) / 1000 };
 }
 
 export function registerEval(program: Command): void {
-  addDataOptions(program.command('eval').description('accuracy (top-1, top-5) of a model on labelled data').argument('<model>', '.onnx or .tflite model'))
+  addDataOptions(program.command('eval').description('accuracy (top-1, top-5) of a model or a quantized graph on labelled data').argument('<artefact>', '.onnx, .tflite or .fq'))
+    .option('--executor <kind>', 'float | runtime (default: runtime for an .fq with quantized activations, else float)')
+    .option('--mode <mode>', 'requantization mode of the integer runtime: tflite-double | tflite-single | onnx | a100', 'tflite-double')
     .option('--json', 'one JSON object on stdout')
-    .action(async (model: string, opts: EvalOptions) => {
-      const r = await evaluateFloat(model, opts);
+    .action(async (path: string, opts: EvalOptions) => {
+      const r = await evaluate(path, opts);
       if (opts.json) process.stdout.write(JSON.stringify(r) + '\n');
       else
         process.stdout.write(

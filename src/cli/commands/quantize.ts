@@ -3,7 +3,6 @@ import { openDataset } from '../../../calibration/index.js';
 import { OBSERVERS, type ObserverKind } from '../../../calibration/observers.js';
 import { fail } from '../../errors.js';
 import { createFloatExecutor } from '../../exec/float-executor.js';
-import { formatShape, isStatic } from '../../ir/shape.js';
 import { loadModel } from '../../load-model.js';
 import { calibrateActivations } from '../../quant/calibrate.js';
 import { writeFq } from '../../quant/fq-file.js';
@@ -12,7 +11,7 @@ import { quantizeRtn } from '../../quant/rtn.js';
 import { FLEXQ_VERSION } from '../../version.js';
 import { parseCount, parseInputShape } from '../options.js';
 import { createProgress } from '../progress.js';
-import { addDataOptions, type DataOptions } from './eval.js';
+import { addDataOptions, sampleShapeOf, type DataOptions } from './eval.js';
 
 export interface QuantizeOptions extends DataOptions {
   calib: string;
@@ -39,10 +38,7 @@ function checkOptions(o: QuantizeOptions): void {
 export async function quantizeModel(model: string, o: QuantizeOptions): Promise<QuantizedGraph> {
   checkOptions(o);
   const { graph } = loadModel(model, { inputShape: parseInputShape(o.inputShape) });
-  const input = graph.inputs[0];
-  const sampleShape = graph.values.get(input)!.shape.slice(1);
-  if (graph.inputs.length !== 1) fail('BAD_ARGUMENT', `${model}: quantize needs a model with one input; this one has ${graph.inputs.length}`);
-  if (!isStatic(sampleShape)) fail('BAD_ARGUMENT', `${model}: input '${input}' has dynamic dims ${formatShape(sampleShape)}; give them with --input-shape`);
+  const sampleShape = sampleShapeOf(graph, model);
   const data = await openDataset({ path: o.calib, labels: o.labels, preprocess: o.preprocess, layout: o.layout, limit: o.limit, offset: o.offset, sampleShape });
   let activations = new Map<string, ActivationQuant>();
   if (o.abits < 32) {

@@ -1,0 +1,80 @@
+// A deterministic synthetic image set for the demo: 16×16 greyscale bars in four orientations.
+// Every random choice comes from one seeded PRNG, so a seed names the exact same images everywhere.
+
+/** Class folder names; sorted order is label order, as ImageFolder reads them. */
+export const BAR_CLASSES = ['0-horizontal', '1-vertical', '2-diagonal', '3-antidiagonal'] as const;
+export const BAR_SIZE = 16;
+
+/** A uniform number in [0, 1). */
+export type Random = () => number;
+
+/** mulberry32: 32 bits of state, integer arithmetic only, so a seed gives the same stream on every platform. */
+export function mulberry32(seed: number): Random {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A standard normal sample (Box–Muller). */
+export function normal(random: Random): number {
+  const u = 1 - random(); // in (0, 1], so the log is finite
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * random());
+}
+
+/** The independent uses of one user seed; each gets its own PRNG stream, so test images are never training images. */
+export const SEED_STREAMS = { weights: 1, train: 2, test: 3, calib: 4 } as const;
+
+/** The PRNG for one use of a seed: the pair is hashed (murmur3 finaliser) so nearby seeds start far apart. */
+export function seededStream(seed: number, stream: keyof typeof SEED_STREAMS): Random {
+  let h = Math.imul(seed ^ Math.imul(SEED_STREAMS[stream], 0x9e3779b9), 0x85ebca6b);
+  h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+  return mulberry32(h ^ (h >>> 16));
+}
+
+const between = (random: Random, low: number, high: number): number => low + (high - low) * random();
+
+/** Distance of pixel (x, y) from a bar's centre line at `offset`, per class; y grows downwards. */
+const DISTANCE_FROM_BAR: readonly ((x: number, y: number, offset: number) => number)[] = [
+  (_x, y, offset) => y - offset,
+  (x, _y, offset) => x - offset,
+  (x, y, offset) => (x - y - offset) / Math.SQRT2, // "\": x = y + offset
+  (x, y, offset) => (x + y - (BAR_SIZE - 1) - offset) / Math.SQRT2, // "/": x + y = 15 + offset
+];
+
+/** Where the centre line may lie: straight bars anywhere away from the border, diagonals near the corner-to-corner line. */
+const OFFSET_RANGE: readonly (readonly [number, number])[] = [[2, 13], [2, 13], [-5, 5], [-5, 5]];
+
+/** One bar of class `label` as 16×16 uint8 pixels: random position, thickness, brightness and noise. */
+export function drawBar(label: number, random: Random): Uint8Array {
+  const offset = between(random, ...OFFSET_RANGE[label]);
+  const halfWidth = between(random, 0.5, 1.5);
+  const background = between(random, 0, 90);
+  const bar = between(random, 130, 255);
+  const noise = between(random, 8, 35);
+  const distance = DISTANCE_FROM_BAR[label];
+  const pixels = new Uint8Array(BAR_SIZE * BAR_SIZE);
+  for (let y = 0; y < BAR_SIZE; y++)
+    for (let x = 0; x < BAR_SIZE; x++) {
+      // Coverage falls off over one pixel at the edge, so thin and off-grid bars are antialiased, not aliased.
+      const coverage = Math.min(1, Math.max(0, halfWidth + 0.5 - Math.abs(distance(x, y, offset))));
+      const value = background + (bar - background) * coverage + noise * normal(random);
+      pixels[y * BAR_SIZE + x] = Math.min(255, Math.max(0, Math.round(value)));
+    }
+  return pixels;
+}
+
+export interface BarSet {
+  readonly images: readonly Uint8Array[];
+  readonly labels: readonly number[];
+}
+
+/** `count` bars with labels cycling through the classes (0, 1, 2, 3, 0, ...), so every class is equally present. */
+export function drawBars(count: number, random: Random): BarSet {
+  const labels = Array.from({ length: count }, (_, i) => i % BAR_CLASSES.length);
+  return { images: labels.map((label) => drawBar(label, random)), labels };
+}
