@@ -20,21 +20,24 @@ function parseSeed(text: string): number {
 /** A path as it must be typed in a POSIX shell. */
 const shellWord = (path: string): string => (/^[\w./:-]+$/.test(path) ? path : `'${path.replaceAll("'", `'\\''`)}'`);
 
-/** The eval the demo runs: the held-out images, scaled to [0, 1] as the model was trained. */
-const evalArgs = (files: DemoFiles): string[] => [files.model, '--data', files.test, '--preprocess', 'unit'];
-
-function nextSteps(files: DemoFiles): string {
-  const command = (args: string[], why: string): string => `  flexq ${args.map(shellWord).join(' ')}\n      ${why}`;
-  const quantized = join(dirname(files.model), 'model-w4a8.fq');
+/** The job the demo runs on its model, as the commands a user would type (all images scaled to [0, 1] as in training). */
+function demoSteps(files: DemoFiles): string[][] {
+  const quantized = join(dirname(files.model), 'model-w8a8.fq');
+  const unit = ['--preprocess', 'unit'];
   return [
-    '',
-    'Next, try:',
-    command(['inspect', files.model, '--raw'], 'the graph as the file states it, before flexq\'s passes'),
-    command(['quantize', files.model, '--calib', files.calib, '--preprocess', 'unit', '--wbits', '4', '-o', quantized], `4-bit weights, 8-bit activations, calibrated on ${files.calibImages} images apart from training and test`),
-    command(['eval', quantized, '--data', files.test, '--preprocess', 'unit'], 'the quantized model\'s accuracy, to set beside the float one above'),
-    '',
-  ].join('\n');
+    ['inspect', files.model],
+    ['eval', files.model, '--data', files.test, ...unit],
+    ['quantize', files.model, '--calib', files.calib, ...unit, '--wbits', '8', '--abits', '8', '-o', quantized],
+    ['eval', quantized, '--data', files.test, ...unit],
+    ['validate', files.model, quantized, '--data', files.test, ...unit, '--modes', 'tflite-double,onnx'],
+  ];
 }
+
+const NEXT_STEPS = `
+Next, try 4-bit weights (the first and last layer stay 8-bit), or your own model:
+  flexq quantize MODEL.onnx --calib IMAGES/ --wbits 4 -o model-w4a8.fq
+  flexq validate MODEL.onnx model-w4a8.fq --data TEST_IMAGES/
+`;
 
 async function runDemo(program: Command, opts: DemoOptions): Promise<void> {
   const files = await writeDemo(opts.output, opts.seed, (step, steps, loss) => process.stderr.write(`train: step ${step}/${steps} loss ${loss.toFixed(4)}\n`));
@@ -49,14 +52,14 @@ async function runDemo(program: Command, opts: DemoOptions): Promise<void> {
   process.stdout.write(
     `wrote ${files.model} (trained in ${trainSeconds.toFixed(1)} s, seed ${opts.seed})\n` +
       `wrote ${files.test}: ${files.testImages} held-out test images\n` +
-      `wrote ${files.calib}: ${files.calibImages} calibration images\n\n` +
-      `$ flexq inspect ${shellWord(files.model)}\n`,
+      `wrote ${files.calib}: ${files.calibImages} calibration images\n`,
   );
-  // The registered commands themselves run, so the demo prints exactly what `flexq inspect` and `flexq eval` print.
-  await program.parseAsync(['inspect', files.model], { from: 'user' });
-  process.stdout.write(`\n$ flexq eval ${evalArgs(files).map(shellWord).join(' ')}\n`);
-  await program.parseAsync(['eval', ...evalArgs(files)], { from: 'user' });
-  process.stdout.write(nextSteps(files));
+  // The registered commands themselves run, so the demo prints exactly what each command prints.
+  for (const args of demoSteps(files)) {
+    process.stdout.write(`\n$ flexq ${args.map(shellWord).join(' ')}\n`);
+    await program.parseAsync(args, { from: 'user' });
+  }
+  process.stdout.write(NEXT_STEPS);
 }
 
 export function registerDemo(program: Command): void {
