@@ -28,6 +28,7 @@ import {
  *   48+H'   …     data: the tensors' bytes, little-endian, each starting at a multiple of 8;
  *                 a Blob {offset, length} in the header is relative to the start of the data.
  *
+ * The graph's source is not stored (info.model names the model); a loaded graph's source is the .fq path.
  * Quantized weights are stored only as integers (int8) with their grid; biases as int32 with their
  * scale; other constants as their typed data. Non-finite numbers in attributes (Clip's ±∞) are
  * written as {"$number": "Infinity"}. A reader accepts versions ≤ its own; the checksum catches edits.
@@ -40,7 +41,7 @@ interface Blob { readonly offset: number; readonly length: number }
 interface FqValue { readonly name: string; readonly dtype: DType; readonly shape: Shape; readonly blob?: Blob }
 interface FqHeader {
   readonly info: QuantInfo;
-  readonly graph: { name: string; source: string; inputs: readonly string[]; outputs: readonly string[]; nodes: readonly Node[]; values: FqValue[] };
+  readonly graph: { name: string; inputs: readonly string[]; outputs: readonly string[]; nodes: readonly Node[]; values: FqValue[] };
   readonly activations: Record<string, ActivationQuant>;
   readonly weights: Record<string, Omit<QuantizedWeight, 'values'> & { blob: Blob }>;
   readonly biases: Record<string, { scale: number; blob: Blob }>;
@@ -87,7 +88,7 @@ export function encodeFq(q: QuantizedGraph): Uint8Array {
   }));
   const header: FqHeader = {
     info: q.info,
-    graph: { name: q.graph.name, source: q.graph.source, inputs: q.graph.inputs, outputs: q.graph.outputs, nodes: q.graph.nodes, values },
+    graph: { name: q.graph.name, inputs: q.graph.inputs, outputs: q.graph.outputs, nodes: q.graph.nodes, values },
     activations: Object.fromEntries(q.activations),
     weights: Object.fromEntries([...q.weights].map(([k, { values: ints, ...grid }]) => [k, { ...grid, blob: data.add(ints) }])),
     biases: Object.fromEntries([...q.biases].map(([k, b]) => [k, { scale: b.scale, blob: data.add(b.values) }])),

@@ -1,0 +1,61 @@
+// Concat along a non-batch axis. Inputs on the output's grid are copied; the others are rescaled through a table
+// (an int8 has 256 values). Contract, for input i on grid (si, zi) and output grid (so, zo):
+//   tflite-double, tflite-single: TFLite's reference ConcatenationWithScaling:
+//     scale = fp32(si · fp32(1/so)), bias = fp32(−zi · scale), y = TfLiteRound(fp32(fp32(q·scale) + bias)) + zo
+//   onnx, a100: onnxruntime's QLinearConcat (a DequantizeLinear → QuantizeLinear table per input):
+//     y = rne(fp32(fp32((q − zi)·si) / so)) + zo
+//   then clamp to [qmin, qmax] of the output grid.
+
+import { intAttr } from '../../src/ops/contract.js';
+import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
+import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { RequantMode } from '../requant/index.js';
+import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
+import type { KernelFactory } from './registry.js';
+
+const f32 = Math.fround;
+
+/** The rescaling table of one input, or undefined when it already has the output's grid. */
+export function rescaleTable(mode: RequantMode, input: ActivationQuant, output: ActivationQuant): Int8Array | undefined {
+  if (input.scale === output.scale && input.zeroPoint === output.zeroPoint) return undefined;
+  const clamp = (v: number) => Math.min(output.qmax, Math.max(output.qmin, v));
+  if (mode === 'tflite-double' || mode === 'tflite-single') {
+    const scale = f32(f32(input.scale) * f32(1 / f32(output.scale)));
+    const bias = f32(-input.zeroPoint * scale);
+    return Int8Array.from({ length: 256 }, (_, i) => clamp(roundHalfAwayFromZero(f32(f32((i - 128) * scale) + bias)) + output.zeroPoint));
+  }
+  const quantize = gridQuantizer(mode, output);
+  const sx = f32(input.scale);
+  return Int8Array.from({ length: 256 }, (_, i) => quantize(f32((i - 128 - input.zeroPoint) * sx)));
+}
+
+/** One input of a concat: `chunk` values per outer step, through `table` when rescaled. */
+export interface ConcatPart {
+  readonly chunk: number;
+  readonly table?: Int8Array;
+}
+
+export function concat(parts: readonly ConcatPart[], outer: number, xs: readonly Int8Array[], batch: number, y: Int8Array): void {
+  let o = 0;
+  for (let step = 0; step < batch * outer; step++) {
+    for (let p = 0; p < parts.length; p++) {
+      const { chunk, table } = parts[p];
+      const x = xs[p];
+      const base = step * chunk;
+      if (table) for (let i = 0; i < chunk; i++) y[o++] = table[x[base + i] + 128];
+      else for (let i = 0; i < chunk; i++) y[o++] = x[base + i];
+    }
+  }
+}
+
+export const concatKernel: KernelFactory = (ctx) => {
+  const rank = ctx.outputShape.length + 1;
+  const axis = normalizeAxis(intAttr(ctx.node, 'axis'), rank);
+  if (axis < 1 || axis >= rank) ctx.unsupported(`axis ${String(ctx.node.attrs.axis)}: concatenation along the batch dimension is not supported`);
+  const parts = ctx.node.inputs.map((_, i) => ({
+    chunk: sizeOf(ctx.inputShape(i).slice(axis - 1)),
+    table: rescaleTable(ctx.mode, ctx.inputGrid(i), ctx.outputGrid),
+  }));
+  const outer = sizeOf(ctx.outputShape.slice(0, axis - 1));
+  return (inputs, batch, output) => concat(parts, outer, inputs, batch, output);
+};

@@ -1,0 +1,272 @@
+// Gemm (fully connected) and MatMul by a constant, and the int16 GEMM core that the convolutions share.
+// Contract, for input rows x[n, k], weights w[m, k] (op(B) of Gemm, or B[k, m] of MatMul) and int32 bias b[m]:
+//   acc[n, m] = b[m] + Σ_k (x[n, k] − zx)·(w[m, k] − zw)      int32; wraps like the C kernels if it ever overflows
+//   y[n, m]   = requantizer.apply(acc[n, m])                    M = sx·sw/sy, clamp range of the fused activation
+//                                                               (through the staircase below: the same answers, faster)
+// The clamp range is TFLite's CalculateActivationRangeQuantized: none → [qmin, qmax]; relu → [max(qmin, zy), qmax];
+// relu6 → [max(qmin, zy), min(qmax, zy + TfLiteRound(fp32(6 / sy)))]. The tflite modes take the real multiplier as
+// TFLite's per-tensor FullyConnected does (the float32 product sx·sw first: tfliteFullyConnectedMultiplier);
+// onnx and a100 use their modes' scales (QGemm / QLinearMatMul: fp32(fp32(sx·sw)/sy); a100: see requant/a100.ts).
+// Gemm needs alpha = beta = 1 and transA = 0 (what the passes leave); the bias must be the int32 one at scale sx·sw.
+
+import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import { sizeOf } from '../../src/ir/shape.js';
+import {
+  INT32_MAX,
+  prepareRequantizer,
+  tfliteDoubleFromMultiplier,
+  tfliteFullyConnectedMultiplier,
+  tfliteSingleFromMultiplier,
+  type OutputRange,
+  type RequantMode,
+  type RequantParams,
+  type Requantizer,
+} from '../requant/index.js';
+import { roundHalfAwayFromZero } from '../quantize-input.js';
+import type { Kernel, KernelContext, KernelFactory } from './registry.js';
+
+export type FusedActivation = 'none' | 'relu' | 'relu6';
+
+/** TFLite's CalculateActivationRangeQuantized for a fused activation on the output grid (see the contract above). */
+export function fusedActivationRange(activation: FusedActivation, grid: ActivationQuant): OutputRange {
+  const { zeroPoint, qmin, qmax } = grid;
+  if (activation === 'none') return { zeroPoint, min: qmin, max: qmax };
+  const min = Math.max(qmin, zeroPoint);
+  if (activation === 'relu') return { zeroPoint, min, max: qmax };
+  return { zeroPoint, min, max: Math.min(qmax, zeroPoint + roundHalfAwayFromZero(Math.fround(6 / Math.fround(grid.scale)))) };
+}
+
+/** The node's fused activation, checked. */
+export function activationOf(ctx: KernelContext): FusedActivation {
+  const a = ctx.node.attrs.activation ?? 'none';
+  if (a !== 'none' && a !== 'relu' && a !== 'relu6') return ctx.unsupported(`fused activation '${String(a)}' is not supported; supported: none, relu, relu6`);
+  return a;
+}
+
+/** The requantizer of a fully-connected layer: TFLite computes its real multiplier from the float32 product sx·sw. */
+function fullyConnectedRequantizer(mode: RequantMode, p: RequantParams): Requantizer {
+  if (mode === 'tflite-double') return tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(p.inputScale, p.weightScale, p.outputScale), p);
+  if (mode === 'tflite-single') return tfliteSingleFromMultiplier(tfliteFullyConnectedMultiplier(p.inputScale, p.weightScale, p.outputScale), p);
+  return prepareRequantizer(mode, p);
+}
+
+/**
+ * A requantizer as a staircase. Every mode's requantization is a non-decreasing function of the accumulator (a
+ * positive multiply, rounding and clamping are all monotone) wherever the tflite left shift cannot wrap int32, so the
+ * output is the highest k whose threshold t[k] = min{acc : apply(acc) ≥ k} the accumulator reaches. The thresholds
+ * are found once by binary search with apply itself, so the staircase is exact by construction; a lookup costs
+ * ~10 ns where the fixed-point apply costs 100+ ns. Accumulators outside [−bound, bound] go to apply.
+ */
+export interface Staircase {
+  readonly requantizer: Requantizer;
+  readonly bound: number;
+  readonly min: number;
+  readonly max: number;
+  /** t[k − min] for k in (min, max] (bound + 1 when never reached, which may exceed int32); entry 0 is unused. */
+  readonly thresholds: Float64Array;
+  /** The first step and the inverse width of a step: where to start looking. */
+  readonly origin: number;
+  readonly inverseStep: number;
+}
+
+/** The staircase of `rq` for accumulators up to `maxAbsAcc` in magnitude. */
+export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
+  const { min, max } = rq.constants;
+  const shift = rq.constants.kind === 'fixed-point' ? Math.max(rq.constants.shift, 0) : 0;
+  const bound = Math.min(maxAbsAcc, Math.floor(INT32_MAX / 2 ** shift)); // beyond it, acc · 2^shift would wrap
+  const thresholds = new Float64Array(max - min + 1);
+  for (let k = min + 1; k <= max; k++) {
+    let [lo, hi] = [-bound, bound + 1]; // the answer lies in [lo, hi]; hi = bound + 1 means "never reached"
+    while (lo < hi) {
+      const mid = Math.floor((lo + hi) / 2);
+      if (rq.apply(mid) >= k) hi = mid;
+      else lo = mid + 1;
+    }
+    thresholds[k - min] = lo;
+  }
+  const span = thresholds[max - min] - thresholds[1];
+  return { requantizer: rq, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
+}
+
+/** rq.apply(acc) through the staircase: estimate the step, then walk to the exact one. */
+export function climb(s: Staircase, acc: number): number {
+  if (acc < -s.bound || acc > s.bound) return s.requantizer.apply(acc);
+  const { thresholds: t, min, max } = s;
+  let k = min + 1 + Math.floor((acc - s.origin) * s.inverseStep);
+  if (k < min) k = min;
+  else if (k > max) k = max;
+  while (k < max && acc >= t[k + 1 - min]) k++;
+  while (k > min && acc < t[k - min]) k--;
+  return k;
+}
+
+/** The largest |bias[m] + Σ_k (x − zx)·(w[m, k] − zw)| any int8 input can produce, over channels m. */
+export function accumulatorBound(weights: Int8Array, channels: number, depth: number, weightZeroPoint: number, bias: Int32Array | undefined): number {
+  let bound = 0;
+  for (let m = 0; m < channels; m++) {
+    let sum = Math.abs(bias?.[m] ?? 0);
+    for (let k = 0; k < depth; k++) sum += 255 * Math.abs(weights[m * depth + k] - weightZeroPoint);
+    bound = Math.max(bound, sum);
+  }
+  return bound;
+}
+
+/**
+ * Weights minus their zero point for `channels` outputs × `depth`, in panels of four channels interleaved:
+ * panel j holds channels 4j … 4j+3 as [depth][4]; channels past the last are zero.
+ */
+export interface PackedWeights {
+  readonly data: Int16Array;
+  readonly channels: number;
+  readonly depth: number;
+}
+
+/** Packs rows [channels][depth] of `values` starting at `offset`. */
+export function packWeights(values: Int8Array, offset: number, channels: number, depth: number, zeroPoint: number): PackedWeights {
+  const data = new Int16Array(Math.ceil(channels / 4) * 4 * depth);
+  for (let m = 0; m < channels; m++)
+    for (let k = 0; k < depth; k++) data[((m >> 2) * depth + k) * 4 + (m & 3)] = values[offset + m * depth + k] - zeroPoint;
+  return { data, channels, depth };
+}
+
+/** Where GEMM results land: output[offset + m·channelStride + p·pixelStride]. */
+export interface GemmOutput {
+  readonly data: Int8Array;
+  readonly offset: number;
+  readonly channelStride: number;
+  readonly pixelStride: number;
+}
+
+/**
+ * out[m, p] = requantize(bias[biasOffset + m] + Σ_k lhs[p·depth + k]·w[m, k]) for p < pixels and every channel m.
+ * lhs rows are centred inputs (x − zx); it must hold an even number of rows ≥ pixels (an odd tail row is computed
+ * and dropped). Two pixels × four channels per step keep eight sums in registers.
+ */
+export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: Staircase, out: GemmOutput): void {
+  const { data: panels, channels, depth } = w;
+  const { data: y, channelStride, pixelStride } = out;
+  for (let p = 0; p < pixels; p += 2) {
+    const x0 = p * depth;
+    const x1 = x0 + depth;
+    const both = p + 1 < pixels;
+    for (let m = 0; m < channels; m += 4) {
+      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
+      for (let k = 0, wk = m * depth; k < depth; k++, wk += 4) {
+        const w0 = panels[wk], w1 = panels[wk + 1], w2 = panels[wk + 2], w3 = panels[wk + 3];
+        const u = lhs[x0 + k];
+        const v = lhs[x1 + k];
+        s0 += w0 * u; s1 += w1 * u; s2 += w2 * u; s3 += w3 * u;
+        t0 += w0 * v; t1 += w1 * v; t2 += w2 * v; t3 += w3 * v;
+      }
+      const count = Math.min(4, channels - m);
+      const o = out.offset + m * channelStride + p * pixelStride;
+      storeFour(y, o, channelStride, count, bias, biasOffset + m, rq, s0, s1, s2, s3);
+      if (both) storeFour(y, o + pixelStride, channelStride, count, bias, biasOffset + m, rq, t0, t1, t2, t3);
+    }
+  }
+}
+
+/** Adds the bias (int32 wrap, as C does), requantizes and stores up to four channels of one pixel. */
+function storeFour(y: Int8Array, o: number, stride: number, count: number, bias: Int32Array, b: number, rq: Staircase, s0: number, s1: number, s2: number, s3: number): void {
+  y[o] = climb(rq, (s0 + bias[b]) | 0);
+  if (count > 1) y[o + stride] = climb(rq, (s1 + bias[b + 1]) | 0);
+  if (count > 2) y[o + 2 * stride] = climb(rq, (s2 + bias[b + 2]) | 0);
+  if (count > 3) y[o + 3 * stride] = climb(rq, (s3 + bias[b + 3]) | 0);
+}
+
+/** Rows centred per block, so eval needs no buffer that grows with the batch. */
+const ROWS_PER_BLOCK = 32;
+
+export interface FullyConnectedParams {
+  /** K: values per input row. */
+  readonly depth: number;
+  /** M: outputs per row. */
+  readonly units: number;
+  readonly inputZeroPoint: number;
+  /** [units][depth], row-major. */
+  readonly weights: Int8Array;
+  readonly weightZeroPoint: number;
+  /** int32 at scale sx·sw, one per unit; absent means zero. */
+  readonly bias?: Int32Array;
+  readonly requantizer: Requantizer;
+}
+
+export interface PreparedFullyConnected {
+  readonly weights: PackedWeights;
+  readonly bias: Int32Array;
+  readonly inputZeroPoint: number;
+  readonly requantizer: Staircase;
+  readonly lhs: Int16Array;
+}
+
+export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyConnected {
+  return {
+    weights: packWeights(p.weights, 0, p.units, p.depth, p.weightZeroPoint),
+    bias: p.bias ?? new Int32Array(p.units),
+    inputZeroPoint: p.inputZeroPoint,
+    requantizer: staircase(p.requantizer, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
+    lhs: new Int16Array(ROWS_PER_BLOCK * p.depth),
+  };
+}
+
+/** y[rows][units] from x[rows][depth]. */
+export function fullyConnected(f: PreparedFullyConnected, x: Int8Array, rows: number, y: Int8Array): void {
+  const { depth, channels } = f.weights;
+  for (let r0 = 0; r0 < rows; r0 += ROWS_PER_BLOCK) {
+    const count = Math.min(ROWS_PER_BLOCK, rows - r0);
+    const base = r0 * depth;
+    for (let i = 0; i < count * depth; i++) f.lhs[i] = x[base + i] - f.inputZeroPoint;
+    gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizer, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
+  }
+}
+
+/** The int32 bias of constant input i, checked against the scale the accumulator has. */
+export function checkedBias(ctx: KernelContext, i: number, units: number, inputScale: number, weightScale: number): Int32Array | undefined {
+  const b = ctx.bias(i);
+  if (!b) return undefined;
+  if (b.values.length !== units) return ctx.unsupported(`the bias has ${b.values.length} values for ${units} outputs; give one per output`);
+  const expected = Math.fround(inputScale * weightScale);
+  if (b.scale !== expected)
+    return ctx.unsupported(`the bias scale ${b.scale} is not input scale × weight scale = ${expected}; re-quantize the model`);
+  return b.values;
+}
+
+function fullyConnectedKernel(ctx: KernelContext, p: Omit<FullyConnectedParams, 'requantizer'>, activation: FusedActivation): Kernel {
+  const x = ctx.inputGrid(0);
+  const w = ctx.weight(1);
+  const range = fusedActivationRange(activation, ctx.outputGrid);
+  const requantizer = fullyConnectedRequantizer(ctx.mode, { inputScale: x.scale, weightScale: w.scale, outputScale: ctx.outputGrid.scale, ...range });
+  const f = prepareFullyConnected({ ...p, requantizer });
+  const rowsPerSample = sizeOf(ctx.inputShape(0)) / p.depth;
+  return (inputs, batch, output) => fullyConnected(f, inputs[0], batch * rowsPerSample, output);
+}
+
+export const gemmKernel: KernelFactory = (ctx) => {
+  const { attrs } = ctx.node;
+  if ((attrs.alpha ?? 1) !== 1 || (attrs.beta ?? 1) !== 1) ctx.unsupported(`alpha ${String(attrs.alpha ?? 1)} and beta ${String(attrs.beta ?? 1)}: the integer Gemm needs both to be 1; fold them into the weights and bias`);
+  if ((attrs.transA ?? 0) !== 0) ctx.unsupported('transA = 1: the integer Gemm reads A row by row; transpose A before the Gemm');
+  const w = ctx.weight(1);
+  if (w.shape.length !== 2) ctx.unsupported(`weight of shape [${w.shape.join(',')}]: the integer Gemm needs a 2-D weight`);
+  const transB = (attrs.transB ?? 0) === 1;
+  const [units, depth] = transB ? [w.shape[0], w.shape[1]] : [w.shape[1], w.shape[0]];
+  const weights = transB ? w.values : transpose2d(w.values, depth, units);
+  const bias = checkedBias(ctx, 2, units, ctx.inputGrid(0).scale, w.scale);
+  return fullyConnectedKernel(ctx, { depth, units, inputZeroPoint: ctx.inputGrid(0).zeroPoint, weights, weightZeroPoint: w.zeroPoint, bias }, activationOf(ctx));
+};
+
+/** MatMul(A[..., K], B[K, N]) with B a quantized constant: a Gemm without bias over every row of A. */
+export const matmulKernel: KernelFactory = (ctx) => {
+  const w = ctx.weight(1);
+  if (w.shape.length !== 2) ctx.unsupported(`weight B of shape [${w.shape.join(',')}]: the integer MatMul needs a 2-D constant B`);
+  const [depth, units] = w.shape;
+  if (ctx.inputShape(0).at(-1) !== depth) ctx.unsupported(`input A of shape [N,${ctx.inputShape(0).join(',')}] does not end in K = ${depth}, the rows of B`);
+  const weights = transpose2d(w.values, depth, units);
+  return fullyConnectedKernel(ctx, { depth, units, inputZeroPoint: ctx.inputGrid(0).zeroPoint, weights, weightZeroPoint: w.zeroPoint }, 'none');
+};
+
+/** [rows][cols] → [cols][rows]. */
+function transpose2d(values: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}

@@ -1,0 +1,106 @@
+// Element-wise activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish) as a 256-entry table built at prepare time:
+// an int8 input has 256 values, so the table holds every answer and eval is one lookup per element.
+// Contract, entry q of the table, input grid (sx, zx), output grid (sy, zy), clamp to [qmin, qmax] of the output:
+// tflite-double, tflite-single:
+//   Relu, Clip: TFLite's int8 RELU (CalculateReluOpData, ReluQuantized) with the op's bounds [lo, hi]:
+//     y = clamp(zy + MultiplyByQuantizedMultiplier(q − zx, QuantizeMultiplier(double(sx)/double(sy))),
+//               max(qmin, zy + TfLiteRound(fp32(lo/sy))), min(qmax, zy + TfLiteRound(fp32(hi/sy))))
+//     (an infinite bound is no bound), with the mode's MultiplyByQuantizedMultiplier.
+//   Sigmoid, HardSigmoid, HardSwish: TFLite's LUTPopulateInt8: y = TfLiteRound(fp32(f(fp32(sx·(q − zx))) · fp32(1/sy))) + zy
+// onnx, a100: DequantizeLinear → the float op → QuantizeLinear, as onnxruntime runs an unfused QDQ activation:
+//   y = rne(fp32(f(fp32((q − zx)·sx)) / sy)) + zy                           rne: round half to even
+// f is evaluated in float32 as each target writes it (every step rounded with Math.fround). Not exact yet: the
+// exp inside Sigmoid (glibc expf, MLAS's logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite's
+// fixed-point HARD_SWISH kernel.
+
+import type { Node } from '../../src/ir/graph.js';
+import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import { tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
+import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
+import type { KernelContext, KernelFactory } from './registry.js';
+
+const f32 = Math.fround;
+
+/** A float32 activation function. */
+export type FloatActivation = (x: number) => number;
+
+const relu6 = (x: number): number => (x < 0 ? 0 : x > 6 ? 6 : x);
+
+export const sigmoid: FloatActivation = (x) => f32(1 / f32(1 + f32(Math.exp(-x))));
+
+export function hardSigmoid(alpha: number, beta: number): FloatActivation {
+  const [a, b] = [f32(alpha), f32(beta)];
+  return (x) => Math.max(0, Math.min(1, f32(f32(a * x) + b)));
+}
+
+/** TFLite's float HARD_SWISH: x · relu6(x + 3) / 6. */
+export const hardSwishTflite: FloatActivation = (x) => f32(f32(x * relu6(f32(x + 3))) / 6);
+
+const hardSwishGate = hardSigmoid(1 / 6, 0.5);
+
+/** onnxruntime's HardSwish (the ONNX function body): x · HardSigmoid(x; alpha = fp32(1/6), beta = 1/2). */
+export const hardSwishOnnx: FloatActivation = (x) => f32(x * hardSwishGate(x));
+
+export function clipTo(lo: number, hi: number): FloatActivation {
+  const [min, max] = [f32(lo), f32(hi)];
+  return (x) => (x < min ? min : x > max ? max : x);
+}
+
+/** The table of a float activation: `quantizeOutput` turns f's float32 value into the output integer. */
+export function floatTable(f: FloatActivation, input: ActivationQuant, quantizeOutput: (v: number) => number): Int8Array {
+  const sx = f32(input.scale);
+  return Int8Array.from({ length: 256 }, (_, i) => quantizeOutput(f(f32(sx * (i - 128 - input.zeroPoint)))));
+}
+
+/** TFLite's LUTPopulateInt8 output step: multiply by the float32 reciprocal of the scale, round half away. */
+export function tfliteTableQuantizer(output: ActivationQuant): (v: number) => number {
+  const inverseScale = f32(1 / f32(output.scale));
+  return (v) => Math.min(output.qmax, Math.max(output.qmin, roundHalfAwayFromZero(f32(v * inverseScale)) + output.zeroPoint));
+}
+
+/** TFLite's int8 RELU arithmetic with bounds [lo, hi] (±Infinity for none): see the contract above. */
+export function tfliteReluTable(mode: 'tflite-double' | 'tflite-single', lo: number, hi: number, input: ActivationQuant, output: ActivationQuant): Int8Array {
+  const sy = f32(output.scale);
+  const bound = (v: number, none: number): number => (Number.isFinite(v) ? output.zeroPoint + roundHalfAwayFromZero(f32(f32(v) / sy)) : none);
+  const min = Math.max(output.qmin, bound(lo, output.qmin));
+  const max = Math.min(output.qmax, bound(hi, output.qmax));
+  const fromMultiplier = mode === 'tflite-double' ? tfliteDoubleFromMultiplier : tfliteSingleFromMultiplier;
+  const rq = fromMultiplier(f32(input.scale) / sy, { zeroPoint: output.zeroPoint, min: output.qmin, max: output.qmax });
+  return Int8Array.from({ length: 256 }, (_, i) => Math.min(max, Math.max(min, rq.apply(i - 128 - input.zeroPoint))));
+}
+
+/** The [lo, hi] bounds of a Relu or Clip node (Clip's normalized min/max, ±Infinity when absent). */
+function reluBounds(node: Node): [number, number] {
+  if (node.op === 'Relu') return [0, Infinity];
+  return [Number(node.attrs.min ?? -Infinity), Number(node.attrs.max ?? Infinity)];
+}
+
+/** The float function of a non-Relu node, in the mode's target's float32 arithmetic. */
+function floatActivation(ctx: KernelContext): FloatActivation {
+  const { node } = ctx;
+  if (node.op === 'Relu' || node.op === 'Clip') return clipTo(...reluBounds(node));
+  if (node.op === 'Sigmoid') return sigmoid;
+  if (node.op === 'HardSigmoid') return hardSigmoid(Number(node.attrs.alpha ?? 0.2), Number(node.attrs.beta ?? 0.5));
+  if (node.op === 'HardSwish') return ctx.mode === 'onnx' || ctx.mode === 'a100' ? hardSwishOnnx : hardSwishTflite;
+  return ctx.unsupported('this activation has no table rule');
+}
+
+/** The 256-entry table of a node in a mode: see the contract above. */
+function activationTable(ctx: KernelContext): Int8Array {
+  const [input, output, mode] = [ctx.inputGrid(0), ctx.outputGrid, ctx.mode];
+  if (mode === 'tflite-double' || mode === 'tflite-single') {
+    if (ctx.node.op === 'Relu' || ctx.node.op === 'Clip') return tfliteReluTable(mode, ...reluBounds(ctx.node), input, output);
+    return floatTable(floatActivation(ctx), input, tfliteTableQuantizer(output));
+  }
+  return floatTable(floatActivation(ctx), input, gridQuantizer(mode, output));
+}
+
+/** y[i] = table[x[i] + 128]. */
+export function lookup(table: Int8Array, x: Int8Array, y: Int8Array): void {
+  for (let i = 0; i < y.length; i++) y[i] = table[x[i] + 128];
+}
+
+export const lookupTableKernel: KernelFactory = (ctx) => {
+  const table = activationTable(ctx);
+  return (inputs, _batch, output) => lookup(table, inputs[0], output);
+};
