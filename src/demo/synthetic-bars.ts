@@ -1,24 +1,10 @@
 // A deterministic synthetic image set for the demo: 16×16 greyscale bars in four orientations.
 // Every random choice comes from one seeded PRNG, so a seed names the exact same images everywhere.
+import { mulberry32, type Random } from '../random.js';
 
 /** Class folder names; sorted order is label order, as ImageFolder reads them. */
 export const BAR_CLASSES = ['0-horizontal', '1-vertical', '2-diagonal', '3-antidiagonal'] as const;
 export const BAR_SIZE = 16;
-
-/** A uniform number in [0, 1). */
-export type Random = () => number;
-
-/** mulberry32: 32 bits of state, integer arithmetic only, so a seed gives the same stream on every platform. */
-export function mulberry32(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A standard normal sample (Box–Muller). */
 export function normal(random: Random): number {

@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/random.js';
 // Each integer kernel against a reference written here from its contract: naive loops over every index, int32 sums
 // in exact arithmetic, fixed-point multiplies in BigInt and float32 steps as exactly rounded rationals (the
 // references use neither Math.fround nor the kernels' helpers). A last block checks the onnx-mode rules against
@@ -24,16 +25,7 @@ import { prepareRequantizer, quantizeMultiplier, REQUANT_MODES, type RequantMode
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness.
 
-function rng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = mulberry32;
 const int = (r: () => number, lo: number, hi: number): number => lo + Math.floor(r() * (hi - lo + 1));
 const int8s = (r: () => number, n: number): Int8Array => Int8Array.from({ length: n }, () => int(r, -128, 127));
 /** A float32 scale e^u for u uniform in [lo, hi). */

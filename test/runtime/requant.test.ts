@@ -1,3 +1,4 @@
+import { mulberry32 } from '../../src/random.js';
 // The requantization modes against exact references written from each target's definition with BigInt and
 // rational arithmetic: the references use no Math.fround and no 16-bit splitting, nothing the implementation uses.
 import { describe, expect, it } from 'vitest';
@@ -165,16 +166,6 @@ function referenceFor(mode: RequantMode, p: RequantParams): { ref: (acc: number)
 // ---------------------------------------------------------------------------------------------------------------
 // Seeded random numbers.
 
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const randInt = (rand: () => number, lo: number, hi: number): number => lo + Math.floor(rand() * (hi - lo + 1));
 const logUniform = (rand: () => number, lo: number, hi: number): number => lo * (hi / lo) ** rand();
 const randInt32 = (rand: () => number): number => Math.floor(rand() * 4294967296) - 2147483648;
