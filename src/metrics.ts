@@ -4,11 +4,14 @@ export interface Accuracy {
   readonly top5: number;
 }
 
-/** Rank of the label among a sample's scores: how many classes score strictly higher (ties favour the label). */
+/**
+ * Rank of the label among a sample's scores, ties broken by class index as argmax breaks them: int8 outputs tie
+ * often, and a tie must not count as a hit (strict argmax, the same rule as argmaxRows).
+ */
 function rankOfLabel(scores: Float32Array, label: number): number {
-  let higher = 0;
-  for (let c = 0; c < scores.length; c++) if (scores[c] > scores[label]) higher++;
-  return higher;
+  let ahead = 0;
+  for (let c = 0; c < scores.length; c++) if (scores[c] > scores[label] || (scores[c] === scores[label] && c < label)) ahead++;
+  return ahead;
 }
 
 /** Top-1 and top-5 accuracy of per-sample scores against integer labels. */
