@@ -1,6 +1,6 @@
 import { rebuildGraph } from '../ir/build.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
-import { consumers, nameAllocator } from '../ir/graph.js';
+import { consumers, nameAllocator, producers } from '../ir/graph.js';
 import { intAttr } from '../ops/contract.js';
 import { soleConsumer } from './rewrite.js';
 
@@ -39,7 +39,7 @@ function scaleWeight(w: Value, axis: 0 | 1, scale: Float32Array): Float32Array {
  */
 export function foldBatchNorm(graph: Graph): Graph {
   const readers = consumers(graph);
-  const producerOf = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const producerOf = producers(graph);
   const constants: Value[] = [];
   const replaced = new Map<Node, Node[]>();
   const dropped = new Set<Node>();

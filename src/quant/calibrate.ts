@@ -1,5 +1,5 @@
 import type { FloatExecutor } from '../exec/float-executor.js';
-import type { Graph, Node } from '../ir/graph.js';
+import { producers, type Graph } from '../ir/graph.js';
 import type { ActivationQuant } from './quantized-graph.js';
 import { activationQuant, unitIntervalQuant } from './schemes.js';
 
@@ -53,7 +53,7 @@ export async function calibrateActivations(
     for (const [name, t] of out) observers.get(name)!.observe(t.data);
     progress?.advance(batch.count);
   }
-  const made = new Map<string, Node>(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n] as const)));
+  const made = producers(graph);
   const grids = new Map<string, ActivationQuant>();
   for (const name of names) {
     const node = made.get(name);

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { openDataset } from '../../../calibration/index.js';
 import { REQUANT_MODES, type RequantMode } from '../../../runtime/requant/index.js';
 import { fail } from '../../errors.js';
+import { producers } from '../../ir/graph.js';
 import { formatShape } from '../../ir/shape.js';
 import { loadModel } from '../../load-model.js';
 import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../../metrics.js';
@@ -80,7 +81,7 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
     tested.forEach((t) => t.dispose());
   }
   progress.finish();
-  const made = new Map(graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n.op] as const)));
+  const made = producers(graph);
   const labeled = data.labeled;
   return {
     model: modelPath,
@@ -93,7 +94,7 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
       ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
       top1Agreement: agree[k] / data.size,
       output: stats[k].get(output)!.stats(),
-      layers: layers.map((v) => ({ value: v, op: made.get(v) ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
+      layers: layers.map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
     })),
     mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),
   };

@@ -16,6 +16,8 @@ import {
   readTfliteModel,
   tensorTypeName,
   type BuiltinOptions,
+  type Conv2DOptions,
+  type DepthwiseConv2DOptions,
   type TfliteModel,
   type TfliteOperator,
   type TfliteQuantization,
@@ -336,6 +338,13 @@ function biasInputs(b: TfliteGraphBuilder, site: OpSite, k: number): string[] {
   return i === undefined ? [] : [b.plainConstant(i, b.floatConstant(site, i, 'bias'))];
 }
 
+/** Kernel, strides, dilations and explicit pads of CONV_2D and DEPTHWISE_CONV_2D (their options share these fields). */
+function convWindow(b: TfliteGraphBuilder, site: OpSite, o: Conv2DOptions | DepthwiseConv2DOptions, input: readonly number[], kh: number, kw: number): Attrs {
+  const strides = [o.strideH, o.strideW];
+  const dilations = [o.dilationH, o.dilationW];
+  return { kernel: [kh, kw], strides, pads: windowPads(checkPadding(b, site, o.padding), input, [kh, kw], strides, dilations), dilations };
+}
+
 function convertConv2d(b: TfliteGraphBuilder, site: OpSite): void {
   const o = b.requiredOptions(site, 'Conv2DOptions');
   const x = b.input(site, 0, 'input');
@@ -345,15 +354,7 @@ function convertConv2d(b: TfliteGraphBuilder, site: OpSite): void {
   const [, kh, kw, filterChannels] = shapeOfRank(b, site, w, 4, 'filter');
   if (input[3] % filterChannels !== 0)
     fail('MODEL_INVALID', `${b.where(site)}: input has ${input[3]} channels, not a multiple of the filter's ${filterChannels}`);
-  const strides = [o.strideH, o.strideW];
-  const dilations = [o.dilationH, o.dilationW];
-  const attrs = {
-    kernel: [kh, kw],
-    strides,
-    pads: windowPads(checkPadding(b, site, o.padding), input, [kh, kw], strides, dilations),
-    dilations,
-    group: input[3] / filterChannels,
-  };
+  const attrs = { ...convWindow(b, site, o, input, kh, kw), group: input[3] / filterChannels };
   const weights = b.laidOutConstant(w, 'oihw', (c) => transposeConst(c, NHWC_TO_NCHW), filter);
   b.emitWithActivation(site, 'Conv', [b.operand(x, 4), weights, ...biasInputs(b, site, 2)], attrs, o.fusedActivation, b.output(site));
 }
@@ -368,15 +369,7 @@ function convertDepthwiseConv2d(b: TfliteGraphBuilder, site: OpSite): void {
   const channels = input[3];
   if (outChannels % channels !== 0)
     fail('MODEL_INVALID', `${b.where(site)}: filter has ${outChannels} output channels, not a multiple of the input's ${channels}`);
-  const strides = [o.strideH, o.strideW];
-  const dilations = [o.dilationH, o.dilationW];
-  const attrs = {
-    kernel: [kh, kw],
-    strides,
-    pads: windowPads(checkPadding(b, site, o.padding), input, [kh, kw], strides, dilations),
-    dilations,
-    group: channels,
-  };
+  const attrs = { ...convWindow(b, site, o, input, kh, kw), group: channels };
   const weights = b.laidOutConstant(w, 'depthwise_oihw', (c) => transposeConst(c, DEPTHWISE_TO_OIHW), filter);
   b.emitWithActivation(site, 'Conv', [b.operand(x, 4), weights, ...biasInputs(b, site, 2)], attrs, o.fusedActivation, b.output(site));
 }
