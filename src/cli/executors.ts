@@ -16,11 +16,19 @@ import { parseInputShape } from './options.js';
 export interface BatchExecutor {
   readonly name: string;
   readonly graph: Graph;
-  run(input: FloatTensor, outputs?: readonly string[]): Map<string, FloatTensor>;
-  dispose(): void;
+  /** Runs a batch; `outputs` defaults to the graph outputs. Executors that can only give the graph outputs ignore other names. */
+  run(input: FloatTensor, outputs?: readonly string[]): Promise<Map<string, FloatTensor>>;
+  dispose(): void | Promise<void>;
 }
 
-export type ExecutorKind = 'float' | 'runtime';
+/** Options every integer executor may read. */
+export interface ExecutorOptions {
+  /** Requantization mode of flexq's own runtime. */
+  readonly mode: RequantMode;
+}
+
+/** Makes an executor of a quantized graph; each target registers one under its name in QUANTIZED_EXECUTORS. */
+export type QuantizedExecutorFactory = (q: QuantizedGraph, o: ExecutorOptions) => Promise<BatchExecutor>;
 
 /** A model file (.onnx, .tflite) or a quantized graph (.fq). */
 export type Artefact = { kind: 'model'; graph: Graph } | { kind: 'fq'; q: QuantizedGraph };
@@ -39,17 +47,17 @@ export function parseMode(text: string): RequantMode {
 /** The float executor over a graph (for an .fq: its weights dequantized, activations float). */
 export async function floatExecutor(graph: Graph, name = 'float'): Promise<BatchExecutor> {
   const ex = await createFloatExecutor(graph);
-  return { name, graph, run: (input, outputs) => ex.run({ [graph.inputs[0]]: input }, outputs), dispose: () => ex.dispose() };
+  return { name, graph, run: async (input, outputs) => ex.run({ [graph.inputs[0]]: input }, outputs), dispose: () => ex.dispose() };
 }
 
 /** flexq's integer runtime in one requantization mode, fed float inputs it quantizes itself. */
-export function runtimeExecutor(q: QuantizedGraph, mode: RequantMode): BatchExecutor {
-  if (q.activations.size === 0) fail('BAD_ARGUMENT', `${q.graph.source}: quantized with --abits 32 (float activations); run it with --executor float`);
-  const rt = createIntegerRuntime(q, mode);
+export async function runtimeExecutor(q: QuantizedGraph, o: ExecutorOptions): Promise<BatchExecutor> {
+  requireQuantizedActivations(q, 'runtime');
+  const rt = createIntegerRuntime(q, o.mode);
   return {
-    name: `runtime (${mode})`,
+    name: `runtime (${o.mode})`,
     graph: q.graph,
-    run(input, outputs) {
+    async run(input, outputs) {
       const out = rt.run({ shape: input.shape, data: rt.quantizeInput(input.data) }, outputs);
       return new Map([...out].map(([k, t]) => [k, { shape: t.shape, data: dequantize(t) }]));
     },
@@ -57,13 +65,33 @@ export function runtimeExecutor(q: QuantizedGraph, mode: RequantMode): BatchExec
   };
 }
 
-/** The executor `eval` uses for an artefact: float for models and weights-only .fq, the integer runtime otherwise. */
-export async function defaultExecutor(a: Artefact, kind: ExecutorKind | undefined, mode: RequantMode): Promise<BatchExecutor> {
-  if (a.kind === 'model') {
-    if (kind === 'runtime') fail('BAD_ARGUMENT', 'the integer runtime runs a quantized graph (.fq); quantize the model first');
-    return floatExecutor(a.graph);
-  }
-  const useFloat = kind === 'float' || (kind === undefined && a.q.activations.size === 0);
-  return useFloat ? floatExecutor(a.q.graph, `float (W${a.q.info.wbits} dequantized)`) : runtimeExecutor(a.q, mode);
+/** Integer executors need quantized activations; a weights-only .fq runs on the float executor. */
+export function requireQuantizedActivations(q: QuantizedGraph, executor: string): void {
+  if (q.activations.size === 0) fail('BAD_ARGUMENT', `${q.graph.source}: quantized with --abits 32 (float activations); the ${executor} executor runs integer activations: use --executor float`);
 }
 
+/** Every executor of a quantized graph, by the name `--executor` takes. */
+export const QUANTIZED_EXECUTORS: Record<string, QuantizedExecutorFactory> = {
+  runtime: runtimeExecutor,
+};
+
+export function executorNames(): string[] {
+  return ['float', ...Object.keys(QUANTIZED_EXECUTORS)];
+}
+
+/** An executor of a quantized graph by name (`float` runs its dequantized weights on the float executor). */
+export async function quantizedExecutor(q: QuantizedGraph, name: string, o: ExecutorOptions): Promise<BatchExecutor> {
+  if (name === 'float') return floatExecutor(q.graph, `float (W${q.info.wbits} dequantized)`);
+  const make = QUANTIZED_EXECUTORS[name];
+  if (!make) fail('BAD_ARGUMENT', `--executor ${name}: expected one of ${executorNames().join(', ')}`);
+  return make(q, o);
+}
+
+/** The executor `eval` uses for an artefact: float for models and weights-only .fq, the integer runtime otherwise. */
+export async function defaultExecutor(a: Artefact, name: string | undefined, o: ExecutorOptions): Promise<BatchExecutor> {
+  if (a.kind === 'model') {
+    if (name !== undefined && name !== 'float') fail('BAD_ARGUMENT', `--executor ${name} runs a quantized graph (.fq); quantize the model first`);
+    return floatExecutor(a.graph);
+  }
+  return quantizedExecutor(a.q, name ?? (a.q.activations.size === 0 ? 'float' : 'runtime'), o);
+}

@@ -2,6 +2,7 @@ import { Command, CommanderError } from 'commander';
 import { FlexqError } from '../errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
+import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerValidate } from './commands/validate.js';
@@ -20,6 +21,7 @@ function buildProgram(): Command {
   registerQuantize(program);
   registerEval(program);
   registerValidate(program);
+  registerExport(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -4,7 +4,7 @@ import { fail } from '../../errors.js';
 import { formatShape, isStatic } from '../../ir/shape.js';
 import { createProgress } from '../progress.js';
 import { parseCount } from '../options.js';
-import { defaultExecutor, openArtefact, parseMode, type ExecutorKind } from '../executors.js';
+import { defaultExecutor, executorNames, openArtefact, parseMode } from '../executors.js';
 import type { Graph } from '../../ir/graph.js';
 import { topKAccuracy, type Accuracy } from '../../metrics.js';
 
@@ -31,7 +31,7 @@ export function addDataOptions(cmd: Command, flag: '--data' | '--calib' = '--dat
     .option('--batch <n>', 'samples per batch', parseCount('--batch', 1), 32);
 }
 
-interface EvalOptions extends DataOptions { data: string; json?: boolean; executor?: ExecutorKind; mode?: string }
+interface EvalOptions extends DataOptions { data: string; json?: boolean; executor?: string; mode?: string }
 
 export interface EvalReport extends Accuracy {
   readonly model: string;
@@ -53,7 +53,7 @@ export function sampleShapeOf(graph: Graph, path: string): number[] {
 export async function evaluate(path: string, opts: EvalOptions): Promise<EvalReport> {
   const start = performance.now();
   const artefact = openArtefact(path, opts.inputShape);
-  const executor = await defaultExecutor(artefact, opts.executor, parseMode(opts.mode ?? 'tflite-double'));
+  const executor = await defaultExecutor(artefact, opts.executor, { mode: parseMode(opts.mode ?? 'tflite-double') });
   const sampleShape = sampleShapeOf(executor.graph, path);
   const data = await openDataset({ path: opts.data, labels: opts.labels, preprocess: opts.preprocess, layout: opts.layout, limit: opts.limit, offset: opts.offset, sampleShape });
   if (!data.labeled) fail('BAD_ARGUMENT', `${opts.data}: eval needs labels; give --labels labels.npy for .npy data`);
@@ -62,14 +62,14 @@ export async function evaluate(path: string, opts: EvalOptions): Promise<EvalRep
   const labels: number[] = [];
   try {
     for await (const batch of data.batches(opts.batch)) {
-      const out = executor.run({ shape: [batch.count, ...sampleShape], data: batch.data }).get(executor.graph.outputs[0])!;
+      const out = (await executor.run({ shape: [batch.count, ...sampleShape], data: batch.data })).get(executor.graph.outputs[0])!;
       const classes = out.data.length / batch.count;
       for (let i = 0; i < batch.count; i++) logits.push(out.data.subarray(i * classes, (i + 1) * classes));
       labels.push(...batch.labels!);
       progress.advance(batch.count);
     }
   } finally {
-    executor.dispose();
+    await executor.dispose();
   }
   progress.finish();
   return { model: path, data: opts.data, executor: executor.name, ...topKAccuracy(logits, labels), seconds: (performance.now() - start) / 1000 };
@@ -77,7 +77,7 @@ export async function evaluate(path: string, opts: EvalOptions): Promise<EvalRep
 
 export function registerEval(program: Command): void {
   addDataOptions(program.command('eval').description('accuracy (top-1, top-5) of a model or a quantized graph on labelled data').argument('<artefact>', '.onnx, .tflite or .fq'))
-    .option('--executor <kind>', 'float | runtime (default: runtime for an .fq with quantized activations, else float)')
+    .option('--executor <kind>', `${executorNames().join(' | ')} (default: runtime for an .fq with quantized activations, else float)`)
     .option('--mode <mode>', 'requantization mode of the integer runtime: tflite-double | tflite-single | onnx | a100', 'tflite-double')
     .option('--json', 'one JSON object on stdout')
     .action(async (path: string, opts: EvalOptions) => {

@@ -7,12 +7,13 @@ import { formatShape } from '../../ir/shape.js';
 import { loadModel } from '../../load-model.js';
 import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../../metrics.js';
 import { readFq } from '../../quant/fq-file.js';
-import { floatExecutor, parseMode, runtimeExecutor, type BatchExecutor } from '../executors.js';
+import type { QuantizedGraph } from '../../quant/quantized-graph.js';
+import { executorNames, floatExecutor, parseMode, quantizedExecutor, QUANTIZED_EXECUTORS, type BatchExecutor } from '../executors.js';
 import { parseInputShape } from '../options.js';
 import { createProgress } from '../progress.js';
 import { addDataOptions, sampleShapeOf, type DataOptions } from './eval.js';
 
-interface ValidateOptions extends DataOptions { data: string; modes: string; json?: boolean }
+interface ValidateOptions extends DataOptions { data: string; modes: string; executors: string; json?: boolean }
 
 export interface LayerReport extends AgreementStats {
   readonly value: string;
@@ -44,6 +45,17 @@ function parseModes(text: string): RequantMode[] {
   return text === 'all' ? [...REQUANT_MODES] : text.split(',').map((m) => parseMode(m.trim()));
 }
 
+/** The integer executors to compare: the runtime once per mode, every other executor once. */
+async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<BatchExecutor[]> {
+  const names = o.executors === 'all' ? Object.keys(QUANTIZED_EXECUTORS) : o.executors.split(',').map((e) => e.trim());
+  for (const n of names) if (!(n in QUANTIZED_EXECUTORS)) fail('BAD_ARGUMENT', `--executors ${n}: expected a comma-separated list of ${Object.keys(QUANTIZED_EXECUTORS).join(', ')}, or all`);
+  const modes = parseModes(o.modes);
+  const opened: BatchExecutor[] = [];
+  for (const n of names)
+    for (const mode of n === 'runtime' ? modes : [modes[0]]) opened.push(await quantizedExecutor(q, n, { mode }));
+  return opened;
+}
+
 /** Runs the float model and the integer runtime (in each mode) on the same data and compares them layer by layer. */
 export async function validate(modelPath: string, fqPath: string, o: ValidateOptions): Promise<ValidateReport> {
   const { graph } = loadModel(modelPath, { inputShape: parseInputShape(o.inputShape) });
@@ -53,7 +65,7 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
   const sampleShape = sampleShapeOf(graph, modelPath);
   const data = await openDataset({ path: o.data, labels: o.labels, preprocess: o.preprocess, layout: o.layout, limit: o.limit, offset: o.offset, sampleShape });
   const reference = await floatExecutor(graph);
-  const tested: BatchExecutor[] = parseModes(o.modes).map((m) => runtimeExecutor(q, m));
+  const tested = await openExecutors(q, o);
   const layers = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
   const output = graph.outputs[0];
   const stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
@@ -64,12 +76,13 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
   try {
     for await (const batch of data.batches(o.batch)) {
       const input = { shape: [batch.count, ...sampleShape], data: batch.data };
-      const ref = reference.run(input, layers);
+      const ref = await reference.run(input, layers);
       const refTop = argmaxRows(ref.get(output)!.data, batch.count);
-      const outs = tested.map((ex) => ex.run(input, layers));
+      const outs: Map<string, { data: Float32Array }>[] = [];
+      for (const ex of tested) outs.push(await ex.run(input, layers));
       const tops = outs.map((out) => argmaxRows(out.get(output)!.data, batch.count));
       outs.forEach((out, k) => {
-        for (const v of layers) stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+        for (const v of layers) if (out.has(v)) stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
         outs.forEach((other, j) => (mismatch[k][j] += out.get(output)!.data.filter((x, i) => x !== other.get(output)!.data[i]).length));
       });
@@ -77,8 +90,8 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
       progress.advance(batch.count);
     }
   } finally {
-    reference.dispose();
-    tested.forEach((t) => t.dispose());
+    await reference.dispose();
+    for (const t of tested) await t.dispose();
   }
   progress.finish();
   const made = producers(graph);
@@ -94,7 +107,7 @@ export async function validate(modelPath: string, fqPath: string, o: ValidateOpt
       ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
       top1Agreement: agree[k] / data.size,
       output: stats[k].get(output)!.stats(),
-      layers: layers.map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
+      layers: layers.filter((v) => stats[k].get(v)!.stats().count > 0).map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
     })),
     mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),
   };
@@ -122,6 +135,7 @@ function printReport(r: ValidateReport): void {
 export function registerValidate(program: Command): void {
   addDataOptions(program.command('validate').description('compare a quantized graph against its float model: accuracy, top-1 agreement, per-layer SQNR').argument('<model>', 'the float model (.onnx/.tflite)').argument('<quantized>', 'the .fq made from it'))
     .option('--modes <modes>', 'integer runtime modes to run: comma-separated, or all', 'all')
+    .option('--executors <names>', `integer executors to compare: comma-separated (${executorNames().slice(1).join(', ')}), or all`, 'runtime')
     .option('--json', 'one JSON object on stdout')
     .action(async (model: string, quantized: string, o: ValidateOptions) => {
       const r = await validate(model, quantized, o);
