@@ -126,6 +126,11 @@ function prepareSteps(q: QuantizedGraph, mode: RequantMode, shapes: SampleShapes
   });
 }
 
+/** The context a kernel of `node` is prepared with, as the runtime builds it (for targets that run some nodes themselves). */
+export function nodeContext(q: QuantizedGraph, mode: RequantMode, node: Node): KernelContext {
+  return kernelContext(q, mode, node, `${q.graph.source}: node '${node.name}' (${node.op})`, new SampleShapes(q.graph));
+}
+
 /** Errors that requantizer preparation throws (plain Errors naming a scale) get the node's name in front. */
 function withContext<T>(where: string, prepare: () => T): T {
   try {

@@ -7,7 +7,7 @@
 // fp32(x / s): a double quotient of two float32s rounded once to float32 is the correctly rounded float32 quotient.
 
 import type { ActivationQuant } from '../src/quant/quantized-graph.js';
-import { roundHalfToEven, type RequantMode } from './requant/index.js';
+import { roundHalfToEven, tfliteBuild, type RequantMode } from './requant/index.js';
 
 /** TfLiteRound / std::round: to nearest, ties away from zero. */
 export function roundHalfAwayFromZero(v: number): number {
@@ -16,7 +16,7 @@ export function roundHalfAwayFromZero(v: number): number {
 
 /** The rounding a mode uses wherever its target rounds a float to an integer. */
 function modeRounding(mode: RequantMode): (v: number) => number {
-  return mode === 'tflite-double' || mode === 'tflite-single' ? roundHalfAwayFromZero : roundHalfToEven;
+  return tfliteBuild(mode) ? roundHalfAwayFromZero : roundHalfToEven;
 }
 
 /** One float32 value onto the grid: see the contract above. */

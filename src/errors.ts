@@ -11,6 +11,9 @@ export const ERROR_CODES = {
   DATA_SHAPE: 'data does not have the shape the model expects',
   DATA_READ: 'a data file could not be read or decoded',
   BAD_ARGUMENT: 'a command-line argument is malformed',
+  BACKEND_UNAVAILABLE: 'the requested tensor backend is not installed or not available in this version',
+  DEVICE_MISSING: 'an executor needs hardware this machine does not have (a CUDA GPU)',
+  TOOL_FAILED: 'an external build tool or runner (nvcc, the GPU runner) failed',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

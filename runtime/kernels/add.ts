@@ -16,6 +16,10 @@
 //   fma rounds once; whether an operand is "one per span" is how ORT's broadcaster splits the shapes (broadcastPlan).
 //   Checked bit-exact against onnxruntime-node 1.30 on 16 M random elements, all three span kinds. ORT's SSE2-only and
 //   wasm builds round differently (no fma, or a float divide by sy); a100 uses the same arithmetic as onnx.
+// The onnx mode's Add node does not run QLinearAdd: QLinearAdd rounds differently per ORT build (AVX2 above; wasm:
+//   rne(fp32(fp32(sa·(a−za)) + fp32(sb·(b−zb))) / sy) + zy; NEON: fixed point), so flexq's QDQ export writes the add
+//   as Sum, which ORT does not fuse and runs in float32 between DQ and Q on every build (onnxFloatAdd):
+//   y = clamp(rne(fp32(fp32(fp32(sa·(a−za)) + fp32(sb·(b−zb))) / sy)) + zy, qmin, qmax)
 
 import { sizeOf } from '../../src/ir/shape.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
@@ -26,9 +30,11 @@ import {
   quantizeMultiplierSingleRounding,
   roundHalfToEven,
   tfliteDoubleFromMultiplier,
+  tfliteBuild,
   tfliteSingleFromMultiplier,
   type RequantMode,
 } from '../requant/index.js';
+import { gridQuantizer } from '../quantize-input.js';
 import { climb, staircase } from './gemm.js';
 import type { KernelContext, KernelFactory } from './registry.js';
 
@@ -167,7 +173,8 @@ export function fmaFloat32(x: number, m: number, c: number): number {
 
 /** The add arithmetic of a mode. */
 export function addElement(mode: RequantMode, span: SpanKind, a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
-  return mode === 'tflite-double' || mode === 'tflite-single' ? tfliteAdd(mode, a, b, y) : onnxAdd(span, a, b, y);
+  const build = tfliteBuild(mode);
+  return build ? tfliteAdd(build, a, b, y) : onnxAdd(span, a, b, y);
 }
 
 /** The broadcast plan of a binary node's two activation inputs (both batched, so both of the output's rank). */
@@ -178,8 +185,17 @@ export function binaryPlan(ctx: KernelContext): BroadcastPlan {
   return broadcastPlan(a, b, ctx.outputShape);
 }
 
+/** DequantizeLinear → float Add → QuantizeLinear, as onnxruntime runs the QDQ export's Sum: see the contract above. */
+export function onnxFloatAdd(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
+  const dequantized = (g: ActivationQuant) => Float32Array.from({ length: 256 }, (_, i) => Math.fround(g.scale) * (i - 128 - g.zeroPoint));
+  const [ra, rb] = [dequantized(a), dequantized(b)];
+  const quantize = gridQuantizer('onnx', y);
+  return (qa, qb) => quantize(Math.fround(ra[qa + 128] + rb[qb + 128]));
+}
+
 export const addKernel: KernelFactory = (ctx) => {
   const plan = binaryPlan(ctx);
-  const element = addElement(ctx.mode, plan.span, ctx.inputGrid(0), ctx.inputGrid(1), ctx.outputGrid);
+  const [a, b] = [ctx.inputGrid(0), ctx.inputGrid(1)];
+  const element = ctx.mode === 'onnx' ? onnxFloatAdd(a, b, ctx.outputGrid) : addElement(ctx.mode, plan.span, a, b, ctx.outputGrid);
   return (inputs, batch, output) => runBinary(plan, element, inputs[0], inputs[1], batch, output);
 };

@@ -2,6 +2,11 @@
 // (an int8 has 256 values). Contract, for input i on grid (si, zi) and output grid (so, zo):
 //   tflite-double, tflite-single: TFLite's reference ConcatenationWithScaling:
 //     scale = fp32(si · fp32(1/so)), bias = fp32(−zi · scale), y = TfLiteRound(fp32(fp32(q·scale) + bias)) + zo
+//   tflite-builtin, tflite-xnnpack: the TFLite interpreters' int8 CONCATENATION takes inputs on the output grid
+//     only, so flexq's .tflite requantizes the others with QUANTIZE (int8 → int8), which the XNNPACK delegate runs
+//     on both paths as its qs8 convert (xnn_init_qs8_cvt params: an 8-bit fixed-point multiplier):
+//     m = lrintf(256 · fp32(si / so)), y = (((zo << 8) + 0x80) + (q − zi)·m) >> 8   (arithmetic shift)
+//     e.g. si/so = 0.05/0.06: m = 213, so q − zi = 39 gives 32, where the exact 32.5 would round to 33.
 //   onnx, a100: onnxruntime's QLinearConcat (a DequantizeLinear → QuantizeLinear table per input):
 //     y = rne(fp32(fp32((q − zi)·si) / so)) + zo
 //   then clamp to [qmin, qmax] of the output grid.
@@ -9,7 +14,7 @@
 import { intAttr } from '../../src/ops/contract.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
-import type { RequantMode } from '../requant/index.js';
+import { roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
 import type { KernelFactory } from './registry.js';
 
@@ -19,7 +24,12 @@ const f32 = Math.fround;
 export function rescaleTable(mode: RequantMode, input: ActivationQuant, output: ActivationQuant): Int8Array | undefined {
   if (input.scale === output.scale && input.zeroPoint === output.zeroPoint) return undefined;
   const clamp = (v: number) => Math.min(output.qmax, Math.max(output.qmin, v));
-  if (mode === 'tflite-double' || mode === 'tflite-single') {
+  if (mode === 'tflite-builtin' || mode === 'tflite-xnnpack') {
+    const m = roundHalfToEven(256 * f32(f32(input.scale) / f32(output.scale)));
+    const bias = output.zeroPoint * 256 + 0x80;
+    return Int8Array.from({ length: 256 }, (_, i) => clamp((bias + (i - 128 - input.zeroPoint) * m) >> 8));
+  }
+  if (tfliteBuild(mode)) {
     const scale = f32(f32(input.scale) * f32(1 / f32(output.scale)));
     const bias = f32(-input.zeroPoint * scale);
     return Int8Array.from({ length: 256 }, (_, i) => clamp(roundHalfAwayFromZero(f32(f32((i - 128) * scale) + bias)) + output.zeroPoint));

@@ -6,7 +6,8 @@
 // The clamp range is TFLite's CalculateActivationRangeQuantized: none → [qmin, qmax]; relu → [max(qmin, zy), qmax];
 // relu6 → [max(qmin, zy), min(qmax, zy + TfLiteRound(fp32(6 / sy)))]. The tflite modes take the real multiplier as
 // TFLite's per-tensor FullyConnected does (the float32 product sx·sw first: tfliteFullyConnectedMultiplier);
-// onnx and a100 use their modes' scales (QGemm / QLinearMatMul: fp32(fp32(sx·sw)/sy); a100: see requant/a100.ts).
+// onnx and a100 use their modes' scales (QGemm / QLinearMatMul: fp32(fp32(sx·sw)/sy); a100: see requant/a100.ts);
+// tflite-xnnpack, XNNPACK's fully-connected operator, too: requant/tflite-xnnpack.ts.
 // Gemm needs alpha = beta = 1 and transA = 0 (what the passes leave); the bias must be the int32 one at scale sx·sw.
 
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
@@ -46,7 +47,7 @@ export function activationOf(ctx: KernelContext): FusedActivation {
 /** The requantizer of a fully-connected layer: TFLite computes its real multiplier from the float32 product sx·sw. */
 function fullyConnectedRequantizer(mode: RequantMode, p: RequantParams): Requantizer {
   if (mode === 'tflite-double') return tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(p.inputScale, p.weightScale, p.outputScale), p);
-  if (mode === 'tflite-single') return tfliteSingleFromMultiplier(tfliteFullyConnectedMultiplier(p.inputScale, p.weightScale, p.outputScale), p);
+  if (mode === 'tflite-single' || mode === 'tflite-builtin') return tfliteSingleFromMultiplier(tfliteFullyConnectedMultiplier(p.inputScale, p.weightScale, p.outputScale), p);
   return prepareRequantizer(mode, p);
 }
 

@@ -6,12 +6,18 @@
 //   onnx: onnxruntime's QLinearGlobalAveragePool (MLAS): the fp32 epilogue (requant/fp32-epilogue.ts) with
 //         scale = fp32(sx / fp32(sy · fp32(H·W)))
 //   a100: the fp32 epilogue with scale = fp32(double(sx) / (double(sy)·H·W))
-// TFLite itself lowers a global mean to MEAN (or AVERAGE_POOL_2D on one grid), whose int8 kernels round in two steps;
-// the tflite rule here is exact to this contract, and becomes TFLite's own when the TFLite export picks its op.
+//   tflite-builtin: TFLite's built-in int8 MEAN over H, W (what flexq's .tflite holds) is the tflite-single rule
+//         (measured: tfjs-tflite and LiteRT.js built-in kernels, test/targets/tflite).
+//   tflite-xnnpack: XNNPACK's qs8 mean as LiteRT.js 2.5.3's delegate runs MEAN, in float32 on the raw sum:
+//         sc = fp32(fp32(sx / sy) / (H·W)), bias = fp32(zy − fp32(fp32(zx·H·W) · sc)),
+//         y = clamp(rne(fp32(fp32(fp32(Σ x) · sc) + bias)))        rne: round half to even
+//         (tfjs-tflite's older XNNPACK leaves int8 MEAN to the built-in kernel: tflite-builtin's rule.)
 
 import {
   requantizeFp32,
+  roundHalfToEven,
   tfliteDoubleFromMultiplier,
+  tfliteBuild,
   tfliteSingleFromMultiplier,
   type OutputRange,
   type RequantMode,
@@ -24,13 +30,27 @@ export function meanRequantizer(mode: RequantMode, input: ActivationQuant, outpu
   const sx = Math.fround(input.scale);
   const sy = Math.fround(output.scale);
   const range: OutputRange = { zeroPoint: output.zeroPoint, min: output.qmin, max: output.qmax };
-  if (mode === 'tflite-double' || mode === 'tflite-single') {
-    const fromMultiplier = mode === 'tflite-double' ? tfliteDoubleFromMultiplier : tfliteSingleFromMultiplier;
+  if (mode === 'tflite-xnnpack') return xnnpackMean(input, output, count);
+  const build = tfliteBuild(mode);
+  if (build) {
+    const fromMultiplier = build === 'tflite-double' ? tfliteDoubleFromMultiplier : tfliteSingleFromMultiplier;
     const rq = fromMultiplier(sx / (sy * count), range);
     return (acc) => rq.apply(acc);
   }
   const scale = mode === 'onnx' ? Math.fround(sx / Math.fround(sy * Math.fround(count))) : Math.fround(sx / (sy * count));
   return (acc) => requantizeFp32(acc, scale, range.zeroPoint, range.min, range.max);
+}
+
+/** XNNPACK's qs8 mean (see the contract above), from the centred sum the kernel hands over. */
+function xnnpackMean(input: ActivationQuant, output: ActivationQuant, count: number): (acc: number) => number {
+  const f32 = Math.fround;
+  const scale = f32(f32(f32(input.scale) / f32(output.scale)) / count);
+  const bias = f32(output.zeroPoint - f32(f32(input.zeroPoint * count) * scale));
+  const rawOffset = input.zeroPoint * count;
+  return (acc) => {
+    const y = roundHalfToEven(f32(f32(f32(acc + rawOffset) * scale) + bias));
+    return y < output.qmin ? output.qmin : y > output.qmax ? output.qmax : y;
+  };
 }
 
 export function globalAveragePool(requantize: (acc: number) => number, zeroPoint: number, planeSize: number, x: Int8Array, planes: number, y: Int8Array): void {

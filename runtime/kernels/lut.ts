@@ -9,13 +9,14 @@
 //   Sigmoid, HardSigmoid, HardSwish: TFLite's LUTPopulateInt8: y = TfLiteRound(fp32(f(fp32(sx·(q − zx))) · fp32(1/sy))) + zy
 // onnx, a100: DequantizeLinear → the float op → QuantizeLinear, as onnxruntime runs an unfused QDQ activation:
 //   y = rne(fp32(f(fp32((q − zx)·sx)) / sy)) + zy                           rne: round half to even
-// f is evaluated in float32 as each target writes it (every step rounded with Math.fround). Not exact yet: the
-// exp inside Sigmoid (glibc expf, MLAS's logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite's
-// fixed-point HARD_SWISH kernel.
+// f is evaluated in float32 as each target writes it (every step rounded with Math.fround). tflite-builtin and
+// tflite-xnnpack: LiteRT.js and tfjs-tflite fill their int8 LOGISTIC and HARD_SWISH tables this way; measured equal on
+// all 256 inputs of the grids in test/targets/tflite. Not exact yet: the exp inside Sigmoid (glibc expf, MLAS's
+// logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite-Micro's fixed-point HARD_SWISH kernel.
 
 import type { Node } from '../../src/ir/graph.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
-import { tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
+import { tfliteBuild, tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
 import type { KernelContext, KernelFactory } from './registry.js';
 
@@ -88,8 +89,9 @@ function floatActivation(ctx: KernelContext): FloatActivation {
 /** The 256-entry table of a node in a mode: see the contract above. */
 function activationTable(ctx: KernelContext): Int8Array {
   const [input, output, mode] = [ctx.inputGrid(0), ctx.outputGrid, ctx.mode];
-  if (mode === 'tflite-double' || mode === 'tflite-single') {
-    if (ctx.node.op === 'Relu' || ctx.node.op === 'Clip') return tfliteReluTable(mode, ...reluBounds(ctx.node), input, output);
+  const build = tfliteBuild(mode);
+  if (build) {
+    if (ctx.node.op === 'Relu' || ctx.node.op === 'Clip') return tfliteReluTable(build, ...reluBounds(ctx.node), input, output);
     return floatTable(floatActivation(ctx), input, tfliteTableQuantizer(output));
   }
   return floatTable(floatActivation(ctx), input, gridQuantizer(mode, output));

@@ -9,7 +9,7 @@
 //   y = clamp(rne(fp32(fp32(acc·scale) + zy)), qmin, qmax)           rne: round half to even (cvtps2dq)
 //   Checked bit-exact against onnxruntime-node 1.30 on 10 M random elements; a100 uses the same arithmetic.
 
-import { prepareRequantizer, roundHalfToEven, type RequantMode } from '../requant/index.js';
+import { prepareRequantizer, roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
 import { binaryPlan, runBinary, type BinaryElement } from './add.js';
 import { climb, staircase } from './gemm.js';
@@ -33,7 +33,8 @@ export function onnxMul(a: ActivationQuant, b: ActivationQuant, y: ActivationQua
 }
 
 export function mulElement(mode: RequantMode, a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
-  return mode === 'tflite-double' || mode === 'tflite-single' ? tfliteMul(mode, a, b, y) : onnxMul(a, b, y);
+  const build = tfliteBuild(mode);
+  return build ? tfliteMul(build, a, b, y) : onnxMul(a, b, y);
 }
 
 export const mulKernel: KernelFactory = (ctx) => {

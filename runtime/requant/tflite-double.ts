@@ -8,6 +8,7 @@
 // Two roundings: a real value just below k + ½ can round up (DESIGN.md: acc 22234, real 34.499… gives 35).
 // CMSIS-NN's arm_nn_requantize (default build) computes the same: its unsaturated high-mul is also floor((x·q + 2^30) / 2^31).
 
+import { fixedPointRequantizer } from './fixed-point.js';
 import { quantizeMultiplier, tfliteConvMultiplier } from './quantize-multiplier.js';
 import type { OutputRange, RequantParams, Requantizer } from './types.js';
 import { INT32_MAX, INT32_MIN, validateOutputRange, validateRequantParams } from './types.js';
@@ -51,19 +52,11 @@ export function prepareTfliteDouble(p: RequantParams): Requantizer {
 /** For ops whose real multiplier TFLite computes another way (per-tensor FullyConnected: tfliteFullyConnectedMultiplier). */
 export function tfliteDoubleFromMultiplier(realMultiplier: number, range: OutputRange): Requantizer {
   validateOutputRange('tflite-double', range);
-  const { multiplier, shift } = quantizeMultiplier(realMultiplier);
-  if (shift > 30) {
+  const q = quantizeMultiplier(realMultiplier);
+  if (q.shift > 30) {
     throw new Error(
-      `requantizer 'tflite-double': multiplier ${realMultiplier} needs a left shift of ${shift}; TFLite's int32 shift allows at most 30`,
+      `requantizer 'tflite-double': multiplier ${realMultiplier} needs a left shift of ${q.shift}; TFLite's int32 shift allows at most 30`,
     );
   }
-  const { zeroPoint, min, max } = range;
-  return {
-    mode: 'tflite-double',
-    constants: { kind: 'fixed-point', multiplier, shift, zeroPoint, min, max },
-    apply(acc: number): number {
-      const y = (multiplyByQuantizedMultiplierDouble(acc, multiplier, shift) + zeroPoint) | 0;
-      return y < min ? min : y > max ? max : y;
-    },
-  };
+  return fixedPointRequantizer('tflite-double', q, range, multiplyByQuantizedMultiplierDouble);
 }

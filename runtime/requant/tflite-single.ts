@@ -8,6 +8,7 @@
 //   out = clamp((r + zero_point) wrapped to int32, min, max)
 // CMSIS-NN's CMSIS_NN_USE_SINGLE_ROUNDING computes the same r by (acc·q >> (t−1)) then (+1) >> 1, wherever r fits int32.
 
+import { fixedPointRequantizer } from './fixed-point.js';
 import { quantizeMultiplierSingleRounding, tfliteConvMultiplier } from './quantize-multiplier.js';
 import type { OutputRange, RequantParams, Requantizer } from './types.js';
 import { validateOutputRange, validateRequantParams } from './types.js';
@@ -39,14 +40,5 @@ export function prepareTfliteSingle(p: RequantParams): Requantizer {
 /** For ops whose real multiplier TFLite computes another way (per-tensor FullyConnected: tfliteFullyConnectedMultiplier). */
 export function tfliteSingleFromMultiplier(realMultiplier: number, range: OutputRange): Requantizer {
   validateOutputRange('tflite-single', range);
-  const { multiplier, shift } = quantizeMultiplierSingleRounding(realMultiplier);
-  const { zeroPoint, min, max } = range;
-  return {
-    mode: 'tflite-single',
-    constants: { kind: 'fixed-point', multiplier, shift, zeroPoint, min, max },
-    apply(acc: number): number {
-      const y = (multiplyByQuantizedMultiplierSingle(acc, multiplier, shift) + zeroPoint) | 0;
-      return y < min ? min : y > max ? max : y;
-    },
-  };
+  return fixedPointRequantizer('tflite-single', quantizeMultiplierSingleRounding(realMultiplier), range, multiplyByQuantizedMultiplierSingle);
 }

@@ -1,6 +1,6 @@
 // What every requantization mode shares: the names, the prepared object, and the checks run once at prepare time.
 
-export type RequantMode = 'tflite-double' | 'tflite-single' | 'onnx' | 'a100';
+export type RequantMode = 'tflite-double' | 'tflite-single' | 'tflite-builtin' | 'tflite-xnnpack' | 'onnx' | 'a100';
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;

@@ -1,4 +1,5 @@
 import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
+import { a100Executor } from '../../targets/a100/executor.js';
 import { REQUANT_MODES, type RequantMode } from '../../runtime/requant/index.js';
 import { fail } from '../errors.js';
 import { createFloatExecutor, type FloatTensor } from '../exec/float-executor.js';
@@ -8,6 +9,9 @@ import { loadModel } from '../load-model.js';
 import { decodeFq, isFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { parseInputShape } from './options.js';
+import { createOrtExecutor } from '../../targets/web/ort-executor.js';
+import { qemuExecutor } from '../../targets/cortex-m/executor.js';
+import { tfliteExecutor } from '../../targets/tflite/executor.js';
 
 /**
  * One way of running an artefact on float batches; every executor returns float tensors
@@ -73,6 +77,16 @@ export function requireQuantizedActivations(q: QuantizedGraph, executor: string)
 /** Every executor of a quantized graph, by the name `--executor` takes. */
 export const QUANTIZED_EXECUTORS: Record<string, QuantizedExecutorFactory> = {
   runtime: runtimeExecutor,
+  'qemu-m4': qemuExecutor('cortex-m4'),
+  'qemu-m7': qemuExecutor('cortex-m7'),
+  'qemu-m55': qemuExecutor('cortex-m55'),
+  a100: a100Executor,
+  'ort-node': (q) => createOrtExecutor(q, 'node'),
+  'ort-web': (q) => createOrtExecutor(q, 'web'),
+  litert: tfliteExecutor('litert', 'xnnpack'),
+  'litert-builtin': tfliteExecutor('litert', 'builtin'),
+  'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
+  'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
 };
 
 export function executorNames(): string[] {

@@ -6,6 +6,9 @@ import { registerExport } from './commands/export.js';
 import { registerInspect } from './commands/inspect.js';
 import { registerQuantize } from './commands/quantize.js';
 import { registerValidate } from './commands/validate.js';
+import { registerRun } from './commands/run.js';
+import { registerServe } from './commands/serve.js';
+import { registerCompile } from './commands/compile.js';
 
 const EXIT_USER_ERROR = 1;
 const EXIT_BAD_ARGUMENTS = 2;
@@ -22,6 +25,9 @@ function buildProgram(): Command {
   registerEval(program);
   registerValidate(program);
   registerExport(program);
+  registerRun(program);
+  registerServe(program);
+  registerCompile(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -18,9 +18,9 @@ export interface RangeObserver {
 export type ObserverFactory = () => RangeObserver;
 
 /** Ops whose integer output reuses the input's grid (they only move or select values). */
-const SAME_GRID = new Set(['MaxPool', 'AveragePool', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Pad', 'Slice']);
+export const SAME_GRID: ReadonlySet<string> = new Set(['MaxPool', 'AveragePool', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Pad', 'Slice']);
 /** Ops whose integer output has the fixed [0, 1) grid (TFLite's LOGISTIC / SOFTMAX contract). */
-const UNIT_GRID = new Set(['Sigmoid', 'HardSigmoid', 'Softmax']);
+export const UNIT_GRID: ReadonlySet<string> = new Set(['Sigmoid', 'HardSigmoid', 'Softmax']);
 
 /** The activation values an integer executor holds: graph inputs and every float node output. */
 export function activationValues(graph: Graph): string[] {

@@ -31,16 +31,28 @@ export interface RtnOptions {
  * int32 when activations are quantized. The graph keeps the dequantized values so it runs as is.
  */
 export function quantizeRtn(graph: Graph, activations: ReadonlyMap<string, ActivationQuant>, options: RtnOptions, info: QuantInfo): QuantizedGraph {
+  return assembleQuantizedGraph(graph, activations, rtnWeights(graph, options), info);
+}
+
+/** The RTN integers of every weighted layer, by weight name (also where learned rounding starts). */
+export function rtnWeights(graph: Graph, options: RtnOptions): Map<string, QuantizedWeight> {
   const layers = weightedLayers(graph);
   const bits = layerBits(layers, options.wbits, options.edgeBits);
-  const weights = new Map<string, QuantizedWeight>();
-  const biases = new Map<string, QuantizedBias>();
-  for (const layer of layers) {
+  return new Map(layers.map((layer) => {
     const w = graph.values.get(layer.weight)!;
-    const q = quantizeWeightRtn(w.data as Float32Array, w.shape as number[], bits.get(layer.node.name)!);
-    weights.set(layer.weight, q);
+    return [layer.weight, quantizeWeightRtn(w.data as Float32Array, w.shape as number[], bits.get(layer.node.name)!)];
+  }));
+}
+
+/**
+ * The QuantizedGraph of given weight integers and activation grids: biases become int32 at s_in · s_w when the
+ * layer's input is quantized, and the graph carries every dequantized weight and bias so it runs as is.
+ */
+export function assembleQuantizedGraph(graph: Graph, activations: ReadonlyMap<string, ActivationQuant>, weights: ReadonlyMap<string, QuantizedWeight>, info: QuantInfo): QuantizedGraph {
+  const biases = new Map<string, QuantizedBias>();
+  for (const layer of weightedLayers(graph)) {
     const input = activations.get(layer.node.inputs[0]);
-    if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, q.scale));
+    if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, weights.get(layer.weight)!.scale));
   }
   const values = new Map<string, Value>(graph.values);
   for (const [name, w] of weights) values.set(name, { ...values.get(name)!, data: dequantizeWeight(w) });

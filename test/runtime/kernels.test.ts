@@ -20,7 +20,7 @@ import { maxPool2d } from '../../runtime/kernels/max-pool.js';
 import { mulElement } from '../../runtime/kernels/mul.js';
 import { softmax } from '../../runtime/kernels/softmax.js';
 import { gridQuantizer, quantizeTensor } from '../../runtime/quantize-input.js';
-import { prepareRequantizer, quantizeMultiplier, REQUANT_MODES, type RequantMode } from '../../runtime/requant/index.js';
+import { prepareRequantizer, quantizeMultiplier, REQUANT_MODES, tfliteBuild, type RequantMode } from '../../runtime/requant/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness.
@@ -33,7 +33,8 @@ const scaleIn = (r: () => number, lo: number, hi: number): number => Math.fround
 const grid = (scale: number, zeroPoint: number): ActivationQuant => ({ scale, zeroPoint, bits: 8, qmin: -128, qmax: 127 });
 const randomGrid = (r: () => number, lo = -5, hi = -1): ActivationQuant => grid(scaleIn(r, lo, hi), int(r, -128, 127));
 const clamp8 = (v: number): number => Math.min(127, Math.max(-128, v));
-const isTflite = (mode: RequantMode): mode is 'tflite-double' | 'tflite-single' => mode === 'tflite-double' || mode === 'tflite-single';
+/** Whether a mode runs TFLite arithmetic in the element-wise kernels (tflite-builtin and tflite-xnnpack: the single-rounding build's). */
+const isTflite = (mode: RequantMode): boolean => tfliteBuild(mode) !== undefined;
 
 // ---------------------------------------------------------------------------------------------------------------
 // Exact arithmetic: doubles as dyadic rationals n·2^e, float32 rounding of exact values (ties to even).
@@ -361,7 +362,7 @@ describe('Add: every operand pair', () => {
         for (const span of ['both', 'a-scalar', 'b-scalar'] as const) {
           if (isTflite(mode) && span !== 'both') continue;
           const got = addElement(mode, span, a, b, y);
-          const want = isTflite(mode) ? tfliteAddRef(mode, a, b, y) : onnxAddRef(span, a, b, y);
+          const want = isTflite(mode) ? tfliteAddRef(tfliteBuild(mode)!, a, b, y) : onnxAddRef(span, a, b, y);
           for (let qa = -128; qa < 128; qa++) for (let qb = -128; qb < 128; qb++) if (got(qa, qb) !== want(qa, qb)) expect([qa, qb, got(qa, qb)]).toEqual([qa, qb, want(qa, qb)]);
         }
     });
@@ -373,7 +374,7 @@ describe('Mul: every operand pair', () => {
       for (const [a, b, y0] of GRID_TRIPLES(4)) {
         const y = grid(Math.fround(a.scale * b.scale * 90), y0.zeroPoint);
         const got = mulElement(mode, a, b, y);
-        const want = isTflite(mode) ? tfliteMulRef(mode, a, b, y) : onnxMulRef(a, b, y);
+        const want = isTflite(mode) ? tfliteMulRef(tfliteBuild(mode)!, a, b, y) : onnxMulRef(a, b, y);
         for (let qa = -128; qa < 128; qa++) for (let qb = -128; qb < 128; qb++) if (got(qa, qb) !== want(qa, qb)) expect([qa, qb, got(qa, qb)]).toEqual([qa, qb, want(qa, qb)]);
       }
     });
@@ -472,7 +473,7 @@ describe('GlobalAveragePool: the mean requantized by the mode', () => {
           let want: number;
           if (isTflite(mode)) {
             const { multiplier, shift } = quantizeMultiplier(input.scale / (output.scale * h * w));
-            want = clamp8(mbqmRef(mode)(acc, multiplier, shift) + output.zeroPoint);
+            want = clamp8(mbqmRef(tfliteBuild(mode)!)(acc, multiplier, shift) + output.zeroPoint);
           } else {
             const scale = mode === 'onnx' ? f32Div(input.scale, f32Mul(output.scale, h * w)) : f32Div(input.scale, output.scale * h * w);
             want = clamp8(rne(f32Mul(acc, scale)) + output.zeroPoint);
@@ -557,7 +558,11 @@ describe('softmax and concat', () => {
       expect(rescaleTable(mode, out, out)).toBeUndefined();
       const table = rescaleTable(mode, other, out)!;
       for (let q = -128; q < 128; q++) {
-        const want = isTflite(mode)
+        // The TFLite interpreters' modes: XNNPACK's qs8 convert (QUANTIZE int8 → int8, an 8-bit fixed-point multiplier).
+        const cvt = Math.round(256 * f32Div(other.scale, out.scale));
+        const want = mode === 'tflite-builtin' || mode === 'tflite-xnnpack'
+          ? Math.floor((out.zeroPoint * 256 + 0x80 + (q - other.zeroPoint) * cvt) / 256)
+          : isTflite(mode)
           ? (() => {
               const scale = f32Mul(other.scale, f32Div(1, out.scale));
               return roundAway(f32Add(f32Mul(q, scale), f32Mul(-other.zeroPoint, scale))) + out.zeroPoint;

@@ -153,13 +153,13 @@ const refConvMultiplier = (a: number, b: number, c: number): number => toF64(div
 /** The reference of one mode for given params, as a function of the accumulator; also its effective real multiplier. */
 function referenceFor(mode: RequantMode, p: RequantParams): { ref: (acc: number) => number; effective: number } {
   const { zeroPoint: zp, min, max } = p;
-  if (mode === 'tflite-double' || mode === 'tflite-single') {
-    const single = mode === 'tflite-single';
+  if (mode === 'tflite-double' || mode === 'tflite-single' || mode === 'tflite-builtin') {
+    const single = mode !== 'tflite-double';
     const { multiplier: q, shift } = refQuantizeMultiplier(refConvMultiplier(p.inputScale, p.weightScale, p.outputScale), single);
     const f = single ? refTfliteSingle : refTfliteDouble;
     return { ref: (acc) => f(acc, q, shift, zp, min, max), effective: q * 2 ** (shift - 31) };
   }
-  const scale = (mode === 'onnx' ? refOnnxScale : refA100Scale)(p.inputScale, p.weightScale, p.outputScale);
+  const scale = (mode === 'onnx' || mode === 'tflite-xnnpack' ? refOnnxScale : refA100Scale)(p.inputScale, p.weightScale, p.outputScale);
   return { ref: (acc) => refFp32(acc, scale, zp, min, max), effective: scale };
 }
 
@@ -375,25 +375,25 @@ describe('prepareRequantizer', () => {
     // M = 0.25 exactly (dyadic scales): every mode sees exact ties.
     const quarter = { inputScale: 0.5, weightScale: 0.125, outputScale: 0.25 };
     const cases: Array<[RequantParams, number, Record<RequantMode, number>]> = [
-      [{ ...quarter, ...INT8 }, 10, { 'tflite-double': 3, 'tflite-single': 3, onnx: 2, a100: 2 }], // 2.5
-      [{ ...quarter, ...INT8 }, -10, { 'tflite-double': -3, 'tflite-single': -2, onnx: -2, a100: -2 }], // −2.5
-      [{ ...quarter, ...INT8 }, -6, { 'tflite-double': -2, 'tflite-single': -1, onnx: -2, a100: -2 }], // −1.5
-      [{ ...quarter, ...INT8 }, 14, { 'tflite-double': 4, 'tflite-single': 4, onnx: 4, a100: 4 }], // 3.5
-      [{ ...quarter, ...INT8 }, 1000, { 'tflite-double': 127, 'tflite-single': 127, onnx: 127, a100: 127 }],
-      [{ ...quarter, ...INT8 }, -1000, { 'tflite-double': -128, 'tflite-single': -128, onnx: -128, a100: -128 }],
-      [{ ...quarter, ...INT8 }, INT32_MAX, { 'tflite-double': 127, 'tflite-single': 127, onnx: 127, a100: 127 }],
-      [{ ...quarter, ...INT8 }, INT32_MIN, { 'tflite-double': -128, 'tflite-single': -128, onnx: -128, a100: -128 }],
+      [{ ...quarter, ...INT8 }, 10, { 'tflite-double': 3, 'tflite-single': 3, 'tflite-builtin': 3, 'tflite-xnnpack': 2, onnx: 2, a100: 2 }], // 2.5
+      [{ ...quarter, ...INT8 }, -10, { 'tflite-double': -3, 'tflite-single': -2, 'tflite-builtin': -2, 'tflite-xnnpack': -2, onnx: -2, a100: -2 }], // −2.5
+      [{ ...quarter, ...INT8 }, -6, { 'tflite-double': -2, 'tflite-single': -1, 'tflite-builtin': -1, 'tflite-xnnpack': -2, onnx: -2, a100: -2 }], // −1.5
+      [{ ...quarter, ...INT8 }, 14, { 'tflite-double': 4, 'tflite-single': 4, 'tflite-builtin': 4, 'tflite-xnnpack': 4, onnx: 4, a100: 4 }], // 3.5
+      [{ ...quarter, ...INT8 }, 1000, { 'tflite-double': 127, 'tflite-single': 127, 'tflite-builtin': 127, 'tflite-xnnpack': 127, onnx: 127, a100: 127 }],
+      [{ ...quarter, ...INT8 }, -1000, { 'tflite-double': -128, 'tflite-single': -128, 'tflite-builtin': -128, 'tflite-xnnpack': -128, onnx: -128, a100: -128 }],
+      [{ ...quarter, ...INT8 }, INT32_MAX, { 'tflite-double': 127, 'tflite-single': 127, 'tflite-builtin': 127, 'tflite-xnnpack': 127, onnx: 127, a100: 127 }],
+      [{ ...quarter, ...INT8 }, INT32_MIN, { 'tflite-double': -128, 'tflite-single': -128, 'tflite-builtin': -128, 'tflite-xnnpack': -128, onnx: -128, a100: -128 }],
       // zero point at the ends: relu-style range [zp, 127] with zp = −128, and zp = 127
-      [{ ...quarter, zeroPoint: -128, min: -128, max: 127 }, -9, { 'tflite-double': -128, 'tflite-single': -128, onnx: -128, a100: -128 }],
-      [{ ...quarter, zeroPoint: -128, min: -128, max: 127 }, 1018, { 'tflite-double': 127, 'tflite-single': 127, onnx: 126, a100: 126 }], // 254.5
-      [{ ...quarter, zeroPoint: 127, min: -128, max: 127 }, -1018, { 'tflite-double': -128, 'tflite-single': -127, onnx: -127, a100: -127 }], // −254.5
-      [{ ...quarter, zeroPoint: 127, min: -128, max: 127 }, 2, { 'tflite-double': 127, 'tflite-single': 127, onnx: 127, a100: 127 }],
+      [{ ...quarter, zeroPoint: -128, min: -128, max: 127 }, -9, { 'tflite-double': -128, 'tflite-single': -128, 'tflite-builtin': -128, 'tflite-xnnpack': -128, onnx: -128, a100: -128 }],
+      [{ ...quarter, zeroPoint: -128, min: -128, max: 127 }, 1018, { 'tflite-double': 127, 'tflite-single': 127, 'tflite-builtin': 127, 'tflite-xnnpack': 126, onnx: 126, a100: 126 }], // 254.5
+      [{ ...quarter, zeroPoint: 127, min: -128, max: 127 }, -1018, { 'tflite-double': -128, 'tflite-single': -127, 'tflite-builtin': -127, 'tflite-xnnpack': -127, onnx: -127, a100: -127 }], // −254.5
+      [{ ...quarter, zeroPoint: 127, min: -128, max: 127 }, 2, { 'tflite-double': 127, 'tflite-single': 127, 'tflite-builtin': 127, 'tflite-xnnpack': 127, onnx: 127, a100: 127 }],
       // M = 1e−9: only huge accumulators move the output
-      [{ inputScale: 1e-3, weightScale: 1e-3, outputScale: 1e3, ...INT8 }, INT32_MAX, { 'tflite-double': 2, 'tflite-single': 2, onnx: 2, a100: 2 }],
-      [{ inputScale: 1e-3, weightScale: 1e-3, outputScale: 1e3, ...INT8 }, 400_000_000, { 'tflite-double': 0, 'tflite-single': 0, onnx: 0, a100: 0 }],
+      [{ inputScale: 1e-3, weightScale: 1e-3, outputScale: 1e3, ...INT8 }, INT32_MAX, { 'tflite-double': 2, 'tflite-single': 2, 'tflite-builtin': 2, 'tflite-xnnpack': 2, onnx: 2, a100: 2 }],
+      [{ inputScale: 1e-3, weightScale: 1e-3, outputScale: 1e3, ...INT8 }, 400_000_000, { 'tflite-double': 0, 'tflite-single': 0, 'tflite-builtin': 0, 'tflite-xnnpack': 0, onnx: 0, a100: 0 }],
       // M = 1.5 (above 1: left shift 1)
-      [{ inputScale: 0.75, weightScale: 1, outputScale: 0.5, ...INT8 }, -3, { 'tflite-double': -4, 'tflite-single': -4, onnx: -4, a100: -4 }], // −4.5
-      [{ inputScale: 0.75, weightScale: 1, outputScale: 0.5, ...INT8 }, 3, { 'tflite-double': 5, 'tflite-single': 5, onnx: 4, a100: 4 }], // 4.5
+      [{ inputScale: 0.75, weightScale: 1, outputScale: 0.5, ...INT8 }, -3, { 'tflite-double': -4, 'tflite-single': -4, 'tflite-builtin': -4, 'tflite-xnnpack': -4, onnx: -4, a100: -4 }], // −4.5
+      [{ inputScale: 0.75, weightScale: 1, outputScale: 0.5, ...INT8 }, 3, { 'tflite-double': 5, 'tflite-single': 5, 'tflite-builtin': 5, 'tflite-xnnpack': 4, onnx: 4, a100: 4 }], // 4.5
     ];
     for (const [p, acc, want] of cases) {
       for (const mode of REQUANT_MODES) {

@@ -2,6 +2,9 @@ import type { Command } from 'commander';
 import { fail } from '../../errors.js';
 import { readFq } from '../../quant/fq-file.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
+import { exportOnnxQdq } from '../../export/onnx-qdq.js';
+import { exportC } from '../../../targets/cortex-m/library.js';
+import { exportTflite } from '../../export/tflite/index.js';
 
 /** Options every exporter may read. */
 export interface ExportOptions {
@@ -13,7 +16,11 @@ export interface ExportOptions {
 export type Exporter = (q: QuantizedGraph, output: string, o: ExportOptions) => Promise<string[]>;
 
 /** Every export format, by the name `--format` takes; each target registers its exporter here. */
-export const EXPORT_FORMATS: Record<string, Exporter> = {};
+export const EXPORT_FORMATS: Record<string, Exporter> = {
+  c: exportC,
+  'onnx-qdq': exportOnnxQdq,
+  tflite: exportTflite,
+};
 
 interface ExportCommandOptions { format: string; output: string; io: string; json?: boolean }
 

@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { openDataset } from '../../../calibration/index.js';
 import { REQUANT_MODES, type RequantMode } from '../../../runtime/requant/index.js';
-import { fail } from '../../errors.js';
+import { fail, FlexqError } from '../../errors.js';
 import { producers } from '../../ir/graph.js';
 import { formatShape } from '../../ir/shape.js';
 import { loadModel } from '../../load-model.js';
@@ -52,7 +52,15 @@ async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<Bat
   const modes = parseModes(o.modes);
   const opened: BatchExecutor[] = [];
   for (const n of names)
-    for (const mode of n === 'runtime' ? modes : [modes[0]]) opened.push(await quantizedExecutor(q, n, { mode }));
+    for (const mode of n === 'runtime' ? modes : [modes[0]]) {
+      try {
+        opened.push(await quantizedExecutor(q, n, { mode }));
+      } catch (e) {
+        // `all` means every executor this machine can run: one that needs absent hardware is left out, and said so.
+        if (o.executors !== 'all' || !(e instanceof FlexqError) || e.code !== 'DEVICE_MISSING') throw e;
+        process.stderr.write(`validate: skipping --executor ${n}: ${e.message}\n`);
+      }
+    }
   return opened;
 }
 

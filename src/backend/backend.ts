@@ -1,0 +1,56 @@
+// The tensor backend reconstruction runs on: the few heavy ops (convolution, matrix product) with their
+// backward rules. Everything element-wise (quantizers, activations, pooling, Adam) is plain typed-array
+// code shared by all backends (src/backend/elementwise.ts), so backends differ only where speed lives.
+
+/** A dense float32 tensor, row-major; 4-D image tensors are NCHW as in the IR. */
+export interface Tensor {
+  readonly shape: readonly number[];
+  readonly data: Float32Array;
+}
+
+/** A 2-D convolution as the IR's Conv carries it (ONNX semantics, NCHW input, OIHW weight with I = Cin / group). */
+export interface ConvParams {
+  readonly strides: readonly [number, number];
+  /** [top, left, bottom, right] */
+  readonly pads: readonly [number, number, number, number];
+  readonly dilations: readonly [number, number];
+  readonly group: number;
+}
+
+/** Gradients of a convolution or matrix product with respect to its operands. */
+export interface Gradients {
+  /** ∂L/∂x, only when asked for (layer-wise reconstruction never needs it). */
+  readonly dx?: Tensor;
+  readonly dw: Tensor;
+  /** ∂L/∂bias: the sum of ∂L/∂y over every axis but the channel one. */
+  readonly db: Float32Array;
+}
+
+/** An activation fused into a convolution or matrix product. */
+export type Activation = 'none' | 'relu' | 'relu6';
+
+/** The reconstruction loss of a layer's output and its gradient at the layer's output before the activation. */
+export interface LayerLoss {
+  readonly loss: number;
+  readonly dy: Tensor;
+}
+
+export interface TensorBackend {
+  /** 'ort-cpu', 'tfjs-wasm', 'tfjs-cpu', 'tensorflow', … : what `--backend auto` reports it picked. */
+  readonly name: string;
+  /** y = conv(x, w) + bias; bias may be absent. */
+  conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams): Promise<Tensor>;
+  /** Backward of conv2d given ∂L/∂y; `needInput` asks for ∂L/∂x too. */
+  conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean): Promise<Gradients>;
+  /** y = x · wᵀ + bias with x [M, K], w [N, K] (the IR's Gemm with transB = 1; a MatMul weight is transposed once up front). */
+  gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined): Promise<Tensor>;
+  gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients>;
+  /**
+   * Optional, for speed: y = act(conv(x, w) + bias) and the loss Σ(y − t)² / positions with its gradient before the
+   * activation, in one call instead of a forward pass and three element-wise passes over the activations.
+   */
+  conv2dLoss?(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams, activation: Activation, target: Tensor, positions: number): Promise<LayerLoss>;
+  gemmLoss?(x: Tensor, w: Tensor, bias: Float32Array | undefined, activation: Activation, target: Tensor, positions: number): Promise<LayerLoss>;
+  /** Frees sessions and buffers. */
+  dispose(): Promise<void>;
+}

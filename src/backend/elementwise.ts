@@ -1,0 +1,194 @@
+// Forward and backward of everything a reconstruction block holds besides convolutions and matrix products:
+// plain typed-array loops shared by every backend. Image tensors are NCHW. Each backward takes what its forward
+// saw (x, or the pooling argmax) and ∂L/∂y, and returns ∂L/∂x.
+import { fail } from '../errors.js';
+import type { Tensor } from './backend.js';
+import type { Window2d } from '../ops/window.js';
+
+function sameShape(op: string, a: Tensor, b: Tensor): void {
+  if (a.data.length !== b.data.length || a.shape.join() !== b.shape.join())
+    fail('SHAPE', `${op}: operands have shapes [${a.shape}] and [${b.shape}]; expected equal shapes`);
+}
+
+const map = (x: Tensor, f: (v: number) => number): Tensor => ({ shape: x.shape, data: x.data.map(f) });
+
+function mapWithGradient(op: string, x: Tensor, dy: Tensor, slope: (v: number) => number): Tensor {
+  sameShape(op, x, dy);
+  const dx = new Float32Array(x.data.length);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * slope(x.data[i]);
+  return { shape: x.shape, data: dx };
+}
+
+/** y = max(x, 0). */
+export const relu = (x: Tensor): Tensor => map(x, (v) => (v > 0 ? v : 0));
+/** ∂x = ∂y where x > 0 (the subgradient 0 at 0, as PyTorch). */
+export const reluBackward = (x: Tensor, dy: Tensor): Tensor => mapWithGradient('reluBackward', x, dy, (v) => (v > 0 ? 1 : 0));
+
+/** y = min(max(x, lo), hi); relu6 is clip(x, 0, 6). */
+export const clip = (x: Tensor, lo: number, hi: number): Tensor => map(x, (v) => Math.min(Math.max(v, lo), hi));
+/** ∂x = ∂y strictly inside (lo, hi). */
+export const clipBackward = (x: Tensor, dy: Tensor, lo: number, hi: number): Tensor =>
+  mapWithGradient('clipBackward', x, dy, (v) => (v > lo && v < hi ? 1 : 0));
+
+/** ONNX HardSwish: y = x · clip(x/6 + 1/2, 0, 1). */
+export const hardSwish = (x: Tensor): Tensor => map(x, (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1));
+/** dy/dx = 0 below −3, 1 above 3, (2x + 3)/6 between (PyTorch's hardswish_backward). */
+export const hardSwishBackward = (x: Tensor, dy: Tensor): Tensor =>
+  mapWithGradient('hardSwishBackward', x, dy, (v) => (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
+
+/** y = a + b for tensors of one shape (a residual join); its backward hands ∂y to both operands unchanged. */
+export function add(a: Tensor, b: Tensor): Tensor {
+  sameShape('add', a, b);
+  const y = new Float32Array(a.data.length);
+  for (let i = 0; i < y.length; i++) y[i] = a.data[i] + b.data[i];
+  return { shape: a.shape, data: y };
+}
+
+/** y[n, c, …] = x[n, c, …] · scale[c] (a per-channel constant); with the scale it is also its own backward: ∂x = ∂y · scale. */
+export function mulPerChannel(x: Tensor, scale: Float32Array): Tensor {
+  const [n, c] = x.shape;
+  if (scale.length !== c) fail('SHAPE', `mulPerChannel: ${scale.length} scales for ${c} channels of [${x.shape}]`);
+  const inner = x.data.length / (n * c);
+  const y = new Float32Array(x.data.length);
+  for (let i = 0; i < y.length; i++) y[i] = x.data[i] * scale[Math.floor(i / inner) % c];
+  return { shape: x.shape, data: y };
+}
+
+/** Flatten / Reshape: the data is shared, only the shape changes (backward: reshape ∂y back to x's shape). */
+export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+  const size = shape.reduce((a, b) => a * b, 1);
+  if (size !== x.data.length) fail('SHAPE', `reshape: [${x.shape}] (${x.data.length} values) cannot become [${shape}] (${size})`);
+  return { shape, data: x.data };
+}
+
+/** A pooling window: kernel, strides, pads [top, left, bottom, right] (dilations as in the IR; pools here use 1). */
+export interface PoolParams extends Pick<Window2d, 'kernel' | 'strides' | 'pads'> {
+  /** Count padding in the average's divisor (ONNX count_include_pad). */
+  readonly countIncludePad?: boolean;
+  /** Output size rounds up (ONNX ceil_mode). */
+  readonly ceilMode?: boolean;
+}
+
+interface PoolGeometry {
+  readonly n: number;
+  readonly c: number;
+  readonly h: number;
+  readonly w: number;
+  readonly ho: number;
+  readonly wo: number;
+}
+
+function poolGeometry(op: string, x: Tensor, p: PoolParams): PoolGeometry {
+  if (x.shape.length !== 4) fail('SHAPE', `${op}: expected a 4-D NCHW input, found [${x.shape}]`);
+  const [n, c, h, w] = x.shape;
+  const round = p.ceilMode ? Math.ceil : Math.floor;
+  const ho = round((h + p.pads[0] + p.pads[2] - p.kernel[0]) / p.strides[0]) + 1;
+  const wo = round((w + p.pads[1] + p.pads[3] - p.kernel[1]) / p.strides[1]) + 1;
+  if (ho < 1 || wo < 1) fail('SHAPE', `${op}: the ${p.kernel.join('×')} window does not fit the padded ${h}×${w} input`);
+  return { n, c, h, w, ho, wo };
+}
+
+/** Calls visit(outputIndex, planeOffset, y0, y1, x0, x1, divisor) for every window: [y0, y1) × [x0, x1) inside the input. */
+function forEachWindow(g: PoolGeometry, p: PoolParams, visit: (o: number, plane: number, y0: number, y1: number, x0: number, x1: number, divisor: number) => void): void {
+  const [kh, kw] = p.kernel;
+  const [sh, sw] = p.strides;
+  const [pt, pl, pb, pr] = p.pads;
+  let o = 0;
+  for (let plane = 0; plane < g.n * g.c; plane++)
+    for (let i = 0; i < g.ho; i++) {
+      const ys = i * sh - pt;
+      const y0 = Math.max(ys, 0);
+      const y1 = Math.min(ys + kh, g.h);
+      const padRows = Math.min(ys + kh, g.h + pb) - Math.max(ys, -pt);
+      for (let j = 0; j < g.wo; j++, o++) {
+        const xs = j * sw - pl;
+        const x0 = Math.max(xs, 0);
+        const x1 = Math.min(xs + kw, g.w);
+        const divisor = p.countIncludePad ? padRows * (Math.min(xs + kw, g.w + pr) - Math.max(xs, -pl)) : (y1 - y0) * (x1 - x0);
+        visit(o, plane * g.h * g.w, y0, y1, x0, x1, divisor);
+      }
+    }
+}
+
+export function averagePool(x: Tensor, p: PoolParams): Tensor {
+  const g = poolGeometry('averagePool', x, p);
+  const y = new Float32Array(g.n * g.c * g.ho * g.wo);
+  forEachWindow(g, p, (o, plane, y0, y1, x0, x1, divisor) => {
+    let s = 0;
+    for (let r = y0; r < y1; r++) for (let q = x0; q < x1; q++) s += x.data[plane + r * g.w + q];
+    y[o] = s / divisor;
+  });
+  return { shape: [g.n, g.c, g.ho, g.wo], data: y };
+}
+
+/** Each input pixel gets ∂y / divisor from every window that covers it. */
+export function averagePoolBackward(x: Tensor, dy: Tensor, p: PoolParams): Tensor {
+  const g = poolGeometry('averagePoolBackward', x, p);
+  const dx = new Float32Array(x.data.length);
+  forEachWindow(g, p, (o, plane, y0, y1, x0, x1, divisor) => {
+    const share = dy.data[o] / divisor;
+    for (let r = y0; r < y1; r++) for (let q = x0; q < x1; q++) dx[plane + r * g.w + q] += share;
+  });
+  return { shape: x.shape, data: dx };
+}
+
+/** y and, per output, the flat input index of its maximum (first one on ties) for the backward. */
+export function maxPool(x: Tensor, p: PoolParams): { y: Tensor; argmax: Int32Array } {
+  const g = poolGeometry('maxPool', x, p);
+  const y = new Float32Array(g.n * g.c * g.ho * g.wo);
+  const argmax = new Int32Array(y.length);
+  forEachWindow(g, p, (o, plane, y0, y1, x0, x1) => {
+    let best = -Infinity;
+    let at = plane + y0 * g.w + x0;
+    for (let r = y0; r < y1; r++)
+      for (let q = x0; q < x1; q++) {
+        const v = x.data[plane + r * g.w + q];
+        if (v > best) (best = v), (at = plane + r * g.w + q);
+      }
+    y[o] = best;
+    argmax[o] = at;
+  });
+  return { y: { shape: [g.n, g.c, g.ho, g.wo], data: y }, argmax };
+}
+
+/** ∂y routed to the input each maximum came from. */
+export function maxPoolBackward(xShape: readonly number[], argmax: Int32Array, dy: Tensor): Tensor {
+  const dx = new Float32Array(xShape.reduce((a, b) => a * b, 1));
+  for (let o = 0; o < argmax.length; o++) dx[argmax[o]] += dy.data[o];
+  return { shape: xShape, data: dx };
+}
+
+/** [N, C, H, W] → [N, C, 1, 1], the mean of each plane. */
+export function globalAveragePool(x: Tensor): Tensor {
+  const [n, c] = x.shape;
+  const area = x.data.length / (n * c);
+  const y = new Float32Array(n * c);
+  for (let k = 0; k < y.length; k++) {
+    let s = 0;
+    for (let i = k * area; i < (k + 1) * area; i++) s += x.data[i];
+    y[k] = s / area;
+  }
+  return { shape: [n, c, 1, 1], data: y };
+}
+
+export function globalAveragePoolBackward(xShape: readonly number[], dy: Tensor): Tensor {
+  const planes = dy.data.length;
+  const area = xShape.reduce((a, b) => a * b, 1) / planes;
+  const dx = new Float32Array(planes * area);
+  for (let k = 0; k < planes; k++) dx.fill(dy.data[k] / area, k * area, (k + 1) * area);
+  return { shape: xShape, data: dx };
+}
+
+/** loss = mean((y − target)²) over every element; dy = 2 (y − target) / count. */
+export function mseLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
+  sameShape('mseLoss', y, target);
+  const count = y.data.length;
+  const dy = new Float32Array(count);
+  let sum = 0;
+  for (let i = 0; i < count; i++) {
+    const d = y.data[i] - target.data[i];
+    sum += d * d;
+    dy[i] = (2 * d) / count;
+  }
+  return { loss: sum / count, dy: { shape: y.shape, data: dy } };
+}

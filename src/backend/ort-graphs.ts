@@ -1,0 +1,310 @@
+// The ONNX graphs ort-cpu runs: one per (op, shapes, params). Each gradient's formulation was picked by timing the
+// candidates in onnxruntime-node 1.30 (2 intra-op threads) at batch 32; ResNet-8's 64→64 3×3 conv at 8×8 unless said:
+// - ∂L/∂x, stride 1: a Conv of ∂L/∂y with the flipped, in/out-swapped weight (1.8 ms; ConvTranspose 2.2 ms);
+//   stride > 1: ConvTranspose (the flipped conv would run over a zero-dilated ∂L/∂y, 4× the work).
+// - ∂L/∂w: im2col from strided Slices of the channel-major input, contracted over batch × pixels by GEMM (3.2 ms;
+//   a Conv on transposed tensors 5.9 ms: its GEMM is only kh·kw wide; im2col by a one-hot grouped Conv + batched
+//   MatMul 3.6 ms; im2col in TypeScript 5.9 ms before the GEMM). Large im2cols skip assembly (ASSEMBLED_IM2COL_LIMIT).
+//   Depthwise: one conv over the N·C planes with dy as the kernels, summed over the batch (2.6 ms on DS-CNN's
+//   64-channel 3×3 layer at 25×5; the im2col formulation took 12.5 ms there, fastest of 40 runs each, interleaved).
+// - ∂L/∂b: ReduceSum inside the same graph.
+// Times are the fastest of 40 runs on a shared 2-core machine.
+import type { Activation } from './backend.js';
+import type { ConvGeometry } from './conv-geometry.js';
+import type { OnnxGraphSpec, OnnxNodeSpec } from './onnx-graph.js';
+
+const convAttrs = (g: ConvGeometry) => ({
+  kernel_shape: [g.kh, g.kw],
+  strides: g.p.strides,
+  pads: g.p.pads,
+  dilations: g.p.dilations,
+  group: g.p.group,
+});
+
+/** y = conv(x, w) [+ b]. */
+export function convForwardGraph(g: ConvGeometry, withBias: boolean): OnnxGraphSpec {
+  const inputs = [
+    { name: 'x', shape: [g.n, g.cin, g.h, g.w] },
+    { name: 'w', shape: [g.cout, g.cin / g.p.group, g.kh, g.kw] },
+    ...(withBias ? [{ name: 'b', shape: [g.cout] }] : []),
+  ];
+  return { inputs, outputs: ['y'], nodes: [{ op: 'Conv', inputs: inputs.map((i) => i.name), outputs: ['y'], attrs: convAttrs(g) }] };
+}
+
+/** The pads a stride-1 conv of ∂L/∂y with the flipped kernel needs to give back an H×W ∂L/∂x; undefined when one is negative. */
+function flippedPads(g: ConvGeometry): number[] | undefined {
+  const [pt, pl] = g.p.pads;
+  const [dh, dw] = g.p.dilations;
+  const top = dh * (g.kh - 1) - pt;
+  const left = dw * (g.kw - 1) - pl;
+  const pads = [top, left, g.h - g.ho + dh * (g.kh - 1) - top, g.w - g.wo + dw * (g.kw - 1) - left];
+  return pads.every((v) => v >= 0) ? pads : undefined;
+}
+
+/** Nodes computing dx from dy and w. */
+function inputGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const group = g.p.group;
+  const cig = g.cin / group;
+  const og = g.cout / group;
+  const pads = flippedPads(g);
+  if (g.p.strides[0] === 1 && g.p.strides[1] === 1 && pads) {
+    // w [G·Og, Cig, kh, kw] → [G·Cig, Og, kh, kw], reversed in both spatial axes.
+    c.w_groups = [group, og, cig, g.kh, g.kw];
+    c.w_swapped = [g.cin, og, g.kh, g.kw];
+    c.flip_starts = [-1, -1];
+    c.flip_ends = [-(2 ** 53), -(2 ** 53)];
+    c.flip_axes = [2, 3];
+    c.flip_steps = [-1, -1];
+    return [
+      { op: 'Reshape', inputs: ['w', 'w_groups'], outputs: ['w5'] },
+      { op: 'Transpose', inputs: ['w5'], outputs: ['w5t'], attrs: { perm: [0, 2, 1, 3, 4] } },
+      { op: 'Reshape', inputs: ['w5t', 'w_swapped'], outputs: ['wt'] },
+      { op: 'Slice', inputs: ['wt', 'flip_starts', 'flip_ends', 'flip_axes', 'flip_steps'], outputs: ['wf'] },
+      { op: 'Conv', inputs: ['dy', 'wf'], outputs: ['dx'], attrs: { kernel_shape: [g.kh, g.kw], strides: [1, 1], pads, dilations: g.p.dilations, group } },
+    ];
+  }
+  const [pt, pl, pb, pr] = g.p.pads;
+  const [sh, sw] = g.p.strides;
+  const [dh, dw] = g.p.dilations;
+  const outputPadding = [g.h - ((g.ho - 1) * sh + dh * (g.kh - 1) + 1 - pt - pb), g.w - ((g.wo - 1) * sw + dw * (g.kw - 1) + 1 - pl - pr)];
+  return [{ op: 'ConvTranspose', inputs: ['dy', 'w'], outputs: ['dx'], attrs: { ...convAttrs(g), output_padding: outputPadding } }];
+}
+
+/** dy [N, O, Ho, Wo] → dy2 [O, N·Ho·Wo]: whole pixel rows move, a block copy. */
+function outputGradientRows(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  c.dy_images = [g.n, g.cout, g.ho * g.wo];
+  c.dy_rows = [g.cout, g.n * g.ho * g.wo];
+  return [
+    { op: 'Reshape', inputs: ['dy', 'dy_images'], outputs: ['dy3'] },
+    { op: 'Transpose', inputs: ['dy3'], outputs: ['dyt'], attrs: { perm: [1, 0, 2] } },
+    { op: 'Reshape', inputs: ['dyt', 'dy_rows'], outputs: ['dy2'] },
+  ];
+}
+
+/** dw [O, Cig, kh, kw] from cols [G, Cig·K, N·Ho·Wo] and dy: one group is a single Gemm, several a batched MatMul. */
+function contractWithOutputGradient(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const group = g.p.group;
+  const og = g.cout / group;
+  const pixels = g.n * g.ho * g.wo;
+  if (group === 1) {
+    c.cols_rows = [g.cin * g.kh * g.kw, pixels];
+    return [
+      ...outputGradientRows(g, c),
+      { op: 'Reshape', inputs: ['cols', 'cols_rows'], outputs: ['cols2'] },
+      { op: 'Gemm', inputs: ['dy2', 'cols2'], outputs: ['dw2'], attrs: { transB: 1 } },
+      { op: 'Reshape', inputs: ['dw2', 'dw_shape'], outputs: ['dw'] },
+    ];
+  }
+  c.dy_groups = [g.n, group, og, g.ho * g.wo];
+  c.dy_cols = [group, pixels, og];
+  return [
+    { op: 'Reshape', inputs: ['dy', 'dy_groups'], outputs: ['dy4'] },
+    { op: 'Transpose', inputs: ['dy4'], outputs: ['dy4t'], attrs: { perm: [1, 0, 3, 2] } },
+    { op: 'Reshape', inputs: ['dy4t', 'dy_cols'], outputs: ['dyc'] },
+    { op: 'MatMul', inputs: ['cols', 'dyc'], outputs: ['dwt'] },
+    { op: 'Transpose', inputs: ['dwt'], outputs: ['dw3'], attrs: { perm: [0, 2, 1] } },
+    { op: 'Reshape', inputs: ['dw3', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
+/** Channel-major im2col taps: each tap a strided 2-D window [Cin, N, Ho, Wo] of the padded, transposed input. */
+interface Im2col {
+  readonly nodes: OnnxNodeSpec[];
+  readonly taps: string[];
+}
+
+function im2colTaps(g: ConvGeometry, c: Record<string, number[]>): Im2col {
+  const [pt, pl, pb, pr] = g.p.pads;
+  const [sh, sw] = g.p.strides;
+  const [dh, dw] = g.p.dilations;
+  const padded = pt + pl + pb + pr > 0 ? 'xp' : 'xt';
+  // A 1×1 stride-1 unpadded conv's only window is the whole input: the transposed input is im2col already.
+  if (g.kh * g.kw === 1 && sh === 1 && sw === 1 && padded === 'xt') return { nodes: [], taps: ['xt'] };
+  const nodes: OnnxNodeSpec[] = [];
+  if (padded === 'xp') {
+    c.x_pads = [0, 0, pt, pl, 0, 0, pb, pr];
+    nodes.push({ op: 'Pad', inputs: ['xt', 'x_pads'], outputs: ['xp'] });
+  }
+  c.window_axes = [2, 3];
+  c.window_steps = [sh, sw];
+  const taps: string[] = [];
+  for (let i = 0; i < g.kh; i++)
+    for (let j = 0; j < g.kw; j++) {
+      const t = `${i}_${j}`;
+      c[`start_${t}`] = [i * dh, j * dw];
+      c[`end_${t}`] = [i * dh + (g.ho - 1) * sh + 1, j * dw + (g.wo - 1) * sw + 1];
+      nodes.push({ op: 'Slice', inputs: [padded, `start_${t}`, `end_${t}`, 'window_axes', 'window_steps'], outputs: [`tap_${t}`] });
+      taps.push(`tap_${t}`);
+    }
+  return { nodes, taps };
+}
+
+/**
+ * Depthwise (one input and one output channel per group): dw[c] = Σ_n corr(x[n, c], dy[n, c]) is itself a depthwise
+ * conv over the N·C planes, x as the input and dy as the kernel (stride and dilation swap roles), summed over n.
+ * No transposes: both reshapes are views of NCHW.
+ */
+function depthwiseWeightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const planes = g.n * g.cin;
+  const [pt, pl, pb, pr] = g.p.pads;
+  const [sh, sw] = g.p.strides;
+  const [dh, dw] = g.p.dilations;
+  // The correlation's extent is at least the kernel's; a stride that does not divide the input leaves extra rows.
+  const rows = Math.floor((g.h + pt + pb - ((g.ho - 1) * sh + 1)) / dh) + 1;
+  const cols = Math.floor((g.w + pl + pr - ((g.wo - 1) * sw + 1)) / dw) + 1;
+  c.x_planes = [1, planes, g.h, g.w];
+  c.dy_kernels = [planes, 1, g.ho, g.wo];
+  c.per_image = [g.n, g.cin, rows, cols];
+  c.kernel_end = [g.kh, g.kw];
+  c.kernel_start = [0, 0];
+  c.kernel_axes = [2, 3];
+  c.batch_axis = [0];
+  c.dw_shape = [g.cout, 1, g.kh, g.kw];
+  return [
+    { op: 'Reshape', inputs: ['x', 'x_planes'], outputs: ['xq'] },
+    { op: 'Reshape', inputs: ['dy', 'dy_kernels'], outputs: ['dyk'] },
+    { op: 'Conv', inputs: ['xq', 'dyk'], outputs: ['corr'], attrs: { kernel_shape: [g.ho, g.wo], strides: [dh, dw], dilations: [sh, sw], pads: g.p.pads, group: planes } },
+    { op: 'Reshape', inputs: ['corr', 'per_image'], outputs: ['corr4'] },
+    { op: 'Slice', inputs: ['corr4', 'kernel_start', 'kernel_end', 'kernel_axes'], outputs: ['corr_k'] },
+    { op: 'ReduceSum', inputs: ['corr_k', 'batch_axis'], outputs: ['dw3'], attrs: { keepdims: 0 } },
+    { op: 'Reshape', inputs: ['dw3', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
+/**
+ * Above this many values (8 MiB) an assembled im2col matrix no longer stays in cache and the Concat that builds it
+ * costs a pass through memory; one GEMM per tap skips it. Measured per ONNX node (fastest of 30 runs, dense 3×3 at
+ * batch 32): 64 ch at 8×8 (1.2 M values) 3.0 ms assembled vs 4.0 ms per tap; 32 ch at 16×16 (2.4 M) 5.6 vs 4.1;
+ * 16 ch at 32×32 (4.7 M) 7.4 vs 4.3.
+ */
+export const ASSEMBLED_IM2COL_LIMIT = 2 ** 21;
+
+/** One group: dw[:, :, i, j] = dy [O, N·L] · tap_ijᵀ for each tap, so no im2col matrix is ever assembled. */
+function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: readonly string[]): OnnxNodeSpec[] {
+  c.tap_rows = [g.cin, g.n * g.ho * g.wo];
+  c.tap_last = [2];
+  c.dw_shape = [g.cout, g.cin, g.kh, g.kw];
+  const nodes = outputGradientRows(g, c);
+  for (const t of taps)
+    nodes.push(
+      { op: 'Reshape', inputs: [t, 'tap_rows'], outputs: [`${t}_rows`] },
+      { op: 'Gemm', inputs: ['dy2', `${t}_rows`], outputs: [`${t}_dw`], attrs: { transB: 1 } },
+      { op: 'Unsqueeze', inputs: [`${t}_dw`, 'tap_last'], outputs: [`${t}_dw3`] },
+    );
+  if (taps.length === 1) return [...nodes, { op: 'Reshape', inputs: [`${taps[0]}_dw3`, 'dw_shape'], outputs: ['dw'] }];
+  return [
+    ...nodes,
+    { op: 'Concat', inputs: taps.map((t) => `${t}_dw3`), outputs: ['dw_taps'], attrs: { axis: 2 } },
+    { op: 'Reshape', inputs: ['dw_taps', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
+/** Nodes computing dw [O, Cig, kh, kw] from x and dy: channel-major im2col, then cols · dyᵀ per group. */
+function weightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  if (g.p.group === g.cin && g.cout === g.cin) return depthwiseWeightGradientNodes(g, c);
+  const cig = g.cin / g.p.group;
+  const k = g.kh * g.kw;
+  const im2col = im2colTaps(g, c);
+  const nodes: OnnxNodeSpec[] = [{ op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [1, 0, 2, 3] } }, ...im2col.nodes];
+  if (g.p.group === 1 && g.cin * k * g.n * g.ho * g.wo > ASSEMBLED_IM2COL_LIMIT) return [...nodes, ...perTapGemmNodes(g, c, im2col.taps)];
+  // [Cin, N, Ho, Wo] per tap → [Cin, K, N, Ho, Wo] = [G, Cig·K, N·Ho·Wo]
+  let cols = im2col.taps[0];
+  if (k > 1) {
+    c.tap_axis = [1];
+    nodes.push(...im2col.taps.map((t) => ({ op: 'Unsqueeze', inputs: [t, 'tap_axis'], outputs: [`${t}_u`] })));
+    nodes.push({ op: 'Concat', inputs: im2col.taps.map((t) => `${t}_u`), outputs: ['cols5'], attrs: { axis: 1 } });
+    cols = 'cols5';
+  }
+  c.cols_shape = [g.p.group, cig * k, g.n * g.ho * g.wo];
+  c.dw_shape = [g.cout, cig, g.kh, g.kw];
+  nodes.push({ op: 'Reshape', inputs: [cols, 'cols_shape'], outputs: ['cols'] }, ...contractWithOutputGradient(g, c));
+  return nodes;
+}
+
+/** Outputs dw and db. */
+export function convWeightGradientGraph(g: ConvGeometry): OnnxGraphSpec {
+  const c: Record<string, number[]> = { bias_axes: [0, 2, 3] };
+  return {
+    inputs: [
+      { name: 'x', shape: [g.n, g.cin, g.h, g.w] },
+      { name: 'dy', shape: [g.n, g.cout, g.ho, g.wo] },
+    ],
+    outputs: ['dw', 'db'],
+    nodes: [...weightGradientNodes(g, c), { op: 'ReduceSum', inputs: ['dy', 'bias_axes'], outputs: ['db'], attrs: { keepdims: 0 } }],
+    int64Constants: c,
+  };
+}
+
+/**
+ * Outputs dx. A graph of its own: run inside the weight-gradient graph, the Conv / ConvTranspose made every later
+ * node of that graph slower (11.5 ms for both in one graph on ResNet-8's 64→64 layer vs 3.1 + 1.8 ms apart).
+ */
+export function convInputGradientGraph(g: ConvGeometry): OnnxGraphSpec {
+  const c: Record<string, number[]> = {};
+  const nodes = inputGradientNodes(g, c);
+  return {
+    inputs: [
+      { name: 'w', shape: [g.cout, g.cin / g.p.group, g.kh, g.kw] },
+      { name: 'dy', shape: [g.n, g.cout, g.ho, g.wo] },
+    ],
+    outputs: ['dx'],
+    nodes,
+    int64Constants: c,
+  };
+}
+
+/** y [M, N] = x [M, K] · w [N, K]ᵀ [+ b]. */
+export function gemmForwardGraph(m: number, k: number, n: number, withBias: boolean): OnnxGraphSpec {
+  const inputs = [{ name: 'x', shape: [m, k] }, { name: 'w', shape: [n, k] }, ...(withBias ? [{ name: 'b', shape: [n] }] : [])];
+  return { inputs, outputs: ['y'], nodes: [{ op: 'Gemm', inputs: inputs.map((i) => i.name), outputs: ['y'], attrs: { transB: 1 } }] };
+}
+
+/** dw = dyᵀ · x, db = Σ_rows dy, dx = dy · w. */
+export function gemmBackwardGraph(m: number, k: number, n: number, needInput: boolean): OnnxGraphSpec {
+  return {
+    inputs: [{ name: 'x', shape: [m, k] }, ...(needInput ? [{ name: 'w', shape: [n, k] }] : []), { name: 'dy', shape: [m, n] }],
+    outputs: needInput ? ['dw', 'db', 'dx'] : ['dw', 'db'],
+    nodes: [
+      { op: 'Gemm', inputs: ['dy', 'x'], outputs: ['dw'], attrs: { transA: 1 } },
+      { op: 'ReduceSum', inputs: ['dy', 'rows'], outputs: ['db'], attrs: { keepdims: 0 } },
+      ...(needInput ? [{ op: 'MatMul', inputs: ['dy', 'w'], outputs: ['dx'] }] : []),
+    ],
+    int64Constants: { rows: [0] },
+  };
+}
+
+/**
+ * A forward graph (output 'y') extended with the reconstruction loss: its activation, loss = Σ(act(y) − t)² / P
+ * and dy = 2(act(y) − t)/P · act′ at y, so a layer-wise step needs no pass over the activations outside ORT.
+ * act′ comes from the activation's output: Sign(out) is 1 where ReLU passed (0 at 0), times Sign(6 − out) for ReLU6.
+ */
+export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonly number[], activation: Activation, positions: number): OnnxGraphSpec {
+  const rename = (v: string) => (v === 'y' ? 'pre' : v);
+  const nodes: OnnxNodeSpec[] = forward.nodes.map((n) => ({ ...n, outputs: n.outputs.map(rename) }));
+  const floats: Record<string, number> = { inv_p: 1 / positions, two_inv_p: 2 / positions };
+  let out = 'pre';
+  let mask: string | undefined;
+  if (activation === 'relu') {
+    nodes.push({ op: 'Relu', inputs: ['pre'], outputs: ['act'] }, { op: 'Sign', inputs: ['act'], outputs: ['mask'] });
+    [out, mask] = ['act', 'mask'];
+  } else if (activation === 'relu6') {
+    Object.assign(floats, { zero: 0, six: 6 });
+    nodes.push(
+      { op: 'Clip', inputs: ['pre', 'zero', 'six'], outputs: ['act'] },
+      { op: 'Sub', inputs: ['six', 'act'], outputs: ['headroom'] },
+      { op: 'Sign', inputs: ['act'], outputs: ['above'] },
+      { op: 'Sign', inputs: ['headroom'], outputs: ['below'] },
+      { op: 'Mul', inputs: ['above', 'below'], outputs: ['mask'] },
+    );
+    [out, mask] = ['act', 'mask'];
+  }
+  nodes.push(
+    { op: 'Sub', inputs: [out, 't'], outputs: ['e'] },
+    { op: 'Mul', inputs: ['e', 'e'], outputs: ['e2'] },
+    { op: 'ReduceSum', inputs: ['e2'], outputs: ['sum'], attrs: { keepdims: 0 } },
+    { op: 'Mul', inputs: ['sum', 'inv_p'], outputs: ['loss'] },
+    { op: 'Mul', inputs: ['e', 'two_inv_p'], outputs: mask ? ['g'] : ['dy'] },
+    ...(mask ? [{ op: 'Mul', inputs: ['g', mask], outputs: ['dy'] }] : []),
+  );
+  return { ...forward, inputs: [...forward.inputs, { name: 't', shape: outShape }], outputs: ['loss', 'dy'], nodes, floatConstants: floats };
+}

@@ -1,0 +1,281 @@
+// ONNX QDQ export: the QuantizedGraph as a float ONNX graph with QuantizeLinear / DequantizeLinear around every
+// quantized tensor, the form onnxruntime's QDQ transformer fuses into integer kernels (QLinearConv, QGemm,
+// QLinearMatMul, QLinearMul, QLinearGlobalAveragePool, QLinearSoftmax, int8 MaxPool/Reshape …; runtime/ mode onnx).
+// Layout of the graph, for an activation v on grid (s, z):   op → v.f (float) → Q → v (int8) → DQ → v.dq → readers
+//   weights:  int8 initializer w.q (sub-8-bit grids keep their own [qmin, qmax] inside int8) → DQ(s_w, 0) → readers
+//   biases:   int32 initializer b.q at scale fp32(s_in·s_w), zero point 0 → DQ → readers
+//   fused activations: Conv/Gemm[relu] → Relu, [relu6] → Clip(0, 6), between the op and its Q (ORT folds them away
+//   when the Q's range already clamps: ReluQuantFusion / ClipQuantFusion)
+//   Add is written as Sum (the same op for two inputs): ORT fuses DQ → Add → Q into QLinearAdd, whose rounding differs
+//   between its builds (AVX2 FMA, wasm float divide, NEON fixed point), and leaves Sum in float32 between DQ and Q,
+//   which rounds the same everywhere (runtime/kernels/add.ts: onnxFloatAdd). Add is memory-bound, so little is lost.
+//   I/O: io 'float' reads a float input and quantizes it (Q at the input), and dequantizes the outputs (DQ at the
+//   outputs); io 'int8' takes and gives the int8 tensors. Graph inputs and outputs keep the source model's names.
+//   extraOutputs: int8 activations also exposed as graph outputs (for per-layer comparison).
+// The integers and scales are the QuantizedGraph's own, bit for bit: float32 scales, int8 weights, int32 biases.
+
+import pkg from 'onnx-proto';
+import { fail } from '../errors.js';
+import type { Graph, Node, Value } from '../ir/graph.js';
+import type { Dim } from '../ir/shape.js';
+import type { DType } from '../ir/dtype.js';
+import type { ActivationQuant, QuantizedGraph } from '../quant/quantized-graph.js';
+import { writeFileAtomic } from '../fs-atomic.js';
+import { FLEXQ_VERSION } from '../version.js';
+
+const { onnx } = pkg;
+type NodeProto = pkg.onnx.INodeProto;
+type TensorProto = pkg.onnx.ITensorProto;
+type AttributeProto = pkg.onnx.IAttributeProto;
+
+/** Opset 13: per-tensor QuantizeLinear/DequantizeLinear with int8, Softmax over one axis, Clip bounds as inputs. */
+export const QDQ_OPSET = 13;
+
+export interface QdqOptions {
+  /** float: quantize the input and dequantize the outputs inside the model; int8: int8 graph inputs and outputs. */
+  readonly io: 'float' | 'int8';
+  /** Activations (by IR value name) to expose as extra int8 graph outputs. */
+  readonly extraOutputs?: readonly string[];
+}
+
+const ELEM: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
+
+/** Element type of a value in the QDQ graph: activations are int8 between Q and DQ. */
+const INT8 = ELEM.int8;
+const FLOAT = ELEM.float32;
+
+function valueInfo(name: string, elemType: number, shape: readonly Dim[]): pkg.onnx.IValueInfoProto {
+  return { name, type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
+}
+
+function rawTensor(name: string, dtype: DType, dims: readonly number[], data: ArrayBufferView): TensorProto {
+  return { name, dataType: ELEM[dtype], dims: [...dims], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() };
+}
+
+const ints = (name: string, v: readonly number[]): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] });
+const int = (name: string, v: number): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
+const float = (name: string, v: number): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+
+/** Builds the QDQ graph as a list of nodes and initializers; one instance per export. */
+class QdqBuilder {
+  readonly nodes: NodeProto[] = [];
+  readonly initializers: TensorProto[] = [];
+  private readonly grids = new Map<string, [string, string]>();
+  private readonly dequantized = new Set<string>();
+
+  constructor(private readonly q: QuantizedGraph) {}
+
+  /** The scale and zero-point initializers of an activation grid (shared by its Q and DQ). */
+  gridOf(name: string, grid: ActivationQuant): [string, string] {
+    let g = this.grids.get(name);
+    if (!g) {
+      g = [`${name}.scale`, `${name}.zero_point`];
+      this.initializers.push(rawTensor(g[0], 'float32', [], Float32Array.of(grid.scale)), rawTensor(g[1], 'int8', [], Int8Array.of(grid.zeroPoint)));
+      this.grids.set(name, g);
+    }
+    return g;
+  }
+
+  /** The float value a node reads for IR input `name`: a dequantized activation, weight or bias, or a plain constant. */
+  input(name: string, where: string): string {
+    if (name === '') return '';
+    const grid = this.q.activations.get(name);
+    if (grid) return this.dequantizeActivation(name, grid);
+    const w = this.q.weights.get(name);
+    if (w) {
+      if (!this.dequantized.has(name)) {
+        this.initializers.push(
+          rawTensor(`${name}.q`, 'int8', w.shape, w.values),
+          rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(w.scale)),
+          rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint)),
+        );
+        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
+        this.dequantized.add(name);
+      }
+      return `${name}.dq`;
+    }
+    const b = this.q.biases.get(name);
+    if (b) {
+      if (!this.dequantized.has(name)) {
+        this.initializers.push(
+          rawTensor(`${name}.q`, 'int32', [b.values.length], b.values),
+          rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(b.scale)),
+          rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0)),
+        );
+        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
+        this.dequantized.add(name);
+      }
+      return `${name}.dq`;
+    }
+    const v = this.q.graph.values.get(name);
+    if (v?.data) {
+      if (!this.dequantized.has(name)) {
+        this.initializers.push(constantTensor(v));
+        this.dequantized.add(name);
+      }
+      return name;
+    }
+    return fail('MISSING_TENSOR', `${where}: input '${name}' is neither a quantized activation, a quantized weight or bias, nor a constant; re-quantize the model`);
+  }
+
+  private dequantizeActivation(name: string, grid: ActivationQuant): string {
+    if (!this.dequantized.has(name)) {
+      const [s, z] = this.gridOf(name, grid);
+      this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [name, s, z], output: [`${name}.dq`] });
+      this.dequantized.add(name);
+    }
+    return `${name}.dq`;
+  }
+
+  /** QuantizeLinear of float `from` onto activation `name`'s grid, giving the int8 tensor `name`. */
+  quantize(from: string, name: string): void {
+    const [s, z] = this.gridOf(name, this.q.activations.get(name)!);
+    this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, s, z], output: [name] });
+  }
+}
+
+function constantTensor(v: Value): TensorProto {
+  const data = v.data!;
+  return rawTensor(v.name, v.dtype, v.shape as number[], data);
+}
+
+/** The ONNX node(s) of one IR node, reading `inputs` (float names) and writing float `output`. */
+function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder): NodeProto[] {
+  const a = node.attrs;
+  const num = (k: string, d: number) => Number(a[k] ?? d);
+  const list = (k: string) => a[k] as readonly number[];
+  const one = (opType: string, attribute: AttributeProto[] = [], input = inputs, out = output): NodeProto => ({ name: node.name, opType, input, output: [out], attribute });
+  const activation = String(a.activation ?? 'none');
+  const withActivation = (main: NodeProto): NodeProto[] => {
+    if (activation === 'none') return [main];
+    const inner = `${output}.preact`;
+    main.output = [inner];
+    if (activation === 'relu') return [main, { name: `${node.name}/Relu`, opType: 'Relu', input: [inner], output: [output] }];
+    const [lo, hi] = [`${node.name}/clip.min`, `${node.name}/clip.max`];
+    b.initializers.push(rawTensor(lo, 'float32', [], Float32Array.of(0)), rawTensor(hi, 'float32', [], Float32Array.of(6)));
+    return [main, { name: `${node.name}/Clip`, opType: 'Clip', input: [inner, lo, hi], output: [output] }];
+  };
+  const window = () => [ints('kernel_shape', list('kernel')), ints('strides', list('strides') ?? [1, 1]), ints('pads', list('pads') ?? [0, 0, 0, 0])];
+  switch (node.op) {
+    case 'Conv':
+      return withActivation(one('Conv', [...window(), ints('dilations', list('dilations') ?? [1, 1]), int('group', num('group', 1))]));
+    case 'Gemm':
+      return withActivation(one('Gemm', [float('alpha', num('alpha', 1)), float('beta', num('beta', 1)), int('transA', num('transA', 0)), int('transB', num('transB', 0))]));
+    case 'MaxPool':
+      return [one('MaxPool', [...window(), ints('dilations', list('dilations') ?? [1, 1]), int('ceil_mode', num('ceilMode', 0))])];
+    case 'AveragePool':
+      return [one('AveragePool', [...window(), int('ceil_mode', num('ceilMode', 0)), int('count_include_pad', num('countIncludePad', 0))])];
+    case 'Flatten':
+    case 'Softmax':
+    case 'Concat':
+      return [one(node.op, [int('axis', num('axis', node.op === 'Flatten' ? 1 : -1))])];
+    case 'Reshape':
+      return [one('Reshape', num('allowzero', 0) ? [int('allowzero', 1)] : [])];
+    case 'HardSigmoid':
+      return [one('HardSigmoid', [float('alpha', num('alpha', 0.2)), float('beta', num('beta', 0.5))])];
+    case 'Clip': {
+      const bound = (k: 'min' | 'max') => {
+        if (a[k] === undefined) return '';
+        const name = `${node.name}/clip.${k}`;
+        b.initializers.push(rawTensor(name, 'float32', [], Float32Array.of(Number(a[k]))));
+        return name;
+      };
+      return [one('Clip', [], [inputs[0], bound('min'), bound('max')])];
+    }
+    case 'Squeeze':
+    case 'Unsqueeze': {
+      const axes = list('axes');
+      if (!axes) return [one(node.op, [], [inputs[0]])];
+      const name = `${node.name}/axes`;
+      b.initializers.push(rawTensor(name, 'int64', [axes.length], BigInt64Array.from(axes, BigInt)));
+      return [one(node.op, [], [inputs[0], name])];
+    }
+    case 'Add':
+      return [one('Sum')];
+    case 'Mul':
+    case 'MatMul':
+    case 'Relu':
+    case 'Sigmoid':
+    case 'HardSwish':
+    case 'GlobalAveragePool':
+    case 'Identity':
+      return [one(node.op)];
+    default:
+      return fail('UNSUPPORTED_OP', `${node.name} (${node.op}): no ONNX QDQ export rule; supported: Conv, Gemm, MatMul, Add, Mul, pools, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Identity`);
+  }
+}
+
+/** The ONNX op set the graph needs: QDQ_OPSET, or 14 for HardSwish and Reshape's allowzero. */
+function opsetOf(graph: Graph): number {
+  return graph.nodes.some((n) => n.op === 'HardSwish' || (n.op === 'Reshape' && Number(n.attrs.allowzero ?? 0) === 1)) ? 14 : QDQ_OPSET;
+}
+
+/** The QDQ model of a quantized graph, encoded (see the layout at the top). */
+export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
+  const { graph } = q;
+  if (q.activations.size === 0)
+    fail('UNSUPPORTED_ATTR', `${graph.source}: quantized with --abits 32 (float activations); the ONNX QDQ export needs quantized activations: quantize with --abits 8`);
+  const b = new QdqBuilder(q);
+  const shapeOf = (name: string) => graph.values.get(name)!.shape;
+  for (const input of graph.inputs) {
+    if (!q.activations.has(input)) fail('MISSING_TENSOR', `${graph.source}: graph input '${input}' has no activation grid; re-quantize the model`);
+    if (o.io === 'float') b.quantize(`${input}.f`, input);
+  }
+  for (const node of graph.nodes) {
+    const where = `${graph.source}: node '${node.name}' (${node.op})`;
+    const outputs = node.outputs.filter((x) => x !== '');
+    if (outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${where}: ${outputs.length} outputs; the QDQ export writes single-output nodes`);
+    const out = outputs[0];
+    if (!q.activations.has(out)) fail('MISSING_TENSOR', `${where}: output '${out}' has no activation grid; re-quantize the model`);
+    const inputs = node.inputs.map((x) => b.input(x, where));
+    b.nodes.push(...onnxNodes(node, inputs, `${out}.f`, b));
+    b.quantize(`${out}.f`, out);
+  }
+  const extra = (o.extraOutputs ?? []).filter((v) => !graph.outputs.includes(v));
+  for (const v of extra) if (!q.activations.has(v)) fail('MISSING_TENSOR', `${graph.source}: no activation named '${v}' to expose as an output`);
+  const outputs = graph.outputs.map((v) => {
+    if (o.io === 'int8') return valueInfo(v, INT8, shapeOf(v));
+    b.input(v, graph.source); // DequantizeLinear of the output, renamed to the output's own name below
+    return valueInfo(`${v}.dq`, FLOAT, shapeOf(v));
+  });
+  const renames = new Map<string, string>();
+  if (o.io === 'float') {
+    for (const v of graph.inputs) renames.set(`${v}.f`, v);
+    for (const v of graph.inputs) renames.set(v, `${v}.q`);
+    for (const v of graph.outputs) {
+      renames.set(v, `${v}.q`);
+      renames.set(`${v}.dq`, v);
+    }
+  }
+  const rename = (x: string) => renames.get(x) ?? x;
+  const nodes = b.nodes.map((n) => ({ ...n, input: n.input!.map(rename), output: n.output!.map(rename) }));
+  const graphProto: pkg.onnx.IGraphProto = {
+    name: graph.name || 'flexq',
+    node: nodes,
+    initializer: b.initializers,
+    input: graph.inputs.map((v) => valueInfo(v, o.io === 'float' ? FLOAT : INT8, shapeOf(v))),
+    output: [...outputs.map((x) => ({ ...x, name: rename(x.name!) })), ...extra.map((v) => valueInfo(rename(v), INT8, shapeOf(v)))],
+  };
+  return onnx.ModelProto.encode(
+    onnx.ModelProto.create({
+      irVersion: 8,
+      producerName: 'flexq',
+      producerVersion: FLEXQ_VERSION,
+      docString: `flexq ${q.info.method} W${q.info.wbits}A${q.info.abits} QDQ export of ${q.info.model}`,
+      opsetImport: [{ domain: '', version: opsetOf(graph) }],
+      graph: graphProto,
+    }),
+  ).finish();
+}
+
+/** The name an activation's int8 tensor has in a QDQ model built with `io` (graph I/O of a float model get '.q'). */
+export function qdqTensorName(q: QuantizedGraph, io: QdqOptions['io'], value: string): string {
+  const boundary = q.graph.inputs.includes(value) || q.graph.outputs.includes(value);
+  return io === 'float' && boundary ? `${value}.q` : value;
+}
+
+/** `flexq export --format onnx-qdq`: writes the QDQ model to `output` atomically. */
+export async function exportOnnxQdq(q: QuantizedGraph, output: string, o: { io: 'float' | 'int8' }): Promise<string[]> {
+  writeFileAtomic(output, buildQdqModel(q, { io: o.io }));
+  return [output];
+}

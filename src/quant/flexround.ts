@@ -1,0 +1,77 @@
+import type { QuantizedWeight } from './quantized-graph.js';
+import { fp32 } from './schemes.js';
+import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
+
+/**
+ * FlexRound (Lee et al., ICML 2023, arXiv 2306.00317): Ŵ = s1 · clamp(round(W / (s1 ⊙ S2 ⊙ s3 ⊙ s4)), qmin, qmax).
+ * s1 is the per-tensor grid (from the RTN clipping search), S2 one divisor per weight, s3 one per output channel,
+ * s4 one per input channel (convolutions with more than one input channel per group). All start at RTN
+ * (S2 = s3 = s4 = 1) and are learned as logarithms so they stay positive. Rounding passes the gradient straight
+ * through inside the clamp range, so with z = W / S' and a = log of any divisor, ∂Ŵ/∂a = −s1 · z; s1 also scales
+ * the grid directly, ∂Ŵ/∂log s1 = s1 · (q − z). Large |W| get large updates: the element-wise division is what
+ * lets FlexRound move a weight by more than one grid step.
+ */
+export function createFlexRound(init: QuantizerInit): WeightQuantizer {
+  const { w, layout, rtn } = init;
+  const { qmin, qmax } = rtn;
+  const logS1 = Float64Array.of(Math.log(rtn.scale));
+  const logS2 = new Float64Array(w.length);
+  const logS3 = new Float64Array(layout.outChannels);
+  const logS4 = new Float64Array(layout.inChannels > 1 ? layout.inChannels : 0);
+  const params = logS4.length ? [logS1, logS2, logS3, logS4] : [logS1, logS2, logS3];
+  const outOf = Int32Array.from({ length: w.length }, (_, i) => layout.outOf(i));
+  const inOf = Int32Array.from({ length: w.length }, (_, i) => layout.inOf(i));
+  // What the last weight() saw, for the backward pass: z = W / S' and whether round(z) was inside the clamp.
+  const z = new Float64Array(w.length);
+  const q = new Int8Array(w.length);
+  const inside = new Uint8Array(w.length);
+
+  /** z = W / (s1·S2·s3·s4) and q = clamp(round(z)); the per-channel factors are exponentiated once per call. */
+  function quantize(): void {
+    const base = logS1[0];
+    const s3 = logS3.map(Math.exp);
+    const s4 = logS4.map(Math.exp);
+    const hasS4 = s4.length > 0;
+    for (let i = 0; i < w.length; i++) {
+      const divisor = Math.exp(base + logS2[i]) * s3[outOf[i]] * (hasS4 ? s4[inOf[i]] : 1);
+      const zi = w[i] / divisor;
+      const r = Math.round(zi);
+      z[i] = zi;
+      inside[i] = r >= qmin && r <= qmax ? 1 : 0;
+      q[i] = r < qmin ? qmin : r > qmax ? qmax : r;
+    }
+  }
+
+  return {
+    params,
+    weight() {
+      quantize();
+      const s1 = Math.exp(logS1[0]);
+      const out = new Float32Array(w.length);
+      for (let i = 0; i < w.length; i++) out[i] = s1 * q[i];
+      return out;
+    },
+    gradients(dw) {
+      const s1 = Math.exp(logS1[0]);
+      const g1 = Float64Array.of(0);
+      const g2 = new Float64Array(w.length);
+      const g3 = new Float64Array(logS3.length);
+      const g4 = new Float64Array(logS4.length);
+      for (let i = 0; i < w.length; i++) {
+        g1[0] += dw[i] * s1 * q[i];
+        if (!inside[i]) continue;
+        const t = -dw[i] * s1 * z[i];
+        g1[0] += t;
+        g2[i] = t;
+        g3[outOf[i]] += t;
+        if (g4.length) g4[inOf[i]] += t;
+      }
+      return g4.length ? [g1, g2, g3, g4] : [g1, g2, g3];
+    },
+    regularizer: () => 0,
+    finish(): QuantizedWeight {
+      quantize();
+      return { ...rtn, values: Int8Array.from(q), scale: fp32(Math.exp(logS1[0])) };
+    },
+  };
+}

@@ -1,0 +1,148 @@
+// Forward and backward of the IR nodes reconstruction runs through, on a tensor backend: convolutions and matrix
+// products on the backend, everything else element-wise (src/backend/elementwise.ts). Fused activations
+// (Conv/Gemm `activation` attribute) are applied and differentiated here, from the node's output.
+
+import type { Activation, ConvParams, LayerLoss, Tensor, TensorBackend } from '../backend/backend.js';
+import * as ew from '../backend/elementwise.js';
+import type { Graph, Node } from '../ir/graph.js';
+import { intAttr, stringAttr } from '../ops/contract.js';
+import { window2d } from '../ops/window.js';
+import { fail } from '../errors.js';
+
+export interface NodeGradients {
+  /** ∂L/∂input per dynamic input, where asked for. */
+  readonly dxs: (Tensor | undefined)[];
+  /** ∂L/∂weight for Conv/Gemm/MatMul, in the weight's own layout. */
+  readonly dw?: Float32Array;
+}
+
+interface OpRule {
+  forward(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], weight?: Float32Array): Promise<Tensor>;
+  backward(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], y: Tensor, dy: Tensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients>;
+}
+
+function convParams(node: Node): ConvParams {
+  const w = window2d(node);
+  return { strides: w.strides, pads: w.pads, dilations: w.dilations, group: intAttr(node, 'group', 1) };
+}
+
+function constant(graph: Graph, name: string | undefined): Float32Array | undefined {
+  return name ? (graph.values.get(name)?.data as Float32Array | undefined) : undefined;
+}
+
+/** A fused activation applied in place, and its derivative taken from the activation's output. */
+function activate(node: Node, y: Tensor): Tensor {
+  const kind = stringAttr(node, 'activation', 'none');
+  if (kind === 'relu') return ew.relu(y);
+  if (kind === 'relu6') return ew.clip(y, 0, 6);
+  return y;
+}
+
+function activationBackward(node: Node, y: Tensor, dy: Tensor): Tensor {
+  const kind = stringAttr(node, 'activation', 'none');
+  if (kind === 'relu') return ew.reluBackward(y, dy);
+  if (kind === 'relu6') return ew.clipBackward(y, dy, 0, 6);
+  return dy;
+}
+
+/** [K, N] ↔ [N, K]: the backend's matrix product wants the weight as [N, K]. */
+function transpose(data: Float32Array, rows: number, cols: number): Float32Array {
+  const out = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = data[r * cols + c];
+  return out;
+}
+
+/** A Gemm/MatMul weight as the backend's [N, K], and how to turn a gradient back into the graph's layout. */
+function matrixWeight(graph: Graph, node: Node, weight: Float32Array | undefined): { w: Tensor; back: (dw: Float32Array) => Float32Array } {
+  const value = graph.values.get(node.inputs[1])!;
+  const data = weight ?? (value.data as Float32Array);
+  const [rows, cols] = value.shape as number[];
+  if (node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1) return { w: { shape: [rows, cols], data }, back: (dw) => dw };
+  return { w: { shape: [cols, rows], data: transpose(data, rows, cols) }, back: (dw) => transpose(dw, cols, rows) };
+}
+
+const convWeight = (graph: Graph, node: Node, weight: Float32Array | undefined): Tensor => {
+  const w = graph.values.get(node.inputs[1])!;
+  return { shape: w.shape as number[], data: weight ?? (w.data as Float32Array) };
+};
+
+const conv: OpRule = {
+  async forward(b, graph, node, [x], weight) {
+    return activate(node, await b.conv2d(x, convWeight(graph, node, weight), constant(graph, node.inputs[2]), convParams(node)));
+  },
+  backward: async (b, graph, node, [x], y, dy, weight, need) => linearBackward(b, graph, node, x, activationBackward(node, y, dy), weight, need[0]),
+};
+
+const matrix: OpRule = {
+  async forward(b, graph, node, [x], weight) {
+    const { w } = matrixWeight(graph, node, weight);
+    return activate(node, await b.gemm(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined));
+  },
+  backward: async (b, graph, node, [x], y, dy, weight, need) => linearBackward(b, graph, node, x, activationBackward(node, y, dy), weight, need[0]),
+};
+
+/** Backward of a Conv/Gemm/MatMul from ∂L/∂(its output before the fused activation). */
+export async function linearBackward(b: TensorBackend, graph: Graph, node: Node, x: Tensor, dyPre: Tensor, weight: Float32Array | undefined, needInput: boolean): Promise<NodeGradients> {
+  if (node.op === 'Conv') {
+    const g = await b.conv2dBackward(x, convWeight(graph, node, weight), dyPre, convParams(node), needInput);
+    return { dxs: [g.dx], dw: g.dw.data };
+  }
+  const { w, back } = matrixWeight(graph, node, weight);
+  const g = await b.gemmBackward(x, w, dyPre, needInput);
+  return { dxs: [g.dx], dw: back(g.dw.data) };
+}
+
+/**
+ * The reconstruction loss of a single Conv/Gemm/MatMul against `target` and its gradient before the activation, in
+ * one backend call where the backend offers it (undefined otherwise: the caller takes the general path).
+ */
+export function linearLoss(b: TensorBackend, graph: Graph, node: Node, x: Tensor, weight: Float32Array | undefined, target: Tensor, positions: number): Promise<LayerLoss> | undefined {
+  const activation = stringAttr(node, 'activation', 'none') as Activation;
+  if (node.op === 'Conv') return b.conv2dLoss?.(x, convWeight(graph, node, weight), constant(graph, node.inputs[2]), convParams(node), activation, target, positions);
+  if (node.op !== 'Gemm' && node.op !== 'MatMul') return undefined;
+  const { w } = matrixWeight(graph, node, weight);
+  return b.gemmLoss?.(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined, activation, target, positions);
+}
+
+/** An op without weights whose backward needs only its inputs, output and ∂L/∂output. */
+function elementwise(forward: (node: Node, xs: Tensor[], graph: Graph) => Tensor, backward: (node: Node, xs: Tensor[], y: Tensor, dy: Tensor) => Tensor[]): OpRule {
+  return {
+    forward: async (_b, graph, node, xs) => forward(node, xs, graph),
+    backward: async (_b, _g, node, xs, y, dy, _w, need) => ({ dxs: backward(node, xs, y, dy).map((d, k) => (need[k] ? d : undefined)) }),
+  };
+}
+
+/** Flatten and Reshape move no data: the output takes the graph's per-sample shape of the node's output. */
+const reshaped = (node: Node, x: Tensor, graph: Graph): Tensor => ({ shape: [x.shape[0], ...(graph.values.get(node.outputs[0])!.shape.slice(1) as number[])], data: x.data });
+const unshaped = (x: Tensor, dy: Tensor): Tensor => ({ shape: x.shape, data: dy.data });
+/** Clip's bounds (normalized attributes; absent = unbounded). */
+const clipMin = (n: Node) => (n.attrs.min as number | undefined) ?? -Infinity;
+const clipMax = (n: Node) => (n.attrs.max as number | undefined) ?? Infinity;
+
+const RULES: Record<string, OpRule> = {
+  Conv: conv,
+  Gemm: matrix,
+  MatMul: matrix,
+  Add: elementwise((_n, [a, c]) => ew.add(a, c), (_n, _xs, _y, dy) => [dy, dy]),
+  Relu: elementwise((_n, [x]) => ew.relu(x), (_n, _xs, y, dy) => [ew.reluBackward(y, dy)]),
+  Clip: elementwise((n, [x]) => ew.clip(x, clipMin(n), clipMax(n)), (n, _xs, y, dy) => [ew.clipBackward(y, dy, clipMin(n), clipMax(n))]),
+  HardSwish: elementwise((_n, [x]) => ew.hardSwish(x), (_n, [x], _y, dy) => [ew.hardSwishBackward(x, dy)]),
+  GlobalAveragePool: elementwise((_n, [x]) => ew.globalAveragePool(x), (_n, [x], _y, dy) => [ew.globalAveragePoolBackward(x.shape, dy)]),
+  AveragePool: elementwise((n, [x]) => ew.averagePool(x, window2d(n)), (n, [x], _y, dy) => [ew.averagePoolBackward(x, dy, window2d(n))]),
+  MaxPool: elementwise((n, [x]) => ew.maxPool(x, window2d(n)).y, (n, [x], _y, dy) => [ew.maxPoolBackward(x.shape, ew.maxPool(x, window2d(n)).argmax, dy)]),
+  Flatten: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
+  Reshape: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
+};
+
+/** Fails with a clear message for a node reconstruction cannot run (before any work is done). */
+export function checkReconstructible(_graph: Graph, node: Node): void {
+  if (!RULES[node.op]) fail('UNSUPPORTED_OP', `node '${node.name}' (${node.op}): reconstruction runs ${Object.keys(RULES).join(', ')}; quantize this model with --method rtn`);
+}
+
+export function forwardNode(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], weight?: Float32Array): Promise<Tensor> {
+  return RULES[node.op].forward(b, graph, node, xs, weight);
+}
+
+export function backwardNode(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], y: Tensor, dy: Tensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients> {
+  return RULES[node.op].backward(b, graph, node, xs, y, dy, weight, need);
+}

@@ -1,0 +1,161 @@
+// One reconstruction unit's training step: forward through the unit with the current rounding and activation
+// steps (fake-quantizing what each node reads, QDrop-mixing where the setting asks), the loss against the float
+// model's output, backward to every weight and learned step, and one Adam update of all of them.
+
+import type { Tensor, TensorBackend } from '../backend/backend.js';
+import type { Graph, Node } from '../ir/graph.js';
+import type { Random } from '../random.js';
+import { Adam } from './adam.js';
+import type { ReconstructionUnit } from './blocks.js';
+import { fakeQuantize, fakeQuantizeBackward, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
+import { backwardNode, forwardNode, linearBackward, linearLoss } from './node-autodiff.js';
+import type { WeightQuantizer } from './weight-quantizer.js';
+
+export type Setting = 'brecq' | 'qdrop';
+
+/** One batch of a unit's data: its input from the quantized part of the network, the float model's input and output. */
+export interface UnitBatch {
+  readonly input: Tensor;
+  readonly floatInput: Tensor;
+  readonly target: Tensor;
+}
+
+/** What a fed value went through on its way into a node, for the backward pass. */
+interface FeedTape {
+  fq?: FakeQuantTape;
+  dropped?: Uint8Array;
+}
+
+type Feed = (v: string, x: Tensor, float?: Tensor) => Tensor;
+type Unfeed = (v: string, dx: Float32Array) => Float32Array;
+
+interface StepResult {
+  readonly loss: number;
+  readonly weightGrads: ReadonlyMap<Node, Float32Array>;
+}
+
+/** BRECQ's loss sums over channels and averages over the other positions (batch and pixels). */
+const positions = (y: Tensor) => y.data.length / (y.shape[1] ?? 1);
+
+/** ‖y − t‖² / positions, with its gradient. */
+export function reconstructionLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
+  const p = positions(y);
+  const dy = new Float32Array(y.data.length);
+  let loss = 0;
+  for (let i = 0; i < dy.length; i++) {
+    const e = y.data[i] - target.data[i];
+    loss += e * e;
+    dy[i] = (2 * e) / p;
+  }
+  return { loss: loss / p, dy: { shape: y.shape, data: dy } };
+}
+
+export class UnitTrainer {
+  private readonly adam: Adam;
+  private readonly produced: ReadonlySet<string>;
+  private readonly learnedSteps: LearnedStep[];
+
+  /**
+   * `steps` holds every activation's quantizer (absent: float); `learned` names the values whose steps this unit
+   * trains (the others are applied as they are).
+   */
+  constructor(
+    private readonly graph: Graph,
+    private readonly backend: TensorBackend,
+    private readonly unit: ReconstructionUnit,
+    private readonly quantizers: ReadonlyMap<Node, WeightQuantizer>,
+    private readonly steps: ReadonlyMap<string, LearnedStep>,
+    private readonly learned: readonly string[],
+    private readonly setting: Setting,
+    lr: number,
+  ) {
+    this.produced = new Set(unit.nodes.map((n) => n.outputs[0]));
+    this.learnedSteps = [...new Set(learned.map((v) => steps.get(v)!))];
+    this.adam = new Adam([...[...quantizers.values()].flatMap((q) => q.params), ...this.learnedSteps.map((s) => s.logStep)], lr);
+  }
+
+  /** One iteration; returns the reconstruction loss before the update. */
+  async step(batch: UnitBatch, iteration: number, random: Random): Promise<number> {
+    const tapes = new Map<string, FeedTape>();
+    const feed = (v: string, x: Tensor, float?: Tensor): Tensor => {
+      const step = this.steps.get(v);
+      let y = x.data;
+      const tape: FeedTape = {};
+      if (step) ({ y, tape: tape.fq } = fakeQuantize(x.data, step));
+      // QDrop mixes where something was quantized: at a quantizer, and at the unit's input (quantized weights upstream).
+      if (this.setting === 'qdrop' && (step || float)) {
+        const mixed = qdropMix(y, float?.data ?? x.data, random);
+        y = mixed.y;
+        tape.dropped = mixed.dropped;
+      }
+      tapes.set(v, tape);
+      return { shape: x.shape, data: y };
+    };
+    const weights = new Map([...this.quantizers].map(([n, q]) => [n, q.weight()]));
+    const stepGrads = new Map<LearnedStep, number>();
+    /** ∂L/∂(what a node was fed) back to ∂L/∂(the value): through QDrop's mask and the fake quantizer (LSQ's step gradient). */
+    const unfeed = (v: string, dx: Float32Array): Float32Array => {
+      const tape = tapes.get(v)!;
+      let d = tape.dropped ? dx.map((g, i) => (tape.dropped![i] ? 0 : g)) : dx;
+      if (tape.fq) {
+        const step = this.steps.get(v)!;
+        const back = fakeQuantizeBackward(d, tape.fq, step);
+        stepGrads.set(step, (stepGrads.get(step) ?? 0) + back.dLogStep);
+        d = back.dx;
+      }
+      return d;
+    };
+    const input = feed(this.unit.input, batch.input, batch.floatInput);
+    const { loss, weightGrads } = (await this.singleLayerStep(input, weights, batch.target, unfeed)) ?? (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
+    this.adam.step([
+      ...[...this.quantizers].flatMap(([n, q]) => q.gradients(weightGrads.get(n)!, iteration)),
+      ...this.learnedSteps.map((s) => Float64Array.of(stepGrads.get(s) ?? 0)),
+    ]);
+    return loss;
+  }
+
+  /** A unit of one Conv/Gemm: forward, loss and ∂L/∂y in one backend call, then its backward (when the backend can). */
+  private async singleLayerStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
+    const [node] = this.unit.nodes;
+    if (this.unit.nodes.length !== 1) return undefined;
+    const fused = linearLoss(this.backend, this.graph, node, input, weights.get(node), target, positions(target));
+    if (!fused) return undefined;
+    const { loss, dy } = await fused;
+    const needInput = this.learned.includes(this.unit.input);
+    const { dxs, dw } = await linearBackward(this.backend, this.graph, node, input, dy, weights.get(node), needInput);
+    if (needInput) unfeed(this.unit.input, dxs[0]!.data);
+    return { loss, weightGrads: new Map([[node, dw!]]) };
+  }
+
+  /** Any unit: node by node forward (keeping what backward needs), the loss, and backward last node first. */
+  private async nodeByNodeStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, feed: Feed, unfeed: Unfeed): Promise<StepResult> {
+    const { graph, backend, unit, produced } = this;
+    const values = new Map<string, Tensor>();
+    const fed = new Map<string, Tensor>([[unit.input, input]]);
+    for (const n of unit.nodes) {
+      const xs = n.inputs.filter((v) => fed.has(v) || produced.has(v)).map((v) => {
+        if (!fed.has(v)) fed.set(v, feed(v, values.get(v)!));
+        return fed.get(v)!;
+      });
+      values.set(n.outputs[0], await forwardNode(backend, graph, n, xs, weights.get(n)));
+    }
+    const { loss, dy } = reconstructionLoss(values.get(unit.output)!, target);
+    // Gradient arrays may be shared (Add hands one ∂y to both inputs): never write into one.
+    const grads = new Map<string, Float32Array>([[unit.output, dy.data]]);
+    const weightGrads = new Map<Node, Float32Array>();
+    for (const n of [...unit.nodes].reverse()) {
+      const ins = n.inputs.filter((v) => fed.has(v));
+      const need = ins.map((v) => produced.has(v) || this.learned.includes(v));
+      const y = values.get(n.outputs[0])!;
+      const { dxs, dw } = await backwardNode(backend, graph, n, ins.map((v) => fed.get(v)!), y, { shape: y.shape, data: grads.get(n.outputs[0])! }, weights.get(n), need);
+      if (dw) weightGrads.set(n, dw);
+      ins.forEach((v, j) => {
+        if (!dxs[j]) return;
+        const d = unfeed(v, dxs[j].data);
+        const acc = grads.get(v);
+        grads.set(v, acc ? acc.map((a, i) => a + d[i]) : d);
+      });
+    }
+    return { loss, weightGrads };
+  }
+}

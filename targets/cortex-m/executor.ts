@@ -1,0 +1,36 @@
+// The QEMU executors (qemu-m4, qemu-m7, qemu-m55): the generated C built once for the core (cached), and each batch
+// run in one QEMU boot. Inputs are quantized with the C target's rounding (tflite-double) and outputs dequantized,
+// like the runtime executor, so validate can compare them with every other executor.
+
+import type { BatchExecutor, ExecutorOptions, QuantizedExecutorFactory } from '../../src/cli/executors.js';
+import { fail } from '../../src/errors.js';
+import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
+import { CORTEX_M_CORES, type CoreName } from './boards.js';
+import { buildElf } from './build.js';
+import { C_REQUANT_MODE, type KernelSet } from './lower.js';
+import { generateC } from './library.js';
+import { runInQemu } from './qemu.js';
+
+export function qemuExecutor(coreName: CoreName, kernels: KernelSet = 'optimized'): QuantizedExecutorFactory {
+  const core = CORTEX_M_CORES[coreName];
+  return async (q: QuantizedGraph, _o: ExecutorOptions): Promise<BatchExecutor> => {
+    if (q.activations.size === 0) fail('BAD_ARGUMENT', `${q.graph.source}: quantized with --abits 32 (float activations); the ${core.executor} executor runs integer activations: use --executor float`);
+    const c = generateC(q, kernels);
+    const { elf } = await buildElf(c, core, q.graph.source);
+    const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
+    const output = q.graph.outputs[0];
+    const grid = q.activations.get(output)!;
+    return {
+      name: `${core.executor} (${core.name}, ${core.machine}, ${kernels} kernels)`,
+      graph: q.graph,
+      async run(input) {
+        const count = input.shape[0];
+        const r = await runInQemu(elf, core, runtime.quantizeInput(input.data), count, c.outputBytes, { icount: false });
+        const shape = [count, ...(q.graph.values.get(output)!.shape.slice(1) as number[])];
+        return new Map([[output, { shape, data: dequantize({ shape, data: r.outputs, quant: grid }) }]]);
+      },
+      dispose() {},
+    };
+  };
+}

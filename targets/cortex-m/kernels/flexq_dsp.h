@@ -1,0 +1,39 @@
+/* The Cortex-M DSP-extension operations the optimized kernels use, from ACLE's arm_acle.h. A host build (the
+ * sanitizer harness) has no DSP extension: there the same operations are plain C with the ACLE semantics, so the
+ * optimized kernels' memory accesses can be checked off-target too. */
+#ifndef FLEXQ_DSP_H
+#define FLEXQ_DSP_H
+
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#include <arm_acle.h>
+#define flexq_sxtb16 __sxtb16
+#define flexq_smlad __smlad
+#else
+/* Sign-extends bytes 0 and 2 into the low and high halfwords. */
+static inline int32_t flexq_sxtb16(uint32_t x) {
+  const uint32_t low = (uint32_t)(int32_t)(int8_t)(x & 0xff) & 0xffffu;
+  const uint32_t high = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xff) & 0xffffu;
+  return (int32_t)(low | (high << 16));
+}
+/* acc + x.lo·y.lo + x.hi·y.hi on signed halfwords; wraps like the instruction. */
+static inline int32_t flexq_smlad(int32_t x, int32_t y, int32_t acc) {
+  const int32_t lo = (int32_t)(int16_t)(x & 0xffff) * (int32_t)(int16_t)(y & 0xffff);
+  const int32_t hi = (int32_t)(int16_t)((uint32_t)x >> 16) * (int32_t)(int16_t)((uint32_t)y >> 16);
+  return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
+}
+#endif
+
+/* Rotate right, n in 1..31 (gcc's arm_acle.h has no __ror; the idiom compiles to ROR). */
+static inline uint32_t flexq_ror(uint32_t x, uint32_t n) { return (x >> n) | (x << (32u - n)); }
+
+/* Unaligned 32-bit loads (LDR allows them on Cortex-M3 and later); memcpy keeps them defined C. */
+static inline uint32_t flexq_read_u32(const void *p) {
+  uint32_t v;
+  memcpy(&v, p, sizeof v);
+  return v;
+}
+
+#endif

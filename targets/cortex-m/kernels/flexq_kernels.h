@@ -1,0 +1,93 @@
+/* flexq's int8 kernels for the generated model: NCHW tensors of one sample, TFLite-Micro reference arithmetic
+ * (requantization: SaturatingRoundingDoublingHighMul + RoundingDivideByPOT, flexq_requant.h). Every parameter is
+ * precomputed by flexq's code generator (Prepare); the kernels run blind (Eval). Plain C99, no heap. */
+#ifndef FLEXQ_KERNELS_H
+#define FLEXQ_KERNELS_H
+
+#include <stdint.h>
+
+/* acc → clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + zero_point, min, max). */
+typedef struct {
+  int32_t multiplier; /* Q31, 0 or in [2^30, 2^31) */
+  int32_t shift;      /* -31..30: real multiplier = multiplier · 2^(shift − 31) */
+  int32_t zero_point;
+  int32_t min;
+  int32_t max;
+} flexq_requant;
+
+/* 2-D window of a convolution or pool over [C, H, W]; output [M, out_h, out_w]. */
+typedef struct {
+  int32_t in_c, in_h, in_w;
+  int32_t out_c, out_h, out_w;
+  int32_t kernel_h, kernel_w;
+  int32_t stride_h, stride_w;
+  int32_t dilation_h, dilation_w;
+  int32_t pad_top, pad_left;
+} flexq_window;
+
+/* Conv with `groups` groups. Reference weights [M][C/groups][kh][kw]; the DSP kernels' layouts are in their files. */
+typedef struct {
+  flexq_window window;
+  int32_t groups;
+  int32_t input_offset; /* −zero point of the input */
+  const int8_t *weights;
+  const int32_t *bias;  /* one per output channel, at scale s_in · s_w */
+  flexq_requant requant;
+} flexq_conv_params;
+
+/* Fully connected: y[m] = requant(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]). */
+typedef struct {
+  int32_t depth, units;
+  int32_t input_offset;
+  const int8_t *weights;
+  const int32_t *bias;
+  flexq_requant requant;
+} flexq_fully_connected_params;
+
+/* TFLite's int8 ADD (reference_integer_ops::AddFunc), both operands of `size` elements. */
+typedef struct {
+  int32_t size;
+  int32_t left_shift;
+  int32_t a_offset, a_multiplier, a_shift;
+  int32_t b_offset, b_multiplier, b_shift;
+  flexq_requant requant;
+} flexq_add_params;
+
+typedef struct {
+  flexq_window window;
+  int32_t pad_bottom, pad_right;
+  int32_t count_include_pad;
+  int32_t zero_point;
+} flexq_pool_params;
+
+typedef struct {
+  int32_t channels, plane_size;
+  int32_t input_zero_point;
+  flexq_requant requant;
+} flexq_global_average_pool_params;
+
+typedef struct {
+  int32_t outer, length, inner;
+  float input_scale;
+  int32_t input_zero_point;
+  float output_scale;
+  int32_t output_zero_point, output_min, output_max;
+} flexq_softmax_params;
+
+void flexq_conv_s8(const flexq_conv_params *p, const int8_t *input, int8_t *output);
+void flexq_fully_connected_s8(const flexq_fully_connected_params *p, const int8_t *input, int8_t *output);
+void flexq_add_s8(const flexq_add_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void flexq_max_pool_s8(const flexq_pool_params *p, const int8_t *input, int8_t *output);
+void flexq_average_pool_s8(const flexq_pool_params *p, const int8_t *input, int8_t *output);
+void flexq_global_average_pool_s8(const flexq_global_average_pool_params *p, const int8_t *input, int8_t *output);
+void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input, int8_t *output);
+void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
+
+/* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values), bit-exact to the reference ones above.
+ * Their weights are laid out for the dual multiply-accumulate and their scratch sizes are given in each file;
+ * flexq's code generator (targets/cortex-m/lower.ts) lays them out and places `scratch` in the arena. */
+void flexq_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_depthwise_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_fully_connected_s8_dsp(const flexq_fully_connected_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+
+#endif

@@ -1,0 +1,370 @@
+// QuantizedGraph → the C calls of the generated model, one step per node (Prepare for the C kernels): every multiplier,
+// shift, table and weight layout the kernels need is computed here, from the same QuantizedGraph and with the same
+// requantization functions as flexq's integer runtime in mode 'tflite-double', so the C computes what the runtime does.
+// Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
+
+import { fail } from '../../src/errors.js';
+import type { Graph, Node } from '../../src/ir/graph.js';
+import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
+import { intAttr } from '../../src/ops/contract.js';
+import { window2d, type Window2d } from '../../src/ops/window.js';
+import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/quant/quantized-graph.js';
+import { createIntegerRuntime } from '../../runtime/executor.js';
+import { fusedActivationRange, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
+import {
+  prepareRequantizer,
+  quantizeMultiplier,
+  tfliteDoubleFromMultiplier,
+  tfliteFullyConnectedMultiplier,
+  type OutputRange,
+  type RequantConstants,
+} from '../../runtime/requant/index.js';
+
+/** Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply. */
+export type KernelSet = 'reference' | 'optimized';
+export const KERNEL_SETS: readonly KernelSet[] = ['reference', 'optimized'];
+
+/** The one requantization rule the generated C implements (kernels/flexq_requant.h). */
+export const C_REQUANT_MODE = 'tflite-double';
+
+export interface CArray {
+  readonly name: string;
+  readonly type: 'int8_t' | 'int16_t' | 'int32_t';
+  readonly values: ArrayLike<number>;
+}
+
+/** C expressions of the pointers a step's call takes. */
+export interface CallPointers {
+  readonly params: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly scratch: string;
+}
+
+export interface CStep {
+  readonly node: Node;
+  /** The params struct type and its initializer (field values in declaration order), when the kernel takes one. */
+  readonly params?: { readonly type: string; readonly init: string };
+  readonly arrays: readonly CArray[];
+  /** Activation inputs, in the order the call reads them. */
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly outputBytes: number;
+  readonly scratchBytes: number;
+  /** The kernel sources (under kernels/) this step links. */
+  readonly sources: readonly string[];
+  call(p: CallPointers): string;
+}
+
+export interface LoweredModel {
+  readonly graph: Graph;
+  readonly steps: readonly CStep[];
+  /** Values that are another value's bytes under a new shape: name → the value they alias. */
+  readonly aliases: ReadonlyMap<string, string>;
+  readonly input: { readonly name: string; readonly shape: readonly number[]; readonly quant: ActivationQuant };
+  readonly output: { readonly name: string; readonly shape: readonly number[]; readonly quant: ActivationQuant };
+}
+
+const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
+const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
+const SUPPORTED = ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', ...LOOKUP_OPS, ...ALIAS_OPS];
+
+/** What every lowering rule reads about its node. */
+interface NodeInfo {
+  readonly q: QuantizedGraph;
+  readonly node: Node;
+  readonly where: string;
+  readonly id: string;
+  readonly kernels: KernelSet;
+  shape(name: string): readonly number[];
+  grid(name: string): ActivationQuant;
+}
+
+/** Lowers a quantized graph for the C target; errors name the node and what to do. */
+export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
+  const { graph } = q;
+  // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
+  createIntegerRuntime(q, C_REQUANT_MODE);
+  if (graph.outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${graph.source}: the C target builds models with one output; this one has ${graph.outputs.length}`);
+  const shape = (name: string): readonly number[] => graph.values.get(name)!.shape.slice(1) as number[];
+  const grid = (name: string): ActivationQuant => q.activations.get(name)!;
+  const aliases = new Map<string, string>();
+  const steps: CStep[] = [];
+  graph.nodes.forEach((node, i) => {
+    const where = `${graph.source}: node '${node.name}' (${node.op})`;
+    const output = node.outputs.find((o) => o !== '')!;
+    if (ALIAS_OPS.has(node.op)) {
+      aliases.set(output, aliases.get(node.inputs[0]) ?? node.inputs[0]);
+      return;
+    }
+    const rule = RULES[node.op];
+    if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${SUPPORTED.join(', ')}`);
+    steps.push(rule({ q, node, where, id: `n${i}`, kernels, shape, grid }));
+  });
+  const [input, out] = [graph.inputs[0], graph.outputs[0]];
+  return {
+    graph,
+    steps,
+    aliases,
+    input: { name: input, shape: shape(input), quant: grid(input) },
+    output: { name: out, shape: shape(out), quant: grid(out) },
+  };
+}
+
+type Rule = (n: NodeInfo) => CStep;
+
+const RULES: Record<string, Rule> = {
+  Conv: lowerConv,
+  Gemm: lowerFullyConnected,
+  MatMul: lowerFullyConnected,
+  Add: lowerAdd,
+  MaxPool: (n) => lowerPool(n, 'flexq_max_pool_s8', 'max_pool.c'),
+  AveragePool: (n) => lowerPool(n, 'flexq_average_pool_s8', 'average_pool.c'),
+  GlobalAveragePool: lowerGlobalAveragePool,
+  Softmax: lowerSoftmax,
+  ...Object.fromEntries([...LOOKUP_OPS].map((op) => [op, lowerLookup])),
+};
+
+const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
+
+/** C initializer of a flexq_requant. */
+function requantInit(c: RequantConstants): string {
+  if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
+  return `{${c.multiplier}, ${c.shift}, ${c.zeroPoint}, ${c.min}, ${c.max}}`;
+}
+
+function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {
+  return `{${[...input, ...output, ...w.kernel, ...w.strides, ...w.dilations, w.pads[0], w.pads[1]].join(', ')}}`;
+}
+
+function symmetricWeight(n: NodeInfo, i: number): QuantizedWeight {
+  const w = n.q.weights.get(n.node.inputs[i])!;
+  if (w.zeroPoint !== 0)
+    fail('UNSUPPORTED_ATTR', `${n.where}: weight '${n.node.inputs[i]}' has zero point ${w.zeroPoint}; the C kernels take symmetric weights (zero point 0, TFLite's int8 rule): re-quantize with symmetric weights`);
+  return w;
+}
+
+function biasValues(n: NodeInfo, i: number, units: number): Int32Array {
+  const name = n.node.inputs[i];
+  return (name ? n.q.biases.get(name)?.values : undefined) ?? new Int32Array(units);
+}
+
+function fusedActivation(node: Node): FusedActivation {
+  return (node.attrs.activation ?? 'none') as FusedActivation;
+}
+
+function lowerConv(n: NodeInfo): CStep {
+  const { node, id } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const [inShape, outShape] = [n.shape(x), n.shape(out)];
+  const w = symmetricWeight(n, 1);
+  const window = window2d(node);
+  const groups = intAttr(node, 'group', 1);
+  const y = n.grid(out);
+  const requant = prepareRequantizer(C_REQUANT_MODE, {
+    inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y),
+  }).constants;
+  const [channels, outChannels] = [inShape[0], outShape[0]];
+  const [kh, kw] = window.kernel;
+  const depth = (channels / groups) * kh * kw;
+  const isConvDsp = n.kernels === 'optimized' && groups === 1;
+  const isDepthwiseDsp = n.kernels === 'optimized' && groups === channels && groups > 1 && window.dilations[1] === 1;
+  const weights: CArray = isConvDsp
+    ? { name: `${id}_weights`, type: 'int8_t', values: interleaveForSmlad(w.values, outChannels, depth) }
+    : isDepthwiseDsp
+      ? { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) }
+      : { name: `${id}_weights`, type: 'int8_t', values: w.values };
+  const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, outChannels) };
+  const init = `{${windowInit(window, inShape, outShape)}, ${groups}, ${-n.grid(x).zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${bias.name}, ${requantInit(requant)}}`;
+  const [kernel, source, scratchBytes] = isConvDsp
+    ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round4(depth) * 2]
+    : isDepthwiseDsp
+      ? ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwisePlaneBytes(window, outShape)]
+      : ['flexq_conv_s8', ['conv.c'], 0];
+  return {
+    node, params: { type: 'flexq_conv_params', init }, arrays: [weights, bias], inputs: [x], output: out,
+    outputBytes: sizeOf(outShape), scratchBytes, sources: source,
+    call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}${scratchBytes ? `, (int16_t *)(void *)${p.scratch}` : ''});`,
+  };
+}
+
+const round4 = (k: number): number => Math.ceil(k / 4) * 4;
+
+/**
+ * Rows [rows][depth] → [rows][round4(depth)], each group of four taps k..k+3 stored as k, k+2, k+1, k+3 (zero tail):
+ * the order in which SXTB16 of a word, and of the word rotated by 8, give (w[k], w[k+1]) and (w[k+2], w[k+3])
+ * (kernels/gemm_dsp.h).
+ */
+export function interleaveForSmlad(values: Int8Array, rows: number, depth: number): Int8Array {
+  const depth4 = round4(depth);
+  const out = new Int8Array(rows * depth4);
+  const order = [0, 2, 1, 3];
+  for (let r = 0; r < rows; r++)
+    for (let k = 0; k < depth4; k++) {
+      const tap = (k & ~3) + order[k & 3];
+      out[r * depth4 + k] = tap < depth ? values[r * depth + tap] : 0;
+    }
+  return out;
+}
+
+/** Rows of `width` values → int16 rows of round2(width) with a zero tail (the depthwise kernel's weight pairs). */
+function padRowsToEven(values: Int8Array, rows: number, width: number): Int16Array {
+  const even = width + (width % 2);
+  const out = new Int16Array(rows * even);
+  for (let r = 0; r < rows; r++) for (let k = 0; k < width; k++) out[r * even + k] = values[r * width + k];
+  return out;
+}
+
+/** The zero-bordered int16 plane of kernels/depthwise_conv_dsp.c (padded_extent there). */
+function depthwisePlaneBytes(w: Window2d, outShape: readonly number[]): number {
+  const [, outH, outW] = outShape;
+  const kw2 = w.kernel[1] + (w.kernel[1] % 2);
+  const height = (outH - 1) * w.strides[0] + (w.kernel[0] - 1) * w.dilations[0] + 1;
+  const width = (outW - 1) * w.strides[1] + kw2;
+  return height * width * 2;
+}
+
+/** Gemm (weights [units][depth] after transB) and MatMul by a constant [depth][units], as the runtime's gemm.ts reads them. */
+function lowerFullyConnected(n: NodeInfo): CStep {
+  const { node, id } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const w = symmetricWeight(n, 1);
+  const transposed = node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1;
+  const [units, depth] = transposed ? [w.shape[0], w.shape[1]] : [w.shape[1], w.shape[0]];
+  const rows = sizeOf(n.shape(x)) / depth;
+  if (rows !== 1) fail('UNSUPPORTED_ATTR', `${n.where}: input '${x}' holds ${rows} rows of ${depth}; the C fully-connected kernel takes one row per sample: flatten the input first`);
+  const rowMajor = transposed ? w.values : transpose(w.values, depth, units);
+  const y = n.grid(out);
+  const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
+  // TFLite's per-tensor FullyConnected takes its multiplier from the float32 product sx·sw (runtime/kernels/gemm.ts).
+  const requant = tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(n.grid(x).scale, w.scale, y.scale), range).constants;
+  const optimized = n.kernels === 'optimized';
+  const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: optimized ? interleaveForSmlad(rowMajor, units, depth) : rowMajor };
+  const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, units) };
+  const init = `{${depth}, ${units}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${requantInit(requant)}}`;
+  return {
+    node, params: { type: 'flexq_fully_connected_params', init }, arrays: [weights, bias], inputs: [x], output: out,
+    outputBytes: units, scratchBytes: optimized ? round4(depth) * 2 : 0,
+    sources: optimized ? ['fully_connected_dsp.c', 'gemm_dsp.c'] : ['fully_connected.c'],
+    call: (p) => optimized
+      ? `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`
+      : `flexq_fully_connected_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+function transpose(values: Int8Array, rows: number, cols: number): Int8Array {
+  const out = new Int8Array(values.length);
+  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
+  return out;
+}
+
+/**
+ * TFLite's int8 ADD constants, as runtime/kernels/add.ts (tfliteAdd) derives them: twice_max = 2·max(sa, sb),
+ * operand multipliers sa/twice_max and sb/twice_max, output multiplier twice_max / (2^20·sy), left shift 20.
+ */
+function lowerAdd(n: NodeInfo): CStep {
+  const { node } = n;
+  const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
+  const size = sizeOf(n.shape(out));
+  if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size)
+    fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
+  const [ga, gb, gy] = [n.grid(a), n.grid(b), n.grid(out)];
+  const leftShift = 20;
+  const twiceMax = 2 * Math.max(Math.fround(ga.scale), Math.fround(gb.scale));
+  const operand = (g: ActivationQuant): string => {
+    const { multiplier, shift } = quantizeMultiplier(Math.fround(g.scale) / twiceMax);
+    return `${-g.zeroPoint}, ${multiplier}, ${shift}`;
+  };
+  const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
+  const requant = tfliteDoubleFromMultiplier(twiceMax / (2 ** leftShift * Math.fround(gy.scale)), range).constants;
+  return {
+    node, params: { type: 'flexq_add_params', init: `{${size}, ${leftShift}, ${operand(ga)}, ${operand(gb)}, ${requantInit(requant)}}` },
+    arrays: [], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, sources: ['add.c'],
+    call: (p) => `flexq_add_s8(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+  };
+}
+
+function lowerPool(n: NodeInfo, kernel: string, source: string): CStep {
+  const { node } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const [inShape, outShape] = [n.shape(x), n.shape(out)];
+  const w = window2d(node);
+  const includePad = intAttr(node, 'countIncludePad', 0);
+  const init = `{${windowInit(w, inShape, outShape)}, ${w.pads[2]}, ${w.pads[3]}, ${includePad}, ${n.grid(x).zeroPoint}}`;
+  return {
+    node, params: { type: 'flexq_pool_params', init }, arrays: [], inputs: [x], output: out,
+    outputBytes: sizeOf(outShape), scratchBytes: 0, sources: [source],
+    call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+/** M = sx / (sy·H·W), as runtime/kernels/global-average-pool.ts (meanRequantizer) in the tflite modes. */
+function lowerGlobalAveragePool(n: NodeInfo): CStep {
+  const { node } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const [channels, ...spatial] = n.shape(x);
+  const planeSize = sizeOf(spatial);
+  const [gx, gy] = [n.grid(x), n.grid(out)];
+  const requant = tfliteDoubleFromMultiplier(Math.fround(gx.scale) / (Math.fround(gy.scale) * planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
+  return {
+    node, params: { type: 'flexq_global_average_pool_params', init: `{${channels}, ${planeSize}, ${gx.zeroPoint}, ${requantInit(requant)}}` },
+    arrays: [], inputs: [x], output: out, outputBytes: channels, scratchBytes: 0, sources: ['global_average_pool.c'],
+    call: (p) => `flexq_global_average_pool_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+function lowerSoftmax(n: NodeInfo): CStep {
+  const { node } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const shape = n.shape(x);
+  const axis = normalizeAxis(intAttr(node, 'axis', -1), shape.length + 1);
+  const [outer, length, inner] = [sizeOf(shape.slice(0, axis - 1)), shape[axis - 1], sizeOf(shape.slice(axis))];
+  const [gx, gy] = [n.grid(x), n.grid(out)];
+  const init = `{${outer}, ${length}, ${inner}, ${cFloat(gx.scale)}, ${gx.zeroPoint}, ${cFloat(gy.scale)}, ${gy.zeroPoint}, ${gy.qmin}, ${gy.qmax}}`;
+  return {
+    node, params: { type: 'flexq_softmax_params', init }, arrays: [], inputs: [x], output: out,
+    outputBytes: sizeOf(shape), scratchBytes: 0, sources: ['softmax.c'],
+    call: (p) => `flexq_softmax_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+/** A float32 value as a C float literal that reads back to exactly that value. */
+function cFloat(v: number): string {
+  const f = Math.fround(v);
+  return `${f.toPrecision(9)}f`;
+}
+
+/** The 256-entry table of an element-wise activation, taken from the integer runtime's own kernel run on every int8. */
+function lowerLookup(n: NodeInfo): CStep {
+  const { node, id } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const table = runtimeTable(n);
+  const size = sizeOf(n.shape(out));
+  return {
+    node, arrays: [{ name: `${id}_table`, type: 'int8_t', values: table }], inputs: [x], output: out,
+    outputBytes: size, scratchBytes: 0, sources: ['lookup.c'],
+    call: (p) => `flexq_lookup_s8(${id}_table, ${size}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+function runtimeTable(n: NodeInfo): Int8Array {
+  const { node, where } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const ctx: KernelContext = {
+    mode: C_REQUANT_MODE,
+    node,
+    where,
+    inputShape: () => [256],
+    outputShape: [256],
+    inputGrid: () => n.grid(x),
+    outputGrid: n.grid(out),
+    weight: () => fail('UNSUPPORTED_ATTR', `${where}: an element-wise op has no weight`),
+    bias: () => undefined,
+    unsupported: (what) => fail('UNSUPPORTED_ATTR', `${where}: ${what}`),
+  };
+  const kernel = KERNELS.get(node.op)!(ctx);
+  const table = new Int8Array(256);
+  kernel([Int8Array.from({ length: 256 }, (_, i) => i - 128)], 1, table);
+  return table;
+}

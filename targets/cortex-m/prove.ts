@@ -1,0 +1,60 @@
+// The proof of a compiled model: its ELF run in QEMU on real inputs, byte for byte against flexq's integer runtime
+// (mode tflite-double, what the C computes), plus what a user sizes a part by: flash, RAM (arena + stack) and
+// instructions per inference (one more boot under -icount shift=0 on the first input).
+
+import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import { createIntegerRuntime } from '../../runtime/executor.js';
+import type { CortexMCore } from './boards.js';
+import { buildElf, type FlashAndRam } from './build.js';
+import type { GeneratedC } from './emit-c.js';
+import { C_REQUANT_MODE } from './lower.js';
+import { runInQemu } from './qemu.js';
+
+export interface CortexMReport {
+  readonly core: string;
+  readonly machine: string;
+  readonly kernels: string;
+  readonly elf: string;
+  readonly sections: FlashAndRam;
+  /** text + rodata + data of the whole image (model, kernels, harness, libm/libc parts). */
+  readonly flashBytes: number;
+  /** Weights, biases and tables alone. */
+  readonly constantBytes: number;
+  readonly arenaBytes: number;
+  readonly stackBytes: number;
+  readonly ramBytes: number;
+  readonly instructionsPerInference: number;
+  /** Instructions per SysTick tick that the harness's calibration loop measured under -icount shift=0. */
+  readonly instructionsPerTick: number;
+  readonly checked: number;
+  readonly mismatchedBytes: number;
+  readonly bitExact: boolean;
+}
+
+/** Builds and runs `count` int8 inputs (already quantized) and compares with the runtime. */
+export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: CortexMCore, inputs: Int8Array, count: number): Promise<CortexMReport> {
+  const build = await buildElf(c, core, q.graph.source);
+  const run = await runInQemu(build.elf, core, inputs, count, c.outputBytes, { icount: false });
+  const timed = await runInQemu(build.elf, core, inputs.subarray(0, c.inputBytes), 1, c.outputBytes, { icount: true });
+  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+  const want = createIntegerRuntime(q, C_REQUANT_MODE).run({ shape: [count, ...sample], data: inputs }).get(q.graph.outputs[0])!.data;
+  let mismatchedBytes = 0;
+  for (let i = 0; i < want.length; i++) if (want[i] !== run.outputs[i]) mismatchedBytes++;
+  return {
+    core: core.name,
+    machine: core.machine,
+    kernels: c.kernels,
+    elf: build.elf,
+    sections: build.sections,
+    flashBytes: build.flashBytes,
+    constantBytes: c.constantBytes,
+    arenaBytes: c.arenaBytes,
+    stackBytes: run.stackBytes,
+    ramBytes: c.arenaBytes + run.stackBytes,
+    instructionsPerInference: timed.counts!.instructions[0],
+    instructionsPerTick: timed.counts!.instructionsPerTick,
+    checked: count,
+    mismatchedBytes,
+    bitExact: mismatchedBytes === 0,
+  };
+}

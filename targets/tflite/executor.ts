@@ -1,0 +1,77 @@
+// A quantized graph exported to .tflite (src/export/tflite) and run by a real TFLite interpreter, sample by sample
+// (flexq's models have batch 1): float NCHW batches in, dequantized float outputs back in the IR's layout.
+// Four paths: each interpreter with its default XNNPACK delegate (constant weights: the delegate takes the
+// convolution and fully-connected layers) or on TFLite's built-in kernels (weights 'computed': no layer has
+// constant weights, so XNNPACK leaves them to the interpreter). The runtime modes that match them bit for bit
+// are 'tflite-xnnpack' and 'tflite-builtin' (runtime/requant).
+
+import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/exec/layout.js';
+import type { FloatTensor } from '../../src/exec/float-executor.js';
+import { tfliteBytes, type TfliteExportOptions } from '../../src/export/tflite/index.js';
+import { transposeConst } from '../../src/ops/transpose.js';
+import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { TfliteInterpreter } from './interpreter.js';
+import { openLiteRt } from './litert.js';
+import { openTfjsTflite } from './tfjs-tflite.js';
+
+export type TfliteInterpreterKind = 'litert' | 'tfjs-tflite';
+export type TflitePath = 'xnnpack' | 'builtin';
+
+const OPEN: Record<TfliteInterpreterKind, (model: Uint8Array, source: string) => Promise<TfliteInterpreter>> = {
+  litert: openLiteRt,
+  'tfjs-tflite': openTfjsTflite,
+};
+
+/** The export options of a path: float I/O, and constant weights only where XNNPACK should take the layers. */
+export function pathExportOptions(path: TflitePath): TfliteExportOptions {
+  return { io: 'float', weights: path === 'xnnpack' ? 'constant' : 'computed' };
+}
+
+export async function openTfliteInterpreter(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<TfliteInterpreter> {
+  return OPEN[kind](tfliteBytes(q, pathExportOptions(path)), q.graph.source);
+}
+
+/** One sample of an NCHW tensor in the interpreter's layout (NHWC for rank 4), or back. */
+function relayout(data: Float32Array, shape: readonly number[], perm: readonly number[]): Float32Array {
+  if (shape.length !== 4) return data;
+  return transposeConst({ dtype: 'float32', shape, data }, perm).data as Float32Array;
+}
+
+export interface TfliteBatchRunner {
+  readonly name: string;
+  run(input: FloatTensor): Promise<Map<string, FloatTensor>>;
+  dispose(): void;
+}
+
+export async function createTfliteRunner(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<TfliteBatchRunner> {
+  const interpreter = await openTfliteInterpreter(kind, q, path);
+  const { graph } = q;
+  const outputShapes = graph.outputs.map((name) => graph.values.get(name)!.shape.slice(1) as number[]);
+  return {
+    name: `${interpreter.name} (${path === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels'})`,
+    async run(input) {
+      const [n, ...sample] = input.shape;
+      const size = sample.reduce((a, b) => a * b, 1);
+      const outputs = outputShapes.map((s) => new Float32Array(n * s.reduce((a, b) => a * b, 1)));
+      for (let i = 0; i < n; i++) {
+        const x = relayout(input.data.subarray(i * size, (i + 1) * size), [1, ...sample], NCHW_TO_NHWC);
+        const ys = await interpreter.run(x);
+        ys.forEach((y, k) => {
+          const s = outputShapes[k];
+          const nhwc = s.length === 3 ? [1, s[1], s[2], s[0]] : [1, ...s];
+          outputs[k].set(relayout(y, nhwc, NHWC_TO_NCHW), i * y.length);
+        });
+      }
+      return new Map(graph.outputs.map((name, k) => [name, { shape: [n, ...outputShapes[k]], data: outputs[k] }]));
+    },
+    dispose: () => interpreter.dispose(),
+  };
+}
+
+/** The `--executor` factory of one interpreter and path (registered in src/cli/executors.ts). */
+export function tfliteExecutor(kind: TfliteInterpreterKind, path: TflitePath) {
+  return async (q: QuantizedGraph) => {
+    const runner = await createTfliteRunner(kind, q, path);
+    return { name: runner.name, graph: q.graph, run: (input: FloatTensor) => runner.run(input), dispose: () => runner.dispose() };
+  };
+}

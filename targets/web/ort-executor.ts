@@ -1,0 +1,87 @@
+// The QDQ model (src/export/onnx-qdq.ts) run by onnxruntime: onnxruntime-node (native MLAS) or onnxruntime-web (its
+// wasm build, single-threaded, in Node). The model is built in memory from the QuantizedGraph; asking for
+// intermediate activations builds (once per set of names) a model that also outputs them as int8.
+// onnxruntime on x86-64 without VNNI refuses int8×int8 Conv/MatMul fusion by default (QDQIsInt8Allowed() is false:
+// its u8s8 AVX2 kernels can saturate) and then runs those layers in float between DQ and Q; the session option
+// session.qdqisint8allowed=1 makes it fuse them into QLinearConv / QLinearMatMul on s8s8 kernels, which are exact.
+
+import { fileURLToPath } from 'node:url';
+import type { InferenceSession as Session, Tensor as OrtTensor } from 'onnxruntime-common';
+import type { FloatTensor } from '../../src/exec/float-executor.js';
+import type { Graph } from '../../src/ir/graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import { buildQdqModel } from '../../src/export/onnx-qdq.js';
+
+export type OrtKind = 'node' | 'web';
+
+/** What flexq uses of an onnxruntime package: both packages export onnxruntime-common's API. */
+interface OrtApi {
+  readonly InferenceSession: { create(model: Uint8Array, options?: Session.SessionOptions): Promise<Session> };
+  readonly Tensor: new (type: 'float32', data: Float32Array, dims: readonly number[]) => OrtTensor;
+}
+
+/** Session options both kinds use: full optimization, int8 QDQ fusion allowed (see the top). */
+export const ORT_SESSION_OPTIONS: Session.SessionOptions = {
+  graphOptimizationLevel: 'all',
+  extra: { session: { qdqisint8allowed: '1' } },
+};
+
+/** The dist folder of onnxruntime-web: its .wasm and .mjs files (the page serves them too). */
+export const ORT_WEB_DIST = fileURLToPath(new URL('../../node_modules/onnxruntime-web/dist/', import.meta.url));
+
+/** Loads an onnxruntime package; the wasm one single-threaded (Node has no cross-origin-isolated workers here). */
+export async function loadOrt(kind: OrtKind): Promise<OrtApi> {
+  if (kind === 'node') return (await import('onnxruntime-node')) as unknown as OrtApi;
+  const web = await import('onnxruntime-web');
+  web.env.wasm.numThreads = 1;
+  return web as unknown as OrtApi;
+}
+
+/** real = scale · (q − zeroPoint) as float32, through a 256-entry table (the runtime's dequantize gives the same floats). */
+function dequantizeInt8(data: Int8Array, grid: ActivationQuant): Float32Array {
+  const table = Float32Array.from({ length: 256 }, (_, i) => grid.scale * (i - 128 - grid.zeroPoint));
+  const out = new Float32Array(data.length);
+  for (let i = 0; i < data.length; i++) out[i] = table[data[i] + 128];
+  return out;
+}
+
+export interface OrtExecutor {
+  readonly name: string;
+  readonly graph: Graph;
+  run(input: FloatTensor, outputs?: readonly string[]): Promise<Map<string, FloatTensor>>;
+  dispose(): Promise<void>;
+}
+
+/** An executor of a quantized graph on onnxruntime-node or -web: float in, float out (int8 dequantized by its grid). */
+export async function createOrtExecutor(q: QuantizedGraph, kind: OrtKind): Promise<OrtExecutor> {
+  const ort = await loadOrt(kind);
+  const { graph } = q;
+  const sessions = new Map<string, Promise<Session>>();
+  const sessionFor = (extra: readonly string[]): Promise<Session> => {
+    const key = extra.join('\n');
+    let s = sessions.get(key);
+    if (!s) {
+      s = ort.InferenceSession.create(buildQdqModel(q, { io: 'float', extraOutputs: extra }), ORT_SESSION_OPTIONS);
+      sessions.set(key, s);
+    }
+    return s;
+  };
+  await sessionFor([]);
+  return {
+    name: `ort-${kind}`,
+    graph,
+    async run(input, outputs = graph.outputs) {
+      const extra = outputs.filter((v) => !graph.outputs.includes(v) && !graph.inputs.includes(v) && q.activations.has(v));
+      const session = await sessionFor(extra);
+      const result = await session.run({ [graph.inputs[0]]: new ort.Tensor('float32', input.data, input.shape) });
+      const out = new Map<string, FloatTensor>();
+      for (const v of graph.outputs) out.set(v, { shape: result[v].dims, data: result[v].data as Float32Array });
+      for (const v of extra) out.set(v, { shape: result[v].dims, data: dequantizeInt8(result[v].data as Int8Array, q.activations.get(v)!) });
+      return out;
+    },
+    async dispose() {
+      for (const s of sessions.values()) await (await s).release();
+      sessions.clear();
+    },
+  };
+}

@@ -1,0 +1,87 @@
+// The static server behind `flexq serve DIR`: a fixed route table, nothing else on disk is reachable.
+//   /, /page.js, /page.css   the page (targets/web/page/)
+//   /ort/<file>              onnxruntime-web's dist files (the .mjs loader and its .wasm)
+//   /model/web.json          the page config (web-config.ts), computed per request so edits to DIR/web.json show
+//   /model/model.qdq.onnx    DIR's QDQ model;  /model/model.onnx  DIR's float model (404 when absent)
+
+import { createReadStream, existsSync, statSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ORT_WEB_DIST } from './ort-executor.js';
+import { FLOAT_MODEL_FILE, pageConfig, QDQ_MODEL_FILE } from './web-config.js';
+
+const PAGE_DIR = fileURLToPath(new URL('./page/', import.meta.url));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.wasm': 'application/wasm',
+  '.onnx': 'application/octet-stream',
+  '.json': 'application/json',
+};
+
+/** A file name with no directory part, as onnxruntime-web's loader asks for it. */
+const ORT_FILE = /^\/ort\/([\w.-]+\.(?:mjs|wasm))$/;
+
+export interface WebServer {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function sendFile(res: ServerResponse, path: string): void {
+  if (!existsSync(path) || !statSync(path).isFile()) return notFound(res);
+  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  createReadStream(path).pipe(res);
+}
+
+function notFound(res: ServerResponse): void {
+  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.end('not found\n');
+}
+
+function route(dir: string, req: IncomingMessage, res: ServerResponse): void {
+  const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+  const ort = ORT_FILE.exec(path);
+  if (ort) return sendFile(res, join(ORT_WEB_DIST, ort[1]));
+  switch (path) {
+    case '/':
+      return sendFile(res, join(PAGE_DIR, 'index.html'));
+    case '/page.js':
+    case '/page.css':
+      return sendFile(res, join(PAGE_DIR, path.slice(1)));
+    case '/model/web.json': {
+      let body: string;
+      try {
+        body = JSON.stringify(pageConfig(dir));
+      } catch (e) {
+        res.writeHead(500, { 'content-type': 'text/plain' });
+        return void res.end(`${(e as Error).message}\n`);
+      }
+      res.writeHead(200, { 'content-type': CONTENT_TYPES['.json'], 'cache-control': 'no-cache' });
+      return void res.end(body);
+    }
+    case `/model/${QDQ_MODEL_FILE}`:
+    case `/model/${FLOAT_MODEL_FILE}`:
+      return sendFile(res, join(dir, path.slice('/model/'.length)));
+    default:
+      return notFound(res);
+  }
+}
+
+/** Serves DIR on host:port (port 0: any free port) until close(). */
+export async function startWebServer(dir: string, port: number, host = '127.0.0.1'): Promise<WebServer> {
+  const server = createServer((req, res) => route(dir, req, res));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, resolve);
+  });
+  const address = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${address.port}/`,
+    close: () => new Promise((resolve, reject) => server.close((e) => (e ? reject(e) : resolve()))),
+  };
+}

@@ -1,0 +1,51 @@
+// Runs one conv / gemm case on a backend under test and on the reference, and states each result's worst error
+// as a fraction of its computed rounding bound (rounding-bound.ts).
+import type { ConvParams, Tensor, TensorBackend } from '../../src/backend/backend.js';
+import { mulberry32 } from '../../src/random.js';
+import { absolute, absoluteArray, boundRatio } from './rounding-bound.js';
+
+export interface OpCase {
+  readonly name: string;
+  readonly x: readonly number[];
+  readonly w: readonly number[];
+  /** Absent for a gemm. */
+  readonly p?: ConvParams;
+}
+
+export const conv = (strides: number, pads: readonly number[], group = 1, dilation = 1): ConvParams => ({
+  strides: [strides, strides],
+  pads: pads.length === 1 ? [pads[0], pads[0], pads[0], pads[0]] : (pads as [number, number, number, number]),
+  dilations: [dilation, dilation],
+  group,
+});
+
+export function randomTensor(shape: readonly number[], seed: number): Tensor {
+  const r = mulberry32(seed);
+  return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
+}
+
+/** Worst error / bound for y, dx, dw and db. */
+export async function boundRatios(test: TensorBackend, reference: TensorBackend, c: OpCase, seed = 1): Promise<Record<'y' | 'dx' | 'dw' | 'db', number>> {
+  const x = randomTensor(c.x, seed);
+  const w = randomTensor(c.w, seed + 1);
+  const b = randomTensor([c.w[0]], seed + 2).data;
+  const forward = (be: TensorBackend, xi: Tensor, wi: Tensor, bi: Float32Array) => (c.p ? be.conv2d(xi, wi, bi, c.p) : be.gemm(xi, wi, bi));
+  const backward = (be: TensorBackend, xi: Tensor, wi: Tensor, dyi: Tensor) => (c.p ? be.conv2dBackward(xi, wi, dyi, c.p, true) : be.gemmBackward(xi, wi, dyi, true));
+  const y = await forward(test, x, w, b);
+  const yRef = await forward(reference, x, w, b);
+  const yMag = await forward(reference, absolute(x), absolute(w), absoluteArray(b));
+  const dy = randomTensor(yRef.shape, seed + 3);
+  const g = await backward(test, x, w, dy);
+  const gRef = await backward(reference, x, w, dy);
+  const gMag = await backward(reference, absolute(x), absolute(w), absolute(dy));
+  // Terms per output: y sums Cin/group·kh·kw products (+ bias); dx sums Cout/group·kh·kw; dw and db sum N·Ho·Wo.
+  const perOutput = c.w.slice(1).reduce((a, v) => a * v, 1);
+  const perInput = (c.w[0] / (c.p?.group ?? 1)) * c.w.slice(2).reduce((a, v) => a * v, 1);
+  const perWeight = dy.data.length / c.w[0];
+  return {
+    y: boundRatio(y.data, yRef.data, yMag.data, perOutput + 1),
+    dx: boundRatio(g.dx!.data, gRef.dx!.data, gMag.dx!.data, perInput),
+    dw: boundRatio(g.dw.data, gRef.dw.data, gMag.dw.data, perWeight),
+    db: boundRatio(g.db, gRef.db, gMag.db, perWeight),
+  };
+}

@@ -1,0 +1,116 @@
+// Each element-wise backward against central finite differences with a computed rounding bound (finite-difference.ts).
+import { describe, expect, it } from 'vitest';
+import type { Tensor } from '../../src/backend/backend.js';
+import * as E from '../../src/backend/elementwise.js';
+import { mulberry32 } from '../../src/random.js';
+import { finiteDifferenceRatio } from './finite-difference.js';
+
+const H = 1e-2;
+
+/** Values in [−lo, hi] kept 3h away from the kinks, so a ±h step never crosses one. */
+function input(shape: number[], seed: number, kinks: number[] = [], spread = 8): Tensor {
+  const r = mulberry32(seed);
+  const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
+    let v = (r() * 2 - 1) * spread;
+    for (const k of kinks) if (Math.abs(v - k) < 3 * H) v = k + (v < k ? -3 * H : 3 * H);
+    return v;
+  });
+  return { shape, data };
+}
+const gradient = (shape: readonly number[], seed: number) => input([...shape], seed, [], 1).data;
+
+describe('activations: backward = finite differences (error / bound ≤ 1)', () => {
+  const x = input([2, 3, 4, 4], 1, [-3, 0, 3, 6]);
+  const dy = gradient(x.shape, 2);
+  const cases: [string, (t: Tensor) => Tensor, (t: Tensor, d: Tensor) => Tensor][] = [
+    ['relu', E.relu, E.reluBackward],
+    ['relu6 (clip 0..6)', (t) => E.clip(t, 0, 6), (t, d) => E.clipBackward(t, d, 0, 6)],
+    ['hard-swish', E.hardSwish, E.hardSwishBackward],
+  ];
+  it.each(cases)('%s', async (_name, f, backward) => {
+    const dx = backward(x, { shape: x.shape, data: dy }).data;
+    expect(await finiteDifferenceRatio(f, x, dy, dx, H)).toBeLessThanOrEqual(1);
+    // All three regions of each function are exercised.
+    expect(new Set(dx.map((v, i) => (v === 0 ? 0 : v === dy[i] ? 1 : 2))).size).toBeGreaterThan(1);
+  });
+
+  it('hard-swish forward matches x·relu6(x + 3)/6', () => {
+    const y = E.hardSwish(x).data;
+    x.data.forEach((v, i) => expect(y[i]).toBeCloseTo((v * Math.min(Math.max(v + 3, 0), 6)) / 6, 5));
+  });
+});
+
+describe('joins, scaling and pooling: backward = finite differences (error / bound ≤ 1)', () => {
+  it('residual add hands dy to both operands', async () => {
+    const a = input([2, 3, 3, 3], 3);
+    const b = input([2, 3, 3, 3], 4);
+    const dy = gradient(a.shape, 5);
+    expect(await finiteDifferenceRatio((t) => E.add(t, b), a, dy, dy, H)).toBeLessThanOrEqual(1);
+    expect(await finiteDifferenceRatio((t) => E.add(a, t), b, dy, dy, H)).toBeLessThanOrEqual(1);
+  });
+
+  it('per-channel multiply', async () => {
+    const x = input([2, 3, 2, 2], 6);
+    const scale = Float32Array.from([0.5, -2, 3]);
+    const dy = gradient(x.shape, 7);
+    const dx = E.mulPerChannel({ shape: x.shape, data: dy }, scale).data;
+    expect(await finiteDifferenceRatio((t) => E.mulPerChannel(t, scale), x, dy, dx, H)).toBeLessThanOrEqual(1);
+  });
+
+  const pools: [string, E.PoolParams][] = [
+    ['2×2 stride 2', { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0] }],
+    ['3×3 stride 2 pads 1, padding not counted', { kernel: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }],
+    ['3×3 stride 1 pads [0,1,1,0], padding counted', { kernel: [3, 3], strides: [1, 1], pads: [0, 1, 1, 0], countIncludePad: true }],
+    ['3×2 stride 2 ceil mode', { kernel: [3, 2], strides: [2, 2], pads: [0, 0, 0, 0], ceilMode: true }],
+  ];
+  it.each(pools)('average pool %s', async (_name, p) => {
+    const x = input([2, 2, 7, 6], 8);
+    const y = E.averagePool(x, p);
+    const dy = gradient(y.shape, 9);
+    const dx = E.averagePoolBackward(x, { shape: y.shape, data: dy }, p).data;
+    expect(await finiteDifferenceRatio((t) => E.averagePool(t, p), x, dy, dx, H, { terms: 9 })).toBeLessThanOrEqual(1);
+  });
+
+  it('average pool divisors: counted padding divides by the full window', () => {
+    const ones = { shape: [1, 1, 3, 3], data: new Float32Array(9).fill(1) };
+    const p = { kernel: [3, 3] as [number, number], strides: [1, 1] as [number, number], pads: [1, 1, 1, 1] as [number, number, number, number] };
+    expect(E.averagePool(ones, p).data[0]).toBe(1);
+    expect(E.averagePool(ones, { ...p, countIncludePad: true }).data[0]).toBeCloseTo(4 / 9, 7);
+  });
+
+  it.each(pools)('max pool %s', async (_name, p) => {
+    // Distinct values at least 4h apart: a ±h step never changes which input is the maximum.
+    const r = mulberry32(10);
+    const order = Array.from({ length: 2 * 2 * 7 * 6 }, (_, i) => i).sort(() => r() - 0.5);
+    const x = { shape: [2, 2, 7, 6], data: Float32Array.from(order, (k) => k * 4 * H) };
+    const { y, argmax } = E.maxPool(x, p);
+    const dy = gradient(y.shape, 11);
+    const dx = E.maxPoolBackward(x.shape, argmax, { shape: y.shape, data: dy }).data;
+    expect(await finiteDifferenceRatio((t) => E.maxPool(t, p).y, x, dy, dx, H)).toBeLessThanOrEqual(1);
+  });
+
+  it('global average pool and flatten', async () => {
+    const x = input([2, 3, 5, 4], 12);
+    const dy = gradient([2, 3, 1, 1], 13);
+    const dx = E.globalAveragePoolBackward(x.shape, { shape: [2, 3, 1, 1], data: dy });
+    expect(dx.shape).toEqual(x.shape);
+    expect(await finiteDifferenceRatio(E.globalAveragePool, x, dy, dx.data, H, { terms: 20 })).toBeLessThanOrEqual(1);
+    const flat = E.reshape(E.globalAveragePool(x), [2, 3]);
+    expect(flat.shape).toEqual([2, 3]);
+    expect(() => E.reshape(x, [7, 3])).toThrow(/cannot become \[7,3\]/);
+  });
+});
+
+describe('mse loss', () => {
+  it('loss is the mean square; dy = its finite-difference gradient', async () => {
+    const y = input([4, 10], 14, [], 2);
+    const target = input([4, 10], 15, [], 2);
+    const { loss, dy } = E.mseLoss(y, target);
+    let expected = 0;
+    y.data.forEach((v, i) => (expected += (v - target.data[i]) ** 2 / y.data.length));
+    expect(Math.abs(loss - expected)).toBeLessThanOrEqual(1e-12 * expected);
+    const lossOf = (t: Tensor): Tensor => ({ shape: [1], data: Float32Array.of(E.mseLoss(t, target).loss) });
+    expect(await finiteDifferenceRatio(lossOf, y, Float32Array.of(1), dy.data, H, { terms: y.data.length })).toBeLessThanOrEqual(1);
+    expect(() => E.mseLoss(y, input([4, 9], 1))).toThrow(/mseLoss: operands have shapes \[4,10\] and \[4,9\]/);
+  });
+});

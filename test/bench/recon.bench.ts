@@ -1,0 +1,170 @@
+/**
+ * `npm run bench -- recon [--backend auto|ort-cpu|wasm|cpu] [--method flexround|adaround] [--no-torch]`: milliseconds
+ * per reconstruction iteration (forward, loss, backward, Adam: flexq's own UnitTrainer.step, batch 32) for every
+ * weighted layer of ResNet-8 and DS-CNN, side by side with the same FlexRound step in PyTorch (2 threads) when
+ * Debian's python3-torch is installed. The goal of the reconstruction issue: at most 1.5× PyTorch's time.
+ */
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Tensor } from '../../src/backend/backend.js';
+import { BACKEND_KINDS, openBackend, type BackendKind } from '../../src/backend/select.js';
+import type { Node } from '../../src/ir/graph.js';
+import { loadModel } from '../../src/load-model.js';
+import { intAttr } from '../../src/ops/contract.js';
+import { window2d } from '../../src/ops/window.js';
+import { reconstructionUnits } from '../../src/quant/blocks.js';
+import { ROUNDING_METHODS, type RoundingMethod } from '../../src/quant/reconstruct.js';
+import { UnitTrainer } from '../../src/quant/unit-trainer.js';
+import { quantizeWeightRtn } from '../../src/quant/weight-grid.js';
+import { convLayout, matrixLayout, type WeightQuantizer } from '../../src/quant/weight-quantizer.js';
+import { mulberry32 } from '../../src/random.js';
+import { model } from '../helpers/shared.js';
+import type { BenchResult } from './table.js';
+import { fastestMs } from './timing.js';
+
+const MODELS: Record<string, string> = { 'ResNet-8': 'resnet8-cifar10/float.onnx', 'DS-CNN': 'dscnn-kws/float.onnx' };
+const BATCH = 32;
+const BITS = 4;
+const PYTHON = '/usr/bin/python3';
+
+/** What the PyTorch script needs to build the same layer. */
+interface TorchLayer {
+  readonly kind: 'conv' | 'linear';
+  readonly x: number[];
+  readonly w: number[];
+  readonly stride?: readonly number[];
+  /** [top, left, bottom, right]; asymmetric pads become an explicit F.pad, as PyTorch needs. */
+  readonly pad?: readonly number[];
+  readonly dilation?: readonly number[];
+  readonly groups?: number;
+  readonly relu: boolean;
+}
+
+const random = (shape: readonly number[], seed: number): Tensor => {
+  const r = mulberry32(seed);
+  return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
+};
+
+/** The PyTorch twin of a FlexRound step: the same quantizer, loss and Adam, autograd for the backward pass. */
+const TORCH_SCRIPT = `
+import json, sys, time, math, torch
+import torch.nn.functional as F
+torch.set_num_threads(2)
+out = []
+for L in json.load(open(sys.argv[1])):
+    torch.manual_seed(0)
+    W = torch.randn(L['w']) * 0.05
+    x = torch.randn([${BATCH}] + L['x'][1:])
+    conv = L['kind'] == 'conv'
+    if conv:
+        top, left, bottom, right = L['pad']
+        symmetric = top == bottom and left == right
+        stride, dilation, padding = tuple(L['stride']), tuple(L['dilation']), (top, left) if symmetric else (0, 0)
+        explicit = (left, right, top, bottom)
+        f = lambda x, w: F.conv2d(x if symmetric else F.pad(x, explicit), w, None, stride, padding, dilation, L['groups'])
+    else:
+        f = lambda x, w: x @ w.t()
+    act = (lambda y: y.clamp_min(0)) if L['relu'] else (lambda y: y)
+    target = act(f(x, W))
+    qmin, qmax = -${2 ** (BITS - 1)}, ${2 ** (BITS - 1) - 1}
+    s1 = torch.tensor(math.log(W.abs().max().item() / qmax), requires_grad=True)
+    S2 = torch.zeros_like(W, requires_grad=True)
+    s3 = torch.zeros([W.shape[0]] + [1] * (W.dim() - 1), requires_grad=True)
+    params = [s1, S2, s3]
+    if conv and W.shape[1] > 1:
+        params.append(torch.zeros([1, W.shape[1], 1, 1], requires_grad=True))
+    opt = torch.optim.Adam(params, lr=1e-3)
+    def step():
+        div = torch.exp(sum(params))
+        z = W / div
+        q = torch.clamp(z + (z.round() - z).detach(), qmin, qmax)
+        y = act(f(x, torch.exp(s1) * q))
+        loss = (y - target).pow(2).sum(1).mean()
+        opt.zero_grad(); loss.backward(); opt.step()
+    for _ in range(3): step()
+    best = float('inf')
+    start = time.perf_counter()
+    n = 0
+    while n < 20 or (time.perf_counter() - start < 1.0 and n < 200):
+        t = time.perf_counter(); step(); best = min(best, time.perf_counter() - t); n += 1
+    out.append(best * 1000)
+print(json.dumps(out))
+`;
+
+function torchLayer(node: Node, x: readonly number[], w: readonly number[]): TorchLayer {
+  const relu = (node.attrs.activation ?? 'none') === 'relu';
+  if (node.op !== 'Conv') return { kind: 'linear', x: [...x], w: node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1 ? [...w] : [w[1], w[0]], relu };
+  const win = window2d(node);
+  return { kind: 'conv', x: [...x], w: [...w], stride: win.strides, pad: win.pads, dilation: win.dilations, groups: intAttr(node, 'group', 1), relu };
+}
+
+function torchTimes(layers: TorchLayer[]): number[] | undefined {
+  if (spawnSync(PYTHON, ['-c', 'import torch']).status !== 0) return undefined;
+  const dir = mkdtempSync(join(tmpdir(), 'flexq-recon-bench-'));
+  try {
+    writeFileSync(join(dir, 'bench.py'), TORCH_SCRIPT);
+    writeFileSync(join(dir, 'layers.json'), JSON.stringify(layers));
+    const r = spawnSync(PYTHON, [join(dir, 'bench.py'), join(dir, 'layers.json')], { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`PyTorch bench failed: ${r.stderr}`);
+    return JSON.parse(r.stdout) as number[];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+export default async function recon(args: string[]): Promise<BenchResult> {
+  const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
+  const kind = option('--backend', 'auto') as BackendKind;
+  if (!BACKEND_KINDS.includes(kind)) throw new Error(`--backend ${kind}: expected one of ${BACKEND_KINDS.join(', ')}`);
+  const method = option('--method', 'flexround') as RoundingMethod;
+  const backend = await openBackend(kind);
+  const rows: (string | number)[][] = [];
+  const torchLayers: TorchLayer[] = [];
+  const ours: number[] = [];
+  const names: [string, string, string][] = [];
+  try {
+    for (const [name, file] of Object.entries(MODELS)) {
+      const { graph } = loadModel(model(file), {});
+      for (const unit of reconstructionUnits(graph, 'layer')) {
+        const node = unit.nodes[0];
+        const x = [BATCH, ...(graph.values.get(unit.input)!.shape.slice(1) as number[])];
+        const y = [BATCH, ...(graph.values.get(unit.output)!.shape.slice(1) as number[])];
+        const weight = graph.values.get(node.inputs[1])!;
+        const w = weight.data as Float32Array;
+        const shape = weight.shape as number[];
+        const layout = node.op === 'Conv' ? convLayout(shape) : matrixLayout(shape, node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1 ? 0 : 1);
+        const quantizer: WeightQuantizer = ROUNDING_METHODS[method]({ w, shape, layout, rtn: quantizeWeightRtn(w, shape, BITS), iterations: 1000 });
+        const trainer = new UnitTrainer(graph, backend, unit, new Map([[node, quantizer]]), new Map(), [], 'brecq', 1e-3);
+        const batch = { input: random(x, 1), floatInput: random(x, 2), target: random(y, 3) };
+        const rng = mulberry32(4);
+        let it = 0;
+        ours.push(await fastestMs(() => trainer.step(batch, it++, rng), 20, 1000));
+        torchLayers.push(torchLayer(node, x, shape));
+        names.push([name, node.name, `${node.op} ${shape.join('×')} on ${x.slice(1).join('×')}`]);
+      }
+    }
+  } finally {
+    await backend.dispose();
+  }
+  const torch = args.includes('--no-torch') ? undefined : torchTimes(torchLayers);
+  const totals = new Map<string, [number, number]>();
+  names.forEach(([m, layer, what], k) => {
+    const t = torch?.[k];
+    rows.push([m, layer, what, ours[k], t ?? '—', t ? ours[k] / t : '—']);
+    const [a, b] = totals.get(m) ?? [0, 0];
+    totals.set(m, [a + ours[k], b + (t ?? 0)]);
+  });
+  for (const [m, [a, b]] of totals) rows.push([m, 'all layers', 'sum', a, torch ? b : '—', torch ? a / b : '—']);
+  return {
+    title: `${method} reconstruction step, ms per iteration (batch ${BATCH}, W${BITS}, forward + backward + Adam), flexq ${backend.name} vs PyTorch`,
+    columns: ['model', 'layer', 'op', `flexq ${backend.name} ms`, 'PyTorch ms', 'ratio'],
+    rows,
+    notes: [
+      `fastest of ≥ 20 runs each (other processes only add time); load average at the end ${loadavg()[0].toFixed(1)}`,
+      torch ? 'PyTorch: Debian python3-torch, torch.set_num_threads(2), the same quantizer, loss and Adam with autograd' : 'PyTorch: not installed (apt-get install python3-torch), or --no-torch',
+    ],
+    extra: { backend: backend.name, method, ours, torch },
+  };
+}

@@ -1,0 +1,65 @@
+// The ONNX QDQ job through the real `flexq` executable: quantize → export --format onnx-qdq → run with each ORT
+// executor (.npy outputs) → validate --executors runtime,ort-node,ort-web (zero differing outputs) → serve's checks.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseNpy } from '../../calibration/index.js';
+import { flexq } from '../helpers/cli.js';
+import { data, model } from '../helpers/shared.js';
+
+const R8 = model('resnet8-cifar10/float.onnx');
+const TEST = data('cifar10/test-200');
+
+describe('flexq export --format onnx-qdq, run, validate, serve (ResNet-8)', () => {
+  let dir: string;
+  let fq: string;
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'flexq-qdq-cli-'));
+    fq = join(dir, 'r8.fq');
+    const r = await flexq('quantize', R8, '--calib', data('cifar10/calib-1024'), '--limit', '128', '-o', fq, '--json');
+    expect(r.code, r.stderr).toBe(0);
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('exports a QDQ model and runs it with ort-node and ort-web: the same outputs as the runtime in onnx mode', async () => {
+    const out = join(dir, 'serve', 'model.qdq.onnx');
+    const exported = await flexq('export', fq, '--format', 'onnx-qdq', '-o', out, '--json');
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(JSON.parse(exported.stdout).written).toEqual([out]);
+    const outputs: Float32Array[] = [];
+    for (const executor of ['runtime', 'ort-node', 'ort-web']) {
+      const npy = join(dir, `${executor}.npy`);
+      const r = await flexq('run', fq, '--data', TEST, '--limit', '20', '--executor', executor, '--mode', 'onnx', '-o', npy, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const report = JSON.parse(r.stdout) as { samples: { top5: number[]; label: number }[]; outputShape: number[] };
+      expect(report.outputShape).toEqual([20, 10]);
+      expect(report.samples.every((s) => s.top5.length === 5)).toBe(true);
+      const array = parseNpy(readFileSync(npy), npy);
+      expect(array.shape).toEqual([20, 10]);
+      expect(array.descr).toBe('<f4');
+      outputs.push(Float32Array.from(array.values as Float32Array));
+    }
+    expect(outputs[1]).toEqual(outputs[0]);
+    expect(outputs[2]).toEqual(outputs[0]);
+  });
+
+  it('validate --executors runtime,ort-node,ort-web: zero differing outputs', async () => {
+    const r = await flexq('validate', R8, fq, '--data', TEST, '--limit', '40', '--modes', 'onnx', '--executors', 'runtime,ort-node,ort-web', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as { mismatches: Record<string, Record<string, number>>; executors: { executor: string }[] };
+    expect(report.executors.map((e) => e.executor)).toEqual(['runtime (onnx)', 'ort-node', 'ort-web']);
+    expect(Object.values(report.mismatches).flatMap((row) => Object.values(row))).toEqual(Array(9).fill(0));
+  });
+
+  it('serve refuses a directory without model.qdq.onnx, and a bad preset, without writing web.json', async () => {
+    const empty = mkdtempSync(join(dir, 'empty-'));
+    const missing = await flexq('serve', empty, '--port', '0');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toContain('flexq export OUT.fq --format onnx-qdq');
+    const bad = await flexq('serve', join(dir, 'serve'), '--port', '0', '--preprocess', 'bogus');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('expected one of none, unit, pm1, imagenet');
+    expect(existsSync(join(dir, 'serve', 'web.json'))).toBe(false);
+  });
+});

@@ -1,0 +1,45 @@
+// flexq compile end to end on MNIST-8 for the Cortex-M4 (quantize → .fq → C → ELF → QEMU proof → report), and its
+// errors: a planned target, a model that does not fit the board (before any build).
+
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { readFq } from '../../../src/quant/fq-file.js';
+import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
+import { checkFits } from '../../../targets/cortex-m/build.js';
+import { generateC } from '../../../targets/cortex-m/library.js';
+import { flexq } from '../../helpers/cli.js';
+import { data, model } from '../../helpers/shared.js';
+
+const out = mkdtempSync(join(tmpdir(), 'flexq-compile-'));
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+const mnist = [model('mnist-8/model.onnx'), '--calib', data('mnist/test-images.npy'), '--preprocess', 'unit', '--limit', '200'];
+
+describe('flexq compile --target cortex-m4', () => {
+  it('writes model.fq, the C library and the ELF, and reports flash, RAM, instructions and bit-exactness', async () => {
+    const r = await flexq('compile', ...mnist, '--check', '20', '--target', 'cortex-m4', '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Record<string, number | boolean | string>;
+    expect(report.bitExact).toBe(true);
+    expect(report.checked).toBe(20);
+    expect(report.mismatchedBytes).toBe(0);
+    expect(report.instructionsPerTick).toBe(40); // 25 MHz SysTick under -icount shift=0 (1 instruction per ns)
+    expect(report.instructionsPerInference).toBeGreaterThan(1e6);
+    expect(report.flashBytes).toBeGreaterThan(report.constantBytes as number);
+    expect(report.ramBytes).toBe((report.arenaBytes as number) + (report.stackBytes as number));
+    for (const f of ['model.fq', 'model.elf', 'c/model.c', 'c/model.h', 'c/conv_dsp.c']) expect(existsSync(join(out, f)), f).toBe(true);
+  });
+
+  it('refuses a planned target with a clear error', async () => {
+    const r = await flexq('compile', ...mnist, '--target', 'a100', '-o', join(out, 'x'));
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('--target a100 is not available yet');
+  });
+
+  it('says before building when the arena does not fit the board', () => {
+    const c = generateC(readFq(join(out, 'model.fq')), 'reference');
+    const tiny = { ...CORTEX_M_CORES['cortex-m4'], data: { origin: 0x20000000, bytes: 16 * 1024 } };
+    expect(() => checkFits(c, tiny, 'mnist')).toThrow(/arena needs .* KiB .* has 16\.0 KiB of RAM/);
+  });
+});

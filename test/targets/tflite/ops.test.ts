@@ -1,0 +1,60 @@
+// One small graph per TFLite operator flexq writes, exported and run in LiteRT.js and tfjs-tflite on both CPU
+// paths, against the integer runtime in the matching mode: zero differing bytes on random int8 inputs that cover
+// the whole input range (activation tables see all 256 input values).
+import { describe, expect, it } from 'vitest';
+import type { RequantMode } from '../../../runtime/requant/index.js';
+import { sizeOf } from '../../../src/ir/shape.js';
+import { pathExportOptions, type TflitePath } from '../../../targets/tflite/executor.js';
+import { problems } from '../../../targets/tflite/interpreter.js';
+import { openLiteRt } from '../../../targets/tflite/litert.js';
+import { openTfjsTflite } from '../../../targets/tflite/tfjs-tflite.js';
+import { compareWithInterpreter, randomInt8Inputs, type OpenInterpreter } from './compare.js';
+import { OP_CASES } from './op-cases.js';
+
+const INPUTS = 60;
+
+/**
+ * Each interpreter and path, the runtime mode that matches it, and the mode whose MEAN rule it follows: int8 MEAN
+ * has no weights, so the path does not decide who runs it; LiteRT.js's XNNPACK takes it, tfjs-tflite's older
+ * XNNPACK leaves it to the built-in kernel. Graphs whose only requantizing op is MEAN are checked against that mode.
+ */
+const PATHS: readonly { name: string; open: OpenInterpreter; path: TflitePath; mode: RequantMode; meanMode: RequantMode }[] = [
+  { name: 'LiteRT.js XNNPACK', open: openLiteRt, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-xnnpack' },
+  { name: 'LiteRT.js built-in', open: openLiteRt, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-xnnpack' },
+  { name: 'tfjs-tflite XNNPACK', open: openTfjsTflite, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-builtin' },
+  { name: 'tfjs-tflite built-in', open: openTfjsTflite, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-builtin' },
+];
+
+const onlyMean = (ops: readonly string[]): boolean => ops.includes('GlobalAveragePool') && !ops.some((op) => ['Conv', 'Gemm', 'MatMul'].includes(op));
+
+describe('TFLite operators: interpreter bytes = runtime bytes', () => {
+  for (const c of OP_CASES) {
+    const sample = c.q.graph.values.get(c.q.graph.inputs[0])!.shape.slice(1) as number[];
+    const inputs = randomInt8Inputs(INPUTS, sizeOf(sample), 7);
+    const ops = c.q.graph.nodes.map((n) => n.op);
+    for (const p of PATHS) {
+      const mode = onlyMean(ops) ? p.meanMode : p.mode;
+      it(`${c.name} — ${p.name} vs ${mode}`, async () => {
+        const r = await compareWithInterpreter(c.q, p.open, pathExportOptions(p.path), mode, inputs);
+        expect(problems(r.loadLog)).toEqual([]);
+        expect(r.outputs).toBeGreaterThan(0);
+        expect(r.mismatches, `${r.mismatches} of ${r.outputs} output bytes differ`).toBe(0);
+      });
+    }
+  }
+
+  it('tells the rules apart: each is wrong where the other one runs', async () => {
+    // Depthwise: XNNPACK's fp32 requantization vs TFLite's kUpward double rounding differ on ~0.5 % of outputs.
+    const dw = OP_CASES.find((c) => c.name.startsWith('depthwise'))!;
+    const inputs = randomInt8Inputs(INPUTS, sizeOf(dw.q.graph.values.get('x')!.shape.slice(1) as number[]), 7);
+    const crossed = await compareWithInterpreter(dw.q, openTfjsTflite, pathExportOptions('builtin'), 'tflite-xnnpack', inputs);
+    expect(crossed.mismatches).toBeGreaterThan(0);
+    const single = await compareWithInterpreter(dw.q, openLiteRt, pathExportOptions('builtin'), 'tflite-single', inputs);
+    expect(single.mismatches).toBeGreaterThan(0);
+    // MEAN: LiteRT.js's XNNPACK float rule vs the built-in fixed-point one differ near ties.
+    const mean = OP_CASES.find((c) => c.name.startsWith('add (broadcast'))!;
+    const meanInputs = randomInt8Inputs(200, sizeOf(mean.q.graph.values.get('x')!.shape.slice(1) as number[]), 3);
+    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('xnnpack'), 'tflite-builtin', meanInputs)).mismatches).toBeGreaterThan(0);
+    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('xnnpack'), 'tflite-xnnpack', meanInputs)).mismatches).toBe(0);
+  });
+});
