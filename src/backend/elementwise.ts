@@ -179,16 +179,19 @@ export function globalAveragePoolBackward(xShape: readonly number[], dy: Tensor)
   return { shape: xShape, data: dx };
 }
 
-/** loss = mean((y − target)²) over every element; dy = 2 (y − target) / count. */
-export function mseLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
-  sameShape('mseLoss', y, target);
-  const count = y.data.length;
-  const dy = new Float32Array(count);
+/** Every position of an [N, C, …] tensor but the channel axis (batch × pixels): what BRECQ's loss averages over. */
+export const positions = (y: Tensor): number => y.data.length / (y.shape[1] ?? 1);
+
+/** BRECQ's reconstruction loss: (y − target)² summed over channels, averaged over positions; dy its gradient. */
+export function reconstructionLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
+  sameShape('reconstructionLoss', y, target);
+  const p = positions(y);
+  const dy = new Float32Array(y.data.length);
   let sum = 0;
-  for (let i = 0; i < count; i++) {
+  for (let i = 0; i < dy.length; i++) {
     const d = y.data[i] - target.data[i];
     sum += d * d;
-    dy[i] = (2 * d) / count;
+    dy[i] = (2 * d) / p;
   }
-  return { loss: sum / count, dy: { shape: y.shape, data: dy } };
+  return { loss: sum / p, dy: { shape: y.shape, data: dy } };
 }

@@ -3,6 +3,7 @@
 // model's output, backward to every weight and learned step, and one Adam update of all of them.
 
 import type { Tensor, TensorBackend } from '../backend/backend.js';
+import { positions, reconstructionLoss } from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
 import type { Random } from '../random.js';
 import { Adam } from './adam.js';
@@ -32,22 +33,6 @@ type Unfeed = (v: string, dx: Float32Array) => Float32Array;
 interface StepResult {
   readonly loss: number;
   readonly weightGrads: ReadonlyMap<Node, Float32Array>;
-}
-
-/** BRECQ's loss sums over channels and averages over the other positions (batch and pixels). */
-const positions = (y: Tensor) => y.data.length / (y.shape[1] ?? 1);
-
-/** ‖y − t‖² / positions, with its gradient. */
-export function reconstructionLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
-  const p = positions(y);
-  const dy = new Float32Array(y.data.length);
-  let loss = 0;
-  for (let i = 0; i < dy.length; i++) {
-    const e = y.data[i] - target.data[i];
-    loss += e * e;
-    dy[i] = (2 * e) / p;
-  }
-  return { loss: loss / p, dy: { shape: y.shape, data: dy } };
 }
 
 export class UnitTrainer {

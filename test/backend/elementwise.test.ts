@@ -102,15 +102,15 @@ describe('joins, scaling and pooling: backward = finite differences (error / bou
 });
 
 describe('mse loss', () => {
-  it('loss is the mean square; dy = its finite-difference gradient', async () => {
+  it('reconstruction loss sums squares over channels and averages over positions; dy = its finite-difference gradient', async () => {
     const y = input([4, 10], 14, [], 2);
     const target = input([4, 10], 15, [], 2);
-    const { loss, dy } = E.mseLoss(y, target);
+    const { loss, dy } = E.reconstructionLoss(y, target);
     let expected = 0;
-    y.data.forEach((v, i) => (expected += (v - target.data[i]) ** 2 / y.data.length));
+    y.data.forEach((v, i) => (expected += (v - target.data[i]) ** 2 / 4));
     expect(Math.abs(loss - expected)).toBeLessThanOrEqual(1e-12 * expected);
-    const lossOf = (t: Tensor): Tensor => ({ shape: [1], data: Float32Array.of(E.mseLoss(t, target).loss) });
+    const lossOf = (t: Tensor): Tensor => ({ shape: [1], data: Float32Array.of(E.reconstructionLoss(t, target).loss) });
     expect(await finiteDifferenceRatio(lossOf, y, Float32Array.of(1), dy.data, H, { terms: y.data.length })).toBeLessThanOrEqual(1);
-    expect(() => E.mseLoss(y, input([4, 9], 1))).toThrow(/mseLoss: operands have shapes \[4,10\] and \[4,9\]/);
+    expect(() => E.reconstructionLoss(y, input([4, 9], 1))).toThrow(/reconstructionLoss: operands have shapes \[4,10\] and \[4,9\]/);
   });
 });

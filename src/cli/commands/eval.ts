@@ -1,3 +1,4 @@
+import { REQUANT_MODES } from '../../../runtime/requant/index.js';
 import type { Command } from 'commander';
 import { openDataset, type Layout, type Preprocess } from '../../../calibration/index.js';
 import { fail } from '../../errors.js';
@@ -78,7 +79,7 @@ export async function evaluate(path: string, opts: EvalOptions): Promise<EvalRep
 export function registerEval(program: Command): void {
   addDataOptions(program.command('eval').description('accuracy (top-1, top-5) of a model or a quantized graph on labelled data').argument('<artefact>', '.onnx, .tflite or .fq'))
     .option('--executor <kind>', `${executorNames().join(' | ')} (default: runtime for an .fq with quantized activations, else float)`)
-    .option('--mode <mode>', 'requantization mode of the integer runtime: tflite-double | tflite-single | onnx | a100', 'tflite-double')
+    .option('--mode <mode>', `requantization mode of the integer runtime: ${REQUANT_MODES.join(' | ')}`, 'tflite-double')
     .option('--json', 'one JSON object on stdout')
     .action(async (path: string, opts: EvalOptions) => {
       const r = await evaluate(path, opts);

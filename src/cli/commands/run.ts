@@ -1,3 +1,4 @@
+import { REQUANT_MODES } from '../../../runtime/requant/index.js';
 import type { Command } from 'commander';
 import { openDataset } from '../../../calibration/index.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
@@ -80,7 +81,7 @@ export async function runArtefact(path: string, o: RunOptions): Promise<RunRepor
 export function registerRun(program: Command): void {
   addDataOptions(program.command('run').description('run a model or quantized graph with one executor: outputs (.npy) and top-5 per sample').argument('<artefact>', '.onnx, .tflite or .fq'))
     .option('--executor <kind>', `${executorNames().join(' | ')} (default: runtime for an .fq with quantized activations, else float)`)
-    .option('--mode <mode>', 'requantization mode of the integer runtime: tflite-double | tflite-single | onnx | a100', 'tflite-double')
+    .option('--mode <mode>', `requantization mode of the integer runtime: ${REQUANT_MODES.join(' | ')}`, 'tflite-double')
     .option('-o, --output <file>', 'write the outputs as a float32 .npy [N, ...]')
     .option('--json', 'one JSON object on stdout')
     .action(async (path: string, o: RunOptions) => {
