@@ -117,7 +117,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
     rows,
     notes: [
       'ResNet-8: calib cifar10/calib-1024 (all 1024), test cifar10/test-200; DS-CNN: calib kws first 500, test kws last 500; MobileNetV2: calib imagenet-sample first 500, test the other 500.',
-      'Learning rate: the paper\'s (FlexRound 4e-4 at 3/4 bits, 1e-3 at 2 bits; AdaRound 1e-3; AdaQuant 1e-4); activations: minmax-calibrated, LSQ-learned during reconstruction.',
+      'Learning rate (flexq\'s default for the budget): FlexRound max(paper\'s 4e-4 / 1e-3 at 2 bits, 1/iterations); AdaRound max(1e-3, 3/iterations); AdaQuant 1e-4. Activations: minmax-calibrated, LSQ-learned during reconstruction.',
     ],
   };
 }
