@@ -135,7 +135,7 @@ const RULES: Record<string, OpRule> = {
 };
 
 /** Fails with a clear message for a node reconstruction cannot run (before any work is done). */
-export function checkReconstructible(_graph: Graph, node: Node): void {
+export function checkReconstructible(node: Node): void {
   if (!RULES[node.op]) fail('UNSUPPORTED_OP', `node '${node.name}' (${node.op}): reconstruction runs ${Object.keys(RULES).join(', ')}; quantize this model with --method rtn`);
 }
 

@@ -116,7 +116,8 @@ function activationSteps(graph: Graph, grids: ReadonlyMap<string, ActivationQuan
   return steps;
 }
 
-function quantizerInit(graph: Graph, node: Node, rtn: QuantizedWeight, iterations: number): QuantizerInit {
+/** What a learnable rounding of `node`'s weight starts from: the float weight, its channel layout, its RTN grid. */
+export function quantizerInit(graph: Graph, node: Node, rtn: QuantizedWeight, iterations: number): QuantizerInit {
   const w = graph.values.get(node.inputs[1])!;
   const layout = node.op === 'Conv' ? convLayout(w.shape as number[]) : matrixLayout(w.shape as number[], node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1 ? 0 : 1);
   return { w: w.data as Float32Array, shape: rtn.shape, layout, rtn, iterations };
@@ -135,8 +136,7 @@ export async function reconstruct(
   const weightOf = new Map(weightedLayers(graph).map((l) => [l.node, l.weight]));
   const lastNode = graph.nodes.indexOf(units.at(-1)!.nodes.at(-1)!);
   const nodes = graph.nodes.slice(0, lastNode + 1);
-  for (const u of units) for (const n of u.nodes) checkReconstructible(graph, n);
-  for (const n of nodes) checkReconstructible(graph, n);
+  for (const n of nodes) checkReconstructible(n);
 
   const weights = new Map(hooks.resume?.weights ?? rtn);
   const steps = activationSteps(graph, hooks.resume?.activations ?? grids);
