@@ -12,6 +12,7 @@ import type { Preprocess } from '../../calibration/index.js';
 import { evaluate } from '../../src/cli/commands/eval.js';
 import { quantizeModel } from '../../src/cli/commands/quantize.js';
 import { writeFq } from '../../src/quant/fq-file.js';
+import { ROUNDING_METHODS } from '../../src/quant/reconstruct.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
@@ -39,13 +40,12 @@ interface Row {
   readonly setting: 'brecq' | 'qdrop';
 }
 
-const LEARNED = ['adaround', 'adaquant', 'flexround'];
 
 /** Layer-wise rows for every bit setting and method, then block-wise BRECQ and QDrop rows at W4A8. */
 function table(bits: readonly [number, number][]): Row[] {
   const rows: Row[] = [];
   for (const [wbits, abits] of bits)
-    for (const method of ['rtn', ...LEARNED]) rows.push({ wbits, abits, method, granularity: 'layer', setting: 'brecq' });
+    for (const method of ['rtn', ...Object.keys(ROUNDING_METHODS)]) rows.push({ wbits, abits, method, granularity: 'layer', setting: 'brecq' });
   for (const setting of ['brecq', 'qdrop'] as const)
     for (const method of ['adaround', 'flexround']) rows.push({ wbits: 4, abits: 8, method, granularity: 'block', setting });
   return rows;

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import type { Tensor } from '../../src/backend/backend.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../../src/backend/select.js';
 import type { Node } from '../../src/ir/graph.js';
+import { sizeOf } from '../../src/ir/shape.js';
 import { loadModel } from '../../src/load-model.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d } from '../../src/ops/window.js';
@@ -43,7 +44,7 @@ interface TorchLayer {
 
 const random = (shape: readonly number[], seed: number): Tensor => {
   const r = mulberry32(seed);
-  return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
+  return { shape, data: Float32Array.from({ length: sizeOf(shape) }, () => r() * 2 - 1) };
 };
 
 /** The PyTorch twin of a FlexRound step: the same quantizer, loss and Adam, autograd for the backward pass. */

@@ -6,6 +6,7 @@ import { OBSERVERS, type ObserverKind } from '../../../calibration/observers.js'
 import { fail } from '../../errors.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../../backend/select.js';
 import { createFloatExecutor } from '../../exec/float-executor.js';
+import { sizeOf } from '../../ir/shape.js';
 import { loadModel } from '../../load-model.js';
 import { calibrateActivations } from '../../quant/calibrate.js';
 import type { Granularity } from '../../quant/blocks.js';
@@ -75,7 +76,7 @@ function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: 
 
 /** Every calibration sample in one [count, ...sampleShape] array (reconstruction draws batches from it). */
 async function loadCalibration(data: Dataset): Promise<CalibrationSet> {
-  const per = data.sampleShape.reduce((a, b) => a * b, 1);
+  const per = sizeOf(data.sampleShape);
   const all = new Float32Array(data.size * per);
   let count = 0;
   for await (const batch of data.batches(256)) {
