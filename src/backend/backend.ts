@@ -36,8 +36,10 @@ export interface LayerLoss {
 }
 
 export interface TensorBackend {
-  /** 'ort-cpu', 'tfjs-wasm', 'tfjs-cpu', 'tensorflow', … : what `--backend auto` reports it picked. */
+  /** 'ort-cpu', 'ort-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-tensorflow': what `--backend auto` reports it picked. */
   readonly name: string;
+  /** The GPU it runs on, for the report, when it runs on one. */
+  readonly device?: string;
   /** y = conv(x, w) + bias; bias may be absent. */
   conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams): Promise<Tensor>;
   /** Backward of conv2d given ∂L/∂y; `needInput` asks for ∂L/∂x too. */

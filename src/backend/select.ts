@@ -1,8 +1,9 @@
 // `--backend`: the one place that maps a backend name to an implementation.
 import { fail } from '../errors.js';
 import type { TensorBackend } from './backend.js';
-import { createOrtCpuBackend } from './ort-cpu.js';
+import { createOrtBackend } from './ort.js';
 import { createTfjsBackend } from './tfjs-reference.js';
+import { inspectVulkanHost, noAdapterMessage, probeWebGpuAdapter } from './webgpu-adapter.js';
 
 export const BACKEND_KINDS = ['auto', 'ort-cpu', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
@@ -27,12 +28,43 @@ async function loadTfjsNode(): Promise<void> {
   );
 }
 
-/** Opens the backend `kind` names; 'auto' is ort-cpu, the fastest one available here (the caller prints `name`). */
+/** Checks that ORT's own Dawn runs a graph and gets it right: a 2×2 product. */
+async function checkOrtWebGpu(backend: TensorBackend): Promise<void> {
+  const y = await backend.gemm({ shape: [1, 2], data: new Float32Array([1, 2]) }, { shape: [2, 2], data: new Float32Array([3, 4, 5, 6]) }, undefined);
+  if (y.data[0] !== 11 || y.data[1] !== 17) throw new Error(`a 1×2 · 2×2 product gave [${y.data}], expected [11, 17]`);
+}
+
+/**
+ * onnxruntime's WebGPU execution provider on Dawn's adapter. `--backend webgpu` takes any adapter, a software one
+ * too (the tests run on Mesa's llvmpipe); 'auto' takes only a hardware GPU and otherwise answers undefined.
+ */
+async function openOrtWebGpu(kind: 'webgpu' | 'auto'): Promise<TensorBackend | undefined> {
+  const probe = await probeWebGpuAdapter();
+  const adapter = probe.adapter;
+  if (kind === 'auto' && (!adapter || adapter.software)) return undefined;
+  if (!adapter) return fail('BACKEND_UNAVAILABLE', noAdapterMessage(probe, process.platform === 'linux' ? inspectVulkanHost() : undefined));
+  const backend = await createOrtBackend('webgpu', adapter.software ? `${adapter.description} (software: slower than --backend ort-cpu)` : adapter.description);
+  try {
+    await checkOrtWebGpu(backend);
+    return backend;
+  } catch (e) {
+    await backend.dispose().catch(() => undefined);
+    const why = `onnxruntime's WebGPU execution provider failed on ${adapter.description}: ${(e as Error).message.split('\n')[0]}`;
+    if (kind === 'auto') {
+      process.stderr.write(`warning: ${why}; reconstructing on the CPU\n`);
+      return undefined;
+    }
+    return fail('BACKEND_UNAVAILABLE', `--backend webgpu: ${why}; use --backend ort-cpu`);
+  }
+}
+
+/** Opens the backend `kind` names; 'auto' is ort-webgpu on a hardware GPU, else ort-cpu (the caller prints `name`). */
 export async function openBackend(kind: BackendKind): Promise<TensorBackend> {
   switch (kind) {
     case 'auto':
+      return (await openOrtWebGpu('auto')) ?? createOrtBackend('cpu');
     case 'ort-cpu':
-      return createOrtCpuBackend();
+      return createOrtBackend('cpu');
     case 'wasm':
     case 'cpu':
       return createTfjsBackend(kind);
@@ -40,7 +72,7 @@ export async function openBackend(kind: BackendKind): Promise<TensorBackend> {
       await loadTfjsNode();
       return createTfjsBackend('tensorflow');
     case 'webgpu':
-      return fail('BACKEND_UNAVAILABLE', `--backend webgpu is not available in this version; use --backend auto (onnxruntime-node on the CPU)`);
+      return (await openOrtWebGpu('webgpu'))!;
     default:
       return fail('BAD_ARGUMENT', `--backend ${String(kind)}: expected one of ${BACKEND_KINDS.join(', ')}`);
   }

@@ -19,6 +19,26 @@ export const conv = (strides: number, pads: readonly number[], group = 1, dilati
   group,
 });
 
+/** Convolution and product cases every backend is checked on: strides, pads, groups, dilations, ResNet-8 and DS-CNN shapes. */
+export const OP_CASES: OpCase[] = [
+  { name: '3×3 stride 1 pad 1', x: [2, 4, 7, 7], w: [6, 4, 3, 3], p: conv(1, [1]) },
+  { name: '3×3 stride 2 pad 1 (odd width)', x: [2, 4, 8, 7], w: [6, 4, 3, 3], p: conv(2, [1]) },
+  { name: '3×3 stride 2 pads [0,0,1,1] (TF same)', x: [2, 4, 8, 8], w: [6, 4, 3, 3], p: conv(2, [0, 0, 1, 1]) },
+  { name: '3×3 stride 1 no pad', x: [2, 3, 6, 5], w: [5, 3, 3, 3], p: conv(1, [0]) },
+  { name: '1×1 stride 1', x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: conv(1, [0]) },
+  { name: '1×1 stride 2', x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: conv(2, [0]) },
+  { name: '10×4 stride 2 asymmetric pads (DS-CNN stem)', x: [2, 1, 49, 10], w: [8, 1, 10, 4], p: conv(2, [4, 1, 5, 1]) },
+  { name: 'depthwise 3×3 stride 1', x: [2, 5, 7, 6], w: [5, 1, 3, 3], p: conv(1, [1], 5) },
+  { name: 'depthwise 3×3 stride 2', x: [2, 5, 7, 6], w: [5, 1, 3, 3], p: conv(2, [1], 5) },
+  { name: 'depthwise 3×3 dilation 2 pads [2,1,2,1]', x: [2, 4, 8, 7], w: [4, 1, 3, 3], p: conv(1, [2, 1, 2, 1], 4, 2) },
+  { name: 'depthwise, channel multiplier 2', x: [2, 3, 6, 6], w: [6, 1, 3, 3], p: conv(1, [1], 3) },
+  { name: 'grouped (2 groups)', x: [2, 4, 6, 6], w: [6, 2, 3, 3], p: conv(1, [1], 2) },
+  { name: 'dilation 2', x: [2, 4, 9, 9], w: [6, 4, 3, 3], p: conv(1, [2], 1, 2) },
+  { name: 'dilation 2 stride 2 asymmetric pads', x: [2, 4, 9, 9], w: [6, 4, 3, 3], p: conv(2, [1, 2, 2, 1], 1, 2) },
+  { name: 'gemm', x: [5, 7], w: [3, 7] },
+  { name: 'gemm (classifier 64→10)', x: [4, 64], w: [10, 64] },
+];
+
 export function randomTensor(shape: readonly number[], seed: number): Tensor {
   const r = mulberry32(seed);
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };

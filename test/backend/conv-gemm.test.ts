@@ -2,36 +2,18 @@
 // cpu engine; each error must stay inside its computed float32 rounding bound (rounding-bound.ts).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorBackend } from '../../src/backend/backend.js';
-import { createOrtCpuBackend } from '../../src/backend/ort-cpu.js';
+import { createOrtBackend } from '../../src/backend/ort.js';
 import { ASSEMBLED_IM2COL_LIMIT } from '../../src/backend/ort-graphs.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { FlexqError } from '../../src/errors.js';
-import { boundRatios, conv, randomTensor, type OpCase } from './compare.js';
+import { boundRatios, conv, OP_CASES as CASES, randomTensor, type OpCase } from './compare.js';
 
-const CASES: OpCase[] = [
-  { name: '3×3 stride 1 pad 1', x: [2, 4, 7, 7], w: [6, 4, 3, 3], p: conv(1, [1]) },
-  { name: '3×3 stride 2 pad 1 (odd width)', x: [2, 4, 8, 7], w: [6, 4, 3, 3], p: conv(2, [1]) },
-  { name: '3×3 stride 2 pads [0,0,1,1] (TF same)', x: [2, 4, 8, 8], w: [6, 4, 3, 3], p: conv(2, [0, 0, 1, 1]) },
-  { name: '3×3 stride 1 no pad', x: [2, 3, 6, 5], w: [5, 3, 3, 3], p: conv(1, [0]) },
-  { name: '1×1 stride 1', x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: conv(1, [0]) },
-  { name: '1×1 stride 2', x: [2, 4, 5, 5], w: [6, 4, 1, 1], p: conv(2, [0]) },
-  { name: '10×4 stride 2 asymmetric pads (DS-CNN stem)', x: [2, 1, 49, 10], w: [8, 1, 10, 4], p: conv(2, [4, 1, 5, 1]) },
-  { name: 'depthwise 3×3 stride 1', x: [2, 5, 7, 6], w: [5, 1, 3, 3], p: conv(1, [1], 5) },
-  { name: 'depthwise 3×3 stride 2', x: [2, 5, 7, 6], w: [5, 1, 3, 3], p: conv(2, [1], 5) },
-  { name: 'depthwise 3×3 dilation 2 pads [2,1,2,1]', x: [2, 4, 8, 7], w: [4, 1, 3, 3], p: conv(1, [2, 1, 2, 1], 4, 2) },
-  { name: 'depthwise, channel multiplier 2', x: [2, 3, 6, 6], w: [6, 1, 3, 3], p: conv(1, [1], 3) },
-  { name: 'grouped (2 groups)', x: [2, 4, 6, 6], w: [6, 2, 3, 3], p: conv(1, [1], 2) },
-  { name: 'dilation 2', x: [2, 4, 9, 9], w: [6, 4, 3, 3], p: conv(1, [2], 1, 2) },
-  { name: 'dilation 2 stride 2 asymmetric pads', x: [2, 4, 9, 9], w: [6, 4, 3, 3], p: conv(2, [1, 2, 2, 1], 1, 2) },
-  { name: 'gemm', x: [5, 7], w: [3, 7] },
-  { name: 'gemm (classifier 64→10)', x: [4, 64], w: [10, 64] },
-];
 
 let reference: TensorBackend;
 let ortCpu: TensorBackend;
 let tfjsWasm: TensorBackend;
 beforeAll(async () => {
-  [reference, ortCpu, tfjsWasm] = await Promise.all([createTfjsBackend('cpu'), createOrtCpuBackend(), createTfjsBackend('wasm')]);
+  [reference, ortCpu, tfjsWasm] = await Promise.all([createTfjsBackend('cpu'), createOrtBackend('cpu'), createTfjsBackend('wasm')]);
 });
 afterAll(async () => {
   await ortCpu.dispose();

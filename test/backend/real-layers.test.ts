@@ -2,7 +2,7 @@
 // backend (whose gradients conv-gemm.test.ts checks against autodiff), within computed rounding bounds.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorBackend } from '../../src/backend/backend.js';
-import { createOrtCpuBackend } from '../../src/backend/ort-cpu.js';
+import { createOrtBackend } from '../../src/backend/ort.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { loadModel } from '../../src/load-model.js';
 import { hasShared, model } from '../helpers/shared.js';
@@ -14,7 +14,7 @@ const MODELS = ['resnet8-cifar10/float.onnx', 'dscnn-kws/float.onnx'];
 let ortCpu: TensorBackend;
 let tfjsWasm: TensorBackend;
 beforeAll(async () => {
-  [ortCpu, tfjsWasm] = await Promise.all([createOrtCpuBackend(), createTfjsBackend('wasm')]);
+  [ortCpu, tfjsWasm] = await Promise.all([createOrtBackend('cpu'), createTfjsBackend('wasm')]);
 });
 afterAll(async () => {
   await ortCpu.dispose();

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Tensor, TensorBackend } from '../../src/backend/backend.js';
-import { createOrtCpuBackend } from '../../src/backend/ort-cpu.js';
+import { createOrtBackend } from '../../src/backend/ort.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { loadModel } from '../../src/load-model.js';
 import { mulberry32 } from '../../src/random.js';
@@ -133,7 +133,7 @@ export default async function backendBench(args: string[]): Promise<BenchResult>
   const rounds = Number(option(args, '--rounds', '3'));
   const models = option(args, '--models', 'resnet8,dscnn').split(',');
   const layers = models.flatMap((m) => layerCalls(loadModel(model(MODELS[m])).graph, batch).map((l) => ({ ...l, name: `${m} ${l.name}` })));
-  const ort = await createOrtCpuBackend();
+  const ort = await createOrtBackend('cpu');
   const tfjs = args.includes('--no-tfjs') ? undefined : await createTfjsBackend('wasm');
   const tfjsMs: Record<Op, number>[] = [];
   let ortMs: Record<Op, number>[] | undefined;

@@ -141,7 +141,7 @@ export async function quantizeModel(model: string, o: QuantizeOptions): Promise<
   const fingerprint = runFingerprint(model, o, settings);
   const resume = o.resume ? readCheckpoint(resumeFile, fingerprint) : undefined;
   process.stderr.write(
-    `${method}: ${settings.granularity}-wise, ${settings.setting} setting, ${settings.iterations} iterations per unit, lr ${settings.lr}, batch ${settings.batch}, ${calib.count} samples, backend ${backend.name}` +
+    `${method}: ${settings.granularity}-wise, ${settings.setting} setting, ${settings.iterations} iterations per unit, lr ${settings.lr}, batch ${settings.batch}, ${calib.count} samples, backend ${backend.name}${backend.device ? ` on ${backend.device}` : ''}` +
       (resume ? `, resuming after ${resume.unitsDone} units` : '') + '\n',
   );
   let progress: Progress | undefined;

@@ -1,6 +1,7 @@
-// The fast CPU backend: convolutions and matrix products (and their gradients) run in onnxruntime-node's MLAS
-// kernels, one small cached session per (op, shapes, params); the operands are graph inputs, so a weight that
-// changes every iteration costs no session rebuild.
+// The onnxruntime backends: convolutions and matrix products (and their gradients) run in onnxruntime-node, one
+// small cached session per (op, shapes, params); the operands are graph inputs, so a weight that changes every
+// iteration costs no session rebuild. The same graphs run on the CPU (MLAS kernels) or on a GPU through ORT's
+// bundled WebGPU execution provider (Dawn over Vulkan, Metal or D3D12).
 import * as ort from 'onnxruntime-node';
 import { fail } from '../errors.js';
 import type { ConvParams, Gradients, LayerLoss, Tensor, TensorBackend } from './backend.js';
@@ -8,7 +9,10 @@ import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
 import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withReconstructionLoss } from './ort-graphs.js';
 
-const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
+/** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
+export type OrtDevice = 'cpu' | 'webgpu';
+
+const CPU_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   intraOpNumThreads: 2,
   interOpNumThreads: 1,
   executionMode: 'sequential',
@@ -19,6 +23,14 @@ const SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   // (reconstruction alternates forward and backward sessions): on ResNet-8's 64→64 layer the weight gradient after
   // the input gradient took 14 ms (fastest of 40) spinning and 4.1 ms without.
   extra: { session: { intra_op: { allow_spinning: '0' } } },
+};
+
+const SESSION_OPTIONS: Record<OrtDevice, ort.InferenceSession.SessionOptions> = {
+  cpu: CPU_SESSION_OPTIONS,
+  // A node the WebGPU EP lacks falls back to the CPU kernels with the options above. NCHW: in its default NHWC
+  // layout, ORT 1.30's WebGPU Conv gets the stride-1 input gradient (a Conv whose weight is computed in the graph)
+  // wrong — 6.6 off on a 6→4 3×3 case, test/backend/webgpu.test.ts — and right in NCHW.
+  webgpu: { ...CPU_SESSION_OPTIONS, executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' } as ort.InferenceSession.ExecutionProviderConfig] },
 };
 
 type Feeds = Record<string, Float32Array>;
@@ -32,11 +44,13 @@ interface CompiledOp {
 class SessionCache {
   private readonly ops = new Map<string, Promise<CompiledOp>>();
 
+  constructor(private readonly options: ort.InferenceSession.SessionOptions) {}
+
   get(key: string, build: () => OnnxGraphSpec): Promise<CompiledOp> {
     let op = this.ops.get(key);
     if (!op) {
       const spec = build();
-      op = ort.InferenceSession.create(encodeOnnxGraph(spec), SESSION_OPTIONS).then((session) => ({
+      op = ort.InferenceSession.create(encodeOnnxGraph(spec), this.options).then((session) => ({
         session,
         shapes: new Map(spec.inputs.map((i) => [i.name, i.shape])),
       }));
@@ -72,10 +86,12 @@ function gemmSizes(op: string, x: Tensor, w: Tensor): [number, number, number] {
   return [x.shape[0], x.shape[1], w.shape[0]];
 }
 
-export async function createOrtCpuBackend(): Promise<TensorBackend> {
-  const cache = new SessionCache();
+/** An onnxruntime backend on `device`; `adapter` names the GPU for the report (Dawn's default adapter, the one the WebGPU EP takes). */
+export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: string): Promise<TensorBackend> {
+  const cache = new SessionCache(SESSION_OPTIONS[device]);
   return {
-    name: 'ort-cpu',
+    name: `ort-${device}`,
+    ...(adapter ? { device: adapter } : {}),
 
     async conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams): Promise<Tensor> {
       const g = convGeometry(x, w, p);
