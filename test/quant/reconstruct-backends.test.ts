@@ -1,0 +1,38 @@
+// The same reconstruction on the WebGPU backend and on the CPU backend, from the same seed: learned rounding is
+// chaotic in float rounding noise (Adam turns a last-bit difference in a gradient near zero into a full step), so
+// the bytes differ, but the accuracy on held-out images must agree within sampling noise. Without a GPU this runs
+// on whatever adapter Dawn finds (in CI Mesa's lavapipe) and skips when there is none.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { probeWebGpuAdapter } from '../../src/backend/webgpu-adapter.js';
+import { flexq } from '../helpers/cli.js';
+import { data, model } from '../helpers/shared.js';
+
+const adapter = (await probeWebGpuAdapter()).adapter;
+const RESNET8 = model('resnet8-cifar10/float.onnx');
+const TEST = data('cifar10/test-200');
+const quantize = (out: string, ...more: string[]) =>
+  flexq('quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '--seed', '7', '-o', out, ...more);
+const FLEXROUND = ['--method', 'flexround', '--iters', '30'];
+
+async function top1(fq: string): Promise<number> {
+  const r = await flexq('eval', fq, '--data', TEST, '--json');
+  expect(r.code, r.stderr).toBe(0);
+  return JSON.parse(r.stdout).top1;
+}
+
+describe.skipIf(!adapter)(`FlexRound W3 on ResNet-8: --backend webgpu (${adapter?.description}) against ort-cpu`, () => {
+  it('gives the same held-out accuracy within noise, both far above rounding to nearest', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexq-backends-'));
+    const [gpu, cpu, rtn] = ['gpu.fq', 'cpu.fq', 'rtn.fq'].map((f) => join(dir, f));
+    const runs = await Promise.all([quantize(gpu, ...FLEXROUND, '--backend', 'webgpu'), quantize(cpu, ...FLEXROUND, '--backend', 'ort-cpu'), quantize(rtn)]);
+    for (const r of runs) expect(r.code, r.stderr).toBe(0);
+    expect(runs[0].stderr).toMatch(/backend ort-webgpu on /);
+    const [g, c, base] = [await top1(gpu), await top1(cpu), await top1(rtn)];
+    // 200 images: one run's standard error is ≈ 2.7 points at 83 %; two independent runs differ by ≤ 2σ·√2 ≈ 7.5.
+    expect(Math.abs(g - c)).toBeLessThanOrEqual(0.075);
+    expect(Math.min(g, c)).toBeGreaterThan(base + 0.1);
+  }, 600_000);
+});
