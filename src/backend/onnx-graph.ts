@@ -25,7 +25,8 @@ export interface OnnxGraphSpec {
   readonly floatConstants?: Readonly<Record<string, number>>;
 }
 
-const FLOAT = 1;
+/** ONNX TensorProto data types (a Cast's `to`). */
+export const FLOAT = 1;
 const INT64 = 7;
 const OPSET = 17;
 

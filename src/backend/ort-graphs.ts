@@ -11,7 +11,7 @@
 // Times are the fastest of 40 runs on a shared 2-core machine.
 import type { Activation } from './backend.js';
 import type { ConvGeometry } from './conv-geometry.js';
-import type { OnnxGraphSpec, OnnxNodeSpec } from './onnx-graph.js';
+import { FLOAT, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
 
 const convAttrs = (g: ConvGeometry) => ({
   kernel_shape: [g.kh, g.kw],
@@ -284,17 +284,24 @@ export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonl
   const floats: Record<string, number> = { inv_p: 1 / positions, two_inv_p: 2 / positions };
   let out = 'pre';
   let mask: string | undefined;
+  // The activation's derivative as a 0/1 mask from comparisons: onnxruntime's WebGPU EP has no Sign, and a node it
+  // lacks runs on the CPU, moving an activation-sized tensor both ways every iteration.
   if (activation === 'relu') {
-    nodes.push({ op: 'Relu', inputs: ['pre'], outputs: ['act'] }, { op: 'Sign', inputs: ['act'], outputs: ['mask'] });
+    floats.zero = 0;
+    nodes.push(
+      { op: 'Relu', inputs: ['pre'], outputs: ['act'] },
+      { op: 'Greater', inputs: ['pre', 'zero'], outputs: ['open'] },
+      { op: 'Cast', inputs: ['open'], outputs: ['mask'], attrs: { to: FLOAT } },
+    );
     [out, mask] = ['act', 'mask'];
   } else if (activation === 'relu6') {
     Object.assign(floats, { zero: 0, six: 6 });
     nodes.push(
       { op: 'Clip', inputs: ['pre', 'zero', 'six'], outputs: ['act'] },
-      { op: 'Sub', inputs: ['six', 'act'], outputs: ['headroom'] },
-      { op: 'Sign', inputs: ['act'], outputs: ['above'] },
-      { op: 'Sign', inputs: ['headroom'], outputs: ['below'] },
-      { op: 'Mul', inputs: ['above', 'below'], outputs: ['mask'] },
+      { op: 'Greater', inputs: ['pre', 'zero'], outputs: ['above'] },
+      { op: 'Less', inputs: ['pre', 'six'], outputs: ['below'] },
+      { op: 'And', inputs: ['above', 'below'], outputs: ['open'] },
+      { op: 'Cast', inputs: ['open'], outputs: ['mask'], attrs: { to: FLOAT } },
     );
     [out, mask] = ['act', 'mask'];
   }

@@ -25,12 +25,12 @@ const CPU_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 
-const SESSION_OPTIONS: Record<OrtDevice, ort.InferenceSession.SessionOptions> = {
+export const ORT_SESSION_OPTIONS: Record<OrtDevice, ort.InferenceSession.SessionOptions> = {
   cpu: CPU_SESSION_OPTIONS,
   // A node the WebGPU EP lacks falls back to the CPU kernels with the options above. NCHW: in its default NHWC
   // layout, ORT 1.30's WebGPU Conv gets the stride-1 input gradient (a Conv whose weight is computed in the graph)
   // wrong — 6.6 off on a 6→4 3×3 case, test/backend/webgpu.test.ts — and right in NCHW.
-  webgpu: { ...CPU_SESSION_OPTIONS, executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' } as ort.InferenceSession.ExecutionProviderConfig] },
+  webgpu: { ...CPU_SESSION_OPTIONS, executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' }] },
 };
 
 type Feeds = Record<string, Float32Array>;
@@ -88,7 +88,7 @@ function gemmSizes(op: string, x: Tensor, w: Tensor): [number, number, number] {
 
 /** An onnxruntime backend on `device`; `adapter` names the GPU for the report (Dawn's default adapter, the one the WebGPU EP takes). */
 export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: string): Promise<TensorBackend> {
-  const cache = new SessionCache(SESSION_OPTIONS[device]);
+  const cache = new SessionCache(ORT_SESSION_OPTIONS[device]);
   return {
     name: `ort-${device}`,
     ...(adapter ? { device: adapter } : {}),

@@ -1,6 +1,10 @@
 // Runs one conv / gemm case on a backend under test and on the reference, and states each result's worst error
 // as a fraction of its computed rounding bound (rounding-bound.ts).
-import type { ConvParams, Tensor, TensorBackend } from '../../src/backend/backend.js';
+import type { Activation, ConvParams, Tensor, TensorBackend } from '../../src/backend/backend.js';
+import { convGeometry } from '../../src/backend/conv-geometry.js';
+import * as E from '../../src/backend/elementwise.js';
+import type { OnnxGraphSpec } from '../../src/backend/onnx-graph.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withReconstructionLoss } from '../../src/backend/ort-graphs.js';
 import { mulberry32 } from '../../src/random.js';
 import { absolute, absoluteArray, boundRatio } from './rounding-bound.js';
 
@@ -68,4 +72,58 @@ export async function boundRatios(test: TensorBackend, reference: TensorBackend,
     dw: boundRatio(g.dw.data, gRef.dw.data, gMag.dw.data, perWeight),
     db: boundRatio(g.db, gRef.db, gMag.db, perWeight),
   };
+}
+
+export interface LossCase {
+  readonly name: string;
+  readonly activation: Activation;
+  readonly x: readonly number[];
+  readonly w: readonly number[];
+  /** Absent for a gemm. */
+  readonly p?: ConvParams;
+}
+
+export const LOSS_CASES: LossCase[] = [
+  { name: 'conv 3×3 stride 2, relu', activation: 'relu', x: [4, 8, 9, 9], w: [16, 8, 3, 3], p: conv(2, [1]) },
+  { name: 'depthwise 3×3, relu6', activation: 'relu6', x: [4, 8, 7, 7], w: [8, 1, 3, 3], p: conv(1, [1], 8) },
+  { name: 'gemm 64→10, no activation', activation: 'none', x: [8, 64], w: [10, 64] },
+];
+
+const activate = (t: Tensor, a: Activation): Tensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
+
+/**
+ * A backend's fused forward + activation + loss against the same steps taken one by one (the forward on
+ * `plain`, the rest element-wise): the relative deviation of the loss and the largest one of ∂L/∂y.
+ */
+export async function fusedLossDeviation(fused: TensorBackend, plain: TensorBackend, c: LossCase): Promise<{ loss: number; dy: number }> {
+  const x = randomTensor(c.x, 11);
+  const w = randomTensor(c.w, 12);
+  const b = randomTensor([c.w[0]], 13).data;
+  const pre = c.p ? await plain.conv2d(x, w, b, c.p) : await plain.gemm(x, w, b);
+  const target = activate(randomTensor(pre.shape, 14), c.activation);
+  const positions = E.positions(pre);
+  const got = c.p ? await fused.conv2dLoss!(x, w, b, c.p, c.activation, target, positions) : await fused.gemmLoss!(x, w, b, c.activation, target, positions);
+  const want = E.reconstructionLoss(activate(pre, c.activation), target);
+  const dy = c.activation === 'relu' ? E.reluBackward(pre, want.dy) : c.activation === 'relu6' ? E.clipBackward(pre, want.dy, 0, 6) : want.dy;
+  let worst = 0;
+  for (let i = 0; i < dy.data.length; i++) worst = Math.max(worst, Math.abs(got.dy.data[i] - dy.data[i]));
+  return { loss: Math.abs(got.loss - want.loss) / want.loss, dy: worst };
+}
+
+/** One graph of every kind the onnxruntime backends build, over the op cases and each activation. */
+export function everyGraphKind(): OnnxGraphSpec[] {
+  const specs: OnnxGraphSpec[] = [];
+  for (const c of OP_CASES) {
+    if (!c.p) {
+      const [m, k] = c.x;
+      const n = c.w[0];
+      specs.push(gemmForwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, false));
+      for (const a of ['none', 'relu', 'relu6'] as const) specs.push(withReconstructionLoss(gemmForwardGraph(m, k, n, true), [m, n], a, m));
+      continue;
+    }
+    const g = convGeometry(randomTensor(c.x, 0), randomTensor(c.w, 0), c.p);
+    specs.push(convForwardGraph(g, true), convWeightGradientGraph(g), convInputGradientGraph(g));
+    for (const a of ['none', 'relu', 'relu6'] as const) specs.push(withReconstructionLoss(convForwardGraph(g, true), [g.n, g.cout, g.ho, g.wo], a, g.n * g.ho * g.wo));
+  }
+  return specs;
 }

@@ -6,7 +6,7 @@ import { createOrtBackend } from '../../src/backend/ort.js';
 import { ASSEMBLED_IM2COL_LIMIT } from '../../src/backend/ort-graphs.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { FlexqError } from '../../src/errors.js';
-import { boundRatios, conv, OP_CASES as CASES, randomTensor, type OpCase } from './compare.js';
+import { boundRatios, conv, fusedLossDeviation, LOSS_CASES, OP_CASES as CASES, randomTensor, type OpCase } from './compare.js';
 
 
 let reference: TensorBackend;
@@ -42,6 +42,14 @@ describe('ort-cpu weight gradient with one GEMM per tap (im2col above the assemb
     expect(c.x[0] * c.x[1] * 9 * c.x[2] * c.x[3]).toBeGreaterThan(ASSEMBLED_IM2COL_LIMIT);
     const r = await boundRatios(ortCpu, tfjsWasm, c);
     expect(Math.max(r.y, r.dx, r.dw, r.db)).toBeLessThanOrEqual(1);
+  });
+});
+
+describe('ort-cpu fused forward + activation + loss against the unfused steps', () => {
+  it.each(LOSS_CASES)('$name', async (c) => {
+    const d = await fusedLossDeviation(ortCpu, reference, c);
+    expect(d.loss).toBeLessThan(1e-5);
+    expect(d.dy).toBeLessThan(1e-5);
   });
 });
 

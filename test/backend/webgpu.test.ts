@@ -2,14 +2,15 @@
 // Dawn finds — in CI Mesa's lavapipe (software Vulkan, installed by .ci/run) — which checks the graphs and the
 // numbers, not the speed; with no adapter at all they skip and say why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Activation, Tensor, TensorBackend } from '../../src/backend/backend.js';
-import * as E from '../../src/backend/elementwise.js';
-import { createOrtBackend } from '../../src/backend/ort.js';
+import * as ort from 'onnxruntime-node';
+import type { TensorBackend } from '../../src/backend/backend.js';
+import { encodeOnnxGraph } from '../../src/backend/onnx-graph.js';
+import { createOrtBackend, ORT_SESSION_OPTIONS } from '../../src/backend/ort.js';
 import { openBackend } from '../../src/backend/select.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { inspectVulkanHost, noAdapterMessage, probeWebGpuAdapter } from '../../src/backend/webgpu-adapter.js';
 import { FlexqError } from '../../src/errors.js';
-import { boundRatios, conv, OP_CASES, randomTensor } from './compare.js';
+import { boundRatios, everyGraphKind, fusedLossDeviation, LOSS_CASES, OP_CASES } from './compare.js';
 
 /** A new graph's shaders compile on first use: seconds on a software adapter. */
 const SHADER_COMPILE_MS = 60_000;
@@ -83,26 +84,14 @@ describe.skipIf(!adapter)(`ort-webgpu on ${adapter?.description ?? 'no adapter'}
     expect(Math.max(r.y, r.dx, r.dw, r.db)).toBeLessThanOrEqual(1);
   }, SHADER_COMPILE_MS);
 
-  // The fused forward + activation + loss graph against the same steps taken one by one on the CPU backend.
-  const lossCases: { name: string; activation: Activation; x: number[]; w: number[]; conv?: ReturnType<typeof conv> }[] = [
-    { name: 'conv 3×3 stride 2, relu', activation: 'relu', x: [4, 8, 9, 9], w: [16, 8, 3, 3], conv: conv(2, [1]) },
-    { name: 'depthwise 3×3, relu6', activation: 'relu6', x: [4, 8, 7, 7], w: [8, 1, 3, 3], conv: conv(1, [1], 8) },
-    { name: 'gemm 64→10, no activation', activation: 'none', x: [8, 64], w: [10, 64] },
-  ];
-  it.each(lossCases)('fused loss, $name: loss and ∂L/∂y equal the unfused steps', async (c) => {
-    const x = randomTensor(c.x, 11);
-    const w = randomTensor(c.w, 12);
-    const b = randomTensor([c.w[0]], 13).data;
-    const pre = c.conv ? await cpu.conv2d(x, w, b, c.conv) : await cpu.gemm(x, w, b);
-    const act = (t: Tensor) => (c.activation === 'relu' ? E.relu(t) : c.activation === 'relu6' ? E.clip(t, 0, 6) : t);
-    const target = act(randomTensor(pre.shape, 14));
-    const positions = E.positions(pre);
-    const fused = c.conv ? await gpu.conv2dLoss!(x, w, b, c.conv, c.activation, target, positions) : await gpu.gemmLoss!(x, w, b, c.activation, target, positions);
-    const unfused = E.reconstructionLoss(act(pre), target);
-    const dy = c.activation === 'relu' ? E.reluBackward(pre, unfused.dy) : c.activation === 'relu6' ? E.clipBackward(pre, unfused.dy, 0, 6) : unfused.dy;
-    expect(fused.loss).toBeCloseTo(unfused.loss, 4);
-    let worst = 0;
-    for (let i = 0; i < dy.data.length; i++) worst = Math.max(worst, Math.abs(fused.dy.data[i] - dy.data[i]));
-    expect(worst).toBeLessThan(1e-5);
+  it.each(LOSS_CASES)('fused loss, $name: loss and ∂L/∂y equal the unfused steps on ort-cpu', async (c) => {
+    const d = await fusedLossDeviation(gpu, cpu, c);
+    expect(d.loss).toBeLessThan(1e-5);
+    expect(d.dy).toBeLessThan(1e-5);
+  }, SHADER_COMPILE_MS);
+
+  it('runs every graph kind wholly on the GPU (no node falls back to the CPU)', async () => {
+    const strict = { ...ORT_SESSION_OPTIONS.webgpu, extra: { session: { disable_cpu_ep_fallback: '1' } } };
+    for (const spec of everyGraphKind()) await (await ort.InferenceSession.create(encodeOnnxGraph(spec), strict)).release();
   }, SHADER_COMPILE_MS);
 });

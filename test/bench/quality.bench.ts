@@ -1,6 +1,7 @@
 /**
- * `npm run bench -- quality [--iters N] [--models resnet8,dscnn,mobilenetv2] [--only TEXT]`: the accuracy table of
- * the reconstruction issue. Every row quantizes with flexq's own pipeline (first and last layer 8-bit, seed 0)
+ * `npm run bench -- quality [--iters N] [--models resnet8,dscnn,mobilenetv2] [--only TEXT] [--backend KIND]`: the
+ * accuracy table of the reconstruction issue (on a GPU host, `--models mobilenetv2 --backend webgpu --iters 5000`
+ * is the paper's MobileNetV2 setting, less its 1024 samples: imagenet-sample's 1000 images are half held out). Every row quantizes with flexq's own pipeline (first and last layer 8-bit, seed 0)
  * on the calibration split and evaluates on data calibration never saw:
  * ResNet-8: calibrate on cifar10/calib-1024, evaluate on cifar10/test-200; DS-CNN: first / last 500 of kws;
  * MobileNetV2 (W4A32, RTN vs FlexRound): first / last 500 of imagenet-sample.
@@ -83,6 +84,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
   const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const iters = Number(option('--iters') ?? 1000);
   const only = option('--only');
+  const backend = option('--backend') ?? 'auto';
   const chosen = (option('--models') ?? 'resnet8,dscnn,mobilenetv2').split(',').map((m) => {
     if (!MODELS[m]) throw new Error(`--models ${m}: expected some of ${Object.keys(MODELS).join(', ')}`);
     return MODELS[m];
@@ -99,7 +101,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
         const q = await quantizeModel(m.file, {
           calib: m.calib.path, labels: m.calib.labels, limit: m.calib.limit, offset: m.calib.offset, preprocess: m.preprocess, batch: 32,
           output: fq, method: r.method, wbits: r.wbits, abits: r.abits, seed: 0, observer: 'minmax',
-          granularity: r.granularity, setting: r.setting, iters,
+          granularity: r.granularity, setting: r.setting, iters, backend,
         });
         writeFq(fq, q);
         const seconds = (performance.now() - start) / 1000;
@@ -112,7 +114,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
     rmSync(dir, { recursive: true, force: true });
   }
   return {
-    title: `Top-1 % on held-out data: per-tensor weights, first/last layer 8-bit, seed 0, ${iters} iterations per layer/block, batch 32`,
+    title: `Top-1 % on held-out data: per-tensor weights, first/last layer 8-bit, seed 0, ${iters} iterations per layer/block, batch 32, --backend ${backend}`,
     columns: ['model', 'bits', 'method', 'granularity', 'iters', 'top-1 %', 'N', 'quantize s'],
     rows,
     notes: [

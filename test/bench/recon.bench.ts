@@ -1,21 +1,23 @@
 /**
- * `npm run bench -- recon [--backend auto|ort-cpu|wasm|cpu] [--method flexround|adaround] [--no-torch]`: milliseconds
- * per reconstruction iteration (forward, loss, backward, Adam: flexq's own UnitTrainer.step, batch 32) for every
- * weighted layer of ResNet-8 and DS-CNN, side by side with the same FlexRound step in PyTorch (2 threads) when
- * Debian's python3-torch is installed. The goal of the reconstruction issue: at most 1.5× PyTorch's time.
+ * `npm run bench -- recon [--backend auto|ort-cpu|webgpu|wasm|cpu|tensorflow] [--method flexround|adaround]
+ * [--models resnet8,dscnn,mobilenetv2] [--runs N] [--no-torch]`: milliseconds per reconstruction iteration (forward,
+ * loss, backward, Adam: flexq's own UnitTrainer.step, batch 32) for every weighted layer, side by side with the
+ * same FlexRound step in PyTorch (2 threads) when Debian's python3-torch is installed, and with ort-cpu when the
+ * backend is another one (the GPU backends' goal: ≥ 10× ort-cpu per iteration on MobileNetV2's layers). The CPU
+ * goal of the reconstruction issue: at most 1.5× PyTorch's time.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tensor } from '../../src/backend/backend.js';
+import type { Tensor, TensorBackend } from '../../src/backend/backend.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../../src/backend/select.js';
-import type { Node } from '../../src/ir/graph.js';
+import type { Graph, Node } from '../../src/ir/graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
 import { loadModel } from '../../src/load-model.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d } from '../../src/ops/window.js';
-import { reconstructionUnits } from '../../src/quant/blocks.js';
+import { reconstructionUnits, type ReconstructionUnit } from '../../src/quant/blocks.js';
 import { quantizerInit, ROUNDING_METHODS, type RoundingMethod } from '../../src/quant/reconstruct.js';
 import { UnitTrainer } from '../../src/quant/unit-trainer.js';
 import { quantizeWeightRtn } from '../../src/quant/weight-grid.js';
@@ -24,7 +26,11 @@ import { model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 import { fastestMs } from './timing.js';
 
-const MODELS: Record<string, string> = { 'ResNet-8': 'resnet8-cifar10/float.onnx', 'DS-CNN': 'dscnn-kws/float.onnx' };
+const MODELS: Record<string, [string, string]> = {
+  resnet8: ['ResNet-8', 'resnet8-cifar10/float.onnx'],
+  dscnn: ['DS-CNN', 'dscnn-kws/float.onnx'],
+  mobilenetv2: ['MobileNetV2', 'mobilenetv2-imagenet/float-from-int8.onnx'],
+};
 const BATCH = 32;
 const BITS = 4;
 const PYTHON = '/usr/bin/python3';
@@ -114,56 +120,76 @@ function torchTimes(layers: TorchLayer[]): number[] | undefined {
   }
 }
 
+/** One layer's reconstruction step on one backend, ready to be timed. */
+function layerStep(graph: Graph, unit: ReconstructionUnit, backend: TensorBackend, method: RoundingMethod): () => Promise<unknown> {
+  const node = unit.nodes[0];
+  const x = [BATCH, ...(graph.values.get(unit.input)!.shape.slice(1) as number[])];
+  const y = [BATCH, ...(graph.values.get(unit.output)!.shape.slice(1) as number[])];
+  const weight = graph.values.get(node.inputs[1])!;
+  const rtn = quantizeWeightRtn(weight.data as Float32Array, weight.shape as number[], BITS);
+  const quantizer = ROUNDING_METHODS[method](quantizerInit(graph, node, rtn, 1000));
+  const trainer = new UnitTrainer(graph, backend, unit, new Map([[node, quantizer]]), new Map(), [], 'brecq', 1e-3);
+  const batch = { input: random(x, 1), floatInput: random(x, 2), target: random(y, 3) };
+  const rng = mulberry32(4);
+  let it = 0;
+  return () => trainer.step(batch, it++, rng);
+}
+
 export default async function recon(args: string[]): Promise<BenchResult> {
   const option = (name: string, fallback: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : fallback);
   const kind = option('--backend', 'auto') as BackendKind;
   if (!BACKEND_KINDS.includes(kind)) throw new Error(`--backend ${kind}: expected one of ${BACKEND_KINDS.join(', ')}`);
   const method = option('--method', 'flexround') as RoundingMethod;
+  const runs = Number(option('--runs', '20'));
+  const models = option('--models', 'resnet8,dscnn').split(',').map((m) => {
+    if (!MODELS[m]) throw new Error(`--models ${m}: expected some of ${Object.keys(MODELS).join(', ')}`);
+    return MODELS[m];
+  });
   const backend = await openBackend(kind);
-  const rows: (string | number)[][] = [];
+  // Another backend is measured against ort-cpu, the layer's two steps taking turns so a busy spell hits both.
+  const cpu = backend.name === 'ort-cpu' ? undefined : await openBackend('ort-cpu');
   const torchLayers: TorchLayer[] = [];
   const ours: number[] = [];
+  const cpuMs: number[] = [];
   const names: [string, string, string][] = [];
   try {
-    for (const [name, file] of Object.entries(MODELS)) {
+    for (const [name, file] of models) {
       const { graph } = loadModel(model(file), {});
       for (const unit of reconstructionUnits(graph, 'layer')) {
         const node = unit.nodes[0];
         const x = [BATCH, ...(graph.values.get(unit.input)!.shape.slice(1) as number[])];
-        const y = [BATCH, ...(graph.values.get(unit.output)!.shape.slice(1) as number[])];
-        const weight = graph.values.get(node.inputs[1])!;
-        const shape = weight.shape as number[];
-        const rtn = quantizeWeightRtn(weight.data as Float32Array, shape, BITS);
-        const quantizer = ROUNDING_METHODS[method](quantizerInit(graph, node, rtn, 1000));
-        const trainer = new UnitTrainer(graph, backend, unit, new Map([[node, quantizer]]), new Map(), [], 'brecq', 1e-3);
-        const batch = { input: random(x, 1), floatInput: random(x, 2), target: random(y, 3) };
-        const rng = mulberry32(4);
-        let it = 0;
-        ours.push(await fastestMs(() => trainer.step(batch, it++, rng), 20, 1000));
+        const shape = graph.values.get(node.inputs[1])!.shape as number[];
+        ours.push(await fastestMs(layerStep(graph, unit, backend, method), runs, 1000));
+        if (cpu) cpuMs.push(await fastestMs(layerStep(graph, unit, cpu, method), runs, 1000));
         torchLayers.push(torchLayer(node, x, shape));
         names.push([name, node.name, `${node.op} ${shape.join('×')} on ${x.slice(1).join('×')}`]);
+        process.stderr.write(`recon: ${name} ${node.name}: ${ours.at(-1)!.toFixed(2)} ms${cpu ? `, ort-cpu ${cpuMs.at(-1)!.toFixed(2)} ms` : ''}\n`);
       }
     }
   } finally {
     await backend.dispose();
+    await cpu?.dispose();
   }
   const torch = args.includes('--no-torch') ? undefined : torchTimes(torchLayers);
-  const totals = new Map<string, [number, number]>();
+  const rows: (string | number)[][] = [];
+  const row = (m: string, layer: string, what: string, t: number, c: number | undefined, p: number | undefined) =>
+    rows.push([m, layer, what, t, ...(cpu ? [c!, c! / t] : []), p ?? '—', p ? t / p : '—']);
+  const totals = new Map<string, [number, number, number]>();
   names.forEach(([m, layer, what], k) => {
-    const t = torch?.[k];
-    rows.push([m, layer, what, ours[k], t ?? '—', t ? ours[k] / t : '—']);
-    const [a, b] = totals.get(m) ?? [0, 0];
-    totals.set(m, [a + ours[k], b + (t ?? 0)]);
+    row(m, layer, what, ours[k], cpuMs[k], torch?.[k]);
+    const [a, b, c] = totals.get(m) ?? [0, 0, 0];
+    totals.set(m, [a + ours[k], b + (cpuMs[k] ?? 0), c + (torch?.[k] ?? 0)]);
   });
-  for (const [m, [a, b]] of totals) rows.push([m, 'all layers', 'sum', a, torch ? b : '—', torch ? a / b : '—']);
+  for (const [m, [a, b, c]] of totals) row(m, 'all layers', 'sum', a, b, torch ? c : undefined);
+  const on = backend.device ? ` on ${backend.device}` : '';
   return {
-    title: `${method} reconstruction step, ms per iteration (batch ${BATCH}, W${BITS}, forward + backward + Adam), flexq ${backend.name} vs PyTorch`,
-    columns: ['model', 'layer', 'op', `flexq ${backend.name} ms`, 'PyTorch ms', 'ratio'],
+    title: `${method} reconstruction step, ms per iteration (batch ${BATCH}, W${BITS}, forward + backward + Adam), flexq ${backend.name}${on}${cpu ? ' vs ort-cpu' : ''} vs PyTorch`,
+    columns: ['model', 'layer', 'op', `flexq ${backend.name} ms`, ...(cpu ? ['ort-cpu ms', `${backend.name} speed-up`] : []), 'PyTorch ms', 'ratio'],
     rows,
     notes: [
-      `fastest of ≥ 20 runs each (other processes only add time); load average at the end ${loadavg()[0].toFixed(1)}`,
+      `fastest of ≥ ${runs} runs each (other processes only add time); load average at the end ${loadavg()[0].toFixed(1)}`,
       torch ? 'PyTorch: Debian python3-torch, torch.set_num_threads(2), the same quantizer, loss and Adam with autograd' : 'PyTorch: not installed (apt-get install python3-torch), or --no-torch',
     ],
-    extra: { backend: backend.name, method, ours, torch },
+    extra: { backend: backend.name, device: backend.device, method, ours, cpu: cpu ? cpuMs : undefined, torch },
   };
 }
