@@ -29,10 +29,9 @@ export interface Gradients {
 /** An activation fused into a convolution or matrix product. */
 export type Activation = 'none' | 'relu' | 'relu6';
 
-/** The reconstruction loss of a layer's output and its gradient at the layer's output before the activation. */
-export interface LayerLoss {
+/** A layer's reconstruction loss and its gradients. */
+export interface LayerStep extends Gradients {
   readonly loss: number;
-  readonly dy: Tensor;
 }
 
 export interface TensorBackend {
@@ -48,11 +47,12 @@ export interface TensorBackend {
   gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined): Promise<Tensor>;
   gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients>;
   /**
-   * Optional, for speed: y = act(conv(x, w) + bias) and the loss Σ(y − t)² / positions with its gradient before the
-   * activation, in one call instead of a forward pass and three element-wise passes over the activations.
+   * Optional, for speed: a single layer's whole reconstruction step — y = act(conv(x, w) + bias), the loss
+   * Σ(y − t)² / positions, and its gradients for w and bias (and x when `needInput`) — in one call, instead of a
+   * forward pass, three element-wise passes over the activations and a backward pass.
    */
-  conv2dLoss?(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams, activation: Activation, target: Tensor, positions: number): Promise<LayerLoss>;
-  gemmLoss?(x: Tensor, w: Tensor, bias: Float32Array | undefined, activation: Activation, target: Tensor, positions: number): Promise<LayerLoss>;
+  conv2dStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
+  gemmStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
   /** Frees sessions and buffers. */
   dispose(): Promise<void>;
 }

@@ -276,7 +276,7 @@ export function gemmBackwardGraph(m: number, k: number, n: number, needInput: bo
 /**
  * A forward graph (output 'y') extended with the reconstruction loss: its activation, loss = Σ(act(y) − t)² / P
  * and dy = 2(act(y) − t)/P · act′ at y, so a layer-wise step needs no pass over the activations outside ORT.
- * act′ comes from the activation's output: Sign(out) is 1 where ReLU passed (0 at 0), times Sign(6 − out) for ReLU6.
+ * act′ is 1 where the activation passes its input (0 < y, and y < 6 for ReLU6), 0 elsewhere.
  */
 export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonly number[], activation: Activation, positions: number): OnnxGraphSpec {
   const rename = (v: string) => (v === 'y' ? 'pre' : v);
@@ -314,4 +314,27 @@ export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonl
     ...(mask ? [{ op: 'Mul', inputs: ['g', mask], outputs: ['dy'] }] : []),
   );
   return { ...forward, inputs: [...forward.inputs, { name: 't', shape: outShape }], outputs: ['loss', 'dy'], nodes, floatConstants: floats };
+}
+
+/**
+ * A loss graph (withReconstructionLoss: outputs loss and dy) followed by backward graphs that read dy: one graph for
+ * a layer's whole step, whose outputs are the loss and the backward graphs' gradients. dy never leaves the device.
+ */
+export function withBackward(loss: OnnxGraphSpec, backward: readonly OnnxGraphSpec[]): OnnxGraphSpec {
+  const known = new Set(loss.inputs.map((i) => i.name));
+  const constants: Record<string, readonly number[]> = { ...loss.int64Constants };
+  for (const b of backward) {
+    for (const i of b.inputs) if (i.name !== 'dy' && !known.has(i.name)) throw new Error(`withBackward: the backward graph reads '${i.name}', which the loss graph does not take`);
+    for (const [name, v] of Object.entries(b.int64Constants ?? {})) {
+      if (constants[name] && constants[name].join() !== v.join()) throw new Error(`withBackward: two graphs define the constant '${name}' differently`);
+      constants[name] = v;
+    }
+  }
+  return {
+    inputs: loss.inputs,
+    outputs: ['loss', ...backward.flatMap((b) => b.outputs)],
+    nodes: [...loss.nodes, ...backward.flatMap((b) => b.nodes)],
+    int64Constants: constants,
+    floatConstants: loss.floatConstants,
+  };
 }

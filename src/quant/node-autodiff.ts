@@ -2,7 +2,7 @@
 // products on the backend, everything else element-wise (src/backend/elementwise.ts). Fused activations
 // (Conv/Gemm `activation` attribute) are applied and differentiated here, from the node's output.
 
-import type { Activation, ConvParams, LayerLoss, Tensor, TensorBackend } from '../backend/backend.js';
+import type { Activation, ConvParams, Tensor, TensorBackend } from '../backend/backend.js';
 import * as ew from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
@@ -93,15 +93,20 @@ export async function linearBackward(b: TensorBackend, graph: Graph, node: Node,
 }
 
 /**
- * The reconstruction loss of a single Conv/Gemm/MatMul against `target` and its gradient before the activation, in
- * one backend call where the backend offers it (undefined otherwise: the caller takes the general path).
+ * A single Conv/Gemm/MatMul's whole reconstruction step against `target` (loss and gradients) in one backend call
+ * where the backend offers it (undefined otherwise: the caller takes the general path).
  */
-export function linearLoss(b: TensorBackend, graph: Graph, node: Node, x: Tensor, weight: Float32Array | undefined, target: Tensor, positions: number): Promise<LayerLoss> | undefined {
+export async function linearStep(b: TensorBackend, graph: Graph, node: Node, x: Tensor, weight: Float32Array | undefined, target: Tensor, positions: number, needInput: boolean): Promise<{ loss: number; gradients: NodeGradients } | undefined> {
   const activation = stringAttr(node, 'activation', 'none') as Activation;
-  if (node.op === 'Conv') return b.conv2dLoss?.(x, convWeight(graph, node, weight), constant(graph, node.inputs[2]), convParams(node), activation, target, positions);
-  if (node.op !== 'Gemm' && node.op !== 'MatMul') return undefined;
-  const { w } = matrixWeight(graph, node, weight);
-  return b.gemmLoss?.(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined, activation, target, positions);
+  if (node.op === 'Conv') {
+    if (!b.conv2dStep) return undefined;
+    const r = await b.conv2dStep(x, convWeight(graph, node, weight), constant(graph, node.inputs[2]), convParams(node), activation, target, positions, needInput);
+    return { loss: r.loss, gradients: { dxs: [r.dx], dw: r.dw.data } };
+  }
+  if ((node.op !== 'Gemm' && node.op !== 'MatMul') || !b.gemmStep) return undefined;
+  const { w, back } = matrixWeight(graph, node, weight);
+  const r = await b.gemmStep(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined, activation, target, positions, needInput);
+  return { loss: r.loss, gradients: { dxs: [r.dx], dw: back(r.dw.data) } };
 }
 
 /** An op without weights whose backward needs only its inputs, output and ∂L/∂output. */

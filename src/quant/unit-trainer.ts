@@ -9,7 +9,7 @@ import type { Random } from '../random.js';
 import { Adam } from './adam.js';
 import type { ReconstructionUnit } from './blocks.js';
 import { fakeQuantize, fakeQuantizeBackward, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
-import { backwardNode, forwardNode, linearBackward, linearLoss } from './node-autodiff.js';
+import { backwardNode, forwardNode, linearStep } from './node-autodiff.js';
 import type { WeightQuantizer } from './weight-quantizer.js';
 
 export type Setting = 'brecq' | 'qdrop';
@@ -99,17 +99,16 @@ export class UnitTrainer {
     return loss;
   }
 
-  /** A unit of one Conv/Gemm: forward, loss and ∂L/∂y in one backend call, then its backward (when the backend can). */
+  /** A unit of one Conv/Gemm: forward, loss and backward in one backend call (when the backend can). */
   private async singleLayerStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
     const [node] = this.unit.nodes;
     if (this.unit.nodes.length !== 1) return undefined;
-    const fused = linearLoss(this.backend, this.graph, node, input, weights.get(node), target, positions(target));
-    if (!fused) return undefined;
-    const { loss, dy } = await fused;
     const needInput = this.learned.includes(this.unit.input);
-    const { dxs, dw } = await linearBackward(this.backend, this.graph, node, input, dy, weights.get(node), needInput);
+    const step = await linearStep(this.backend, this.graph, node, input, weights.get(node), target, positions(target), needInput);
+    if (!step) return undefined;
+    const { dxs, dw } = step.gradients;
     if (needInput) unfeed(this.unit.input, dxs[0]!.data);
-    return { loss, weightGrads: new Map([[node, dw!]]) };
+    return { loss: step.loss, weightGrads: new Map([[node, dw!]]) };
   }
 
   /** Any unit: node by node forward (keeping what backward needs), the loss, and backward last node first. */

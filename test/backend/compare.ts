@@ -4,7 +4,7 @@ import type { Activation, ConvParams, Tensor, TensorBackend } from '../../src/ba
 import { convGeometry } from '../../src/backend/conv-geometry.js';
 import * as E from '../../src/backend/elementwise.js';
 import type { OnnxGraphSpec } from '../../src/backend/onnx-graph.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withReconstructionLoss } from '../../src/backend/ort-graphs.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withBackward, withReconstructionLoss } from '../../src/backend/ort-graphs.js';
 import { mulberry32 } from '../../src/random.js';
 import { absolute, absoluteArray, boundRatio } from './rounding-bound.js';
 
@@ -91,26 +91,41 @@ export const LOSS_CASES: LossCase[] = [
 
 const activate = (t: Tensor, a: Activation): Tensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
 
+/** max |a − b| / max |b|. */
+function relativeDeviation(a: Float32Array, b: Float32Array): number {
+  let worst = 0;
+  let scale = 0;
+  for (let i = 0; i < b.length; i++) {
+    worst = Math.max(worst, Math.abs(a[i] - b[i]));
+    scale = Math.max(scale, Math.abs(b[i]));
+  }
+  return a.length === b.length ? worst / scale : Infinity;
+}
+
 /**
- * A backend's fused forward + activation + loss against the same steps taken one by one (the forward on
- * `plain`, the rest element-wise): the relative deviation of the loss and the largest one of ∂L/∂y.
+ * A backend's one-call layer step (forward, activation, loss, backward) against the same steps taken one by one
+ * (forward and backward on `plain`, the loss element-wise): the relative deviation of the loss and each gradient.
  */
-export async function fusedLossDeviation(fused: TensorBackend, plain: TensorBackend, c: LossCase): Promise<{ loss: number; dy: number }> {
+export async function layerStepDeviation(fused: TensorBackend, plain: TensorBackend, c: LossCase): Promise<Record<'loss' | 'dw' | 'db' | 'dx', number>> {
   const x = randomTensor(c.x, 11);
   const w = randomTensor(c.w, 12);
   const b = randomTensor([c.w[0]], 13).data;
   const pre = c.p ? await plain.conv2d(x, w, b, c.p) : await plain.gemm(x, w, b);
   const target = activate(randomTensor(pre.shape, 14), c.activation);
   const positions = E.positions(pre);
-  const got = c.p ? await fused.conv2dLoss!(x, w, b, c.p, c.activation, target, positions) : await fused.gemmLoss!(x, w, b, c.activation, target, positions);
+  const got = c.p ? await fused.conv2dStep!(x, w, b, c.p, c.activation, target, positions, true) : await fused.gemmStep!(x, w, b, c.activation, target, positions, true);
   const want = E.reconstructionLoss(activate(pre, c.activation), target);
   const dy = c.activation === 'relu' ? E.reluBackward(pre, want.dy) : c.activation === 'relu6' ? E.clipBackward(pre, want.dy, 0, 6) : want.dy;
-  let worst = 0;
-  for (let i = 0; i < dy.data.length; i++) worst = Math.max(worst, Math.abs(got.dy.data[i] - dy.data[i]));
-  return { loss: Math.abs(got.loss - want.loss) / want.loss, dy: worst };
+  const g = c.p ? await plain.conv2dBackward(x, w, dy, c.p, true) : await plain.gemmBackward(x, w, dy, true);
+  return {
+    loss: Math.abs(got.loss - want.loss) / want.loss,
+    dw: relativeDeviation(got.dw.data, g.dw.data),
+    db: relativeDeviation(got.db, g.db),
+    dx: relativeDeviation(got.dx!.data, g.dx!.data),
+  };
 }
 
-/** One graph of every kind the onnxruntime backends build, over the op cases and each activation. */
+/** One graph of every kind the onnxruntime backends build (the one-call steps too), over the op cases and each activation. */
 export function everyGraphKind(): OnnxGraphSpec[] {
   const specs: OnnxGraphSpec[] = [];
   for (const c of OP_CASES) {
@@ -118,12 +133,18 @@ export function everyGraphKind(): OnnxGraphSpec[] {
       const [m, k] = c.x;
       const n = c.w[0];
       specs.push(gemmForwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, false));
-      for (const a of ['none', 'relu', 'relu6'] as const) specs.push(withReconstructionLoss(gemmForwardGraph(m, k, n, true), [m, n], a, m));
+      for (const a of ['none', 'relu', 'relu6'] as const) {
+        const loss = withReconstructionLoss(gemmForwardGraph(m, k, n, true), [m, n], a, m);
+        specs.push(loss, withBackward(loss, [gemmBackwardGraph(m, k, n, true)]), withBackward(loss, [gemmBackwardGraph(m, k, n, false)]));
+      }
       continue;
     }
     const g = convGeometry(randomTensor(c.x, 0), randomTensor(c.w, 0), c.p);
     specs.push(convForwardGraph(g, true), convWeightGradientGraph(g), convInputGradientGraph(g));
-    for (const a of ['none', 'relu', 'relu6'] as const) specs.push(withReconstructionLoss(convForwardGraph(g, true), [g.n, g.cout, g.ho, g.wo], a, g.n * g.ho * g.wo));
+    for (const a of ['none', 'relu', 'relu6'] as const) {
+      const loss = withReconstructionLoss(convForwardGraph(g, true), [g.n, g.cout, g.ho, g.wo], a, g.n * g.ho * g.wo);
+      specs.push(loss, withBackward(loss, [convWeightGradientGraph(g), convInputGradientGraph(g)]), withBackward(loss, [convWeightGradientGraph(g)]));
+    }
   }
   return specs;
 }

@@ -53,7 +53,7 @@ beforeAll(async () => {
   expect(r.code, r.stderr).toBe(0);
 });
 
-describe('flexq quantize --method flexround', () => {
+describe('flexq quantize --method flexround', { timeout: 120_000 }, () => {
   it('beats rounding to nearest by a wide margin at 3 bits, on images calibration never saw', async () => {
     const rtn = join(dir, 'rtn.fq');
     const r = await flexq('quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '-o', rtn);
