@@ -3,9 +3,10 @@ import { fail } from '../errors.js';
 import type { TensorBackend } from './backend.js';
 import { createOrtBackend } from './ort.js';
 import { createTfjsBackend } from './tfjs-reference.js';
+import { startTfjsWebGpu } from './tfjs-webgpu.js';
 import { inspectVulkanHost, noAdapterMessage, probeWebGpuAdapter } from './webgpu-adapter.js';
 
-export const BACKEND_KINDS = ['auto', 'ort-cpu', 'wasm', 'cpu', 'tensorflow', 'webgpu'] as const;
+export const BACKEND_KINDS = ['auto', 'ort-cpu', 'webgpu', 'tfjs-webgpu', 'wasm', 'cpu', 'tensorflow'] as const;
 export type BackendKind = (typeof BACKEND_KINDS)[number];
 
 /** tfjs-node packages a user may install (they download libtensorflow at install, so flexq never depends on them). */
@@ -28,6 +29,14 @@ async function loadTfjsNode(): Promise<void> {
   );
 }
 
+/** The adapter a WebGPU backend runs on, for the report; fails with what the host lacks when there is none. */
+async function adapterName(kind: BackendKind): Promise<string> {
+  const probe = await probeWebGpuAdapter();
+  const adapter = probe.adapter;
+  if (!adapter) return fail('BACKEND_UNAVAILABLE', noAdapterMessage(kind, probe, process.platform === 'linux' ? inspectVulkanHost() : undefined));
+  return adapter.software ? `${adapter.description} (software: slower than --backend ort-cpu)` : adapter.description;
+}
+
 /** Checks that ORT's own Dawn runs a graph and gets it right: a 2×2 product. */
 async function checkOrtWebGpu(backend: TensorBackend): Promise<void> {
   const y = await backend.gemm({ shape: [1, 2], data: new Float32Array([1, 2]) }, { shape: [2, 2], data: new Float32Array([3, 4, 5, 6]) }, undefined);
@@ -39,17 +48,16 @@ async function checkOrtWebGpu(backend: TensorBackend): Promise<void> {
  * too (the tests run on Mesa's llvmpipe); 'auto' takes only a hardware GPU and otherwise answers undefined.
  */
 async function openOrtWebGpu(kind: 'webgpu' | 'auto'): Promise<TensorBackend | undefined> {
-  const probe = await probeWebGpuAdapter();
-  const adapter = probe.adapter;
+  const { adapter } = await probeWebGpuAdapter();
   if (kind === 'auto' && (!adapter || adapter.software)) return undefined;
-  if (!adapter) return fail('BACKEND_UNAVAILABLE', noAdapterMessage(probe, process.platform === 'linux' ? inspectVulkanHost() : undefined));
-  const backend = await createOrtBackend('webgpu', adapter.software ? `${adapter.description} (software: slower than --backend ort-cpu)` : adapter.description);
+  const device = await adapterName(kind);
+  const backend = await createOrtBackend('webgpu', device);
   try {
     await checkOrtWebGpu(backend);
     return backend;
   } catch (e) {
     await backend.dispose().catch(() => undefined);
-    const why = `onnxruntime's WebGPU execution provider failed on ${adapter.description}: ${(e as Error).message.split('\n')[0]}`;
+    const why = `onnxruntime's WebGPU execution provider failed on ${device}: ${(e as Error).message.split('\n')[0]}`;
     if (kind === 'auto') {
       process.stderr.write(`warning: ${why}; reconstructing on the CPU\n`);
       return undefined;
@@ -58,7 +66,10 @@ async function openOrtWebGpu(kind: 'webgpu' | 'auto'): Promise<TensorBackend | u
   }
 }
 
-/** Opens the backend `kind` names; 'auto' is ort-webgpu on a hardware GPU, else ort-cpu (the caller prints `name`). */
+/**
+ * Opens the backend `kind` names; 'auto' is ort-webgpu on a hardware GPU, else ort-cpu (the caller prints `name`).
+ * 'webgpu' is onnxruntime's WebGPU EP; 'tfjs-webgpu' TensorFlow.js's WebGPU engine, the other candidate for GPU hosts.
+ */
 export async function openBackend(kind: BackendKind): Promise<TensorBackend> {
   switch (kind) {
     case 'auto':
@@ -73,6 +84,11 @@ export async function openBackend(kind: BackendKind): Promise<TensorBackend> {
       return createTfjsBackend('tensorflow');
     case 'webgpu':
       return (await openOrtWebGpu('webgpu'))!;
+    case 'tfjs-webgpu': {
+      const device = await adapterName(kind);
+      await startTfjsWebGpu();
+      return { ...(await createTfjsBackend('webgpu')), device };
+    }
     default:
       return fail('BAD_ARGUMENT', `--backend ${String(kind)}: expected one of ${BACKEND_KINDS.join(', ')}`);
   }

@@ -1,5 +1,5 @@
 // The TensorFlow.js backend: every gradient comes from tf.grads (autodiff), which makes it the reference the
-// fast backends are checked against. On the cpu engine and tfjs-node it is pure autodiff; on wasm the
+// fast backends are checked against. On the cpu, webgpu and tfjs-node engines it is pure autodiff; on wasm the
 // convolution carries forward-kernel gradients (tfjs-conv.ts) because wasm lacks the backprop-filter kernels.
 import { tf, tfjsReady } from '../exec/tfjs-runtime.js';
 import { fail } from '../errors.js';
@@ -7,8 +7,11 @@ import type { ConvParams, Gradients, Tensor, TensorBackend } from './backend.js'
 import { convGeometry } from './conv-geometry.js';
 import { convNhwc, needsCustomConvGradient } from './tfjs-conv.js';
 
-/** A tfjs engine: 'wasm' (the float executor's, single-threaded), 'cpu' (plain JS), 'tensorflow' (tfjs-node, when installed). */
-export type TfjsEngine = 'wasm' | 'cpu' | 'tensorflow';
+/**
+ * A tfjs engine: 'wasm' (the float executor's, single-threaded), 'cpu' (plain JS), 'tensorflow' (tfjs-node, when
+ * installed), 'webgpu' (tfjs-backend-webgpu on Dawn: started by startTfjsWebGpu first).
+ */
+export type TfjsEngine = 'wasm' | 'cpu' | 'tensorflow' | 'webgpu';
 
 const NCHW_TO_NHWC = [0, 2, 3, 1];
 const NHWC_TO_NCHW = [0, 3, 1, 2];
@@ -17,7 +20,9 @@ const HWIO_TO_OIHW = [3, 2, 0, 1];
 
 const nhwc = (t: Tensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(NCHW_TO_NHWC);
 const hwio = (t: Tensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(OIHW_TO_HWIO);
-const read = (t: tf.Tensor): Float32Array => t.dataSync() as Float32Array;
+/** The tensors a computation gives back; read asynchronously (the webgpu engine cannot read synchronously in Node). */
+type Outputs = Record<string, tf.Tensor | undefined>;
+type Read<R extends Outputs> = { [K in keyof R]: R[K] extends tf.Tensor ? Float32Array : undefined };
 
 /** Makes `engine` the active tfjs backend; gives back the one that was active. */
 async function activate(engine: TfjsEngine): Promise<string> {
@@ -38,31 +43,40 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
   if (initial !== engine) await tf.setBackend(initial);
   const customGradient = needsCustomConvGradient(engine);
 
-  async function onEngine<R>(compute: () => R): Promise<R> {
-    const previous = await activate(engine);
-    tf.engine().startScope();
-    try {
-      return compute();
-    } finally {
-      tf.engine().endScope();
-      if (previous !== engine) await tf.setBackend(previous);
-    }
+  // One computation at a time: each switches the process-wide tfjs backend and reads its results asynchronously.
+  let queue: Promise<unknown> = Promise.resolve();
+  function onEngine<R extends Outputs>(compute: () => R): Promise<Read<R>> {
+    const next = queue.then(async () => {
+      const previous = await activate(engine);
+      tf.engine().startScope();
+      try {
+        const outputs = compute();
+        const entries = await Promise.all(Object.entries(outputs).map(async ([k, t]) => [k, t ? ((await t.data()) as Float32Array) : undefined]));
+        return Object.fromEntries(entries) as Read<R>;
+      } finally {
+        tf.engine().endScope();
+        if (previous !== engine) await tf.setBackend(previous);
+      }
+    });
+    queue = next.catch(() => undefined);
+    return next;
   }
 
   return {
     name: `tfjs-${engine}`,
 
-    conv2d: (x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams) =>
-      onEngine(() => {
-        const g = convGeometry(x, w, p);
-        let y = convNhwc(nhwc(x), hwio(w), g, customGradient);
-        if (bias) y = y.add(tf.tensor1d(bias));
-        return { shape: [g.n, g.cout, g.ho, g.wo], data: read(y.transpose(NHWC_TO_NCHW)) };
-      }),
+    async conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams) {
+      const g = convGeometry(x, w, p);
+      const { y } = await onEngine(() => {
+        const out = convNhwc(nhwc(x), hwio(w), g, customGradient);
+        return { y: (bias ? out.add(tf.tensor1d(bias)) : out).transpose(NHWC_TO_NCHW) };
+      });
+      return { shape: [g.n, g.cout, g.ho, g.wo], data: y };
+    },
 
-    conv2dBackward: (x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean) =>
-      onEngine((): Gradients => {
-        const g = convGeometry(x, w, p);
+    async conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean): Promise<Gradients> {
+      const g = convGeometry(x, w, p);
+      const r = await onEngine(() => {
         const dyNhwc = nhwc(dy);
         const b = tf.zeros([g.cout]);
         const xt = nhwc(x);
@@ -71,22 +85,21 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
         const [dwHwio, db, dx] = needInput
           ? (([gx, gw, gb]) => [gw, gb, gx])(tf.grads(forward)([xt, wt, b], dyNhwc))
           : tf.grads((wi: tf.Tensor, bi: tf.Tensor) => forward(xt, wi, bi))([wt, b], dyNhwc);
-        return {
-          dw: { shape: w.shape, data: read(dwHwio.transpose(HWIO_TO_OIHW)) },
-          db: read(db),
-          ...(dx ? { dx: { shape: x.shape, data: read(dx.transpose(NHWC_TO_NCHW)) } } : {}),
-        };
-      }),
+        return { dw: dwHwio.transpose(HWIO_TO_OIHW), db, dx: dx?.transpose(NHWC_TO_NCHW) };
+      });
+      return { dw: { shape: w.shape, data: r.dw }, db: r.db, ...(r.dx ? { dx: { shape: x.shape, data: r.dx } } : {}) };
+    },
 
-    gemm: (x: Tensor, w: Tensor, bias: Float32Array | undefined) =>
-      onEngine(() => {
-        let y = tf.matMul(tf.tensor2d(x.data, x.shape as [number, number]), tf.tensor2d(w.data, w.shape as [number, number]), false, true);
-        if (bias) y = y.add(tf.tensor1d(bias));
-        return { shape: y.shape, data: read(y) };
-      }),
+    async gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined) {
+      const { y } = await onEngine(() => {
+        const out = tf.matMul(tf.tensor2d(x.data, x.shape as [number, number]), tf.tensor2d(w.data, w.shape as [number, number]), false, true);
+        return { y: bias ? out.add(tf.tensor1d(bias)) : out };
+      });
+      return { shape: [x.shape[0], w.shape[0]], data: y };
+    },
 
-    gemmBackward: (x: Tensor, w: Tensor, dy: Tensor, needInput: boolean) =>
-      onEngine((): Gradients => {
+    async gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients> {
+      const r = await onEngine(() => {
         const xt = tf.tensor2d(x.data, x.shape as [number, number]);
         const wt = tf.tensor2d(w.data, w.shape as [number, number]);
         const dyt = tf.tensor2d(dy.data, dy.shape as [number, number]);
@@ -95,8 +108,10 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
         const [dw, db, dx] = needInput
           ? (([gx, gw, gb]) => [gw, gb, gx])(tf.grads(forward)([xt, wt, b], dyt))
           : tf.grads((wi: tf.Tensor, bi: tf.Tensor) => forward(xt, wi, bi))([wt, b], dyt);
-        return { dw: { shape: w.shape, data: read(dw) }, db: read(db), ...(dx ? { dx: { shape: x.shape, data: read(dx) } } : {}) };
-      }),
+        return { dw, db, dx };
+      });
+      return { dw: { shape: w.shape, data: r.dw }, db: r.db, ...(r.dx ? { dx: { shape: x.shape, data: r.dx } } : {}) };
+    },
 
     dispose: async () => {},
   };

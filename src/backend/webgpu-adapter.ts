@@ -111,9 +111,9 @@ export function inspectVulkanHost(env: NodeJS.ProcessEnv = process.env): VulkanH
   return { loader, drivers, nvidiaKernelDriver: existsSync('/proc/driver/nvidia/version') };
 }
 
-/** Why `--backend webgpu` cannot run here, and what to install: a sentence per missing piece. */
-export function noAdapterMessage(probe: AdapterProbe, host: VulkanHost | undefined): string {
-  const parts = ['--backend webgpu: no WebGPU adapter was found'];
+/** Why `--backend <kind>` cannot run here, and what to install: a sentence per missing piece. */
+export function noAdapterMessage(kind: string, probe: AdapterProbe, host: VulkanHost | undefined): string {
+  const parts = [`--backend ${kind}: no WebGPU adapter was found`];
   if (probe.unavailable) parts.push(probe.unavailable);
   if (host) {
     parts.push(host.loader ? `the Vulkan loader is present (${host.loader})` : "the Vulkan loader libvulkan.so.1 is missing (Debian/Ubuntu: 'apt-get install libvulkan1')");

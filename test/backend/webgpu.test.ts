@@ -1,4 +1,4 @@
-// The WebGPU backend (onnxruntime's WebGPU execution provider on Dawn). Without a GPU these run on whatever adapter
+// The WebGPU backends: onnxruntime's WebGPU execution provider and TensorFlow.js's WebGPU engine, both on Dawn. Without a GPU these run on whatever adapter
 // Dawn finds — in CI Mesa's lavapipe (software Vulkan, installed by .ci/run) — which checks the graphs and the
 // numbers, not the speed; with no adapter at all they skip and say why.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -17,7 +17,7 @@ const SHADER_COMPILE_MS = 60_000;
 
 const probe = await probeWebGpuAdapter();
 const adapter = probe.adapter;
-if (!adapter) console.warn(`WebGPU tests skipped: ${noAdapterMessage(probe, inspectVulkanHost())}`);
+if (!adapter) console.warn(`WebGPU tests skipped: ${noAdapterMessage('webgpu', probe, inspectVulkanHost())}`);
 
 describe('the adapter probe', () => {
   it.runIf(adapter)('describes the adapter and tells a software rasterizer from a GPU', () => {
@@ -27,17 +27,17 @@ describe('the adapter probe', () => {
 
   it('names each missing piece of the Vulkan stack and what to install', () => {
     const none = { rejections: ['Warning: Vulkan shaderUniform*ArrayDynamicIndexing required.'] };
-    const bare = noAdapterMessage(none, { drivers: [], nvidiaKernelDriver: false });
+    const bare = noAdapterMessage('webgpu', none, { drivers: [], nvidiaKernelDriver: false });
     expect(bare).toMatch(/libvulkan\.so\.1 is missing .*apt-get install libvulkan1/);
     expect(bare).toMatch(/no Vulkan driver \(ICD manifest\)/);
     expect(bare).toMatch(/no NVIDIA driver is loaded/);
     expect(bare).toMatch(/Dawn said: Warning: Vulkan shaderUniform/);
     expect(bare).toMatch(/--backend auto or ort-cpu/);
-    const noIcd = noAdapterMessage(none, { loader: '/usr/lib/x86_64-linux-gnu/libvulkan.so.1', drivers: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'], nvidiaKernelDriver: true });
+    const noIcd = noAdapterMessage('webgpu', none, { loader: '/usr/lib/x86_64-linux-gnu/libvulkan.so.1', drivers: ['/usr/share/vulkan/icd.d/lvp_icd.x86_64.json'], nvidiaKernelDriver: true });
     expect(noIcd).toMatch(/loader is present/);
     expect(noIcd).toMatch(/Vulkan drivers found: lvp_icd\.x86_64\.json/);
     expect(noIcd).toMatch(/NVIDIA kernel driver is loaded but its Vulkan driver \(nvidia_icd\.json/);
-    const missingPackage = noAdapterMessage({ rejections: [], unavailable: "the optional package 'webgpu' (Dawn for Node) is not installed" }, undefined);
+    const missingPackage = noAdapterMessage('tfjs-webgpu', { rejections: [], unavailable: "the optional package 'webgpu' (Dawn for Node) is not installed" }, undefined);
     expect(missingPackage).toMatch(/'webgpu' \(Dawn for Node\) is not installed/);
   });
 
@@ -92,5 +92,18 @@ describe.skipIf(!adapter)(`ort-webgpu on ${adapter?.description ?? 'no adapter'}
   it('runs every graph kind wholly on the GPU (no node falls back to the CPU)', async () => {
     const strict = { ...ORT_SESSION_OPTIONS.webgpu, extra: { session: { disable_cpu_ep_fallback: '1' } } };
     for (const spec of everyGraphKind()) await (await ort.InferenceSession.create(encodeOnnxGraph(spec), strict)).release();
+  }, SHADER_COMPILE_MS);
+});
+
+describe.skipIf(!adapter)(`tfjs-webgpu (TensorFlow.js's WebGPU engine) on ${adapter?.description ?? 'no adapter'}`, () => {
+  let gpu: TensorBackend;
+  let reference: TensorBackend;
+  beforeAll(async () => {
+    [gpu, reference] = await Promise.all([openBackend('tfjs-webgpu'), createTfjsBackend('cpu')]);
+  }, SHADER_COMPILE_MS);
+
+  it.each(OP_CASES)('$name: y, dx, dw, db against tfjs-cpu autodiff (error / rounding bound ≤ 1)', async (c) => {
+    const r = await boundRatios(gpu, reference, c);
+    expect(Math.max(r.y, r.dx, r.dw, r.db)).toBeLessThanOrEqual(1);
   }, SHADER_COMPILE_MS);
 });
