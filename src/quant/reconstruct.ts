@@ -232,7 +232,8 @@ export async function reconstruct(
     const target = float.get(unit.output)!;
     for (let it = 0; it < o.iterations; it++) {
       const rows = drawBatch(calib.count, o.batch, random);
-      const loss = await trainer.step({ input: gather(qIn, rows), floatInput: gather(fIn, rows), target: gather(target, rows) }, it, random);
+      const floatInput = o.setting === 'qdrop' ? gather(fIn, rows) : undefined;
+      const loss = await trainer.step({ input: gather(qIn, rows), floatInput, target: gather(target, rows) }, it, random);
       hooks.iteration?.(index, loss);
     }
     for (const [n, q] of quantizers) weights.set(weightOf.get(n)!, q.finish());

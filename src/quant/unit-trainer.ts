@@ -17,7 +17,8 @@ export type Setting = 'brecq' | 'qdrop';
 /** One batch of a unit's data: its input from the quantized part of the network, the float model's input and output. */
 export interface UnitBatch {
   readonly input: Tensor;
-  readonly floatInput: Tensor;
+  /** The float model's input: QDrop mixes it in; the BRECQ setting never reads it. */
+  readonly floatInput?: Tensor;
   readonly target: Tensor;
 }
 
