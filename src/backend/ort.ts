@@ -27,9 +27,10 @@ const CPU_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
 
 export const ORT_SESSION_OPTIONS: Record<OrtDevice, ort.InferenceSession.SessionOptions> = {
   cpu: CPU_SESSION_OPTIONS,
-  // A node the WebGPU EP lacks falls back to the CPU kernels with the options above. NCHW: in its default NHWC
-  // layout, ORT 1.30's WebGPU Conv gets the stride-1 input gradient (a Conv whose weight is computed in the graph)
-  // wrong — 6.6 off on a 6→4 3×3 case, test/backend/webgpu.test.ts — and right in NCHW.
+  // A node the WebGPU EP lacks falls back to the CPU kernels with the options above (none of flexq's graphs has one:
+  // test/backend/webgpu.test.ts). NCHW: in its default NHWC layout, ORT 1.30's WebGPU Conv miscomputes a Conv that
+  // reduces the channels of a graph input (6.6 off on the stride-1 input gradient of a 4→6 3×3 conv; onnxruntime
+  // issue #29651 reports the same); in NCHW it is right.
   webgpu: { ...CPU_SESSION_OPTIONS, executionProviders: [{ name: 'webgpu', preferredLayout: 'NCHW' }] },
 };
 
