@@ -7,8 +7,13 @@ export interface CliResult { code: number; stdout: string; stderr: string }
 
 /** Runs the real `flexq` executable, as a user would. */
 export function flexq(...args: string[]): Promise<CliResult> {
+  return flexqWithEnv({}, ...args);
+}
+
+/** Runs `flexq` with variables added to the environment. */
+export function flexqWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

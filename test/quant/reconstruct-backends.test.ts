@@ -2,19 +2,20 @@
 // chaotic in float rounding noise (Adam turns a last-bit difference in a gradient near zero into a full step), so
 // the bytes differ, but the accuracy on held-out images must agree within sampling noise. Without a GPU this runs
 // on whatever adapter Dawn finds (in CI Mesa's lavapipe) and skips when there is none.
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { probeWebGpuAdapter } from '../../src/backend/webgpu-adapter.js';
-import { flexq } from '../helpers/cli.js';
+import { flexq, flexqWithEnv } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 
 const adapter = (await probeWebGpuAdapter()).adapter;
 const RESNET8 = model('resnet8-cifar10/float.onnx');
 const TEST = data('cifar10/test-200');
-const quantize = (out: string, ...more: string[]) =>
-  flexq('quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '--seed', '7', '-o', out, ...more);
+const quantizeArgs = (out: string, ...more: string[]) =>
+  ['quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '--seed', '7', '-o', out, ...more];
+const quantize = (out: string, ...more: string[]) => flexq(...quantizeArgs(out, ...more));
 const FLEXROUND = ['--method', 'flexround', '--iters', '30'];
 
 async function top1(fq: string): Promise<number> {
@@ -22,6 +23,24 @@ async function top1(fq: string): Promise<number> {
   expect(r.code, r.stderr).toBe(0);
   return JSON.parse(r.stdout).top1;
 }
+
+describe('--backend webgpu on a host without a Vulkan driver', () => {
+  it('exits 1 naming what is missing, writes nothing, and auto falls back to the CPU', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexq-no-gpu-'));
+    const noDriver = { VK_ICD_FILENAMES: join(dir, 'no-such-driver.json'), VK_DRIVER_FILES: join(dir, 'no-such-driver.json') };
+    const out = join(dir, 'w.fq');
+    const r = await flexqWithEnv(noDriver, ...quantizeArgs(out, ...FLEXROUND, '--backend', 'webgpu'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--backend webgpu: no WebGPU adapter was found/);
+    expect(r.stderr).toMatch(/Vulkan drivers found: no-such-driver\.json/);
+    expect(r.stderr).toMatch(/--backend auto or ort-cpu/);
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+    expect(existsSync(out)).toBe(false);
+    const auto = await flexqWithEnv(noDriver, ...quantizeArgs(out, '--method', 'flexround', '--iters', '2', '--samples', '32'));
+    expect(auto.code, auto.stderr).toBe(0);
+    expect(auto.stderr).toMatch(/backend ort-cpu/);
+  }, 120_000);
+});
 
 describe.skipIf(!adapter)(`FlexRound W3 on ResNet-8: --backend webgpu (${adapter?.description}) against ort-cpu`, () => {
   it('gives the same held-out accuracy within noise, both far above rounding to nearest', async () => {
