@@ -1,4 +1,5 @@
 // `--backend`: the one place that maps a backend name to an implementation.
+import { createRequire } from 'node:module';
 import { fail } from '../errors.js';
 import type { TensorBackend } from './backend.js';
 import { createOrtBackend } from './ort.js';
@@ -12,15 +13,22 @@ export type BackendKind = (typeof BACKEND_KINDS)[number];
 /** tfjs-node packages a user may install (they download libtensorflow at install, so flexq never depends on them). */
 const TFJS_NODE_PACKAGES = ['@tensorflow/tfjs-node-gpu', '@tensorflow/tfjs-node'];
 
+/** Whether a package can be found from flexq's own location. */
+function installed(name: string): boolean {
+  try {
+    createRequire(import.meta.url).resolve(name);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** Imports the first installed tfjs-node package, which registers the 'tensorflow' tfjs backend. */
 async function loadTfjsNode(): Promise<void> {
-  for (const name of TFJS_NODE_PACKAGES) {
-    try {
-      await import(name);
-      return;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'ERR_MODULE_NOT_FOUND') throw e;
-    }
+  const name = TFJS_NODE_PACKAGES.find(installed);
+  if (name) {
+    await import(name);
+    return;
   }
   fail(
     'BACKEND_UNAVAILABLE',

@@ -30,6 +30,8 @@ export interface VulkanHost {
   readonly loader?: string;
   /** The installable client drivers' manifests the loader would read. */
   readonly drivers: readonly string[];
+  /** Manifests VK_DRIVER_FILES / VK_ICD_FILENAMES name that do not exist. */
+  readonly missing?: readonly string[];
   /** The NVIDIA kernel driver is loaded (/proc/driver/nvidia). */
   readonly nvidiaKernelDriver: boolean;
 }
@@ -105,10 +107,11 @@ export function inspectVulkanHost(env: NodeJS.ProcessEnv = process.env): VulkanH
     '/usr/local/lib',
   ];
   const loader = libDirs.map((d) => join(d, 'libvulkan.so.1')).find((f) => existsSync(f));
+  const nvidiaKernelDriver = existsSync('/proc/driver/nvidia/version');
   const listed = (env.VK_DRIVER_FILES ?? env.VK_ICD_FILENAMES)?.split(delimiter).filter(Boolean);
-  const drivers =
-    listed ?? ICD_DIRS.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)) : []));
-  return { loader, drivers, nvidiaKernelDriver: existsSync('/proc/driver/nvidia/version') };
+  if (listed) return { loader, drivers: listed.filter((f) => existsSync(f)), missing: listed.filter((f) => !existsSync(f)), nvidiaKernelDriver };
+  const drivers = ICD_DIRS.flatMap((d) => (existsSync(d) ? readdirSync(d).filter((f) => f.endsWith('.json')).map((f) => join(d, f)) : []));
+  return { loader, drivers, nvidiaKernelDriver };
 }
 
 /** Why `--backend <kind>` cannot run here, and what to install: a sentence per missing piece. */
@@ -118,8 +121,9 @@ export function noAdapterMessage(kind: string, probe: AdapterProbe, host: Vulkan
   if (host) {
     parts.push(host.loader ? `the Vulkan loader is present (${host.loader})` : "the Vulkan loader libvulkan.so.1 is missing (Debian/Ubuntu: 'apt-get install libvulkan1')");
     const nvidia = host.drivers.filter((d) => /nvidia/i.test(d));
-    if (host.drivers.length === 0) parts.push('no Vulkan driver (ICD manifest) is installed in ' + ICD_DIRS.join(', '));
-    else parts.push(`Vulkan drivers found: ${host.drivers.map((d) => d.split('/').pop()).join(', ')}`);
+    if (host.missing?.length) parts.push(`VK_DRIVER_FILES / VK_ICD_FILENAMES name driver manifests that do not exist: ${host.missing.join(', ')}`);
+    else if (host.drivers.length === 0) parts.push('no Vulkan driver (ICD manifest) is installed in ' + ICD_DIRS.join(', '));
+    if (host.drivers.length > 0) parts.push(`Vulkan drivers found: ${host.drivers.map((d) => d.split('/').pop()).join(', ')}`);
     if (nvidia.length === 0)
       parts.push(
         host.nvidiaKernelDriver

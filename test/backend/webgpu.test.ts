@@ -41,9 +41,11 @@ describe('the adapter probe', () => {
     expect(missingPackage).toMatch(/'webgpu' \(Dawn for Node\) is not installed/);
   });
 
-  it('reads the loader and the drivers from where the Vulkan loader looks', () => {
+  it('reads the drivers the Vulkan loader is told to use, and says which do not exist', () => {
     const host = inspectVulkanHost({ VK_ICD_FILENAMES: '/nowhere/a_icd.json:/nowhere/nvidia_icd.json', LD_LIBRARY_PATH: '/nowhere' });
-    expect(host.drivers).toEqual(['/nowhere/a_icd.json', '/nowhere/nvidia_icd.json']);
+    expect(host.drivers).toEqual([]);
+    expect(host.missing).toEqual(['/nowhere/a_icd.json', '/nowhere/nvidia_icd.json']);
+    expect(noAdapterMessage('webgpu', { rejections: [] }, host)).toMatch(/name driver manifests that do not exist: \/nowhere\/a_icd\.json, \/nowhere\/nvidia_icd\.json/);
   });
 });
 

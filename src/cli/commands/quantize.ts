@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { openDataset, type Dataset } from '../../../calibration/index.js';
 import { OBSERVERS, type ObserverKind } from '../../../calibration/observers.js';
 import { fail } from '../../errors.js';
+import type { TensorBackend } from '../../backend/backend.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../../backend/select.js';
 import { createFloatExecutor } from '../../exec/float-executor.js';
 import { sizeOf } from '../../ir/shape.js';
@@ -98,6 +99,16 @@ function runFingerprint(model: string, o: QuantizeOptions, settings: Reconstruct
 /** Quantizes a model: calibrate activation grids on the float model, then round (RTN) or learn the rounding. */
 export async function quantizeModel(model: string, o: QuantizeOptions): Promise<QuantizedGraph> {
   checkOptions(o);
+  // Opened first, so a backend that cannot start (no GPU adapter) fails before minutes of calibration.
+  const backend = o.method === 'rtn' ? undefined : await openBackend((o.backend ?? 'auto') as BackendKind);
+  try {
+    return await quantizeOn(backend, model, o);
+  } finally {
+    await backend?.dispose();
+  }
+}
+
+async function quantizeOn(backend: TensorBackend | undefined, model: string, o: QuantizeOptions): Promise<QuantizedGraph> {
   const { graph } = loadModel(model, { inputShape: parseInputShape(o.inputShape) });
   const sampleShape = sampleShapeOf(graph, model);
   const limit = o.samples !== undefined ? Math.min(o.samples, o.limit ?? Infinity) : o.limit;
@@ -123,7 +134,7 @@ export async function quantizeModel(model: string, o: QuantizeOptions): Promise<
     model,
     calibrationSamples: o.method !== 'rtn' || o.abits < 32 ? data.size : 0,
   };
-  if (o.method === 'rtn') return quantizeRtn(graph, activations, rtnOptions, info);
+  if (!backend) return quantizeRtn(graph, activations, rtnOptions, info);
 
   const method = o.method as RoundingMethod;
   const settings: ReconstructionOptions = {
@@ -136,7 +147,6 @@ export async function quantizeModel(model: string, o: QuantizeOptions): Promise<
     seed: o.seed,
   };
   const calib = await loadCalibration(data);
-  const backend = await openBackend((o.backend ?? 'auto') as BackendKind);
   const resumeFile = checkpointPath(o.output);
   const fingerprint = runFingerprint(model, o, settings);
   const resume = o.resume ? readCheckpoint(resumeFile, fingerprint) : undefined;
@@ -145,20 +155,16 @@ export async function quantizeModel(model: string, o: QuantizeOptions): Promise<
       (resume ? `, resuming after ${resume.unitsDone} units` : '') + '\n',
   );
   let progress: Progress | undefined;
-  try {
-    const result = await reconstruct(graph, rtnWeights(graph, rtnOptions), activations, calib, backend, settings, {
-      resume,
-      start: (units) => {
-        progress = createProgress(method, (units.length - (resume?.unitsDone ?? 0)) * settings.iterations);
-      },
-      iteration: () => progress!.advance(1),
-      unitDone: (c) => writeCheckpoint(resumeFile, fingerprint, c),
-    });
-    progress?.finish();
-    return assembleQuantizedGraph(graph, o.abits < 32 ? result.activations : activations, result.weights, info);
-  } finally {
-    await backend.dispose();
-  }
+  const result = await reconstruct(graph, rtnWeights(graph, rtnOptions), activations, calib, backend, settings, {
+    resume,
+    start: (units) => {
+      progress = createProgress(method, (units.length - (resume?.unitsDone ?? 0)) * settings.iterations);
+    },
+    iteration: () => progress!.advance(1),
+    unitDone: (c) => writeCheckpoint(resumeFile, fingerprint, c),
+  });
+  progress?.finish();
+  return assembleQuantizedGraph(graph, o.abits < 32 ? result.activations : activations, result.weights, info);
 }
 
 /** The options of quantization, shared by `quantize` and `compile` (which quantizes first). */
