@@ -9,6 +9,7 @@ import { registerValidate } from './commands/validate.js';
 import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerCompile } from './commands/compile.js';
+import { registerBackends } from './commands/backends.js';
 
 const EXIT_USER_ERROR = 1;
 const EXIT_BAD_ARGUMENTS = 2;
@@ -28,6 +29,7 @@ function buildProgram(): Command {
   registerRun(program);
   registerServe(program);
   registerCompile(program);
+  registerBackends(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

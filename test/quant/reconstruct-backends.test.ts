@@ -41,6 +41,21 @@ describe('--backend webgpu on a host without a Vulkan driver', () => {
     expect(auto.code, auto.stderr).toBe(0);
     expect(auto.stderr).toMatch(/backend ort-cpu/);
   }, 120_000);
+
+  it("flexq backends lists each backend with why it is unavailable, and what 'auto' picks", async () => {
+    const r = await flexqWithEnv({ VK_ICD_FILENAMES: '/nonexistent/none.json', VK_DRIVER_FILES: '/nonexistent/none.json' }, 'backends', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rows = JSON.parse(r.stdout) as { kind: string; available: boolean; name?: string; reason?: string }[];
+    const row = (kind: string) => rows.find((x) => x.kind === kind)!;
+    expect(rows.map((x) => x.kind)).toEqual(['ort-cpu', 'webgpu', 'tfjs-webgpu', 'wasm', 'cpu', 'tensorflow', 'auto']);
+    expect(row('ort-cpu')).toMatchObject({ available: true, name: 'ort-cpu' });
+    expect(row('webgpu').available).toBe(false);
+    expect(row('webgpu').reason).toMatch(/--backend webgpu: no WebGPU adapter was found/);
+    expect(row('tfjs-webgpu').reason).toMatch(/--backend tfjs-webgpu: no WebGPU adapter was found/);
+    expect(row('auto')).toMatchObject({ available: true, name: 'ort-cpu' });
+    const text = await flexqWithEnv({ VK_ICD_FILENAMES: '/nonexistent/none.json', VK_DRIVER_FILES: '/nonexistent/none.json' }, 'backends');
+    expect(text.stdout).toMatch(/auto +→ ort-cpu \(no WebGPU adapter: see the webgpu row\)/);
+  }, 120_000);
 });
 
 describe.skipIf(!adapter)(`FlexRound W3 on ResNet-8: --backend webgpu (${adapter?.description}) against ort-cpu`, () => {
