@@ -273,47 +273,59 @@ export function gemmBackwardGraph(m: number, k: number, n: number, needInput: bo
   };
 }
 
+/** The float scalars the activation and loss nodes read. */
+const lossConstants = (positions: number): Record<string, number> => ({ inv_p: 1 / positions, two_inv_p: 2 / positions, zero: 0, six: 6 });
+
+/** out = act(pre): the name act(pre) has. */
+function activationNodes(activation: Activation, pre: string, nodes: OnnxNodeSpec[]): string {
+  if (activation === 'none') return pre;
+  const out = `${pre}_act`;
+  nodes.push(activation === 'relu' ? { op: 'Relu', inputs: [pre], outputs: [out] } : { op: 'Clip', inputs: [pre, 'zero', 'six'], outputs: [out] });
+  return out;
+}
+
 /**
- * A forward graph (output 'y') extended with the reconstruction loss: its activation, loss = Σ(act(y) − t)² / P
- * and dy = 2(act(y) − t)/P · act′ at y, so a layer-wise step needs no pass over the activations outside ORT.
- * act′ is 1 where the activation passes its input (0 < y, and y < 6 for ReLU6), 0 elsewhere.
+ * ∂L/∂pre = g · act′(pre), act′ a 0/1 tensor: 1 where the activation passes its input (0 < pre, and pre < 6 for
+ * ReLU6). Comparisons, not Sign: onnxruntime's WebGPU EP has no Sign, and a node it lacks runs on the CPU, moving
+ * an activation-sized tensor both ways every iteration. Answers the gradient's name.
  */
-export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonly number[], activation: Activation, positions: number): OnnxGraphSpec {
-  const rename = (v: string) => (v === 'y' ? 'pre' : v);
-  const nodes: OnnxNodeSpec[] = forward.nodes.map((n) => ({ ...n, outputs: n.outputs.map(rename) }));
-  const floats: Record<string, number> = { inv_p: 1 / positions, two_inv_p: 2 / positions };
-  let out = 'pre';
-  let mask: string | undefined;
-  // The activation's derivative as a 0/1 mask from comparisons: onnxruntime's WebGPU EP has no Sign, and a node it
-  // lacks runs on the CPU, moving an activation-sized tensor both ways every iteration.
-  if (activation === 'relu') {
-    floats.zero = 0;
+function activationGradientNodes(activation: Activation, pre: string, g: string, nodes: OnnxNodeSpec[]): string {
+  if (activation === 'none') return g;
+  const open = `${pre}_open`;
+  if (activation === 'relu') nodes.push({ op: 'Greater', inputs: [pre, 'zero'], outputs: [open] });
+  else
     nodes.push(
-      { op: 'Relu', inputs: ['pre'], outputs: ['act'] },
-      { op: 'Greater', inputs: ['pre', 'zero'], outputs: ['open'] },
-      { op: 'Cast', inputs: ['open'], outputs: ['mask'], attrs: { to: FLOAT } },
+      { op: 'Greater', inputs: [pre, 'zero'], outputs: [`${pre}_above`] },
+      { op: 'Less', inputs: [pre, 'six'], outputs: [`${pre}_below`] },
+      { op: 'And', inputs: [`${pre}_above`, `${pre}_below`], outputs: [open] },
     );
-    [out, mask] = ['act', 'mask'];
-  } else if (activation === 'relu6') {
-    Object.assign(floats, { zero: 0, six: 6 });
-    nodes.push(
-      { op: 'Clip', inputs: ['pre', 'zero', 'six'], outputs: ['act'] },
-      { op: 'Greater', inputs: ['pre', 'zero'], outputs: ['above'] },
-      { op: 'Less', inputs: ['pre', 'six'], outputs: ['below'] },
-      { op: 'And', inputs: ['above', 'below'], outputs: ['open'] },
-      { op: 'Cast', inputs: ['open'], outputs: ['mask'], attrs: { to: FLOAT } },
-    );
-    [out, mask] = ['act', 'mask'];
-  }
-  nodes.push(
+  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${pre}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${pre}_mask`], outputs: [`${g}_pre`] });
+  return `${g}_pre`;
+}
+
+/** loss = Σ(out − t)² / P and its gradient g = 2(out − t) / P. */
+function lossNodes(out: string, g: string): OnnxNodeSpec[] {
+  return [
     { op: 'Sub', inputs: [out, 't'], outputs: ['e'] },
     { op: 'Mul', inputs: ['e', 'e'], outputs: ['e2'] },
     { op: 'ReduceSum', inputs: ['e2'], outputs: ['sum'], attrs: { keepdims: 0 } },
     { op: 'Mul', inputs: ['sum', 'inv_p'], outputs: ['loss'] },
-    { op: 'Mul', inputs: ['e', 'two_inv_p'], outputs: mask ? ['g'] : ['dy'] },
-    ...(mask ? [{ op: 'Mul', inputs: ['g', mask], outputs: ['dy'] }] : []),
-  );
-  return { ...forward, inputs: [...forward.inputs, { name: 't', shape: outShape }], outputs: ['loss', 'dy'], nodes, floatConstants: floats };
+    { op: 'Mul', inputs: ['e', 'two_inv_p'], outputs: [g] },
+  ];
+}
+
+/**
+ * A forward graph (output 'y') extended with the reconstruction loss: its activation, loss = Σ(act(y) − t)² / P
+ * and dy = 2(act(y) − t)/P · act′ at y, so a layer-wise step needs no pass over the activations outside ORT.
+ */
+export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonly number[], activation: Activation, positions: number): OnnxGraphSpec {
+  const rename = (v: string) => (v === 'y' ? 'pre' : v);
+  const nodes: OnnxNodeSpec[] = forward.nodes.map((n) => ({ ...n, outputs: n.outputs.map(rename) }));
+  const out = activationNodes(activation, 'pre', nodes);
+  nodes.push(...lossNodes(out, 'g'));
+  const dy = activationGradientNodes(activation, 'pre', 'g', nodes);
+  nodes.push({ op: 'Identity', inputs: [dy], outputs: ['dy'] });
+  return { ...forward, inputs: [...forward.inputs, { name: 't', shape: outShape }], outputs: ['loss', 'dy'], nodes, floatConstants: lossConstants(positions) };
 }
 
 /**
