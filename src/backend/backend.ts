@@ -29,6 +29,34 @@ export interface Gradients {
 /** An activation fused into a convolution or matrix product. */
 export type Activation = 'none' | 'relu' | 'relu6';
 
+/** One op of a reconstruction unit, as a backend compiles the unit's whole step from it. Values are named. */
+export type UnitOp =
+  | { readonly kind: 'conv'; readonly input: string; readonly output: string; readonly weight: number; readonly bias: boolean; readonly params: ConvParams; readonly activation: Activation }
+  | { readonly kind: 'gemm'; readonly input: string; readonly output: string; readonly weight: number; readonly bias: boolean; readonly activation: Activation }
+  | { readonly kind: 'add'; readonly inputs: readonly [string, string]; readonly output: string }
+  | { readonly kind: 'relu'; readonly input: string; readonly output: string };
+
+/**
+ * A reconstruction unit (a residual block, a separable pair) in a form a backend can compile: its ops in order,
+ * the shape of every value (batch included) and of every weight (conv OIHW, gemm [N, K]), weight k being the
+ * k-th conv/gemm op's.
+ */
+export interface UnitProgram {
+  readonly input: string;
+  readonly output: string;
+  readonly ops: readonly UnitOp[];
+  readonly shapes: Readonly<Record<string, readonly number[]>>;
+  readonly weights: readonly (readonly number[])[];
+}
+
+/** A unit's reconstruction loss and its gradients: per weight (in the program's order), and for its input when asked. */
+export interface UnitStep {
+  readonly loss: number;
+  readonly dws: readonly Float32Array[];
+  readonly dbs: readonly Float32Array[];
+  readonly dx?: Float32Array;
+}
+
 /** A layer's reconstruction loss and its gradients. */
 export interface LayerStep extends Gradients {
   readonly loss: number;
@@ -53,6 +81,11 @@ export interface TensorBackend {
    */
   conv2dStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
   gemmStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
+  /**
+   * Optional, for speed: a whole unit's step (forward through every op, loss at its output, backward to every
+   * weight, and to its input when `needInput`) in one call; `biases[k]` belongs to weight k.
+   */
+  unitStep?(program: UnitProgram, x: Tensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], target: Tensor, positions: number, needInput: boolean): Promise<UnitStep>;
   /** Frees sessions and buffers. */
   dispose(): Promise<void>;
 }

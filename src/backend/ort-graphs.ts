@@ -9,8 +9,8 @@
 //   64-channel 3×3 layer at 25×5; the im2col formulation took 12.5 ms there, fastest of 40 runs each, interleaved).
 // - ∂L/∂b: ReduceSum inside the same graph.
 // Times are the fastest of 40 runs on a shared 2-core machine.
-import type { Activation } from './backend.js';
-import type { ConvGeometry } from './conv-geometry.js';
+import type { Activation, UnitOp, UnitProgram } from './backend.js';
+import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { FLOAT, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
 
 const convAttrs = (g: ConvGeometry) => ({
@@ -299,8 +299,8 @@ function activationGradientNodes(activation: Activation, pre: string, g: string,
       { op: 'Less', inputs: [pre, 'six'], outputs: [`${pre}_below`] },
       { op: 'And', inputs: [`${pre}_above`, `${pre}_below`], outputs: [open] },
     );
-  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${pre}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${pre}_mask`], outputs: [`${g}_pre`] });
-  return `${g}_pre`;
+  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${pre}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${pre}_mask`], outputs: [`${pre}_grad`] });
+  return `${pre}_grad`;
 }
 
 /** loss = Σ(out − t)² / P and its gradient g = 2(out − t) / P. */
@@ -349,4 +349,99 @@ export function withBackward(loss: OnnxGraphSpec, backward: readonly OnnxGraphSp
     int64Constants: constants,
     floatConstants: loss.floatConstants,
   };
+}
+
+/** A spec's nodes and constants with every name not in `bind` put under `prefix`, so specs compose into one graph. */
+function embed(spec: OnnxGraphSpec, prefix: string, bind: Readonly<Record<string, string>>): { nodes: OnnxNodeSpec[]; int64Constants: Record<string, readonly number[]> } {
+  const rename = (v: string) => (v === '' ? v : (bind[v] ?? `${prefix}${v}`));
+  for (const i of spec.inputs) if (!(i.name in bind)) throw new Error(`embed: input '${i.name}' is not bound`);
+  return {
+    nodes: spec.nodes.map((n) => ({ ...n, inputs: n.inputs.map(rename), outputs: n.outputs.map(rename) })),
+    int64Constants: Object.fromEntries(Object.entries(spec.int64Constants ?? {}).map(([k, v]) => [rename(k), v])),
+  };
+}
+
+const shapeOnly = (shape: readonly number[]) => ({ shape, data: new Float32Array(0) });
+
+type LinearOp = Extract<UnitOp, { kind: 'conv' | 'gemm' }>;
+
+/**
+ * One graph for a unit's whole step: the forward of every op, the loss at the unit's output, and the backward to
+ * every weight (dw0, db0, dw1, …) and, when `needInput`, to the unit's input (dx); gradients of a value read twice
+ * (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a bias), …, t.
+ */
+export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean): OnnxGraphSpec {
+  const names = new Map<string, string>([[p.input, 'x']]);
+  const name = (v: string) => names.get(v) ?? (() => { throw new Error(`unitStepGraph: '${v}' is read before it is made`); })();
+  const nodes: OnnxNodeSpec[] = [];
+  const int64: Record<string, readonly number[]> = {};
+  const place = (spec: OnnxGraphSpec, prefix: string, bind: Record<string, string>) => {
+    const e = embed(spec, prefix, bind);
+    nodes.push(...e.nodes);
+    Object.assign(int64, e.int64Constants);
+  };
+  const linear = (op: LinearOp) => {
+    const x = p.shapes[op.input];
+    const w = p.weights[op.weight];
+    return op.kind === 'conv' ? { conv: convGeometry(shapeOnly(x), shapeOnly(w), op.params) } : { gemm: [x[0], x[1], w[0]] as const };
+  };
+  const inputs = [{ name: 'x', shape: p.shapes[p.input] }];
+  for (const op of p.ops) {
+    if (op.kind !== 'conv' && op.kind !== 'gemm') continue;
+    inputs.push({ name: `w${op.weight}`, shape: p.weights[op.weight] });
+    if (op.bias) inputs.push({ name: `b${op.weight}`, shape: [p.weights[op.weight][0]] });
+  }
+  inputs.push({ name: 't', shape: p.shapes[p.output] });
+
+  p.ops.forEach((op, i) => {
+    if (op.kind === 'add') nodes.push({ op: 'Add', inputs: op.inputs.map(name), outputs: [`v${i}`] });
+    else if (op.kind === 'relu') nodes.push({ op: 'Relu', inputs: [name(op.input)], outputs: [`v${i}`] });
+    else {
+      const l = linear(op);
+      const forward = l.conv ? convForwardGraph(l.conv, op.bias) : gemmForwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], op.bias);
+      place(forward, `f${i}_`, { x: name(op.input), w: `w${op.weight}`, b: `b${op.weight}`, y: `v${i}_pre` });
+      names.set(op.output, activationNodes(op.activation, `v${i}_pre`, nodes));
+      return;
+    }
+    names.set(op.output, `v${i}`);
+  });
+
+  nodes.push(...lossNodes(name(p.output), 'g_out'));
+  const grads = new Map<string, string[]>([[p.output, ['g_out']]]);
+  const push = (v: string, g: string) => grads.set(v, [...(grads.get(v) ?? []), g]);
+  const gradient = (v: string, tag: string): string => {
+    const list = grads.get(v) ?? [];
+    if (list.length === 0) throw new Error(`unitStepGraph: '${v}' does not reach the unit's output`);
+    // A chain of Adds, not Sum: onnxruntime's WebGPU EP has no Sum.
+    let total = list[0];
+    list.slice(1).forEach((g, k) => {
+      nodes.push({ op: 'Add', inputs: [total, g], outputs: [`g_${tag}_${k}`] });
+      total = `g_${tag}_${k}`;
+    });
+    return total;
+  };
+  const wanted = (v: string) => v !== p.input || needInput;
+  for (let i = p.ops.length - 1; i >= 0; i--) {
+    const op = p.ops[i];
+    const g = gradient(op.output, String(i));
+    if (op.kind === 'add') op.inputs.forEach((v) => wanted(v) && push(v, g));
+    else if (op.kind === 'relu') {
+      if (wanted(op.input)) push(op.input, activationGradientNodes('relu', name(op.input), g, nodes));
+    } else {
+      const dy = activationGradientNodes(op.activation, `v${i}_pre`, g, nodes);
+      const l = linear(op);
+      const dx = wanted(op.input) ? `dx${i}` : undefined;
+      if (l.conv) {
+        place(convWeightGradientGraph(l.conv), `dw${i}_`, { x: name(op.input), dy, dw: `dw${op.weight}`, db: `db${op.weight}` });
+        if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
+      } else {
+        const bind: Record<string, string> = { x: name(op.input), w: `w${op.weight}`, dy, dw: `dw${op.weight}`, db: `db${op.weight}`, ...(dx ? { dx } : {}) };
+        place(gemmBackwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], dx !== undefined), `dw${i}_`, bind);
+      }
+      if (dx) push(op.input, dx);
+    }
+  }
+  const weightOutputs = p.weights.flatMap((_, k) => [`dw${k}`, `db${k}`]);
+  if (needInput) nodes.push({ op: 'Identity', inputs: [gradient(p.input, 'input')], outputs: ['dx'] });
+  return { inputs, outputs: ['loss', ...weightOutputs, ...(needInput ? ['dx'] : [])], nodes, int64Constants: int64, floatConstants: lossConstants(positions) };
 }

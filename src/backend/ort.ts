@@ -4,10 +4,10 @@
 // bundled WebGPU execution provider (Dawn over Vulkan, Metal or D3D12).
 import * as ort from 'onnxruntime-node';
 import { fail } from '../errors.js';
-import type { ConvParams, Gradients, LayerStep, Tensor, TensorBackend } from './backend.js';
+import type { ConvParams, Gradients, LayerStep, Tensor, TensorBackend, UnitStep } from './backend.js';
 import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withBackward, withReconstructionLoss } from './ort-graphs.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph, withBackward, withReconstructionLoss } from './ort-graphs.js';
 
 /** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
 export type OrtDevice = 'cpu' | 'webgpu';
@@ -152,6 +152,17 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       const feeds = { x: x.data, w: w.data, t: target.data, ...(bias ? { b: bias } : {}) };
       const r = await run(await cache.get(key, () => withBackward(loss(), [gemmBackwardGraph(m, k, n, needInput)])), feeds);
       return { loss: r.loss[0], dw: { shape: w.shape, data: r.dw }, db: r.db, ...(needInput ? { dx: { shape: x.shape, data: r.dx } } : {}) };
+    },
+
+    async unitStep(program, x, weights, biases, target, positions, needInput): Promise<UnitStep> {
+      const feeds: Feeds = { x: x.data, t: target.data };
+      weights.forEach((w, k) => {
+        feeds[`w${k}`] = w;
+        if (biases[k]) feeds[`b${k}`] = biases[k]!;
+      });
+      const key = `unit|${JSON.stringify(program)}|${positions}|${needInput ? 'dx' : ''}`;
+      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput)), feeds);
+      return { loss: r.loss[0], dws: weights.map((_, k) => r[`dw${k}`]), dbs: weights.map((_, k) => r[`db${k}`]), ...(needInput ? { dx: r.dx } : {}) };
     },
 
     dispose: () => cache.dispose(),

@@ -2,7 +2,7 @@
 // products on the backend, everything else element-wise (src/backend/elementwise.ts). Fused activations
 // (Conv/Gemm `activation` attribute) are applied and differentiated here, from the node's output.
 
-import type { Activation, ConvParams, Tensor, TensorBackend } from '../backend/backend.js';
+import type { Activation, ConvParams, Tensor, TensorBackend, UnitOp, UnitProgram } from '../backend/backend.js';
 import * as ew from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
@@ -107,6 +107,43 @@ export async function linearStep(b: TensorBackend, graph: Graph, node: Node, x: 
   const { w, back } = matrixWeight(graph, node, weight);
   const r = await b.gemmStep(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined, activation, target, positions, needInput);
   return { loss: r.loss, gradients: { dxs: [r.dx], dw: back(r.dw.data) } };
+}
+
+/**
+ * A unit as a program a backend compiles whole (TensorBackend.unitStep), at batch size `batch`; undefined when a
+ * node is not a Conv, Gemm, MatMul, Add or Relu. Weight k is the k-th Conv/Gemm/MatMul's, as the backend wants it.
+ */
+export function unitProgram(graph: Graph, nodes: readonly Node[], input: string, output: string, batch: number): UnitProgram | undefined {
+  const shapes: Record<string, number[]> = {};
+  const shapeOf = (v: string) => (shapes[v] ??= [batch, ...(graph.values.get(v)!.shape.slice(1) as number[])]);
+  shapeOf(input);
+  const weights: number[][] = [];
+  const ops: UnitOp[] = [];
+  for (const node of nodes) {
+    const [x] = node.inputs;
+    const out = node.outputs[0];
+    shapeOf(out);
+    const activation = stringAttr(node, 'activation', 'none') as Activation;
+    if (node.op === 'Conv') {
+      ops.push({ kind: 'conv', input: x, output: out, weight: weights.length, bias: constant(graph, node.inputs[2]) !== undefined, params: convParams(node), activation });
+      weights.push(graph.values.get(node.inputs[1])!.shape as number[]);
+    } else if (node.op === 'Gemm' || node.op === 'MatMul') {
+      ops.push({ kind: 'gemm', input: x, output: out, weight: weights.length, bias: node.op === 'Gemm' && constant(graph, node.inputs[2]) !== undefined, activation });
+      weights.push([...matrixWeight(graph, node, undefined).w.shape]);
+    } else if (node.op === 'Add' && node.inputs.length === 2 && node.inputs.every((v) => !graph.values.get(v)?.data)) ops.push({ kind: 'add', inputs: [node.inputs[0], node.inputs[1]], output: out });
+    else if (node.op === 'Relu') ops.push({ kind: 'relu', input: x, output: out });
+    else return undefined;
+  }
+  return { input, output, ops, shapes, weights };
+}
+
+/** A unit's whole step through TensorBackend.unitStep: the loss, ∂L/∂weight per node in the graph's layout, ∂L/∂input. */
+export async function unitStep(b: TensorBackend, graph: Graph, program: UnitProgram, nodes: readonly Node[], x: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, positions: number, needInput: boolean): Promise<{ loss: number; weightGrads: Map<Node, Float32Array>; dx?: Float32Array }> {
+  const linear = nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul');
+  const operands = linear.map((n) => (n.op === 'Conv' ? { w: convWeight(graph, n, weights.get(n)), back: (dw: Float32Array) => dw } : matrixWeight(graph, n, weights.get(n))));
+  const biases = linear.map((n) => (n.op === 'MatMul' ? undefined : constant(graph, n.inputs[2])));
+  const r = await b.unitStep!(program, x, operands.map((o) => o.w.data), biases, target, positions, needInput);
+  return { loss: r.loss, weightGrads: new Map(linear.map((n, k) => [n, operands[k].back(r.dws[k])])), dx: r.dx };
 }
 
 /** An op without weights whose backward needs only its inputs, output and ∂L/∂output. */

@@ -2,14 +2,14 @@
 // steps (fake-quantizing what each node reads, QDrop-mixing where the setting asks), the loss against the float
 // model's output, backward to every weight and learned step, and one Adam update of all of them.
 
-import type { Tensor, TensorBackend } from '../backend/backend.js';
+import type { Tensor, TensorBackend, UnitProgram } from '../backend/backend.js';
 import { positions, reconstructionLoss } from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
 import type { Random } from '../random.js';
 import { Adam } from './adam.js';
 import type { ReconstructionUnit } from './blocks.js';
 import { fakeQuantize, fakeQuantizeBackward, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
-import { backwardNode, forwardNode, linearStep } from './node-autodiff.js';
+import { backwardNode, forwardNode, linearStep, unitProgram, unitStep } from './node-autodiff.js';
 import type { WeightQuantizer } from './weight-quantizer.js';
 
 export type Setting = 'brecq' | 'qdrop';
@@ -40,6 +40,8 @@ export class UnitTrainer {
   private readonly adam: Adam;
   private readonly produced: ReadonlySet<string>;
   private readonly learnedSteps: LearnedStep[];
+  /** The unit compiled whole, per batch size; undefined where it cannot be (see wholeUnitStep). */
+  private readonly programs = new Map<number, UnitProgram | undefined>();
 
   /**
    * `steps` holds every activation's quantizer (absent: float); `learned` names the values whose steps this unit
@@ -92,7 +94,10 @@ export class UnitTrainer {
       return d;
     };
     const input = feed(this.unit.input, batch.input, batch.floatInput);
-    const { loss, weightGrads } = (await this.singleLayerStep(input, weights, batch.target, unfeed)) ?? (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
+    const { loss, weightGrads } =
+      (await this.singleLayerStep(input, weights, batch.target, unfeed)) ??
+      (await this.wholeUnitStep(input, weights, batch.target, unfeed)) ??
+      (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
     this.adam.step([
       ...[...this.quantizers].flatMap(([n, q]) => q.gradients(weightGrads.get(n)!, iteration)),
       ...this.learnedSteps.map((s) => Float64Array.of(stepGrads.get(s) ?? 0)),
@@ -110,6 +115,26 @@ export class UnitTrainer {
     const { dxs, dw } = step.gradients;
     if (needInput) unfeed(this.unit.input, dxs[0]!.data);
     return { loss: step.loss, weightGrads: new Map([[node, dw!]]) };
+  }
+
+  /**
+   * A unit of several nodes in one backend call, when the backend compiles units and nothing inside the unit is
+   * fake-quantized (weights-only reconstruction: the unit's input is fed, and unfed, here as for any unit).
+   */
+  private async wholeUnitStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
+    const { graph, unit } = this;
+    if (!this.backend.unitStep) return undefined;
+    const batch = input.shape[0];
+    if (!this.programs.has(batch)) {
+      const quantizedInside = unit.nodes.some((n) => n.inputs.some((v) => v !== unit.input && this.steps.has(v)));
+      this.programs.set(batch, quantizedInside ? undefined : unitProgram(graph, unit.nodes, unit.input, unit.output, batch));
+    }
+    const program = this.programs.get(batch);
+    if (!program) return undefined;
+    const needInput = this.learned.includes(unit.input);
+    const r = await unitStep(this.backend, graph, program, unit.nodes, input, weights, target, positions(target), needInput);
+    if (needInput) unfeed(unit.input, r.dx!);
+    return { loss: r.loss, weightGrads: r.weightGrads };
   }
 
   /** Any unit: node by node forward (keeping what backward needs), the loss, and backward last node first. */
