@@ -57,10 +57,6 @@ export interface UnitStep {
   readonly dx?: Float32Array;
 }
 
-/** A layer's reconstruction loss and its gradients. */
-export interface LayerStep extends Gradients {
-  readonly loss: number;
-}
 
 export interface TensorBackend {
   /** 'ort-cpu', 'ort-webgpu', 'tfjs-wasm', 'tfjs-cpu', 'tfjs-tensorflow': what `--backend auto` reports it picked. */
@@ -75,15 +71,9 @@ export interface TensorBackend {
   gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined): Promise<Tensor>;
   gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients>;
   /**
-   * Optional, for speed: a single layer's whole reconstruction step — y = act(conv(x, w) + bias), the loss
-   * Σ(y − t)² / positions, and its gradients for w and bias (and x when `needInput`) — in one call, instead of a
-   * forward pass, three element-wise passes over the activations and a backward pass.
-   */
-  conv2dStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
-  gemmStep?(x: Tensor, w: Tensor, bias: Float32Array | undefined, activation: Activation, target: Tensor, positions: number, needInput: boolean): Promise<LayerStep>;
-  /**
-   * Optional, for speed: a whole unit's step (forward through every op, loss at its output, backward to every
-   * weight, and to its input when `needInput`) in one call; `biases[k]` belongs to weight k.
+   * Optional, for speed: a whole unit's step (forward through every op, activations, the loss Σ(y − t)² / positions
+   * at its output, backward to every weight, and to its input when `needInput`) in one call, instead of a backend
+   * call per op and element-wise passes over the activations; `biases[k]` belongs to weight k.
    */
   unitStep?(program: UnitProgram, x: Tensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], target: Tensor, positions: number, needInput: boolean): Promise<UnitStep>;
   /** Frees sessions and buffers. */

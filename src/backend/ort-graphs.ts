@@ -314,43 +314,6 @@ function lossNodes(out: string, g: string): OnnxNodeSpec[] {
   ];
 }
 
-/**
- * A forward graph (output 'y') extended with the reconstruction loss: its activation, loss = Σ(act(y) − t)² / P
- * and dy = 2(act(y) − t)/P · act′ at y, so a layer-wise step needs no pass over the activations outside ORT.
- */
-export function withReconstructionLoss(forward: OnnxGraphSpec, outShape: readonly number[], activation: Activation, positions: number): OnnxGraphSpec {
-  const rename = (v: string) => (v === 'y' ? 'pre' : v);
-  const nodes: OnnxNodeSpec[] = forward.nodes.map((n) => ({ ...n, outputs: n.outputs.map(rename) }));
-  const out = activationNodes(activation, 'pre', nodes);
-  nodes.push(...lossNodes(out, 'g'));
-  const dy = activationGradientNodes(activation, 'pre', 'g', nodes);
-  nodes.push({ op: 'Identity', inputs: [dy], outputs: ['dy'] });
-  return { ...forward, inputs: [...forward.inputs, { name: 't', shape: outShape }], outputs: ['loss', 'dy'], nodes, floatConstants: lossConstants(positions) };
-}
-
-/**
- * A loss graph (withReconstructionLoss: outputs loss and dy) followed by backward graphs that read dy: one graph for
- * a layer's whole step, whose outputs are the loss and the backward graphs' gradients. dy never leaves the device.
- */
-export function withBackward(loss: OnnxGraphSpec, backward: readonly OnnxGraphSpec[]): OnnxGraphSpec {
-  const known = new Set(loss.inputs.map((i) => i.name));
-  const constants: Record<string, readonly number[]> = { ...loss.int64Constants };
-  for (const b of backward) {
-    for (const i of b.inputs) if (i.name !== 'dy' && !known.has(i.name)) throw new Error(`withBackward: the backward graph reads '${i.name}', which the loss graph does not take`);
-    for (const [name, v] of Object.entries(b.int64Constants ?? {})) {
-      if (constants[name] && constants[name].join() !== v.join()) throw new Error(`withBackward: two graphs define the constant '${name}' differently`);
-      constants[name] = v;
-    }
-  }
-  return {
-    inputs: loss.inputs,
-    outputs: ['loss', ...backward.flatMap((b) => b.outputs)],
-    nodes: [...loss.nodes, ...backward.flatMap((b) => b.nodes)],
-    int64Constants: constants,
-    floatConstants: loss.floatConstants,
-  };
-}
-
 /** A spec's nodes and constants with every name not in `bind` put under `prefix`, so specs compose into one graph. */
 function embed(spec: OnnxGraphSpec, prefix: string, bind: Readonly<Record<string, string>>): { nodes: OnnxNodeSpec[]; int64Constants: Record<string, readonly number[]> } {
   const rename = (v: string) => (v === '' ? v : (bind[v] ?? `${prefix}${v}`));

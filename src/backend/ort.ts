@@ -4,10 +4,10 @@
 // bundled WebGPU execution provider (Dawn over Vulkan, Metal or D3D12).
 import * as ort from 'onnxruntime-node';
 import { fail } from '../errors.js';
-import type { ConvParams, Gradients, LayerStep, Tensor, TensorBackend, UnitStep } from './backend.js';
+import type { ConvParams, Gradients, Tensor, TensorBackend, UnitStep } from './backend.js';
 import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph, withBackward, withReconstructionLoss } from './ort-graphs.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from './ort-graphs.js';
 
 /** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
 export type OrtDevice = 'cpu' | 'webgpu';
@@ -129,31 +129,9 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       return { dw: { shape: w.shape, data: r.dw }, db: r.db, ...(needInput ? { dx: { shape: x.shape, data: r.dx } } : {}) };
     },
 
-    // One graph for the whole step: on a GPU ∂L/∂y never leaves the device and x goes up once; on the CPU it measured
-    // the same as a loss graph then a backward graph (ResNet-8 46.0 vs 45.8 ms summed over its layers, DS-CNN 24.8
-    // vs 25.8; fastest of 30 each).
-    async conv2dStep(x, w, bias, p, activation, target, positions, needInput): Promise<LayerStep> {
-      const g = convGeometry(x, w, p);
-      checkBias('conv2dStep', bias, g.cout);
-      const shape = [g.n, g.cout, g.ho, g.wo];
-      const loss = () => withReconstructionLoss(convForwardGraph(g, bias !== undefined), shape, activation, positions);
-      const key = `conv-step|${convKey(g)}|${bias ? 'b' : ''}|${activation}|${positions}|${needInput ? 'dx' : ''}`;
-      const feeds = { x: x.data, w: w.data, t: target.data, ...(bias ? { b: bias } : {}) };
-      const backward = () => [convWeightGradientGraph(g), ...(needInput ? [convInputGradientGraph(g)] : [])];
-      const r = await run(await cache.get(key, () => withBackward(loss(), backward())), feeds);
-      return { loss: r.loss[0], dw: { shape: w.shape, data: r.dw }, db: r.db, ...(needInput ? { dx: { shape: x.shape, data: r.dx } } : {}) };
-    },
-
-    async gemmStep(x, w, bias, activation, target, positions, needInput): Promise<LayerStep> {
-      const [m, k, n] = gemmSizes('gemmStep', x, w);
-      checkBias('gemmStep', bias, n);
-      const loss = () => withReconstructionLoss(gemmForwardGraph(m, k, n, bias !== undefined), [m, n], activation, positions);
-      const key = `gemm-step|${m},${k},${n}|${bias ? 'b' : ''}|${activation}|${positions}|${needInput ? 'dx' : ''}`;
-      const feeds = { x: x.data, w: w.data, t: target.data, ...(bias ? { b: bias } : {}) };
-      const r = await run(await cache.get(key, () => withBackward(loss(), [gemmBackwardGraph(m, k, n, needInput)])), feeds);
-      return { loss: r.loss[0], dw: { shape: w.shape, data: r.dw }, db: r.db, ...(needInput ? { dx: { shape: x.shape, data: r.dx } } : {}) };
-    },
-
+    // One graph for the whole step: on a GPU ∂L/∂y never leaves the device and x goes up once; on the CPU a layer's
+    // step measured the same as a loss graph then a backward graph (ResNet-8 46.0 vs 45.8 ms summed over its
+    // layers, DS-CNN 24.8 vs 25.8; fastest of 30 each), and a block's 1.4–3.6× faster than node by node.
     async unitStep(program, x, weights, biases, target, positions, needInput): Promise<UnitStep> {
       const feeds: Feeds = { x: x.data, t: target.data };
       weights.forEach((w, k) => {

@@ -93,23 +93,6 @@ export async function linearBackward(b: TensorBackend, graph: Graph, node: Node,
 }
 
 /**
- * A single Conv/Gemm/MatMul's whole reconstruction step against `target` (loss and gradients) in one backend call
- * where the backend offers it (undefined otherwise: the caller takes the general path).
- */
-export async function linearStep(b: TensorBackend, graph: Graph, node: Node, x: Tensor, weight: Float32Array | undefined, target: Tensor, positions: number, needInput: boolean): Promise<{ loss: number; gradients: NodeGradients } | undefined> {
-  const activation = stringAttr(node, 'activation', 'none') as Activation;
-  if (node.op === 'Conv') {
-    if (!b.conv2dStep) return undefined;
-    const r = await b.conv2dStep(x, convWeight(graph, node, weight), constant(graph, node.inputs[2]), convParams(node), activation, target, positions, needInput);
-    return { loss: r.loss, gradients: { dxs: [r.dx], dw: r.dw.data } };
-  }
-  if ((node.op !== 'Gemm' && node.op !== 'MatMul') || !b.gemmStep) return undefined;
-  const { w, back } = matrixWeight(graph, node, weight);
-  const r = await b.gemmStep(x, w, node.op === 'Gemm' ? constant(graph, node.inputs[2]) : undefined, activation, target, positions, needInput);
-  return { loss: r.loss, gradients: { dxs: [r.dx], dw: back(r.dw.data) } };
-}
-
-/**
  * A unit as a program a backend compiles whole (TensorBackend.unitStep), at batch size `batch`; undefined when a
  * node is not a Conv, Gemm, MatMul, Add or Relu. Weight k is the k-th Conv/Gemm/MatMul's, as the backend wants it.
  */

@@ -9,7 +9,7 @@ import type { Random } from '../random.js';
 import { Adam } from './adam.js';
 import type { ReconstructionUnit } from './blocks.js';
 import { fakeQuantize, fakeQuantizeBackward, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
-import { backwardNode, forwardNode, linearStep, unitProgram, unitStep } from './node-autodiff.js';
+import { backwardNode, forwardNode, unitProgram, unitStep } from './node-autodiff.js';
 import type { WeightQuantizer } from './weight-quantizer.js';
 
 export type Setting = 'brecq' | 'qdrop';
@@ -95,9 +95,7 @@ export class UnitTrainer {
     };
     const input = feed(this.unit.input, batch.input, batch.floatInput);
     const { loss, weightGrads } =
-      (await this.singleLayerStep(input, weights, batch.target, unfeed)) ??
-      (await this.wholeUnitStep(input, weights, batch.target, unfeed)) ??
-      (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
+      (await this.wholeUnitStep(input, weights, batch.target, unfeed)) ?? (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
     this.adam.step([
       ...[...this.quantizers].flatMap(([n, q]) => q.gradients(weightGrads.get(n)!, iteration)),
       ...this.learnedSteps.map((s) => Float64Array.of(stepGrads.get(s) ?? 0)),
@@ -105,21 +103,10 @@ export class UnitTrainer {
     return loss;
   }
 
-  /** A unit of one Conv/Gemm: forward, loss and backward in one backend call (when the backend can). */
-  private async singleLayerStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
-    const [node] = this.unit.nodes;
-    if (this.unit.nodes.length !== 1) return undefined;
-    const needInput = this.learned.includes(this.unit.input);
-    const step = await linearStep(this.backend, this.graph, node, input, weights.get(node), target, positions(target), needInput);
-    if (!step) return undefined;
-    const { dxs, dw } = step.gradients;
-    if (needInput) unfeed(this.unit.input, dxs[0]!.data);
-    return { loss: step.loss, weightGrads: new Map([[node, dw!]]) };
-  }
-
   /**
-   * A unit of several nodes in one backend call, when the backend compiles units and nothing inside the unit is
-   * fake-quantized (weights-only reconstruction: the unit's input is fed, and unfed, here as for any unit).
+   * The whole unit in one backend call, when the backend compiles units and nothing inside the unit is
+   * fake-quantized: every single layer, and blocks in weights-only reconstruction (the unit's input is fed, and
+   * unfed, here as for any unit).
    */
   private async wholeUnitStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
     const { graph, unit } = this;

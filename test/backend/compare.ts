@@ -1,10 +1,10 @@
 // Runs one conv / gemm case on a backend under test and on the reference, and states each result's worst error
 // as a fraction of its computed rounding bound (rounding-bound.ts).
-import type { Activation, ConvParams, Tensor, TensorBackend } from '../../src/backend/backend.js';
+import type { Activation, ConvParams, Tensor, TensorBackend, UnitProgram } from '../../src/backend/backend.js';
 import { convGeometry } from '../../src/backend/conv-geometry.js';
 import * as E from '../../src/backend/elementwise.js';
 import type { OnnxGraphSpec } from '../../src/backend/onnx-graph.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, withBackward, withReconstructionLoss } from '../../src/backend/ort-graphs.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from '../../src/backend/ort-graphs.js';
 import { mulberry32 } from '../../src/random.js';
 import { absolute, absoluteArray, boundRatio } from './rounding-bound.js';
 
@@ -102,6 +102,14 @@ function relativeDeviation(a: Float32Array, b: Float32Array): number {
   return a.length === b.length ? worst / scale : Infinity;
 }
 
+/** A single conv or gemm as a unit program (the form TensorBackend.unitStep compiles). */
+function layerProgram(c: LossCase, outShape: readonly number[]): UnitProgram {
+  const op = c.p
+    ? { kind: 'conv' as const, input: 'x', output: 'y', weight: 0, bias: true, params: c.p, activation: c.activation }
+    : { kind: 'gemm' as const, input: 'x', output: 'y', weight: 0, bias: true, activation: c.activation };
+  return { input: 'x', output: 'y', ops: [op], shapes: { x: c.x, y: outShape }, weights: [c.w] };
+}
+
 /**
  * A backend's one-call layer step (forward, activation, loss, backward) against the same steps taken one by one
  * (forward and backward on `plain`, the loss element-wise): the relative deviation of the loss and each gradient.
@@ -113,38 +121,35 @@ export async function layerStepDeviation(fused: TensorBackend, plain: TensorBack
   const pre = c.p ? await plain.conv2d(x, w, b, c.p) : await plain.gemm(x, w, b);
   const target = activate(randomTensor(pre.shape, 14), c.activation);
   const positions = E.positions(pre);
-  const got = c.p ? await fused.conv2dStep!(x, w, b, c.p, c.activation, target, positions, true) : await fused.gemmStep!(x, w, b, c.activation, target, positions, true);
+  const got = await fused.unitStep!(layerProgram(c, pre.shape), x, [w.data], [b], target, positions, true);
   const want = E.reconstructionLoss(activate(pre, c.activation), target);
   const dy = c.activation === 'relu' ? E.reluBackward(pre, want.dy) : c.activation === 'relu6' ? E.clipBackward(pre, want.dy, 0, 6) : want.dy;
   const g = c.p ? await plain.conv2dBackward(x, w, dy, c.p, true) : await plain.gemmBackward(x, w, dy, true);
   return {
     loss: Math.abs(got.loss - want.loss) / want.loss,
-    dw: relativeDeviation(got.dw.data, g.dw.data),
-    db: relativeDeviation(got.db, g.db),
-    dx: relativeDeviation(got.dx!.data, g.dx!.data),
+    dw: relativeDeviation(got.dws[0], g.dw.data),
+    db: relativeDeviation(got.dbs[0], g.db),
+    dx: relativeDeviation(got.dx!, g.dx!.data),
   };
 }
 
-/** One graph of every kind the onnxruntime backends build (the one-call steps too), over the op cases and each activation. */
+/** One graph of every kind the onnxruntime backends build (a layer's whole step too), over the op cases and each activation. */
 export function everyGraphKind(): OnnxGraphSpec[] {
   const specs: OnnxGraphSpec[] = [];
   for (const c of OP_CASES) {
-    if (!c.p) {
+    let out: number[];
+    if (c.p) {
+      const g = convGeometry(randomTensor(c.x, 0), randomTensor(c.w, 0), c.p);
+      specs.push(convForwardGraph(g, true), convWeightGradientGraph(g), convInputGradientGraph(g));
+      out = [g.n, g.cout, g.ho, g.wo];
+    } else {
       const [m, k] = c.x;
       const n = c.w[0];
       specs.push(gemmForwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, true), gemmBackwardGraph(m, k, n, false));
-      for (const a of ['none', 'relu', 'relu6'] as const) {
-        const loss = withReconstructionLoss(gemmForwardGraph(m, k, n, true), [m, n], a, m);
-        specs.push(loss, withBackward(loss, [gemmBackwardGraph(m, k, n, true)]), withBackward(loss, [gemmBackwardGraph(m, k, n, false)]));
-      }
-      continue;
+      out = [m, n];
     }
-    const g = convGeometry(randomTensor(c.x, 0), randomTensor(c.w, 0), c.p);
-    specs.push(convForwardGraph(g, true), convWeightGradientGraph(g), convInputGradientGraph(g));
-    for (const a of ['none', 'relu', 'relu6'] as const) {
-      const loss = withReconstructionLoss(convForwardGraph(g, true), [g.n, g.cout, g.ho, g.wo], a, g.n * g.ho * g.wo);
-      specs.push(loss, withBackward(loss, [convWeightGradientGraph(g), convInputGradientGraph(g)]), withBackward(loss, [convWeightGradientGraph(g)]));
-    }
+    for (const activation of ['none', 'relu', 'relu6'] as const)
+      for (const needInput of [true, false]) specs.push(unitStepGraph(layerProgram({ ...c, activation }, out), out[0], needInput));
   }
   return specs;
 }
