@@ -1,10 +1,11 @@
 /**
- * `npm run bench -- recon [--backend auto|ort-cpu|webgpu|wasm|cpu|tensorflow] [--method flexround|adaround]
- * [--models resnet8,dscnn,mobilenetv2] [--runs N] [--no-torch]`: milliseconds per reconstruction iteration (forward,
- * loss, backward, Adam: flexq's own UnitTrainer.step, batch 32) for every weighted layer, side by side with the
- * same FlexRound step in PyTorch (2 threads) when Debian's python3-torch is installed, and with ort-cpu when the
- * backend is another one (the GPU backends' goal: ≥ 10× ort-cpu per iteration on MobileNetV2's layers). The CPU
- * goal of the reconstruction issue: at most 1.5× PyTorch's time.
+ * `npm run bench -- recon [--backend auto|ort-cpu|webgpu|tfjs-webgpu|wasm|cpu|tensorflow]
+ * [--method flexround|adaround] [--models resnet8,dscnn,mobilenetv2] [--granularity layer|block] [--runs N]
+ * [--no-torch]`: milliseconds per reconstruction iteration (forward, loss, backward, Adam: flexq's own
+ * UnitTrainer.step, batch 32) for every unit, side by side with the same FlexRound step in PyTorch (2 threads, layers
+ * only) when Debian's python3-torch is installed, and with ort-cpu when the backend is another one (the GPU
+ * backends' goal: ≥ 10× ort-cpu per iteration on MobileNetV2's layers). The CPU goal of the reconstruction issue:
+ * at most 1.5× PyTorch's time.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,7 +18,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import { loadModel } from '../../src/load-model.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d } from '../../src/ops/window.js';
-import { reconstructionUnits, type ReconstructionUnit } from '../../src/quant/blocks.js';
+import { reconstructionUnits, type Granularity, type ReconstructionUnit } from '../../src/quant/blocks.js';
 import { quantizerInit, ROUNDING_METHODS, type RoundingMethod } from '../../src/quant/reconstruct.js';
 import { UnitTrainer } from '../../src/quant/unit-trainer.js';
 import { quantizeWeightRtn } from '../../src/quant/weight-grid.js';
@@ -120,15 +121,20 @@ function torchTimes(layers: TorchLayer[]): number[] | undefined {
   }
 }
 
-/** One layer's reconstruction step on one backend, ready to be timed. */
-function layerStep(graph: Graph, unit: ReconstructionUnit, backend: TensorBackend, method: RoundingMethod): () => Promise<unknown> {
-  const node = unit.nodes[0];
+/** One unit's reconstruction step (a layer, or a block) on one backend, ready to be timed. */
+function unitStep(graph: Graph, unit: ReconstructionUnit, backend: TensorBackend, method: RoundingMethod): () => Promise<unknown> {
   const x = [BATCH, ...(graph.values.get(unit.input)!.shape.slice(1) as number[])];
   const y = [BATCH, ...(graph.values.get(unit.output)!.shape.slice(1) as number[])];
-  const weight = graph.values.get(node.inputs[1])!;
-  const rtn = quantizeWeightRtn(weight.data as Float32Array, weight.shape as number[], BITS);
-  const quantizer = ROUNDING_METHODS[method](quantizerInit(graph, node, rtn, 1000));
-  const trainer = new UnitTrainer(graph, backend, unit, new Map([[node, quantizer]]), new Map(), [], 'brecq', 1e-3);
+  const quantizers = new Map(
+    unit.nodes
+      .filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul')
+      .map((n) => {
+        const weight = graph.values.get(n.inputs[1])!;
+        const rtn = quantizeWeightRtn(weight.data as Float32Array, weight.shape as number[], BITS);
+        return [n, ROUNDING_METHODS[method](quantizerInit(graph, n, rtn, 1000))];
+      }),
+  );
+  const trainer = new UnitTrainer(graph, backend, unit, quantizers, new Map(), [], 'brecq', 1e-3);
   const batch = { input: random(x, 1), floatInput: random(x, 2), target: random(y, 3) };
   const rng = mulberry32(4);
   let it = 0;
@@ -140,6 +146,7 @@ export default async function recon(args: string[]): Promise<BenchResult> {
   const kind = option('--backend', 'auto') as BackendKind;
   if (!BACKEND_KINDS.includes(kind)) throw new Error(`--backend ${kind}: expected one of ${BACKEND_KINDS.join(', ')}`);
   const method = option('--method', 'flexround') as RoundingMethod;
+  const granularity = option('--granularity', 'layer') as Granularity;
   const runs = Number(option('--runs', '20'));
   const models = option('--models', 'resnet8,dscnn').split(',').map((m) => {
     if (!MODELS[m]) throw new Error(`--models ${m}: expected some of ${Object.keys(MODELS).join(', ')}`);
@@ -155,22 +162,24 @@ export default async function recon(args: string[]): Promise<BenchResult> {
   try {
     for (const [name, file] of models) {
       const { graph } = loadModel(model(file), {});
-      for (const unit of reconstructionUnits(graph, 'layer')) {
+      for (const unit of reconstructionUnits(graph, granularity)) {
         const node = unit.nodes[0];
         const x = [BATCH, ...(graph.values.get(unit.input)!.shape.slice(1) as number[])];
         const shape = graph.values.get(node.inputs[1])!.shape as number[];
-        ours.push(await fastestMs(layerStep(graph, unit, backend, method), runs, 1000));
-        if (cpu) cpuMs.push(await fastestMs(layerStep(graph, unit, cpu, method), runs, 1000));
-        torchLayers.push(torchLayer(node, x, shape));
-        names.push([name, node.name, `${node.op} ${shape.join('×')} on ${x.slice(1).join('×')}`]);
-        process.stderr.write(`recon: ${name} ${node.name}: ${ours.at(-1)!.toFixed(2)} ms${cpu ? `, ort-cpu ${cpuMs.at(-1)!.toFixed(2)} ms` : ''}\n`);
+        ours.push(await fastestMs(unitStep(graph, unit, backend, method), runs, 1000));
+        if (cpu) cpuMs.push(await fastestMs(unitStep(graph, unit, cpu, method), runs, 1000));
+        const single = unit.nodes.length === 1;
+        if (single) torchLayers.push(torchLayer(node, x, shape));
+        names.push([name, single ? node.name : unit.name, `${single ? `${node.op} ${shape.join('×')}` : unit.nodes.map((n) => n.op).join('+')} on ${x.slice(1).join('×')}`]);
+        process.stderr.write(`recon: ${name} ${names.at(-1)![1]}: ${ours.at(-1)!.toFixed(2)} ms${cpu ? `, ort-cpu ${cpuMs.at(-1)!.toFixed(2)} ms` : ''}\n`);
       }
     }
   } finally {
     await backend.dispose();
     await cpu?.dispose();
   }
-  const torch = args.includes('--no-torch') ? undefined : torchTimes(torchLayers);
+  // The PyTorch twin is a single layer's step: blocks have no PyTorch column.
+  const torch = args.includes('--no-torch') || granularity === 'block' ? undefined : torchTimes(torchLayers);
   const rows: (string | number)[][] = [];
   const row = (m: string, layer: string, what: string, t: number, c: number | undefined, p: number | undefined) =>
     rows.push([m, layer, what, t, ...(cpu ? [c!, c! / t] : []), p ?? '—', p ? t / p : '—']);
@@ -180,16 +189,16 @@ export default async function recon(args: string[]): Promise<BenchResult> {
     const [a, b, c] = totals.get(m) ?? [0, 0, 0];
     totals.set(m, [a + ours[k], b + (cpuMs[k] ?? 0), c + (torch?.[k] ?? 0)]);
   });
-  for (const [m, [a, b, c]] of totals) row(m, 'all layers', 'sum', a, b, torch ? c : undefined);
+  for (const [m, [a, b, c]] of totals) row(m, granularity === 'block' ? 'all units' : 'all layers', 'sum', a, b, torch ? c : undefined);
   const on = backend.device ? ` on ${backend.device}` : '';
   return {
-    title: `${method} reconstruction step, ms per iteration (batch ${BATCH}, W${BITS}, forward + backward + Adam), flexq ${backend.name}${on}${cpu ? ' vs ort-cpu' : ''} vs PyTorch`,
+    title: `${method} ${granularity}-wise reconstruction step, ms per iteration (batch ${BATCH}, W${BITS}, forward + backward + Adam), flexq ${backend.name}${on}${cpu ? ' vs ort-cpu' : ''} vs PyTorch`,
     columns: ['model', 'layer', 'op', `flexq ${backend.name} ms`, ...(cpu ? ['ort-cpu ms', `${backend.name} speed-up`] : []), 'PyTorch ms', 'ratio'],
     rows,
     notes: [
       `fastest of ≥ ${runs} runs each (other processes only add time); load average at the end ${loadavg()[0].toFixed(1)}`,
       torch ? 'PyTorch: Debian python3-torch, torch.set_num_threads(2), the same quantizer, loss and Adam with autograd' : 'PyTorch: not installed (apt-get install python3-torch), or --no-torch',
     ],
-    extra: { backend: backend.name, device: backend.device, method, ours, cpu: cpu ? cpuMs : undefined, torch },
+    extra: { backend: backend.name, device: backend.device, method, granularity, ours, cpu: cpu ? cpuMs : undefined, torch },
   };
 }
