@@ -37,6 +37,17 @@ export type UnitOp =
   | { readonly kind: 'relu'; readonly input: string; readonly output: string };
 
 /**
+ * An activation fake-quantized inside a unit (LSQ: x̂ = s·clamp(round(x/s), lo, hi), round ties upward, the step s an
+ * input of every step), optionally mixed with x by QDrop's 0/1 mask (1: x itself).
+ */
+export interface UnitQuantizer {
+  readonly value: string;
+  readonly lo: number;
+  readonly hi: number;
+  readonly qdrop: boolean;
+}
+
+/**
  * A reconstruction unit (a residual block, a separable pair) in a form a backend can compile: its ops in order,
  * the shape of every value (batch included) and of every weight (conv OIHW, gemm [N, K]), weight k being the
  * k-th conv/gemm op's.
@@ -47,6 +58,14 @@ export interface UnitProgram {
   readonly ops: readonly UnitOp[];
   readonly shapes: Readonly<Record<string, readonly number[]>>;
   readonly weights: readonly (readonly number[])[];
+  /** Values read inside the unit (not its input) that are fake-quantized, in the order they are first read. */
+  readonly quantizers: readonly UnitQuantizer[];
+}
+
+/** Each quantizer's step and, for QDrop, its mask, for one step of a unit. */
+export interface UnitQuantization {
+  readonly steps: readonly number[];
+  readonly masks: readonly (Uint8Array | undefined)[];
 }
 
 /** A unit's reconstruction loss and its gradients: per weight (in the program's order), and for its input when asked. */
@@ -55,6 +74,8 @@ export interface UnitStep {
   readonly dws: readonly Float32Array[];
   readonly dbs: readonly Float32Array[];
   readonly dx?: Float32Array;
+  /** ∂L/∂log s per quantizer. */
+  readonly dLogSteps: readonly number[];
 }
 
 
@@ -75,7 +96,7 @@ export interface TensorBackend {
    * at its output, backward to every weight, and to its input when `needInput`) in one call, instead of a backend
    * call per op and element-wise passes over the activations; `biases[k]` belongs to weight k.
    */
-  unitStep?(program: UnitProgram, x: Tensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], target: Tensor, positions: number, needInput: boolean): Promise<UnitStep>;
+  unitStep?(program: UnitProgram, x: Tensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], quantization: UnitQuantization, target: Tensor, positions: number, needInput: boolean): Promise<UnitStep>;
   /** Frees sessions and buffers. */
   dispose(): Promise<void>;
 }

@@ -9,7 +9,7 @@
 //   64-channel 3×3 layer at 25×5; the im2col formulation took 12.5 ms there, fastest of 40 runs each, interleaved).
 // - ∂L/∂b: ReduceSum inside the same graph.
 // Times are the fastest of 40 runs on a shared 2-core machine.
-import type { Activation, UnitOp, UnitProgram } from './backend.js';
+import type { Activation, UnitOp, UnitProgram, UnitQuantizer } from './backend.js';
 import { convGeometry, type ConvGeometry } from './conv-geometry.js';
 import { FLOAT, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
 
@@ -329,12 +329,66 @@ const shapeOnly = (shape: readonly number[]) => ({ shape, data: new Float32Array
 type LinearOp = Extract<UnitOp, { kind: 'conv' | 'gemm' }>;
 
 /**
+ * LSQ fake quantization of `raw` by quantizer k (inputs: step s{k} and its reciprocal inv{k}): u = raw · 1/s, a
+ * product as the host's quantizer takes it (and correctly rounded on a GPU, where f32 division is not), rounded
+ * with ties upward (floor(u + ½)) as the host rounds; QDrop takes raw where mask m{k} is 1. Answers the value its
+ * readers are fed.
+ */
+function fakeQuantizeNodes(q: UnitQuantizer, k: number, raw: string, nodes: OnnxNodeSpec[]): string {
+  const [s, t] = [`s${k}`, `q${k}_`];
+  nodes.push(
+    { op: 'Mul', inputs: [raw, `inv${k}`], outputs: [`${t}u`] },
+    { op: 'Add', inputs: [`${t}u`, 'half'], outputs: [`${t}u_half`] },
+    { op: 'Floor', inputs: [`${t}u_half`], outputs: [`${t}r`] },
+    { op: 'Clip', inputs: [`${t}r`, `lo${k}`, `hi${k}`], outputs: [`${t}c`] },
+    { op: 'Mul', inputs: [`${t}c`, s], outputs: [`${t}y`] },
+    { op: 'Equal', inputs: [`${t}r`, `${t}c`], outputs: [`${t}in_b`] },
+    { op: 'Cast', inputs: [`${t}in_b`], outputs: [`${t}in`], attrs: { to: FLOAT } },
+  );
+  if (!q.qdrop) return `${t}y`;
+  nodes.push(
+    { op: 'Sub', inputs: ['one', `m${k}`], outputs: [`${t}keep`] },
+    { op: 'Mul', inputs: [raw, `m${k}`], outputs: [`${t}dropped`] },
+    { op: 'Mul', inputs: [`${t}y`, `${t}keep`], outputs: [`${t}kept`] },
+    { op: 'Add', inputs: [`${t}dropped`, `${t}kept`], outputs: [`${t}fed`] },
+  );
+  return `${t}fed`;
+}
+
+/**
+ * The backward of fakeQuantizeNodes from g = ∂L/∂(fed value): dropped elements carry nothing, the rest pass
+ * straight through inside the range; ∂L/∂log s{k} = s·Σ g·(c − u·inside) goes to output ds{k}. Answers ∂L/∂raw.
+ */
+function fakeQuantizeGradientNodes(q: UnitQuantizer, k: number, g: string, nodes: OnnxNodeSpec[]): string {
+  const t = `q${k}_`;
+  let kept = g;
+  if (q.qdrop) {
+    nodes.push({ op: 'Mul', inputs: [g, `${t}keep`], outputs: [`${t}g`] });
+    kept = `${t}g`;
+  }
+  nodes.push(
+    { op: 'Mul', inputs: [kept, `${t}in`], outputs: [`${t}graw`] },
+    { op: 'Mul', inputs: [`${t}u`, `${t}in`], outputs: [`${t}u_in`] },
+    { op: 'Sub', inputs: [`${t}c`, `${t}u_in`], outputs: [`${t}ds_term`] },
+    { op: 'Mul', inputs: [kept, `${t}ds_term`], outputs: [`${t}ds_e`] },
+    { op: 'ReduceSum', inputs: [`${t}ds_e`], outputs: [`${t}ds_sum`], attrs: { keepdims: 0 } },
+    { op: 'Mul', inputs: [`${t}ds_sum`, `s${k}`], outputs: [`ds${k}`] },
+  );
+  return `${t}graw`;
+}
+
+/**
  * One graph for a unit's whole step: the forward of every op, the loss at the unit's output, and the backward to
- * every weight (dw0, db0, dw1, …) and, when `needInput`, to the unit's input (dx); gradients of a value read twice
- * (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a bias), …, t.
+ * every weight (dw0, db0, dw1, …), to every quantizer's log step (ds0, …) and, when `needInput`, to the unit's input
+ * (dx); gradients of a value read twice (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a
+ * bias), …, s0, inv0, m0 (QDrop only), …, t.
  */
 export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean): OnnxGraphSpec {
+  // A value's name as its readers see it (after fake quantization), and as it was made (for the loss).
   const names = new Map<string, string>([[p.input, 'x']]);
+  const made = new Map<string, string>();
+  const quantizerOf = new Map(p.quantizers.map((q, k) => [q.value, k]));
+  const floats: Record<string, number> = { ...lossConstants(positions), half: 0.5, one: 1 };
   const name = (v: string) => names.get(v) ?? (() => { throw new Error(`unitStepGraph: '${v}' is read before it is made`); })();
   const nodes: OnnxNodeSpec[] = [];
   const int64: Record<string, readonly number[]> = {};
@@ -354,22 +408,29 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
     inputs.push({ name: `w${op.weight}`, shape: p.weights[op.weight] });
     if (op.bias) inputs.push({ name: `b${op.weight}`, shape: [p.weights[op.weight][0]] });
   }
+  p.quantizers.forEach((q, k) => {
+    inputs.push({ name: `s${k}`, shape: [] }, { name: `inv${k}`, shape: [] });
+    if (q.qdrop) inputs.push({ name: `m${k}`, shape: p.shapes[q.value] });
+    Object.assign(floats, { [`lo${k}`]: q.lo, [`hi${k}`]: q.hi });
+  });
   inputs.push({ name: 't', shape: p.shapes[p.output] });
 
   p.ops.forEach((op, i) => {
-    if (op.kind === 'add') nodes.push({ op: 'Add', inputs: op.inputs.map(name), outputs: [`v${i}`] });
-    else if (op.kind === 'relu') nodes.push({ op: 'Relu', inputs: [name(op.input)], outputs: [`v${i}`] });
+    let out = `v${i}`;
+    if (op.kind === 'add') nodes.push({ op: 'Add', inputs: op.inputs.map(name), outputs: [out] });
+    else if (op.kind === 'relu') nodes.push({ op: 'Relu', inputs: [name(op.input)], outputs: [out] });
     else {
       const l = linear(op);
       const forward = l.conv ? convForwardGraph(l.conv, op.bias) : gemmForwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], op.bias);
       place(forward, `f${i}_`, { x: name(op.input), w: `w${op.weight}`, b: `b${op.weight}`, y: `v${i}_pre` });
-      names.set(op.output, activationNodes(op.activation, `v${i}_pre`, nodes));
-      return;
+      out = activationNodes(op.activation, `v${i}_pre`, nodes);
     }
-    names.set(op.output, `v${i}`);
+    made.set(op.output, out);
+    const k = quantizerOf.get(op.output);
+    names.set(op.output, k === undefined ? out : fakeQuantizeNodes(p.quantizers[k], k, out, nodes));
   });
 
-  nodes.push(...lossNodes(name(p.output), 'g_out'));
+  nodes.push(...lossNodes(made.get(p.output) ?? name(p.output), 'g_out'));
   const grads = new Map<string, string[]>([[p.output, ['g_out']]]);
   const push = (v: string, g: string) => grads.set(v, [...(grads.get(v) ?? []), g]);
   const gradient = (v: string, tag: string): string => {
@@ -386,7 +447,9 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
   const wanted = (v: string) => v !== p.input || needInput;
   for (let i = p.ops.length - 1; i >= 0; i--) {
     const op = p.ops[i];
-    const g = gradient(op.output, String(i));
+    const k = quantizerOf.get(op.output);
+    const fed = gradient(op.output, String(i));
+    const g = k === undefined ? fed : fakeQuantizeGradientNodes(p.quantizers[k], k, fed, nodes);
     if (op.kind === 'add') op.inputs.forEach((v) => wanted(v) && push(v, g));
     else if (op.kind === 'relu') {
       if (wanted(op.input)) push(op.input, activationGradientNodes('relu', name(op.input), g, nodes));
@@ -404,7 +467,7 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
       if (dx) push(op.input, dx);
     }
   }
-  const weightOutputs = p.weights.flatMap((_, k) => [`dw${k}`, `db${k}`]);
+  const gradientOutputs = [...p.weights.flatMap((_, k) => [`dw${k}`, `db${k}`]), ...p.quantizers.map((_, k) => `ds${k}`)];
   if (needInput) nodes.push({ op: 'Identity', inputs: [gradient(p.input, 'input')], outputs: ['dx'] });
-  return { inputs, outputs: ['loss', ...weightOutputs, ...(needInput ? ['dx'] : [])], nodes, int64Constants: int64, floatConstants: lossConstants(positions) };
+  return { inputs, outputs: ['loss', ...gradientOutputs, ...(needInput ? ['dx'] : [])], nodes, int64Constants: int64, floatConstants: floats };
 }

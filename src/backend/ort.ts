@@ -132,15 +132,26 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
     // One graph for the whole step: on a GPU ∂L/∂y never leaves the device and x goes up once; on the CPU a layer's
     // step measured the same as a loss graph then a backward graph (ResNet-8 46.0 vs 45.8 ms summed over its
     // layers, DS-CNN 24.8 vs 25.8; fastest of 30 each), and a block's 1.4–3.6× faster than node by node.
-    async unitStep(program, x, weights, biases, target, positions, needInput): Promise<UnitStep> {
+    async unitStep(program, x, weights, biases, quantization, target, positions, needInput): Promise<UnitStep> {
       const feeds: Feeds = { x: x.data, t: target.data };
       weights.forEach((w, k) => {
         feeds[`w${k}`] = w;
         if (biases[k]) feeds[`b${k}`] = biases[k]!;
       });
+      program.quantizers.forEach((q, k) => {
+        feeds[`s${k}`] = Float32Array.of(quantization.steps[k]);
+        feeds[`inv${k}`] = Float32Array.of(1 / quantization.steps[k]);
+        if (q.qdrop) feeds[`m${k}`] = Float32Array.from(quantization.masks[k]!);
+      });
       const key = `unit|${JSON.stringify(program)}|${positions}|${needInput ? 'dx' : ''}`;
       const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput)), feeds);
-      return { loss: r.loss[0], dws: weights.map((_, k) => r[`dw${k}`]), dbs: weights.map((_, k) => r[`db${k}`]), ...(needInput ? { dx: r.dx } : {}) };
+      return {
+        loss: r.loss[0],
+        dws: weights.map((_, k) => r[`dw${k}`]),
+        dbs: weights.map((_, k) => r[`db${k}`]),
+        dLogSteps: program.quantizers.map((_, k) => r[`ds${k}`][0]),
+        ...(needInput ? { dx: r.dx } : {}),
+      };
     },
 
     dispose: () => cache.dispose(),

@@ -78,14 +78,17 @@ export function fakeQuantizeBackward(dy: Float32Array, tape: FakeQuantTape, q: L
  * elements were dropped (they carry no gradient to the quantized side).
  */
 export function qdropMix(quantized: Float32Array, float: Float32Array, random: Random): { y: Float32Array; dropped: Uint8Array } {
-  const y = new Float32Array(quantized.length);
-  const dropped = new Uint8Array(quantized.length);
+  const dropped = qdropMask(quantized.length, random);
+  return { y: quantized.map((q, i) => (dropped[i] ? float[i] : q)), dropped };
+}
+
+/** QDrop's coins for n elements: 1 where the float value is taken. */
+export function qdropMask(n: number, random: Random): Uint8Array {
+  const dropped = new Uint8Array(n);
   let bits = 0;
-  for (let i = 0; i < y.length; i++) {
+  for (let i = 0; i < n; i++) {
     if ((i & 31) === 0) bits = (random() * 4294967296) >>> 0;
-    const drop = (bits >>> (i & 31)) & 1;
-    dropped[i] = drop;
-    y[i] = drop ? float[i] : quantized[i];
+    dropped[i] = (bits >>> (i & 31)) & 1;
   }
-  return { y, dropped };
+  return dropped;
 }

@@ -2,7 +2,7 @@
 // products on the backend, everything else element-wise (src/backend/elementwise.ts). Fused activations
 // (Conv/Gemm `activation` attribute) are applied and differentiated here, from the node's output.
 
-import type { Activation, ConvParams, Tensor, TensorBackend, UnitOp, UnitProgram } from '../backend/backend.js';
+import type { Activation, ConvParams, Tensor, TensorBackend, UnitOp, UnitProgram, UnitQuantization, UnitQuantizer } from '../backend/backend.js';
 import * as ew from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
@@ -96,7 +96,7 @@ export async function linearBackward(b: TensorBackend, graph: Graph, node: Node,
  * A unit as a program a backend compiles whole (TensorBackend.unitStep), at batch size `batch`; undefined when a
  * node is not a Conv, Gemm, MatMul, Add or Relu. Weight k is the k-th Conv/Gemm/MatMul's, as the backend wants it.
  */
-export function unitProgram(graph: Graph, nodes: readonly Node[], input: string, output: string, batch: number): UnitProgram | undefined {
+export function unitProgram(graph: Graph, nodes: readonly Node[], input: string, output: string, batch: number, quantizers: readonly UnitQuantizer[] = []): UnitProgram | undefined {
   const shapes: Record<string, number[]> = {};
   const shapeOf = (v: string) => (shapes[v] ??= [batch, ...(graph.values.get(v)!.shape.slice(1) as number[])]);
   shapeOf(input);
@@ -117,16 +117,27 @@ export function unitProgram(graph: Graph, nodes: readonly Node[], input: string,
     else if (node.op === 'Relu') ops.push({ kind: 'relu', input: x, output: out });
     else return undefined;
   }
-  return { input, output, ops, shapes, weights };
+  return { input, output, ops, shapes, weights, quantizers };
 }
 
-/** A unit's whole step through TensorBackend.unitStep: the loss, ∂L/∂weight per node in the graph's layout, ∂L/∂input. */
-export async function unitStep(b: TensorBackend, graph: Graph, program: UnitProgram, nodes: readonly Node[], x: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, positions: number, needInput: boolean): Promise<{ loss: number; weightGrads: Map<Node, Float32Array>; dx?: Float32Array }> {
+/** A unit's whole step through TensorBackend.unitStep: the loss, ∂L/∂weight per node in the graph's layout, ∂L/∂log step per quantizer, ∂L/∂input. */
+export async function unitStep(
+  b: TensorBackend,
+  graph: Graph,
+  program: UnitProgram,
+  nodes: readonly Node[],
+  x: Tensor,
+  weights: ReadonlyMap<Node, Float32Array>,
+  quantization: UnitQuantization,
+  target: Tensor,
+  positions: number,
+  needInput: boolean,
+): Promise<{ loss: number; weightGrads: Map<Node, Float32Array>; dLogSteps: readonly number[]; dx?: Float32Array }> {
   const linear = nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul');
   const operands = linear.map((n) => (n.op === 'Conv' ? { w: convWeight(graph, n, weights.get(n)), back: (dw: Float32Array) => dw } : matrixWeight(graph, n, weights.get(n))));
   const biases = linear.map((n) => (n.op === 'MatMul' ? undefined : constant(graph, n.inputs[2])));
-  const r = await b.unitStep!(program, x, operands.map((o) => o.w.data), biases, target, positions, needInput);
-  return { loss: r.loss, weightGrads: new Map(linear.map((n, k) => [n, operands[k].back(r.dws[k])])), dx: r.dx };
+  const r = await b.unitStep!(program, x, operands.map((o) => o.w.data), biases, quantization, target, positions, needInput);
+  return { loss: r.loss, weightGrads: new Map(linear.map((n, k) => [n, operands[k].back(r.dws[k])])), dLogSteps: r.dLogSteps, dx: r.dx };
 }
 
 /** An op without weights whose backward needs only its inputs, output and ∂L/∂output. */

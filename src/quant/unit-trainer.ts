@@ -2,13 +2,14 @@
 // steps (fake-quantizing what each node reads, QDrop-mixing where the setting asks), the loss against the float
 // model's output, backward to every weight and learned step, and one Adam update of all of them.
 
-import type { Tensor, TensorBackend, UnitProgram } from '../backend/backend.js';
+import type { Tensor, TensorBackend, UnitProgram, UnitQuantizer } from '../backend/backend.js';
 import { positions, reconstructionLoss } from '../backend/elementwise.js';
 import type { Graph, Node } from '../ir/graph.js';
+import { sizeOf } from '../ir/shape.js';
 import type { Random } from '../random.js';
 import { Adam } from './adam.js';
 import type { ReconstructionUnit } from './blocks.js';
-import { fakeQuantize, fakeQuantizeBackward, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
+import { fakeQuantize, fakeQuantizeBackward, qdropMask, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
 import { backwardNode, forwardNode, unitProgram, unitStep } from './node-autodiff.js';
 import type { WeightQuantizer } from './weight-quantizer.js';
 
@@ -81,6 +82,7 @@ export class UnitTrainer {
     };
     const weights = new Map([...this.quantizers].map(([n, q]) => [n, q.weight()]));
     const stepGrads = new Map<LearnedStep, number>();
+    const addStepGradient = (step: LearnedStep, g: number) => stepGrads.set(step, (stepGrads.get(step) ?? 0) + g);
     /** ∂L/∂(what a node was fed) back to ∂L/∂(the value): through QDrop's mask and the fake quantizer (LSQ's step gradient). */
     const unfeed = (v: string, dx: Float32Array): Float32Array => {
       const tape = tapes.get(v)!;
@@ -88,14 +90,15 @@ export class UnitTrainer {
       if (tape.fq) {
         const step = this.steps.get(v)!;
         const back = fakeQuantizeBackward(d, tape.fq, step);
-        stepGrads.set(step, (stepGrads.get(step) ?? 0) + back.dLogStep);
+        addStepGradient(step, back.dLogStep);
         d = back.dx;
       }
       return d;
     };
     const input = feed(this.unit.input, batch.input, batch.floatInput);
     const { loss, weightGrads } =
-      (await this.wholeUnitStep(input, weights, batch.target, unfeed)) ?? (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
+      (await this.wholeUnitStep(input, weights, batch.target, unfeed, random, addStepGradient)) ??
+      (await this.nodeByNodeStep(input, weights, batch.target, feed, unfeed));
     this.adam.step([
       ...[...this.quantizers].flatMap(([n, q]) => q.gradients(weightGrads.get(n)!, iteration)),
       ...this.learnedSteps.map((s) => Float64Array.of(stepGrads.get(s) ?? 0)),
@@ -104,24 +107,40 @@ export class UnitTrainer {
   }
 
   /**
-   * The whole unit in one backend call, when the backend compiles units and nothing inside the unit is
-   * fake-quantized: every single layer, and blocks in weights-only reconstruction (the unit's input is fed, and
-   * unfed, here as for any unit).
+   * The whole unit in one backend call, when the backend compiles units: the unit's input is fed (and unfed) here
+   * as for any unit; the activations quantized inside it are fake-quantized in the backend's graph, with QDrop's
+   * coins drawn here in the order the node-by-node path draws them.
    */
-  private async wholeUnitStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, unfeed: Unfeed): Promise<StepResult | undefined> {
+  private async wholeUnitStep(
+    input: Tensor,
+    weights: ReadonlyMap<Node, Float32Array>,
+    target: Tensor,
+    unfeed: Unfeed,
+    random: Random,
+    addStepGradient: (step: LearnedStep, g: number) => void,
+  ): Promise<StepResult | undefined> {
     const { graph, unit } = this;
     if (!this.backend.unitStep) return undefined;
     const batch = input.shape[0];
-    if (!this.programs.has(batch)) {
-      const quantizedInside = unit.nodes.some((n) => n.inputs.some((v) => v !== unit.input && this.steps.has(v)));
-      this.programs.set(batch, quantizedInside ? undefined : unitProgram(graph, unit.nodes, unit.input, unit.output, batch));
-    }
+    if (!this.programs.has(batch)) this.programs.set(batch, unitProgram(graph, unit.nodes, unit.input, unit.output, batch, this.insideQuantizers()));
     const program = this.programs.get(batch);
     if (!program) return undefined;
+    const steps = program.quantizers.map((q) => this.steps.get(q.value)!);
+    const masks = program.quantizers.map((q) => (q.qdrop ? qdropMask(sizeOf(program.shapes[q.value]), random) : undefined));
     const needInput = this.learned.includes(unit.input);
-    const r = await unitStep(this.backend, graph, program, unit.nodes, input, weights, target, positions(target), needInput);
+    const r = await unitStep(this.backend, graph, program, unit.nodes, input, weights, { steps: steps.map((s) => s.step), masks }, target, positions(target), needInput);
     if (needInput) unfeed(unit.input, r.dx!);
+    steps.forEach((s, k) => addStepGradient(s, r.dLogSteps[k]));
     return { loss: r.loss, weightGrads: r.weightGrads };
+  }
+
+  /** The values made and fake-quantized inside the unit, in the order its nodes first read them. */
+  private insideQuantizers(): UnitQuantizer[] {
+    const values = [...new Set(this.unit.nodes.flatMap((n) => n.inputs))].filter((v) => this.produced.has(v) && this.steps.has(v));
+    return values.map((value) => {
+      const { zeroPoint, qmin, qmax } = this.steps.get(value)!.grid;
+      return { value, lo: qmin - zeroPoint, hi: qmax - zeroPoint, qdrop: this.setting === 'qdrop' };
+    });
   }
 
   /** Any unit: node by node forward (keeping what backward needs), the loss, and backward last node first. */

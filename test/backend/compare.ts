@@ -107,7 +107,7 @@ function layerProgram(c: LossCase, outShape: readonly number[]): UnitProgram {
   const op = c.p
     ? { kind: 'conv' as const, input: 'x', output: 'y', weight: 0, bias: true, params: c.p, activation: c.activation }
     : { kind: 'gemm' as const, input: 'x', output: 'y', weight: 0, bias: true, activation: c.activation };
-  return { input: 'x', output: 'y', ops: [op], shapes: { x: c.x, y: outShape }, weights: [c.w] };
+  return { input: 'x', output: 'y', ops: [op], shapes: { x: c.x, y: outShape }, weights: [c.w], quantizers: [] };
 }
 
 /**
@@ -121,7 +121,7 @@ export async function layerStepDeviation(fused: TensorBackend, plain: TensorBack
   const pre = c.p ? await plain.conv2d(x, w, b, c.p) : await plain.gemm(x, w, b);
   const target = activate(randomTensor(pre.shape, 14), c.activation);
   const positions = E.positions(pre);
-  const got = await fused.unitStep!(layerProgram(c, pre.shape), x, [w.data], [b], target, positions, true);
+  const got = await fused.unitStep!(layerProgram(c, pre.shape), x, [w.data], [b], { steps: [], masks: [] }, target, positions, true);
   const want = E.reconstructionLoss(activate(pre, c.activation), target);
   const dy = c.activation === 'relu' ? E.reluBackward(pre, want.dy) : c.activation === 'relu6' ? E.clipBackward(pre, want.dy, 0, 6) : want.dy;
   const g = c.p ? await plain.conv2dBackward(x, w, dy, c.p, true) : await plain.gemmBackward(x, w, dy, true);
