@@ -92,7 +92,7 @@ export const LOSS_CASES: LossCase[] = [
 const activate = (t: Tensor, a: Activation): Tensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
 
 /** max |a − b| / max |b|. */
-function relativeDeviation(a: Float32Array, b: Float32Array): number {
+export function relativeDeviation(a: Float32Array, b: Float32Array): number {
   let worst = 0;
   let scale = 0;
   for (let i = 0; i < b.length; i++) {

@@ -19,6 +19,7 @@ import { fakeQuantize, fakeQuantizeBackward, LearnedStep, qdropMask } from '../.
 import { backwardNode, forwardNode, unitProgram, unitStep } from '../../src/quant/node-autodiff.js';
 import { mulberry32 } from '../../src/random.js';
 import { sizeOf } from '../../src/ir/shape.js';
+import { relativeDeviation } from '../backend/compare.js';
 import { hasShared, model } from '../helpers/shared.js';
 
 const BATCH = 2;
@@ -80,17 +81,6 @@ async function nodeByNode(b: TensorBackend, graph: Graph, unit: ReconstructionUn
   return { loss, dws, dx: grads.get(unit.input)!, dLogSteps };
 }
 
-/** max |a − b| / max |b|. */
-function deviation(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return a.length === b.length ? worst / scale : Infinity;
-}
-
 const MODELS = ['resnet8-cifar10/float.onnx', 'dscnn-kws/float.onnx', 'mobilenetv2-imagenet/float-from-int8.onnx'];
 
 const adapter = (await probeWebGpuAdapter()).adapter;
@@ -122,8 +112,8 @@ describe.skipIf(!hasShared).each(MODELS)('%s: every multi-node block compiled wh
     const want = await nodeByNode(cpu, graph, unit, x, target);
     const got = await unitStep(cpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), true);
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-5);
-    for (const [n, dw] of want.dws) expect(deviation(got.weightGrads.get(n)!, dw), n.name).toBeLessThan(1e-5);
-    expect(deviation(got.dx!, want.dx)).toBeLessThan(1e-5);
+    for (const [n, dw] of want.dws) expect(relativeDeviation(got.weightGrads.get(n)!, dw), n.name).toBeLessThan(1e-5);
+    expect(relativeDeviation(got.dx!, want.dx)).toBeLessThan(1e-5);
     const weightsOnly = await unitStep(cpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), false);
     expect(weightsOnly.dx).toBeUndefined();
     expect(weightsOnly.loss).toBe(got.loss);
@@ -133,8 +123,8 @@ describe.skipIf(!hasShared).each(MODELS)('%s: every multi-node block compiled wh
     await (await ort.InferenceSession.create(encodeOnnxGraph(unitStepGraph(program, E.positions(target), true)), strict)).release();
     const onGpu = await unitStep(gpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), true);
     expect(Math.abs(onGpu.loss - want.loss) / want.loss).toBeLessThan(1e-5);
-    for (const [n, dw] of want.dws) expect(deviation(onGpu.weightGrads.get(n)!, dw), `${n.name} on WebGPU`).toBeLessThan(1e-5);
-    expect(deviation(onGpu.dx!, want.dx)).toBeLessThan(1e-5);
+    for (const [n, dw] of want.dws) expect(relativeDeviation(onGpu.weightGrads.get(n)!, dw), `${n.name} on WebGPU`).toBeLessThan(1e-5);
+    expect(relativeDeviation(onGpu.dx!, want.dx)).toBeLessThan(1e-5);
   }, 120_000);
 });
 
@@ -167,8 +157,8 @@ describe.skipIf(!hasShared)('ResNet-8 and MobileNetV2 blocks with 8-bit activati
       if (!b) continue;
       const got = await unitStep(b, graph, program, unit.nodes, x, new Map(), quantization, target, E.positions(target), true);
       expect(Math.abs(got.loss - want.loss) / want.loss, b.name).toBeLessThan(1e-4);
-      for (const [n, dw] of want.dws) expect(deviation(got.weightGrads.get(n)!, dw), `${n.name} on ${b.name}`).toBeLessThan(tolerance);
-      expect(deviation(got.dx!, want.dx), b.name).toBeLessThan(tolerance);
+      for (const [n, dw] of want.dws) expect(relativeDeviation(got.weightGrads.get(n)!, dw), `${n.name} on ${b.name}`).toBeLessThan(tolerance);
+      expect(relativeDeviation(got.dx!, want.dx), b.name).toBeLessThan(tolerance);
       values.forEach((v, k) => expect(Math.abs(got.dLogSteps[k] - want.dLogSteps.get(v)!) / Math.abs(want.dLogSteps.get(v)!), `${v} on ${b.name}`).toBeLessThan(tolerance));
     }
   }, 120_000);
