@@ -52,12 +52,21 @@ function transpose(data: Float32Array, rows: number, cols: number): Float32Array
   return out;
 }
 
+/** Whether a Gemm/MatMul weight is stored as the backend's [N, K] already (Gemm with transB), not as [K, N]. */
+const storedTransposed = (node: Node): boolean => node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1;
+
+/** A Gemm/MatMul weight's shape as the backend's [N, K]. */
+function matrixShape(graph: Graph, node: Node): number[] {
+  const [rows, cols] = graph.values.get(node.inputs[1])!.shape as number[];
+  return storedTransposed(node) ? [rows, cols] : [cols, rows];
+}
+
 /** A Gemm/MatMul weight as the backend's [N, K], and how to turn a gradient back into the graph's layout. */
 function matrixWeight(graph: Graph, node: Node, weight: Float32Array | undefined): { w: Tensor; back: (dw: Float32Array) => Float32Array } {
   const value = graph.values.get(node.inputs[1])!;
   const data = weight ?? (value.data as Float32Array);
   const [rows, cols] = value.shape as number[];
-  if (node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1) return { w: { shape: [rows, cols], data }, back: (dw) => dw };
+  if (storedTransposed(node)) return { w: { shape: [rows, cols], data }, back: (dw) => dw };
   return { w: { shape: [cols, rows], data: transpose(data, rows, cols) }, back: (dw) => transpose(dw, cols, rows) };
 }
 
@@ -112,7 +121,7 @@ export function unitProgram(graph: Graph, nodes: readonly Node[], input: string,
       weights.push(graph.values.get(node.inputs[1])!.shape as number[]);
     } else if (node.op === 'Gemm' || node.op === 'MatMul') {
       ops.push({ kind: 'gemm', input: x, output: out, weight: weights.length, bias: node.op === 'Gemm' && constant(graph, node.inputs[2]) !== undefined, activation });
-      weights.push([...matrixWeight(graph, node, undefined).w.shape]);
+      weights.push(matrixShape(graph, node));
     } else if (node.op === 'Add' && node.inputs.length === 2 && node.inputs.every((v) => !graph.values.get(v)?.data)) ops.push({ kind: 'add', inputs: [node.inputs[0], node.inputs[1]], output: out });
     else if (node.op === 'Relu') ops.push({ kind: 'relu', input: x, output: out });
     else return undefined;

@@ -6,6 +6,7 @@ import * as E from '../../src/backend/elementwise.js';
 import type { OnnxGraphSpec } from '../../src/backend/onnx-graph.js';
 import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from '../../src/backend/ort-graphs.js';
 import { mulberry32 } from '../../src/random.js';
+import { relativeMaxError } from '../helpers/shared.js';
 import { absolute, absoluteArray, boundRatio } from './rounding-bound.js';
 
 export interface OpCase {
@@ -91,17 +92,6 @@ export const LOSS_CASES: LossCase[] = [
 
 const activate = (t: Tensor, a: Activation): Tensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
 
-/** max |a − b| / max |b|. */
-export function relativeDeviation(a: Float32Array, b: Float32Array): number {
-  let worst = 0;
-  let scale = 0;
-  for (let i = 0; i < b.length; i++) {
-    worst = Math.max(worst, Math.abs(a[i] - b[i]));
-    scale = Math.max(scale, Math.abs(b[i]));
-  }
-  return a.length === b.length ? worst / scale : Infinity;
-}
-
 /** A single conv or gemm as a unit program (the form TensorBackend.unitStep compiles). */
 function layerProgram(c: LossCase, outShape: readonly number[]): UnitProgram {
   const op = c.p
@@ -127,9 +117,9 @@ export async function layerStepDeviation(fused: TensorBackend, plain: TensorBack
   const g = c.p ? await plain.conv2dBackward(x, w, dy, c.p, true) : await plain.gemmBackward(x, w, dy, true);
   return {
     loss: Math.abs(got.loss - want.loss) / want.loss,
-    dw: relativeDeviation(got.dws[0], g.dw.data),
-    db: relativeDeviation(got.dbs[0], g.db),
-    dx: relativeDeviation(got.dx!, g.dx!.data),
+    dw: relativeMaxError(got.dws[0], g.dw.data),
+    db: relativeMaxError(got.dbs[0], g.db),
+    dx: relativeMaxError(got.dx!, g.dx!.data),
   };
 }
 

@@ -19,8 +19,7 @@ import { fakeQuantize, fakeQuantizeBackward, LearnedStep, qdropMask } from '../.
 import { backwardNode, forwardNode, unitProgram, unitStep } from '../../src/quant/node-autodiff.js';
 import { mulberry32 } from '../../src/random.js';
 import { sizeOf } from '../../src/ir/shape.js';
-import { relativeDeviation } from '../backend/compare.js';
-import { hasShared, model } from '../helpers/shared.js';
+import { hasShared, model, relativeMaxError } from '../helpers/shared.js';
 
 const BATCH = 2;
 const NO_QUANTIZATION = { steps: [], masks: [] };
@@ -112,8 +111,8 @@ describe.skipIf(!hasShared).each(MODELS)('%s: every multi-node block compiled wh
     const want = await nodeByNode(cpu, graph, unit, x, target);
     const got = await unitStep(cpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), true);
     expect(Math.abs(got.loss - want.loss) / want.loss).toBeLessThan(1e-5);
-    for (const [n, dw] of want.dws) expect(relativeDeviation(got.weightGrads.get(n)!, dw), n.name).toBeLessThan(1e-5);
-    expect(relativeDeviation(got.dx!, want.dx)).toBeLessThan(1e-5);
+    for (const [n, dw] of want.dws) expect(relativeMaxError(got.weightGrads.get(n)!, dw), n.name).toBeLessThan(1e-5);
+    expect(relativeMaxError(got.dx!, want.dx)).toBeLessThan(1e-5);
     const weightsOnly = await unitStep(cpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), false);
     expect(weightsOnly.dx).toBeUndefined();
     expect(weightsOnly.loss).toBe(got.loss);
@@ -123,8 +122,8 @@ describe.skipIf(!hasShared).each(MODELS)('%s: every multi-node block compiled wh
     await (await ort.InferenceSession.create(encodeOnnxGraph(unitStepGraph(program, E.positions(target), true)), strict)).release();
     const onGpu = await unitStep(gpu, graph, program, unit.nodes, x, new Map(), NO_QUANTIZATION, target, E.positions(target), true);
     expect(Math.abs(onGpu.loss - want.loss) / want.loss).toBeLessThan(1e-5);
-    for (const [n, dw] of want.dws) expect(relativeDeviation(onGpu.weightGrads.get(n)!, dw), `${n.name} on WebGPU`).toBeLessThan(1e-5);
-    expect(relativeDeviation(onGpu.dx!, want.dx)).toBeLessThan(1e-5);
+    for (const [n, dw] of want.dws) expect(relativeMaxError(onGpu.weightGrads.get(n)!, dw), `${n.name} on WebGPU`).toBeLessThan(1e-5);
+    expect(relativeMaxError(onGpu.dx!, want.dx)).toBeLessThan(1e-5);
   }, 120_000);
 });
 
@@ -157,8 +156,8 @@ describe.skipIf(!hasShared)('ResNet-8 and MobileNetV2 blocks with 8-bit activati
       if (!b) continue;
       const got = await unitStep(b, graph, program, unit.nodes, x, new Map(), quantization, target, E.positions(target), true);
       expect(Math.abs(got.loss - want.loss) / want.loss, b.name).toBeLessThan(1e-4);
-      for (const [n, dw] of want.dws) expect(relativeDeviation(got.weightGrads.get(n)!, dw), `${n.name} on ${b.name}`).toBeLessThan(tolerance);
-      expect(relativeDeviation(got.dx!, want.dx), b.name).toBeLessThan(tolerance);
+      for (const [n, dw] of want.dws) expect(relativeMaxError(got.weightGrads.get(n)!, dw), `${n.name} on ${b.name}`).toBeLessThan(tolerance);
+      expect(relativeMaxError(got.dx!, want.dx), b.name).toBeLessThan(tolerance);
       values.forEach((v, k) => expect(Math.abs(got.dLogSteps[k] - want.dLogSteps.get(v)!) / Math.abs(want.dLogSteps.get(v)!), `${v} on ${b.name}`).toBeLessThan(tolerance));
     }
   }, 120_000);
