@@ -14,6 +14,8 @@ export const ERROR_CODES = {
   BACKEND_UNAVAILABLE: 'the requested tensor backend is not installed or not available in this version',
   DEVICE_MISSING: 'an executor needs hardware this machine does not have (a CUDA GPU)',
   TOOL_FAILED: 'an external build tool or runner (nvcc, the GPU runner) failed',
+  OUTPUT_REFUSED: 'an output path would replace files flexq did not write, or a protected folder',
+  FILE_SYSTEM: 'the file system refused a read or write (permissions, space, a missing folder)',
 } as const;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -28,4 +30,28 @@ export class FlexqError extends Error {
 
 export function fail(code: ErrorCode, message: string): never {
   throw new FlexqError(code, message);
+}
+
+/** What each file-system error code means for the user, and what to do about it. */
+const FILE_SYSTEM_ERRORS: Record<string, string> = {
+  EACCES: 'permission denied; check the folder\'s permissions or choose another path',
+  EPERM: 'operation not permitted; check the folder\'s permissions or choose another path',
+  EROFS: 'the file system is read-only; choose a path on a writable disk',
+  ENOSPC: 'no space left on the device; free some space or choose another disk (nothing partial was kept)',
+  EDQUOT: 'the disk quota is exhausted; free some space or choose another disk',
+  ENOENT: 'no such file or folder; check the path',
+  ENOTDIR: 'a part of the path is a file, not a folder; check the path',
+  EISDIR: 'a folder is where a file was expected; give a file path',
+  EEXIST: 'something already exists at this path; move it away or choose another path',
+  ENAMETOOLONG: 'the path is too long; choose a shorter one',
+  EMFILE: 'too many open files; raise the limit (ulimit -n) and run again',
+};
+
+/** A Node file-system error turned into a FlexqError that names the path and what to do; anything else as it is. */
+export function fromFileSystemError(e: unknown): unknown {
+  const err = e as NodeJS.ErrnoException & { dest?: string };
+  const advice = typeof err?.code === 'string' ? FILE_SYSTEM_ERRORS[err.code] : undefined;
+  if (!advice || typeof err.syscall !== 'string') return e;
+  const path = err.dest ? `${err.path} → ${err.dest}` : (err.path ?? '(unknown path)');
+  return new FlexqError('FILE_SYSTEM', `${path}: ${err.syscall} failed: ${advice} (${err.code})`);
 }

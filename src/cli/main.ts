@@ -1,5 +1,5 @@
 import { Command, CommanderError } from 'commander';
-import { FlexqError } from '../errors.js';
+import { FlexqError, fromFileSystemError } from '../errors.js';
 import { registerDemo } from './commands/demo.js';
 import { registerEval } from './commands/eval.js';
 import { registerExport } from './commands/export.js';
@@ -40,7 +40,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     await buildProgram().parseAsync([...argv], { from: 'user' });
     return 0;
-  } catch (e) {
+  } catch (thrown) {
+    const e = fromFileSystemError(thrown);
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : EXIT_BAD_ARGUMENTS;
     if (e instanceof FlexqError) {
       process.stderr.write(`flexq: error [${e.code}]: ${e.message}\n${verbose ? `${e.stack}\n` : ''}`);

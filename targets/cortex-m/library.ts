@@ -1,7 +1,6 @@
 // The C library of a quantized graph for one kernel set, written as a directory (the 'c' export format).
 
-import { mkdirSync, renameSync, rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { writeOutputFolder, type OutputFolderOptions } from '../../src/output-folder.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { writeGenerated } from './build.js';
 import { emitC, type GeneratedC } from './emit-c.js';
@@ -11,23 +10,13 @@ export function generateC(q: QuantizedGraph, kernels: KernelSet): GeneratedC {
   return emitC(lowerForC(q, kernels), kernels);
 }
 
-/** Writes the library into `dir`, replacing it whole (a sibling temp directory renamed into place). */
-export function writeCLibrary(c: GeneratedC, dir: string): string[] {
-  const temp = `${dir.replace(/\/+$/, '')}.tmp-${process.pid}`;
-  rmSync(temp, { recursive: true, force: true });
-  try {
-    writeGenerated(c, temp);
-    rmSync(dir, { recursive: true, force: true });
-    mkdirSync(join(dir, '..'), { recursive: true });
-    renameSync(temp, dir);
-  } finally {
-    rmSync(temp, { recursive: true, force: true });
-  }
-  return [...c.files.keys()].map((name) => join(dir, name));
+/** Writes the library as the output folder `dir` (built beside it and moved in; never over files flexq did not write). */
+export function writeCLibrary(c: GeneratedC, dir: string, o: OutputFolderOptions = {}): Promise<string[]> {
+  return writeOutputFolder(dir, (staging) => writeGenerated(c, staging), o);
 }
 
 /** The 'c' exporter: the optimized kernels (DSP-extension C on Cortex-M, portable C elsewhere). I/O is int8 on the
  * grids that model.h states; quantizing float input is the caller's step. */
-export async function exportC(q: QuantizedGraph, output: string): Promise<string[]> {
-  return writeCLibrary(generateC(q, 'optimized'), output);
+export function exportC(q: QuantizedGraph, output: string, o: OutputFolderOptions = {}): Promise<string[]> {
+  return writeCLibrary(generateC(q, 'optimized'), output, o);
 }

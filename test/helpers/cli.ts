@@ -12,8 +12,13 @@ export function flexq(...args: string[]): Promise<CliResult> {
 
 /** Runs `flexq` with variables added to the environment. */
 export function flexqWithEnv(env: NodeJS.ProcessEnv, ...args: string[]): Promise<CliResult> {
+  return flexqIn({ env }, ...args);
+}
+
+/** Runs `flexq` in a working folder and/or with variables added to the environment. */
+export function flexqIn(o: { cwd?: string; env?: NodeJS.ProcessEnv }, ...args: string[]): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...env } }, (err, stdout, stderr) => {
+    execFile(process.execPath, [BIN, ...args], { maxBuffer: 64 << 20, cwd: o.cwd, env: { ...process.env, ...o.env } }, (err, stdout, stderr) => {
       const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
       resolve({ code, stdout, stderr });
     });

@@ -11,10 +11,12 @@ import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { fail } from '../../errors.js';
 import { sizeOf } from '../../ir/shape.js';
 import { writeFq } from '../../quant/fq-file.js';
+import { checkpointPath, removeCheckpoint } from '../../quant/checkpoint.js';
+import { checkOutputFolder, writeOutputFolder } from '../../output-folder.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { parseCount } from '../options.js';
 import { sampleShapeOf } from './eval.js';
-import { EXPORT_FORMATS } from './export.js';
+import { exportTflite } from '../../export/tflite/index.js';
 import { addQuantizeOptions, quantizeModel, type QuantizeOptions } from './quantize.js';
 import { addDataOptions } from './eval.js';
 
@@ -26,6 +28,7 @@ interface CompileOptions extends Omit<QuantizeOptions, 'output'> {
   output: string;
   kernels: string;
   check?: number;
+  force?: boolean;
 }
 
 /** What a compile target receives: the quantized graph, the output folder, and the inputs to prove it on. */
@@ -45,7 +48,7 @@ function cortexM(name: CoreName): CompileTarget {
   return async (job) => {
     const c = generateC(job.q, job.kernels);
     checkFits(c, core, job.q.graph.source); // before anything is built
-    writeCLibrary(c, join(job.outDir, 'c'));
+    await writeCLibrary(c, join(job.outDir, 'c'));
     const runtime = createIntegerRuntime(job.q, C_REQUANT_MODE);
     const report = await proveOnCortexM(job.q, c, core, runtime.quantizeInput(job.inputs), job.count);
     copyFileSync(report.elf, join(job.outDir, 'model.elf'));
@@ -83,19 +86,27 @@ async function loadInputs(q: QuantizedGraph, model: string, o: CompileOptions): 
   return { inputs, count: data.size };
 }
 
+/**
+ * Quantizes, exports, builds and proves into the folder `o.output`. The folder is checked before any work and
+ * written whole at the end (built beside it), so a failure leaves no partial output and a user's files are kept.
+ */
 export async function compileModel(model: string, o: CompileOptions): Promise<{ files: string[]; report: CortexMReport }> {
   const target = targetOf(o.target);
   if (!(KERNEL_SETS as readonly string[]).includes(o.kernels)) fail('BAD_ARGUMENT', `--kernels ${o.kernels}: expected one of ${KERNEL_SETS.join(', ')}`);
-  const fq = join(o.output, 'model.fq');
-  const q = await quantizeModel(model, { ...o, output: fq });
-  writeFq(fq, q);
-  const files = [fq];
-  const tflite = EXPORT_FORMATS.tflite;
-  if (tflite) files.push(...(await tflite(q, join(o.output, 'model.tflite'), { io: 'int8' })));
+  checkOutputFolder(o.output, { force: o.force });
+  // The resume file sits beside the folder (OUT.resume), not in it: the folder holds only finished outputs.
+  const resumeBase = o.output.replace(/\/+$/, '');
+  const q = await quantizeModel(model, { ...o, output: resumeBase });
   const { inputs, count } = await loadInputs(q, model, o);
-  const report = await target({ q, outDir: o.output, kernels: o.kernels as KernelSet, inputs, count });
-  files.push(join(o.output, 'c'), report.elf);
-  return { files, report };
+  let report: CortexMReport | undefined;
+  await writeOutputFolder(o.output, async (staging) => {
+    writeFq(join(staging, 'model.fq'), q);
+    await exportTflite(q, join(staging, 'model.tflite'), { io: 'int8' });
+    report = await target({ q, outDir: staging, kernels: o.kernels as KernelSet, inputs, count });
+  }, { force: o.force });
+  removeCheckpoint(checkpointPath(resumeBase));
+  const elf = join(o.output, 'model.elf');
+  return { files: [join(o.output, 'model.fq'), join(o.output, 'model.tflite'), join(o.output, 'c'), elf], report: { ...report!, elf } };
 }
 
 function describe(r: CortexMReport): string {
@@ -115,6 +126,7 @@ export function registerCompile(program: Command): void {
     .requiredOption('-o, --output <dir>', 'the folder to write model.fq, c/, model.elf (and model.tflite) into')
     .option('--kernels <set>', 'reference | optimized (Cortex-M DSP extension)', 'optimized')
     .option('--check <n>', 'prove on the first N calibration inputs (default: all)', parseCount('--check', 1))
+    .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--json', 'one JSON object on stdout')
     .action(async (model: string, o: CompileOptions) => {
       const { files, report } = await compileModel(model, o);

@@ -10,6 +10,8 @@ import { exportTflite } from '../../export/tflite/index.js';
 export interface ExportOptions {
   /** Input/output tensors as int8 (the graph's own quantized I/O) or float (quantize/dequantize inside the model). */
   readonly io: 'int8' | 'float';
+  /** Write into a non-empty output folder flexq did not write (folder formats only; other files are kept). */
+  readonly force?: boolean;
 }
 
 /** Writes a quantized graph in one format to `output` (a file or a directory) and returns the paths it wrote. */
@@ -22,13 +24,13 @@ export const EXPORT_FORMATS: Record<string, Exporter> = {
   tflite: exportTflite,
 };
 
-interface ExportCommandOptions { format: string; output: string; io: string; json?: boolean }
+interface ExportCommandOptions { format: string; output: string; io: string; force?: boolean; json?: boolean }
 
 export async function exportFq(fqPath: string, o: ExportCommandOptions): Promise<string[]> {
   const exporter = EXPORT_FORMATS[o.format];
   if (!exporter) fail('BAD_ARGUMENT', `--format ${o.format}: expected one of ${Object.keys(EXPORT_FORMATS).join(', ') || '(none built in)'}`);
   if (o.io !== 'int8' && o.io !== 'float') fail('BAD_ARGUMENT', `--io ${o.io}: expected int8 or float`);
-  return exporter(readFq(fqPath), o.output, { io: o.io });
+  return exporter(readFq(fqPath), o.output, { io: o.io, force: o.force });
 }
 
 export function registerExport(program: Command): void {
@@ -39,6 +41,7 @@ export function registerExport(program: Command): void {
     .requiredOption('--format <format>', `export format: ${Object.keys(EXPORT_FORMATS).join(' | ')}`)
     .requiredOption('-o, --output <path>', 'the file (or directory, for C) to write')
     .option('--io <type>', 'input/output tensor type: int8 | float', 'float')
+    .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--json', 'one JSON object on stdout')
     .action(async (quantized: string, o: ExportCommandOptions) => {
       const written = await exportFq(quantized, o);
