@@ -69,3 +69,5 @@ export const OBSERVERS: Readonly<Record<ObserverKind, ObserverFactory>> = {
   mse: () => sampling(leastSquaredError),
   percentile: () => sampling((sample) => percentile(sample)),
 };
+
+export const OBSERVER_KINDS = Object.keys(OBSERVERS) as ObserverKind[];

@@ -6,6 +6,7 @@ export default defineConfig({
   root: fileURLToPath(new URL('..', import.meta.url)),
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/helpers/missing-tools-reporter.ts'],
     // Native onnxruntime and the tfjs wasm module are safest in separate processes.
     pool: 'forks',
     testTimeout: 180_000,

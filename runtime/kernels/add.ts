@@ -36,7 +36,7 @@ import {
 } from '../requant/index.js';
 import { gridQuantizer } from '../quantize-input.js';
 import { climb, staircase } from './gemm.js';
-import type { KernelContext, KernelFactory } from './registry.js';
+import type { KernelContext, KernelFactory } from './kernel.js';
 
 /** One output integer from the two raw int8 operands. */
 export type BinaryElement = (a: number, b: number) => number;

@@ -9,7 +9,7 @@
 
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import type { KernelContext, KernelFactory } from './registry.js';
+import type { KernelContext, KernelFactory } from './kernel.js';
 
 export interface PoolGeometry {
   readonly channels: number;

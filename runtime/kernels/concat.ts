@@ -16,7 +16,7 @@ import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
 import { roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 
 const f32 = Math.fround;
 

@@ -25,7 +25,7 @@ import {
   type PackedWeights,
   type Staircase,
 } from './gemm.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 
 export interface Conv2dParams {
   /** [C, H, W] of one sample. */

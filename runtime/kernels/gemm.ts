@@ -24,7 +24,7 @@ import {
   type Requantizer,
 } from '../requant/index.js';
 import { roundHalfAwayFromZero } from '../quantize-input.js';
-import type { Kernel, KernelContext, KernelFactory } from './registry.js';
+import type { Kernel, KernelContext, KernelFactory } from './kernel.js';
 
 export type FusedActivation = 'none' | 'relu' | 'relu6';
 

@@ -23,7 +23,7 @@ import {
   type RequantMode,
 } from '../requant/index.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 
 /** The mode's requantization of a sum of `count` centred values to their mean on the output grid. */
 export function meanRequantizer(mode: RequantMode, input: ActivationQuant, output: ActivationQuant, count: number): (acc: number) => number {

@@ -18,7 +18,7 @@ import type { Node } from '../../src/ir/graph.js';
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
 import { tfliteBuild, tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
-import type { KernelContext, KernelFactory } from './registry.js';
+import type { KernelContext, KernelFactory } from './kernel.js';
 
 const f32 = Math.fround;
 

@@ -4,7 +4,7 @@
 // Padded positions and the ceil-mode overhang are skipped, never read as a value (ONNX pads MaxPool with −∞).
 
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 import { checkSameGrid, poolGeometry, type PoolGeometry } from './average-pool.js';
 
 export function maxPool2d(g: PoolGeometry, w: Window2d, x: Int8Array, batch: number, y: Int8Array): void {

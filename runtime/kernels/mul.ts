@@ -13,7 +13,7 @@ import { prepareRequantizer, roundHalfToEven, tfliteBuild, type RequantMode } fr
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
 import { binaryPlan, runBinary, type BinaryElement } from './add.js';
 import { climb, staircase } from './gemm.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 
 /** TFLite's int8 MUL: one requantization of the exact product with M = sa·sb/sy (through its staircase, gemm.ts). */
 export function tfliteMul(mode: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {

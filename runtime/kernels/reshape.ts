@@ -2,7 +2,7 @@
 // element, on the input's grid (calibration gives these ops their input's grid; a different one is refused).
 
 import { checkSameGrid } from './average-pool.js';
-import type { KernelFactory } from './registry.js';
+import type { KernelFactory } from './kernel.js';
 
 export const reshapeKernel: KernelFactory = (ctx) => {
   checkSameGrid(ctx);

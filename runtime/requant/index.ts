@@ -7,7 +7,10 @@ import { prepareTfliteDouble } from './tflite-double.js';
 import { prepareTfliteBuiltin } from './tflite-builtin.js';
 import { prepareTfliteSingle } from './tflite-single.js';
 import { prepareTfliteXnnpack } from './tflite-xnnpack.js';
+import { REQUANT_MODES } from '../../src/quant/requant-mode.js';
 import type { RequantMode, RequantParams, Requantizer } from './types.js';
+
+export { REQUANT_MODES };
 
 export type { OutputRange, RequantConstants, RequantMode, RequantParams, Requantizer } from './types.js';
 export { INT32_MAX, INT32_MIN } from './types.js';
@@ -41,7 +44,6 @@ const PREPARE: Record<RequantMode, (p: RequantParams) => Requantizer> = {
   a100: prepareA100,
 };
 
-export const REQUANT_MODES: readonly RequantMode[] = Object.freeze(['tflite-double', 'tflite-single', 'tflite-builtin', 'tflite-xnnpack', 'onnx', 'a100']);
 
 /**
  * The TFLite build whose arithmetic a mode runs in the ops that have no rule of their own in that mode:

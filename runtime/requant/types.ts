@@ -1,6 +1,8 @@
 // What every requantization mode shares: the names, the prepared object, and the checks run once at prepare time.
 
-export type RequantMode = 'tflite-double' | 'tflite-single' | 'tflite-builtin' | 'tflite-xnnpack' | 'onnx' | 'a100';
+import type { RequantMode } from '../../src/quant/requant-mode.js';
+
+export type { RequantMode };
 
 export const INT32_MIN = -2147483648;
 export const INT32_MAX = 2147483647;

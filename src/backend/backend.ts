@@ -1,12 +1,8 @@
 // The tensor backend reconstruction runs on: the few heavy ops (convolution, matrix product) with their
 // backward rules. Everything element-wise (quantizers, activations, pooling, Adam) is plain typed-array
-// code shared by all backends (src/backend/elementwise.ts), so backends differ only where speed lives.
+// code shared by all backends (src/backend/typed-array-ops.ts), so backends differ only where speed lives.
 
-/** A dense float32 tensor, row-major; 4-D image tensors are NCHW as in the IR. */
-export interface Tensor {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
+import type { FloatTensor } from '../tensor.js';
 
 /** A 2-D convolution as the IR's Conv carries it (ONNX semantics, NCHW input, OIHW weight with I = Cin / group). */
 export interface ConvParams {
@@ -20,8 +16,8 @@ export interface ConvParams {
 /** Gradients of a convolution or matrix product with respect to its operands. */
 export interface Gradients {
   /** ∂L/∂x, only when asked for (layer-wise reconstruction never needs it). */
-  readonly dx?: Tensor;
-  readonly dw: Tensor;
+  readonly dx?: FloatTensor;
+  readonly dw: FloatTensor;
   /** ∂L/∂bias: the sum of ∂L/∂y over every axis but the channel one. */
   readonly db: Float32Array;
 }
@@ -85,18 +81,18 @@ export interface TensorBackend {
   /** The GPU it runs on, for the report, when it runs on one. */
   readonly device?: string;
   /** y = conv(x, w) + bias; bias may be absent. */
-  conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams): Promise<Tensor>;
+  conv2d(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined, p: ConvParams): Promise<FloatTensor>;
   /** Backward of conv2d given ∂L/∂y; `needInput` asks for ∂L/∂x too. */
-  conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean): Promise<Gradients>;
+  conv2dBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, p: ConvParams, needInput: boolean): Promise<Gradients>;
   /** y = x · wᵀ + bias with x [M, K], w [N, K] (the IR's Gemm with transB = 1; a MatMul weight is transposed once up front). */
-  gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined): Promise<Tensor>;
-  gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients>;
+  gemm(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined): Promise<FloatTensor>;
+  gemmBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, needInput: boolean): Promise<Gradients>;
   /**
    * Optional, for speed: a whole unit's step (forward through every op, activations, the loss Σ(y − t)² / positions
    * at its output, backward to every weight, and to its input when `needInput`) in one call, instead of a backend
    * call per op and element-wise passes over the activations; `biases[k]` belongs to weight k.
    */
-  unitStep?(program: UnitProgram, x: Tensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], quantization: UnitQuantization, target: Tensor, positions: number, needInput: boolean): Promise<UnitStep>;
+  unitStep?(program: UnitProgram, x: FloatTensor, weights: readonly Float32Array[], biases: readonly (Float32Array | undefined)[], quantization: UnitQuantization, target: FloatTensor, positions: number, needInput: boolean): Promise<UnitStep>;
   /** Frees sessions and buffers. */
   dispose(): Promise<void>;
 }

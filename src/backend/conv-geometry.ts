@@ -1,5 +1,6 @@
 import { fail } from '../errors.js';
-import type { ConvParams, Tensor } from './backend.js';
+import type { ConvParams,  } from './backend.js';
+import type { FloatTensor } from '../tensor.js';
 
 /** Every size a convolution's forward and backward graphs need, checked once. */
 export interface ConvGeometry {
@@ -16,7 +17,7 @@ export interface ConvGeometry {
 }
 
 /** The geometry of conv(x, w) with ONNX Conv semantics; fails with the shapes when they do not fit together. */
-export function convGeometry(x: Tensor, w: Tensor, p: ConvParams): ConvGeometry {
+export function convGeometry(x: FloatTensor, w: FloatTensor, p: ConvParams): ConvGeometry {
   const where = `conv2d(x [${x.shape}], w [${w.shape}], group ${p.group})`;
   if (x.shape.length !== 4 || w.shape.length !== 4) fail('SHAPE', `${where}: expected a 4-D NCHW input and a 4-D OIHW weight`);
   const [n, cin, h, wd] = x.shape;

@@ -4,10 +4,11 @@
 // bundled WebGPU execution provider (Dawn over Vulkan, Metal or D3D12).
 import * as ort from 'onnxruntime-node';
 import { fail } from '../errors.js';
-import type { ConvParams, Gradients, Tensor, TensorBackend, UnitStep } from './backend.js';
+import type { ConvParams, Gradients, TensorBackend, UnitStep } from './backend.js';
 import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
 import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from './ort-graphs.js';
+import type { FloatTensor } from '../tensor.js';
 
 /** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
 export type OrtDevice = 'cpu' | 'webgpu';
@@ -81,7 +82,7 @@ function checkBias(op: string, bias: Float32Array | undefined, channels: number)
   if (bias && bias.length !== channels) fail('SHAPE', `${op}: bias has ${bias.length} values, expected one per output channel (${channels})`);
 }
 
-function gemmSizes(op: string, x: Tensor, w: Tensor): [number, number, number] {
+function gemmSizes(op: string, x: FloatTensor, w: FloatTensor): [number, number, number] {
   if (x.shape.length !== 2 || w.shape.length !== 2 || x.shape[1] !== w.shape[1])
     fail('SHAPE', `${op}: expected x [M, K] and w [N, K] with the same K, found x [${x.shape}] and w [${w.shape}]`);
   return [x.shape[0], x.shape[1], w.shape[0]];
@@ -94,7 +95,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
     name: `ort-${device}`,
     ...(adapter ? { device: adapter } : {}),
 
-    async conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams): Promise<Tensor> {
+    async conv2d(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined, p: ConvParams): Promise<FloatTensor> {
       const g = convGeometry(x, w, p);
       checkBias('conv2d', bias, g.cout);
       const op = await cache.get(`conv|${convKey(g)}|${bias ? 'b' : ''}`, () => convForwardGraph(g, bias !== undefined));
@@ -102,7 +103,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       return { shape: [g.n, g.cout, g.ho, g.wo], data: y };
     },
 
-    async conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean): Promise<Gradients> {
+    async conv2dBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, p: ConvParams, needInput: boolean): Promise<Gradients> {
       const g = convGeometry(x, w, p);
       if (dy.data.length !== g.n * g.cout * g.ho * g.wo)
         fail('SHAPE', `conv2dBackward: dy [${dy.shape}] does not match the convolution's output [${[g.n, g.cout, g.ho, g.wo]}]`);
@@ -113,7 +114,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       return { dw: { shape: w.shape, data: r.dw }, db: r.db, dx: { shape: x.shape, data: dx } };
     },
 
-    async gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined): Promise<Tensor> {
+    async gemm(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined): Promise<FloatTensor> {
       const [m, k, n] = gemmSizes('gemm', x, w);
       checkBias('gemm', bias, n);
       const op = await cache.get(`gemm|${m},${k},${n}|${bias ? 'b' : ''}`, () => gemmForwardGraph(m, k, n, bias !== undefined));
@@ -121,7 +122,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       return { shape: [m, n], data: y };
     },
 
-    async gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients> {
+    async gemmBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, needInput: boolean): Promise<Gradients> {
       const [m, k, n] = gemmSizes('gemmBackward', x, w);
       if (dy.data.length !== m * n) fail('SHAPE', `gemmBackward: dy [${dy.shape}] does not match the product's output [${m}, ${n}]`);
       const op = await cache.get(`gemm-backward|${m},${k},${n}|${needInput ? 'dx' : ''}`, () => gemmBackwardGraph(m, k, n, needInput));

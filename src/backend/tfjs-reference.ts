@@ -3,9 +3,10 @@
 // convolution carries forward-kernel gradients (tfjs-conv.ts) because wasm lacks the backprop-filter kernels.
 import { tf, tfjsReady } from '../exec/tfjs-runtime.js';
 import { fail } from '../errors.js';
-import type { ConvParams, Gradients, Tensor, TensorBackend } from './backend.js';
+import type { ConvParams, Gradients, TensorBackend } from './backend.js';
 import { convGeometry } from './conv-geometry.js';
 import { convNhwc, needsCustomConvGradient } from './tfjs-conv.js';
+import type { FloatTensor } from '../tensor.js';
 
 /**
  * A tfjs engine: 'wasm' (the float executor's, single-threaded), 'cpu' (plain JS), 'tensorflow' (tfjs-node, when
@@ -18,8 +19,8 @@ const NHWC_TO_NCHW = [0, 3, 1, 2];
 const OIHW_TO_HWIO = [2, 3, 1, 0];
 const HWIO_TO_OIHW = [3, 2, 0, 1];
 
-const nhwc = (t: Tensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(NCHW_TO_NHWC);
-const hwio = (t: Tensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(OIHW_TO_HWIO);
+const nhwc = (t: FloatTensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(NCHW_TO_NHWC);
+const hwio = (t: FloatTensor): tf.Tensor4D => tf.tensor4d(t.data, t.shape as [number, number, number, number]).transpose(OIHW_TO_HWIO);
 /** The tensors a computation gives back; read asynchronously (the webgpu engine cannot read synchronously in Node). */
 type Outputs = Record<string, tf.Tensor | undefined>;
 type Read<R extends Outputs> = { [K in keyof R]: R[K] extends tf.Tensor ? Float32Array : undefined };
@@ -65,7 +66,7 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
   return {
     name: `tfjs-${engine}`,
 
-    async conv2d(x: Tensor, w: Tensor, bias: Float32Array | undefined, p: ConvParams) {
+    async conv2d(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined, p: ConvParams) {
       const g = convGeometry(x, w, p);
       const { y } = await onEngine(() => {
         const out = convNhwc(nhwc(x), hwio(w), g, customGradient);
@@ -74,7 +75,7 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
       return { shape: [g.n, g.cout, g.ho, g.wo], data: y };
     },
 
-    async conv2dBackward(x: Tensor, w: Tensor, dy: Tensor, p: ConvParams, needInput: boolean): Promise<Gradients> {
+    async conv2dBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, p: ConvParams, needInput: boolean): Promise<Gradients> {
       const g = convGeometry(x, w, p);
       const r = await onEngine(() => {
         const dyNhwc = nhwc(dy);
@@ -90,7 +91,7 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
       return { dw: { shape: w.shape, data: r.dw }, db: r.db, ...(r.dx ? { dx: { shape: x.shape, data: r.dx } } : {}) };
     },
 
-    async gemm(x: Tensor, w: Tensor, bias: Float32Array | undefined) {
+    async gemm(x: FloatTensor, w: FloatTensor, bias: Float32Array | undefined) {
       const { y } = await onEngine(() => {
         const out = tf.matMul(tf.tensor2d(x.data, x.shape as [number, number]), tf.tensor2d(w.data, w.shape as [number, number]), false, true);
         return { y: bias ? out.add(tf.tensor1d(bias)) : out };
@@ -98,7 +99,7 @@ export async function createTfjsBackend(engine: TfjsEngine = 'cpu'): Promise<Ten
       return { shape: [x.shape[0], w.shape[0]], data: y };
     },
 
-    async gemmBackward(x: Tensor, w: Tensor, dy: Tensor, needInput: boolean): Promise<Gradients> {
+    async gemmBackward(x: FloatTensor, w: FloatTensor, dy: FloatTensor, needInput: boolean): Promise<Gradients> {
       const r = await onEngine(() => {
         const xt = tf.tensor2d(x.data, x.shape as [number, number]);
         const wt = tf.tensor2d(w.data, w.shape as [number, number]);

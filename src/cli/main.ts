@@ -10,6 +10,8 @@ import { registerRun } from './commands/run.js';
 import { registerServe } from './commands/serve.js';
 import { registerCompile } from './commands/compile.js';
 import { registerBackends } from './commands/backends.js';
+import { registerSetup } from './commands/setup.js';
+import { registerTargets } from './commands/targets.js';
 
 const EXIT_USER_ERROR = 1;
 const EXIT_BAD_ARGUMENTS = 2;
@@ -30,6 +32,8 @@ function buildProgram(): Command {
   registerServe(program);
   registerCompile(program);
   registerBackends(program);
+  registerTargets(program);
+  registerSetup(program);
   for (const c of program.commands) c.exitOverride();
   return program;
 }

@@ -1,3 +1,7 @@
+// Parsing command-line strings into the API's typed options; every error names the flag (exit 2).
+import type { Command } from 'commander';
+import type { Layout, Preprocess } from '../../calibration/index.js';
+import type { DataOptions } from '../api/data.js';
 import { fail } from '../errors.js';
 import type { Dim } from '../ir/shape.js';
 
@@ -17,4 +21,53 @@ export function parseCount(name: string, min = 0): (text: string) => number {
     if (!Number.isInteger(v) || v < min) fail('BAD_ARGUMENT', `${name} '${text}': expected an integer ≥ ${min}`);
     return v;
   };
+}
+
+/** A value that must be one of `allowed`, typed as that union. */
+export function oneOf<T extends string | number>(flag: string, value: string | number | undefined, allowed: readonly T[], hint = ''): T | undefined {
+  if (value === undefined) return undefined;
+  const found = allowed.find((a) => String(a) === String(value));
+  if (found === undefined) fail('BAD_ARGUMENT', `${flag} ${value}: expected one of ${allowed.join(', ')}${hint}`);
+  return found;
+}
+
+/** A comma-separated list (`--executors runtime,ort-node`), or 'all'. */
+export function parseList(text: string): string[] | 'all' {
+  return text.trim() === 'all' ? 'all' : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** The data flags as commander hands them over. */
+export interface DataFlags {
+  labels?: string;
+  preprocess: string;
+  layout?: string;
+  limit?: number;
+  offset?: number;
+  inputShape?: string;
+  batch: number;
+}
+
+export function dataOptions(f: DataFlags): DataOptions {
+  return {
+    labels: f.labels,
+    preprocess: f.preprocess as Preprocess, // checked by the data loader, which names --preprocess
+    layout: f.layout as Layout | undefined,
+    limit: f.limit,
+    offset: f.offset,
+    inputShape: parseInputShape(f.inputShape),
+    batch: f.batch,
+  };
+}
+
+/** The data flags every command that reads DATA takes (`--data`, or `--calib` for quantize and compile). */
+export function addDataOptions(cmd: Command, flag: '--data' | '--calib' = '--data'): Command {
+  return cmd
+    .requiredOption(`${flag} <path>`, 'ImageFolder directory or .npy file')
+    .option('--labels <file>', '.npy of integer labels (for .npy data)')
+    .option('--preprocess <preset>', 'none | unit | pm1 | imagenet', 'none')
+    .option('--layout <layout>', 'layout of 4-D .npy samples: nchw | nhwc')
+    .option('--limit <n>', 'use at most N samples', parseCount('--limit', 1))
+    .option('--offset <n>', 'skip the first N samples', parseCount('--offset'))
+    .option('--input-shape <dims>', 'concrete dims for dynamic input dims, e.g. 1,3,48,192')
+    .option('--batch <n>', 'samples per batch', parseCount('--batch', 1), 32);
 }

@@ -1,8 +1,6 @@
+import type { Progress } from '../api/progress.js';
+
 /** Progress of a long loop: a redrawn bar with rate and ETA on a TTY, a plain line every 10 % otherwise. */
-export interface Progress {
-  advance(count: number): void;
-  finish(): void;
-}
 
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds)) return '?';

@@ -1,26 +1,38 @@
 // Trains the demo's tiny CNN on synthetic bars with TensorFlow.js and writes it as an ONNX model.
-// Conv(1→8)+Relu → MaxPool 2 → Conv(8→16)+Relu → GlobalAveragePool → Gemm(16→4).
+// The architecture is one table (DEMO_CONVS, DEMO_DENSES) that both the tfjs forward pass and the ONNX writer read:
+// 3×3 Conv + Relu (+ MaxPool 2) per conv row, GlobalAveragePool + Flatten, then Gemm (+ Relu except the last) per
+// dense row. Several narrow weighted layers between the first and the last (which stay 8-bit) give low-bit
+// rounding something to get wrong: that is where FlexRound beats rounding-to-nearest.
 import pkg from 'onnx-proto';
 import { tf, tfjsReady } from '../exec/tfjs-runtime.js';
 import { BAR_CLASSES, BAR_SIZE, drawBars, normal, seededStream, type BarSet } from './synthetic-bars.js';
 
 const { onnx } = pkg;
 
-/** The parameters by ONNX initializer name, with their ONNX shapes (Conv weight OIHW, Gemm B [out, in]). */
-const PARAMETER_SHAPES = {
-  'conv1.weight': [8, 1, 3, 3],
-  'conv1.bias': [8],
-  'conv2.weight': [16, 8, 3, 3],
-  'conv2.bias': [16],
-  'fc.weight': [BAR_CLASSES.length, 16],
-  'fc.bias': [BAR_CLASSES.length],
-} as const;
+interface ConvLayer { readonly name: string; readonly inputs: number; readonly outputs: number; readonly maxPool: boolean }
+interface DenseLayer { readonly name: string; readonly inputs: number; readonly outputs: number }
 
-type ParameterName = keyof typeof PARAMETER_SHAPES;
-const PARAMETER_NAMES = Object.keys(PARAMETER_SHAPES) as ParameterName[];
+export const DEMO_CONVS: readonly ConvLayer[] = [
+  { name: 'conv1', inputs: 1, outputs: 8, maxPool: true },
+  { name: 'conv2', inputs: 8, outputs: 8, maxPool: false },
+  { name: 'conv3', inputs: 8, outputs: 16, maxPool: true },
+  { name: 'conv4', inputs: 16, outputs: 16, maxPool: false },
+];
+export const DEMO_DENSES: readonly DenseLayer[] = [
+  { name: 'fc1', inputs: 16, outputs: 16 },
+  { name: 'fc2', inputs: 16, outputs: BAR_CLASSES.length },
+];
+
+/** The parameters by ONNX initializer name, with their ONNX shapes (Conv weight OIHW, Gemm B [out, in]). */
+const PARAMETER_SHAPES: ReadonlyMap<string, readonly number[]> = new Map<string, readonly number[]>([
+  ...DEMO_CONVS.flatMap((l): [string, number[]][] => [[`${l.name}.weight`, [l.outputs, l.inputs, 3, 3]], [`${l.name}.bias`, [l.outputs]]]),
+  ...DEMO_DENSES.flatMap((l): [string, number[]][] => [[`${l.name}.weight`, [l.outputs, l.inputs]], [`${l.name}.bias`, [l.outputs]]]),
+]);
+const PARAMETER_NAMES = [...PARAMETER_SHAPES.keys()];
+const shapeOf = (name: string): number[] => [...PARAMETER_SHAPES.get(name)!];
 
 /** Trained parameters in ONNX layouts, by initializer name. */
-export type DemoWeights = Readonly<Record<ParameterName, Float32Array>>;
+export type DemoWeights = ReadonlyMap<string, Float32Array>;
 
 export const TRAIN_STEPS = 400;
 const BATCH = 32;
@@ -62,13 +74,20 @@ const conv3x3 = tf.customGrad((...args) => {
   };
 }) as (x: tf.Tensor4D, kernel: tf.Tensor4D) => tf.Tensor4D;
 
-/** The network's forward pass: NHWC images in [0, 1] → logits [N, 4]. */
-function demoForward(p: Readonly<Record<ParameterName, tf.Tensor>>, images: tf.Tensor4D): tf.Tensor2D {
-  const convRelu = (x: tf.Tensor4D, weight: tf.Tensor, bias: tf.Tensor): tf.Tensor4D =>
-    tf.relu(tf.add<tf.Tensor4D>(conv3x3(x, tf.transpose(weight, OIHW_TO_HWIO) as tf.Tensor4D), bias));
-  const pooled = tf.maxPool(convRelu(images, p['conv1.weight'], p['conv1.bias']), 2, 2, 'valid');
-  const features = tf.mean(convRelu(pooled, p['conv2.weight'], p['conv2.bias']), [1, 2]) as tf.Tensor2D;
-  return tf.add(tf.matMul(features, p['fc.weight'], false, true), p['fc.bias']);
+/** The network's forward pass: NHWC images in [0, 1] → logits [N, classes]. */
+function demoForward(p: ReadonlyMap<string, tf.Tensor>, images: tf.Tensor4D): tf.Tensor2D {
+  let x = images;
+  for (const l of DEMO_CONVS) {
+    const kernel = tf.transpose(p.get(`${l.name}.weight`)!, OIHW_TO_HWIO) as tf.Tensor4D;
+    x = tf.relu(tf.add<tf.Tensor4D>(conv3x3(x, kernel), p.get(`${l.name}.bias`)!));
+    if (l.maxPool) x = tf.maxPool(x, 2, 2, 'valid');
+  }
+  let y = tf.mean(x, [1, 2]) as tf.Tensor2D;
+  DEMO_DENSES.forEach((l, i) => {
+    y = tf.add(tf.matMul(y, p.get(`${l.name}.weight`)!, false, true), p.get(`${l.name}.bias`)!);
+    if (i < DEMO_DENSES.length - 1) y = tf.relu(y);
+  });
+  return y;
 }
 
 /** uint8 images → [N, 16, 16, 1] in [0, 1]: with one channel NHWC and NCHW are the same bytes, so this is also the ONNX input. */
@@ -83,25 +102,24 @@ const product = (dims: readonly number[]): number => dims.reduce((a, b) => a * b
 /** He-normal weights and zero biases from the seed's own stream (tf's initialisers would not take our PRNG). */
 function initialWeights(seed: number): DemoWeights {
   const random = seededStream(seed, 'weights');
-  const init = (name: ParameterName): Float32Array => {
-    const [, ...fanIn] = PARAMETER_SHAPES[name];
+  const init = (name: string): Float32Array => {
+    const [, ...fanIn] = shapeOf(name);
     const std = Math.sqrt(2 / product(fanIn));
-    const size = product(PARAMETER_SHAPES[name]);
+    const size = product(shapeOf(name));
     return fanIn.length === 0 ? new Float32Array(size) : Float32Array.from({ length: size }, () => std * normal(random));
   };
-  return Object.fromEntries(PARAMETER_NAMES.map((name) => [name, init(name)])) as DemoWeights;
+  return new Map(PARAMETER_NAMES.map((name) => [name, init(name)]));
 }
 
-const asTensors = (weights: DemoWeights): Record<ParameterName, tf.Tensor> =>
-  Object.fromEntries(PARAMETER_NAMES.map((name) => [name, tf.tensor(weights[name], [...PARAMETER_SHAPES[name]])])) as Record<ParameterName, tf.Tensor>;
+const asTensors = (weights: DemoWeights): Map<string, tf.Tensor> => new Map(PARAMETER_NAMES.map((name) => [name, tf.tensor(weights.get(name)!, shapeOf(name))]));
 
 /** Adam on fresh synthetic batches for a fixed number of steps: same seed, same weights, byte for byte. */
 export async function trainDemoModel(seed: number, onProgress?: TrainProgress): Promise<TrainedDemoModel> {
   await tfjsReady();
   const start = performance.now();
   const initial = asTensors(initialWeights(seed));
-  const variables = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, tf.variable(initial[name])])) as Record<ParameterName, tf.Variable>;
-  tf.dispose(Object.values(initial));
+  const variables = new Map(PARAMETER_NAMES.map((name) => [name, tf.variable(initial.get(name)!)]));
+  tf.dispose([...initial.values()]);
   const optimizer = tf.train.adam(LEARNING_RATE);
   const random = seededStream(seed, 'train');
   try {
@@ -115,15 +133,15 @@ export async function trainDemoModel(seed: number, onProgress?: TrainProgress): 
       if (onProgress && (step % LOG_EVERY === 0 || step === TRAIN_STEPS)) onProgress(step, TRAIN_STEPS, (await loss.data())[0]);
       loss.dispose();
     }
-    const weights = Object.fromEntries(PARAMETER_NAMES.map((name) => [name, variables[name].dataSync() as Float32Array])) as DemoWeights;
+    const weights = new Map(PARAMETER_NAMES.map((name) => [name, variables.get(name)!.dataSync() as Float32Array]));
     return { weights, seconds: (performance.now() - start) / 1000 };
   } finally {
     optimizer.dispose();
-    tf.dispose(Object.values(variables));
+    tf.dispose([...variables.values()]);
   }
 }
 
-/** The trained network's logits [N, 4] for some bars, computed by TensorFlow.js (the reference the ONNX file must match). */
+/** The trained network's logits [N, classes] for some bars, computed by TensorFlow.js (the reference the ONNX file must match). */
 export async function demoLogits(weights: DemoWeights, bars: BarSet): Promise<Float32Array> {
   await tfjsReady();
   const logits = tf.tidy(() => demoForward(asTensors(weights), imageBatch(bars.images)));
@@ -151,24 +169,39 @@ function floatValueInfo(name: string, dims: readonly number[]): pkg.onnx.IValueI
   return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((dimValue) => ({ dimValue })) } } } };
 }
 
-/** The trained network as an ONNX model (opset 13, IR 8): input `image` [1,1,16,16] in [0, 1], output `logits` [1,4]. */
-export function encodeDemoOnnx(weights: DemoWeights): Uint8Array {
+/** The ONNX nodes of the architecture table: conv rows, global pooling, dense rows; the last Gemm is `logits`. */
+function demoNodes(): pkg.onnx.INodeProto[] {
   const conv3x3 = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] };
+  const nodes: pkg.onnx.INodeProto[] = [];
+  let x = 'image';
+  let relus = 0;
+  const add = (n: pkg.onnx.INodeProto): void => {
+    nodes.push(n);
+    x = n.name!;
+  };
+  DEMO_CONVS.forEach((l, i) => {
+    add(node('Conv', l.name, [x, `${l.name}.weight`, `${l.name}.bias`], conv3x3));
+    add(node('Relu', `relu${++relus}`, [x]));
+    if (l.maxPool) add(node('MaxPool', `pool${i + 1}`, [x], { kernel_shape: [2, 2], strides: [2, 2] }));
+  });
+  add(node('GlobalAveragePool', 'gap', [x]));
+  add(node('Flatten', 'flatten', [x], { axis: 1 }));
+  DEMO_DENSES.forEach((l, i) => {
+    const last = i === DEMO_DENSES.length - 1;
+    add(node('Gemm', last ? 'logits' : l.name, [x, `${l.name}.weight`, `${l.name}.bias`], { transB: 1 }));
+    if (!last) add(node('Relu', `relu${++relus}`, [x]));
+  });
+  return nodes;
+}
+
+/** The trained network as an ONNX model (opset 13, IR 8): input `image` [1,1,16,16] in [0, 1], output `logits` [1, classes]. */
+export function encodeDemoOnnx(weights: DemoWeights): Uint8Array {
   const graph: pkg.onnx.IGraphProto = {
     name: 'synthetic-bars-cnn',
     input: [floatValueInfo('image', [1, 1, BAR_SIZE, BAR_SIZE])],
     output: [floatValueInfo('logits', [1, BAR_CLASSES.length])],
-    initializer: PARAMETER_NAMES.map((name) => floatInitializer(name, PARAMETER_SHAPES[name], weights[name])),
-    node: [
-      node('Conv', 'conv1', ['image', 'conv1.weight', 'conv1.bias'], conv3x3),
-      node('Relu', 'relu1', ['conv1']),
-      node('MaxPool', 'pool1', ['relu1'], { kernel_shape: [2, 2], strides: [2, 2] }),
-      node('Conv', 'conv2', ['pool1', 'conv2.weight', 'conv2.bias'], conv3x3),
-      node('Relu', 'relu2', ['conv2']),
-      node('GlobalAveragePool', 'pool2', ['relu2']),
-      node('Flatten', 'flatten', ['pool2'], { axis: 1 }),
-      node('Gemm', 'logits', ['flatten', 'fc.weight', 'fc.bias'], { transB: 1 }),
-    ],
+    initializer: PARAMETER_NAMES.map((name) => floatInitializer(name, shapeOf(name), weights.get(name)!)),
+    node: demoNodes(),
   };
   const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'flexq demo', graph });
   return onnx.ModelProto.encode(model).finish();

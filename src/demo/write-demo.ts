@@ -10,7 +10,7 @@ export const TEST_IMAGES_PER_CLASS = 50;
 export const CALIBRATION_IMAGES_PER_CLASS = 64;
 
 export interface DemoFiles {
-  /** DIR/model.onnx: input `image` [1,1,16,16] in [0, 1] (`--preprocess unit`), output `logits` [1,4]. */
+  /** DIR/model.onnx: input `image` [1,1,16,16] in [0, 1] (`--preprocess unit`), output `logits` [1,8] (one per class of BAR_CLASSES). */
   readonly model: string;
   /** DIR/test: held-out labelled images for eval. */
   readonly test: string;
@@ -41,8 +41,8 @@ async function writeImageFolder(root: string, bars: BarSet): Promise<void> {
 
 /** Trains the demo model from `seed` and writes DIR/model.onnx, DIR/test/<class>/*.png and DIR/calib/<class>/*.png. */
 export async function writeDemo(dir: string, seed: number, onProgress?: TrainProgress): Promise<DemoFiles> {
-  // Make the folder before training, so a bad -o fails at once rather than after the training.
-  await mkdir(dir, { recursive: true }).catch((e: Error) => fail('BAD_ARGUMENT', `-o ${dir}: cannot create the folder (${e.message}); pick another path.`));
+  // Made before training, so a folder that cannot be made fails at once rather than after the training.
+  await mkdir(dir, { recursive: true }).catch((e: Error) => fail('FILE_SYSTEM', `${dir}: cannot create the folder (${e.message}); pick another path.`));
   const trained = await trainDemoModel(seed, onProgress);
   const files = {
     model: join(dir, 'model.onnx'),

@@ -4,12 +4,9 @@ import { formatShape } from '../ir/shape.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from './layout.js';
 import { TFJS_KERNELS, type Kernel } from './tfjs-kernels.js';
 import { tf, tfjsReady } from './tfjs-runtime.js';
+import type { FloatTensor } from '../tensor.js';
 
 /** A dense float tensor in the IR's layout (NCHW for rank 4). */
-export interface FloatTensor {
-  readonly shape: readonly number[];
-  readonly data: Float32Array;
-}
 
 export interface FloatExecutor {
   readonly graph: Graph;

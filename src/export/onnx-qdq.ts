@@ -13,6 +13,15 @@
 //   outputs); io 'int8' takes and gives the int8 tensors. Graph inputs and outputs keep the source model's names.
 //   extraOutputs: int8 activations also exposed as graph outputs (for per-layer comparison).
 // The integers and scales are the QuantizedGraph's own, bit for bit: float32 scales, int8 weights, int32 biases.
+// Flavours (recorded in metadata_props 'flexq.flavour'): which integer type the activations have, for the kernels
+// each runtime has.
+//   generic:  int8 activations, int8 weights (what the QuantizedGraph holds).
+//   ort-web:  uint8 activations (q + 128, zero point + 128), int8 weights: the same reals, accumulators and requantized
+//             values (ORT requantizes by float multiply, round half even, + zero point, saturate), so every tensor is
+//             the runtime's int8 plus 128. onnxruntime-web's wasm MLAS has SIMD u8·s8 GEMMs and only scalar s8·s8.
+//   ort-node: ort-web's model for onnxruntime-node, whose x86 u8s8 kernels without VNNI (vpmaddubsw) can saturate pair
+//             sums to int16 (seen on an AVX2 host: 392 of 2000 outputs): exact whenever |w| ≤ 64 (255·64·2 < 32767),
+//             so it refuses weights outside [−64, 63] (quantize with weightRange 'int7').
 
 import pkg from 'onnx-proto';
 import { fail } from '../errors.js';
@@ -31,17 +40,42 @@ type AttributeProto = pkg.onnx.IAttributeProto;
 /** Opset 13: per-tensor QuantizeLinear/DequantizeLinear with int8, Softmax over one axis, Clip bounds as inputs. */
 export const QDQ_OPSET = 13;
 
+export type QdqFlavour = 'generic' | 'ort-web' | 'ort-node';
+export const QDQ_FLAVOURS: readonly QdqFlavour[] = ['generic', 'ort-web', 'ort-node'];
+
+/** The weight integers onnxruntime-node's u8s8 AVX2 kernels multiply without saturating (see the top). */
+export const ORT_NODE_WEIGHT_RANGE = { qmin: -64, qmax: 63 } as const;
+
 export interface QdqOptions {
-  /** float: quantize the input and dequantize the outputs inside the model; int8: int8 graph inputs and outputs. */
+  /**
+   * float: quantize the input and dequantize the outputs inside the model; int8: integer graph inputs and outputs
+   * (int8 in the generic flavour, uint8 = int8 + 128 in the ort-web and ort-node flavours).
+   */
   readonly io: 'float' | 'int8';
-  /** Activations (by IR value name) to expose as extra int8 graph outputs. */
+  /** Activations (by IR value name) to expose as extra integer graph outputs (int8, or uint8 = int8 + 128). */
   readonly extraOutputs?: readonly string[];
+  /** Default 'generic' (see the top). */
+  readonly flavour?: QdqFlavour;
+}
+
+/** Whether the activations of a flavour are uint8 (int8 + 128). */
+export const hasUint8Activations = (flavour: QdqFlavour): boolean => flavour !== 'generic';
+
+/** The first weight integer outside onnxruntime-node's exact range, with the node that reads it; undefined when all fit. */
+export function weightOutsideOrtNodeRange(q: QuantizedGraph): { node: Node; weight: string; value: number } | undefined {
+  const { qmin, qmax } = ORT_NODE_WEIGHT_RANGE;
+  for (const node of q.graph.nodes) {
+    for (const name of node.inputs) {
+      const w = q.weights.get(name);
+      const value = w?.values.find((x) => x < qmin || x > qmax);
+      if (value !== undefined) return { node, weight: name, value };
+    }
+  }
+  return undefined;
 }
 
 const ELEM: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
 
-/** Element type of a value in the QDQ graph: activations are int8 between Q and DQ. */
-const INT8 = ELEM.int8;
 const FLOAT = ELEM.float32;
 
 function valueInfo(name: string, elemType: number, shape: readonly Dim[]): pkg.onnx.IValueInfoProto {
@@ -63,14 +97,19 @@ class QdqBuilder {
   private readonly grids = new Map<string, [string, string]>();
   private readonly dequantized = new Set<string>();
 
-  constructor(private readonly q: QuantizedGraph) {}
+  /** Activations are int8 between Q and DQ, or uint8 (int8 + 128, zero point + 128) in the u8 flavours. */
+  constructor(
+    private readonly q: QuantizedGraph,
+    private readonly uint8Activations: boolean,
+  ) {}
 
   /** The scale and zero-point initializers of an activation grid (shared by its Q and DQ). */
   gridOf(name: string, grid: ActivationQuant): [string, string] {
     let g = this.grids.get(name);
     if (!g) {
       g = [`${name}.scale`, `${name}.zero_point`];
-      this.initializers.push(rawTensor(g[0], 'float32', [], Float32Array.of(grid.scale)), rawTensor(g[1], 'int8', [], Int8Array.of(grid.zeroPoint)));
+      const zeroPoint = this.uint8Activations ? rawTensor(g[1], 'uint8', [], Uint8Array.of(grid.zeroPoint + 128)) : rawTensor(g[1], 'int8', [], Int8Array.of(grid.zeroPoint));
+      this.initializers.push(rawTensor(g[0], 'float32', [], Float32Array.of(grid.scale)), zeroPoint);
       this.grids.set(name, g);
     }
     return g;
@@ -215,7 +254,19 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
   const { graph } = q;
   if (q.activations.size === 0)
     fail('UNSUPPORTED_ATTR', `${graph.source}: quantized with --abits 32 (float activations); the ONNX QDQ export needs quantized activations: quantize with --abits 8`);
-  const b = new QdqBuilder(q);
+  const flavour = o.flavour ?? 'generic';
+  if (!QDQ_FLAVOURS.includes(flavour)) fail('BAD_ARGUMENT', `ONNX QDQ flavour '${String(flavour)}': expected one of ${QDQ_FLAVOURS.join(', ')}`);
+  if (flavour === 'ort-node') {
+    const bad = weightOutsideOrtNodeRange(q);
+    if (bad)
+      fail(
+        'UNSUPPORTED_ATTR',
+        `${graph.source}: node '${bad.node.name}' (${bad.node.op}): weight '${bad.weight}' has integer ${bad.value}, outside [${ORT_NODE_WEIGHT_RANGE.qmin}, ${ORT_NODE_WEIGHT_RANGE.qmax}]; ` +
+          `onnxruntime-node's u8s8 kernels would saturate: re-quantize with the 7-bit weight range (weightRange 'int7'), or export the 'generic' or 'ort-web' flavour`,
+      );
+  }
+  const act = hasUint8Activations(flavour) ? ELEM.uint8 : ELEM.int8;
+  const b = new QdqBuilder(q, hasUint8Activations(flavour));
   const shapeOf = (name: string) => graph.values.get(name)!.shape;
   for (const input of graph.inputs) {
     if (!q.activations.has(input)) fail('MISSING_TENSOR', `${graph.source}: graph input '${input}' has no activation grid; re-quantize the model`);
@@ -234,7 +285,7 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
   const extra = (o.extraOutputs ?? []).filter((v) => !graph.outputs.includes(v));
   for (const v of extra) if (!q.activations.has(v)) fail('MISSING_TENSOR', `${graph.source}: no activation named '${v}' to expose as an output`);
   const outputs = graph.outputs.map((v) => {
-    if (o.io === 'int8') return valueInfo(v, INT8, shapeOf(v));
+    if (o.io === 'int8') return valueInfo(v, act, shapeOf(v));
     b.input(v, graph.source); // DequantizeLinear of the output, renamed to the output's own name below
     return valueInfo(`${v}.dq`, FLOAT, shapeOf(v));
   });
@@ -253,17 +304,18 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
     name: graph.name || 'flexq',
     node: nodes,
     initializer: b.initializers,
-    input: graph.inputs.map((v) => valueInfo(v, o.io === 'float' ? FLOAT : INT8, shapeOf(v))),
-    output: [...outputs.map((x) => ({ ...x, name: rename(x.name!) })), ...extra.map((v) => valueInfo(rename(v), INT8, shapeOf(v)))],
+    input: graph.inputs.map((v) => valueInfo(v, o.io === 'float' ? FLOAT : act, shapeOf(v))),
+    output: [...outputs.map((x) => ({ ...x, name: rename(x.name!) })), ...extra.map((v) => valueInfo(rename(v), act, shapeOf(v)))],
   };
   return onnx.ModelProto.encode(
     onnx.ModelProto.create({
       irVersion: 8,
       producerName: 'flexq',
       producerVersion: FLEXQ_VERSION,
-      docString: `flexq ${q.info.method} W${q.info.wbits}A${q.info.abits} QDQ export of ${q.info.model}`,
+      docString: `flexq ${q.info.method} W${q.info.wbits}A${q.info.abits} QDQ export (${flavour} flavour) of ${q.info.model}`,
       opsetImport: [{ domain: '', version: opsetOf(graph) }],
       graph: graphProto,
+      metadataProps: [{ key: 'flexq.flavour', value: flavour }],
     }),
   ).finish();
 }
@@ -274,8 +326,8 @@ export function qdqTensorName(q: QuantizedGraph, io: QdqOptions['io'], value: st
   return io === 'float' && boundary ? `${value}.q` : value;
 }
 
-/** `flexq export --format onnx-qdq`: writes the QDQ model to `output` atomically. */
-export async function exportOnnxQdq(q: QuantizedGraph, output: string, o: { io: 'float' | 'int8' }): Promise<string[]> {
-  writeFileAtomic(output, buildQdqModel(q, { io: o.io }));
+/** `flexq export --format onnx-qdq`: writes the QDQ model (flavour default 'generic') to `output` atomically. */
+export async function exportOnnxQdq(q: QuantizedGraph, output: string, o: { readonly io: 'float' | 'int8'; readonly flavour?: QdqFlavour }): Promise<string[]> {
+  writeFileAtomic(output, buildQdqModel(q, { io: o.io, flavour: o.flavour }));
   return [output];
 }

@@ -1,7 +1,9 @@
-import { fail } from '../errors.js';
+import { fail, FlexqError } from '../errors.js';
 import { OPS } from '../ops/registry.js';
-import type { InputInfo } from '../ops/contract.js';
+import type { InputInfo, OpContract, OutputInfo } from '../ops/contract.js';
 import type { Graph, Node, Value } from './graph.js';
+import { checkShape, shapeProblem } from './limits.js';
+import { formatShape, isStatic, sizeOf } from './shape.js';
 
 /** What an importer or pass hands over: values need shapes only for graph inputs and constants. */
 export interface GraphSpec {
@@ -24,12 +26,19 @@ export class GraphBuilder {
 
   constructor(readonly source: string, readonly name: string) {}
 
+  /** Adds a graph input; its dims must be ≥ 1 (or symbols) and within flexq's limits (src/ir/limits.ts). */
   addInput(v: Value): void {
+    checkShape(v.shape, `${this.source}: graph input '${v.name}'`, { minDim: 1 });
     this.values.set(v.name, v);
     this.inputs.push(v.name);
   }
 
+  /** Adds a constant; its shape must be static, within the limits, and hold exactly as many values as `data`. */
   addConstant(v: Value): void {
+    const where = `${this.source}: constant '${v.name}'`;
+    checkShape(v.shape, where);
+    if (v.data && (!isStatic(v.shape) || sizeOf(v.shape) !== v.data.length))
+      fail('MODEL_INVALID', `${where} has shape ${formatShape(v.shape)} but holds ${v.data.length} values; the file is damaged: re-export it`);
     this.values.set(v.name, v);
   }
 
@@ -54,31 +63,106 @@ export class GraphBuilder {
       if (!v) fail('MISSING_TENSOR', `${where} reads tensor '${x}', which no earlier node, graph input or initializer provides; the model file is incomplete or not topologically sorted: re-export it`);
       return v;
     });
-    const outs = contract.infer(node, inputs);
+    const outs = this.infer(contract, node, inputs);
+    if (node.outputs.some((o, i) => o !== '' && !outs[i]))
+      fail('MODEL_INVALID', `${where} has ${node.outputs.length} outputs [${node.outputs.join(', ')}], but ${node.op} produces ${outs.length}; fix the node or re-export the model`);
     node.outputs.forEach((o, i) => {
-      if (o !== '' && outs[i]) this.values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
+      if (o === '') return;
+      if (this.values.has(o))
+        fail('MODEL_INVALID', `${where} writes '${o}', which ${this.inputs.includes(o) ? 'is a graph input' : 'an earlier node, input or initializer already provides'}; every value must have one producer: re-export the model`);
+      const problem = shapeProblem(outs[i].shape);
+      if (problem) fail('SHAPE', `${where}: output '${o}': ${problem}; check the node's attributes and input shapes`);
+      this.values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
     });
     this.nodes.push(node);
   }
 
+  /** Runs shape inference; its errors (which name the node) gain the file's name. */
+  private infer(contract: OpContract, node: Node, inputs: readonly (InputInfo | undefined)[]): OutputInfo[] {
+    try {
+      return contract.infer(node, inputs);
+    } catch (e) {
+      if (e instanceof FlexqError && !e.message.startsWith(this.source))
+        throw new FlexqError(e.code, `${this.source}: ${e.message}; fix the node's attributes or inputs, or re-export the model`);
+      throw e;
+    }
+  }
+
   build(outputs: readonly string[]): Graph {
+    if (outputs.length === 0) fail('MODEL_INVALID', `${this.source}: the graph has no outputs, so there is nothing to compute or quantize; export the model with its outputs`);
     for (const o of outputs)
       if (!this.values.has(o)) fail('MISSING_TENSOR', `${this.source}: graph output '${o}' is not produced by any node`);
     return { name: this.name, source: this.source, inputs: [...this.inputs], outputs: [...outputs], nodes: [...this.nodes], values: new Map(this.values) };
   }
 }
 
-/** Orders nodes so every input is produced before it is read. Unresolvable nodes are left at the end for GraphBuilder to report. */
+/**
+ * Orders nodes so every input is produced before it is read, keeping the given order where it already works
+ * (Kahn's algorithm, always taking the earliest ready node: O(n log n), so a graph of 20,000 nodes orders in
+ * milliseconds). Unresolvable nodes are left at the end, in their order, for GraphBuilder to report.
+ */
 function topologicalOrder(known: Set<string>, nodes: readonly Node[]): Node[] {
-  const ready = new Set(known);
-  const pending = [...nodes];
+  const missing = new Int32Array(nodes.length);
+  const waiting = new Map<string, number[]>();
+  const ready = new MinHeap();
+  nodes.forEach((n, i) => {
+    for (const x of new Set(n.inputs)) {
+      if (x === '' || known.has(x)) continue;
+      missing[i]++;
+      const list = waiting.get(x);
+      if (list) list.push(i);
+      else waiting.set(x, [i]);
+    }
+    if (missing[i] === 0) ready.push(i);
+  });
+  const produced = new Set<string>();
   const order: Node[] = [];
-  for (;;) {
-    const i = pending.findIndex((n) => n.inputs.every((x) => x === '' || ready.has(x)));
-    if (i < 0) return [...order, ...pending];
-    const [n] = pending.splice(i, 1);
-    order.push(n);
-    for (const o of n.outputs) ready.add(o);
+  for (let i = ready.pop(); i !== undefined; i = ready.pop()) {
+    order.push(nodes[i]);
+    for (const o of nodes[i].outputs) {
+      if (o === '' || known.has(o) || produced.has(o)) continue;
+      produced.add(o);
+      for (const j of waiting.get(o) ?? []) if (--missing[j] === 0) ready.push(j);
+    }
+  }
+  if (order.length < nodes.length) nodes.forEach((n, i) => missing[i] > 0 && order.push(n));
+  return order;
+}
+
+/** A binary min-heap of node indices. */
+class MinHeap {
+  private readonly items: number[] = [];
+
+  push(v: number): void {
+    const a = this.items;
+    let i = a.push(v) - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (a[parent] <= v) break;
+      a[i] = a[parent];
+      i = parent;
+    }
+    a[i] = v;
+  }
+
+  pop(): number | undefined {
+    const a = this.items;
+    if (a.length === 0) return undefined;
+    const top = a[0];
+    const last = a.pop()!;
+    if (a.length > 0) {
+      let i = 0;
+      for (;;) {
+        const l = 2 * i + 1;
+        if (l >= a.length) break;
+        const c = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (a[c] >= last) break;
+        a[i] = a[c];
+        i = c;
+      }
+      a[i] = last;
+    }
+    return top;
   }
 }
 

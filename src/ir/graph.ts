@@ -36,7 +36,12 @@ export interface Graph {
 export function consumers(graph: Graph): Map<string, Node[]> {
   const out = new Map<string, Node[]>();
   for (const n of graph.nodes)
-    for (const i of n.inputs) if (i !== '') out.set(i, [...(out.get(i) ?? []), n]);
+    for (const i of n.inputs) {
+      if (i === '') continue;
+      const readers = out.get(i);
+      if (readers) readers.push(n); // push, not spread: a value read by many nodes must stay linear
+      else out.set(i, [n]);
+    }
   return out;
 }
 
@@ -65,9 +70,13 @@ export function pruneGraph(graph: Graph): Graph {
 /** Returns a function that hands out value names not used in `graph` nor handed out before, derived from a base. */
 export function nameAllocator(graph: Graph): (base: string) => string {
   const used = new Set(graph.values.keys());
+  // The next suffix to try per base, so asking for the same base n times costs O(n), not O(n²).
+  const next = new Map<string, number>();
   return (base) => {
     let name = base;
-    for (let k = 1; used.has(name); k++) name = `${base}_${k}`;
+    let k = next.get(base) ?? 1;
+    while (used.has(name)) name = `${base}_${k++}`;
+    next.set(base, k);
     used.add(name);
     return name;
   };

@@ -46,15 +46,22 @@ function attr(node: Node, key: string): AttrValue | undefined {
 
 export function intAttr(node: Node, key: string, fallback?: number): number {
   const v = attr(node, key) ?? fallback;
-  if (typeof v !== 'number') return nodeError(node, `attribute '${key}' must be a number, found ${JSON.stringify(v)}`);
-  return v;
+  if (!Number.isSafeInteger(v)) return nodeError(node, `attribute '${key}' must be an integer, found ${JSON.stringify(v)}`);
+  return v as number;
 }
 
 export function intsAttr(node: Node, key: string, fallback?: readonly number[]): readonly number[] {
   const v = attr(node, key) ?? fallback;
-  if (!Array.isArray(v) || v.some((x) => typeof x !== 'number'))
-    return nodeError(node, `attribute '${key}' must be a list of numbers, found ${JSON.stringify(v)}`);
+  if (!Array.isArray(v) || v.some((x) => !Number.isSafeInteger(x)))
+    return nodeError(node, `attribute '${key}' must be a list of integers, found ${JSON.stringify(v)}`);
   return v as readonly number[];
+}
+
+/** An axis in [−rank, rank) resolved to [0, rank); `what` names where it came from. */
+export function checkedAxis(node: Node, axis: number, rank: number, what = 'axis'): number {
+  if (!Number.isSafeInteger(axis) || axis < -rank || axis >= rank)
+    return nodeError(node, `${what} ${axis} is out of range for a rank-${rank} tensor; expected ${-rank}..${rank - 1}`);
+  return axis < 0 ? axis + rank : axis;
 }
 
 export function stringAttr(node: Node, key: string, fallback?: string): string {

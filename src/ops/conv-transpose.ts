@@ -1,5 +1,5 @@
 import type { Dim } from '../ir/shape.js';
-import { intAttr, intsAttr, requireInput, type OpContract } from './contract.js';
+import { intAttr, intsAttr, nodeError, requireInput, type OpContract } from './contract.js';
 import { require4d, window2d } from './window.js';
 
 /**
@@ -17,10 +17,18 @@ export const convTranspose: OpContract = {
     const win = window2d(node);
     const outPad = intsAttr(node, 'outputPadding', [0, 0]);
     const group = intAttr(node, 'group', 1);
+    if (group < 1) return nodeError(node, `group ${group} must be ≥ 1`);
+    if (typeof x[1] === 'number' && typeof w[0] === 'number' && x[1] !== w[0])
+      return nodeError(node, `input has ${x[1]} channels but weight W [${w}] expects ${w[0]}`);
+    if (outPad.length !== 2 || outPad.some((p, k) => p < 0 || p >= Math.max(win.strides[k], win.dilations[k])))
+      return nodeError(node, `outputPadding [${outPad}] must be 2 values in 0..max(stride, dilation)−1`);
     const grow = (d: Dim, k: 0 | 1): Dim =>
       typeof d === 'string'
         ? d
         : win.strides[k] * (d - 1) + outPad[k] + (win.kernel[k] - 1) * win.dilations[k] + 1 - win.pads[k] - win.pads[k + 2];
-    return [{ dtype: 'float32', shape: [x[0], typeof w[1] === 'number' ? w[1] * group : w[1], grow(x[2], 0), grow(x[3], 1)] }];
+    const [h, wd] = [grow(x[2], 0), grow(x[3], 1)];
+    if ((typeof h === 'number' && h < 1) || (typeof wd === 'number' && wd < 1))
+      return nodeError(node, `pads [${win.pads}] crop the whole output (${h}x${wd}); expected pads smaller than the upsampled input`);
+    return [{ dtype: 'float32', shape: [x[0], typeof w[1] === 'number' ? w[1] * group : w[1], h, wd] }];
   },
 };

@@ -9,6 +9,7 @@ export const matmul: OpContract = {
   infer(node, inputs) {
     const a = requireInput(node, inputs, 0).shape;
     const b = requireInput(node, inputs, 1).shape;
+    if (a.length === 0 || b.length === 0) return nodeError(node, `A [${a}] and B [${b}] must have rank ≥ 1`);
     const a2 = a.length === 1 ? [1, a[0]] : a;
     const b2 = b.length === 1 ? [b[0], 1] : b;
     const k1 = a2[a2.length - 1];

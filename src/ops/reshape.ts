@@ -1,4 +1,5 @@
 import { toNumbers } from '../ir/dtype.js';
+import { isStatic, sizeOf } from '../ir/shape.js';
 import { intAttr, nodeError, requireInput, type OpContract } from './contract.js';
 import { resolveReshape } from './reshape-math.js';
 
@@ -19,7 +20,13 @@ export const reshape: OpContract = {
       return [{ dtype: x.dtype, shape: Array.from({ length: rank }, (_, i) => `${node.outputs[0]}:${i}`) }];
     }
     const target = toNumbers(s.data);
-    const shape = resolveReshape(x.shape, target, intAttr(node, 'allowzero', 0) === 1);
+    const allowZero = intAttr(node, 'allowzero', 0) === 1;
+    const bad = target.findIndex((t, i) => !Number.isSafeInteger(t) || t < -1 || (t === 0 && !allowZero && i >= x.shape.length));
+    if (bad >= 0 || target.filter((t) => t === -1).length > 1)
+      return nodeError(node, `target shape [${target}] is not valid for input [${x.shape}]: expected dims ≥ 0, at most one −1, and 0 only where the input has a dim`);
+    const shape = resolveReshape(x.shape, target, allowZero);
+    if (shape && isStatic(shape) && isStatic(x.shape) && (sizeOf(shape) !== sizeOf(x.shape) || !shape.every(Number.isInteger)))
+      return nodeError(node, `cannot reshape [${x.shape}] (${sizeOf(x.shape)} elements) to [${shape}]`);
     return [{ dtype: x.dtype, shape: shape ?? target.map((t, i) => (t === -1 ? `${node.outputs[0]}:${i}` : t)) }];
   },
   evaluate(node, [x, s]) {

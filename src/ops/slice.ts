@@ -1,6 +1,6 @@
 import { allocate, toNumbers } from '../ir/dtype.js';
-import { normalizeAxis, sizeOf, type Dim } from '../ir/shape.js';
-import { nodeError, requireInput, type ConstTensor, type InputInfo, type OpContract } from './contract.js';
+import { sizeOf, type Dim } from '../ir/shape.js';
+import { checkedAxis, nodeError, requireInput, type ConstTensor, type InputInfo, type OpContract } from './contract.js';
 import type { Node } from '../ir/graph.js';
 
 interface AxisSlice { readonly axis: number; readonly start: number; readonly step: number; readonly count: number }
@@ -21,8 +21,12 @@ function params(node: Node, inputs: readonly (InputInfo | ConstTensor | undefine
   const ends = ints(2);
   if (!starts || !ends) return nodeError(node, 'starts and ends must be constants');
   const rank = requireInput(node, inputs as InputInfo[], 0).shape.length;
-  const axes = (ints(3) ?? starts.map((_, i) => i)).map((a) => normalizeAxis(a, rank));
+  const axes = (ints(3) ?? starts.map((_, i) => i)).map((a) => checkedAxis(node, a, rank, 'slice axis'));
   const steps = ints(4) ?? starts.map(() => 1);
+  if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length)
+    return nodeError(node, `starts, ends, axes and steps have different lengths (${starts.length}, ${ends.length}, ${axes.length}, ${steps.length})`);
+  if (new Set(axes).size !== axes.length) return nodeError(node, `axes [${axes}] repeat an axis`);
+  if (steps.some((v) => v === 0 || !Number.isFinite(v))) return nodeError(node, `steps [${steps}] must be non-zero`);
   return { starts, ends, axes, steps };
 }
 

@@ -1,10 +1,9 @@
-import { normalizeAxis } from '../ir/shape.js';
-import { intsAttr, nodeError, requireInput, type OpContract } from './contract.js';
+import { checkedAxis, intsAttr, nodeError, requireInput, type OpContract } from './contract.js';
 import type { Node } from '../ir/graph.js';
 import type { Dim } from '../ir/shape.js';
 
 function squeezed(node: Node, shape: readonly Dim[]): Dim[] {
-  const axes = intsAttr(node, 'axes', shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => normalizeAxis(a, shape.length));
+  const axes = intsAttr(node, 'axes', shape.flatMap((d, i) => (d === 1 ? [i] : []))).map((a) => checkedAxis(node, a, shape.length, 'squeeze axis'));
   for (const a of axes) if (shape[a] !== 1) return nodeError(node, `cannot squeeze axis ${a} of size ${shape[a]}`);
   return shape.filter((_, i) => !axes.includes(i));
 }

@@ -10,7 +10,8 @@ export const transpose: OpContract = {
   infer(node, inputs) {
     const x = requireInput(node, inputs, 0);
     const perm = intsAttr(node, 'perm', x.shape.map((_, i) => x.shape.length - 1 - i));
-    if (perm.length !== x.shape.length) return nodeError(node, `perm ${JSON.stringify(perm)} does not fit rank ${x.shape.length}`);
+    if (perm.length !== x.shape.length || new Set(perm).size !== perm.length || perm.some((p) => p < 0 || p >= perm.length))
+      return nodeError(node, `perm ${JSON.stringify(perm)} is not a permutation of the ${x.shape.length} axes`);
     return [{ dtype: x.dtype, shape: perm.map((p) => x.shape[p]) }];
   },
   evaluate: (node, [x]) => [transposeConst(x!, intsAttr(node, 'perm', x!.shape.map((_, i) => x!.shape.length - 1 - i)))],

@@ -1,10 +1,11 @@
-import { normalizeAxis, type Dim } from '../ir/shape.js';
-import { intsAttr, requireInput, type OpContract } from './contract.js';
+import type { Dim } from '../ir/shape.js';
+import { checkedAxis, intsAttr, nodeError, requireInput, type OpContract } from './contract.js';
 import type { Node } from '../ir/graph.js';
 
 function unsqueezed(node: Node, shape: readonly Dim[]): Dim[] {
   const rank = shape.length + intsAttr(node, 'axes').length;
-  const axes = intsAttr(node, 'axes').map((a) => normalizeAxis(a, rank));
+  const axes = intsAttr(node, 'axes').map((a) => checkedAxis(node, a, rank, 'unsqueeze axis'));
+  if (new Set(axes).size !== axes.length) return nodeError(node, `axes [${intsAttr(node, 'axes')}] name an output axis twice`);
   const rest = [...shape];
   return Array.from({ length: rank }, (_, i) => (axes.includes(i) ? 1 : rest.shift()!));
 }

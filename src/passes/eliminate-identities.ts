@@ -1,7 +1,7 @@
 import { rebuildGraph } from '../ir/build.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { formatShape } from '../ir/shape.js';
-import { rewireInputs } from './rewrite.js';
+import { outputSet, rewireInputs } from './rewrite.js';
 
 /** A node that passes its first input through unchanged: Identity, a Cast to the same type, a Reshape/Flatten to the same shape. */
 function isNoOp(graph: Graph, n: Node): boolean {
@@ -22,14 +22,16 @@ export function eliminateIdentities(graph: Graph): Graph {
   const replace = new Map<string, string>();
   const rename = new Map<string, string>();
   const kept: Node[] = [];
+  const outputs = outputSet(graph);
+  const inputs = new Set(graph.inputs);
   for (const n of graph.nodes) {
     if (!isNoOp(graph, n)) {
       kept.push(n);
       continue;
     }
     const [x, y] = [n.inputs[0], n.outputs[0]];
-    if (!graph.outputs.includes(y)) replace.set(y, x);
-    else if (!graph.inputs.includes(x) && !graph.values.get(x)?.data && !graph.outputs.includes(x)) rename.set(x, y);
+    if (!outputs.has(y)) replace.set(y, x);
+    else if (!inputs.has(x) && !graph.values.get(x)?.data && !outputs.has(x)) rename.set(x, y);
     else kept.push(n);
   }
   if (replace.size === 0 && rename.size === 0) return graph;

@@ -15,11 +15,11 @@ export function freeBatchDimension(graph: Graph): Graph {
   const batch = new Map(inputs.map((v) => [v.name, v.shape[0]]));
   const freed: Value[] = inputs.map((v) => (v.shape.length > 0 ? { ...v, shape: [BATCH, ...v.shape.slice(1)] } : v));
   const constants: Value[] = [];
+  const fixedBatch = [...batch.values()].find((b) => typeof b === 'number');
   const nodes: Node[] = graph.nodes.map((n) => {
     const target = n.op === 'Reshape' ? graph.values.get(n.inputs[1]) : undefined;
     if (!target?.data) return n;
     const dims = toNumbers(target.data);
-    const fixedBatch = [...batch.values()].find((b) => typeof b === 'number');
     if (dims[0] !== fixedBatch || graph.values.get(n.inputs[0])!.shape[0] !== fixedBatch) return n;
     const name = `${n.outputs[0]}:batch-free-shape`;
     constants.push({ name, dtype: 'int64', shape: [dims.length], data: fromNumbers('int64', [0, ...dims.slice(1)]) });

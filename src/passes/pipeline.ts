@@ -1,4 +1,5 @@
 import type { Graph } from '../ir/graph.js';
+import { eliminateDeadNodes } from './eliminate-dead-nodes.js';
 import { eliminateIdentities } from './eliminate-identities.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { foldBiasAdd } from './fold-bias-add.js';
@@ -13,7 +14,8 @@ export interface Pass {
 
 /**
  * The passes, in the order they run, and why that order:
- * 1. freeBatchDimension first, so no later pass bakes the file's batch size into a constant.
+ * 0. eliminateDeadNodes before anything, so no pass (nor calibration) spends time on nodes no output needs.
+ * 1. freeBatchDimension next, so no later pass bakes the file's batch size into a constant.
  * 2. foldConstants makes Shape/Cast/Slice/Concat chains and computed parameters constant, which the
  *    pattern passes below need to see.
  * 3. eliminateIdentities removes pass-through nodes (some appear only after folding), so producer
@@ -24,6 +26,7 @@ export interface Pass {
  * 6. fuseActivations runs last, because conv → BN → relu and conv → add → relu only become conv → relu then.
  */
 export const PIPELINE: readonly Pass[] = [
+  { name: 'eliminateDeadNodes', run: eliminateDeadNodes },
   { name: 'freeBatchDimension', run: freeBatchDimension },
   { name: 'foldConstants', run: foldConstants },
   { name: 'eliminateIdentities', run: eliminateIdentities },

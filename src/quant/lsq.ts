@@ -9,13 +9,23 @@ import { fp32 } from './schemes.js';
  */
 export class LearnedStep {
   readonly logStep: Float64Array;
+  /** The step once learning has ended (see settle). */
+  private settled: number | undefined;
 
   constructor(readonly grid: ActivationQuant) {
     this.logStep = Float64Array.of(Math.log(grid.scale));
   }
 
   get step(): number {
-    return Math.exp(this.logStep[0]);
+    return this.settled ?? Math.exp(this.logStep[0]);
+  }
+
+  /**
+   * Ends learning: from here on the step is the fp32 value the exporters and the resume file hold, so the rest of
+   * the network trains on exactly what a resumed run reads back (fp32(exp(log x)) = x for an fp32 x).
+   */
+  settle(): void {
+    this.settled = fp32(Math.exp(this.logStep[0]));
   }
 
   /** The grid with the learned step, as every exporter will read it (fp32). */

@@ -1,24 +1,25 @@
 // Forward and backward of the IR nodes reconstruction runs through, on a tensor backend: convolutions and matrix
-// products on the backend, everything else element-wise (src/backend/elementwise.ts). Fused activations
+// products on the backend, everything else element-wise (src/backend/typed-array-ops.ts). Fused activations
 // (Conv/Gemm `activation` attribute) are applied and differentiated here, from the node's output.
 
-import type { Activation, ConvParams, Tensor, TensorBackend, UnitOp, UnitProgram, UnitQuantization, UnitQuantizer } from '../backend/backend.js';
-import * as ew from '../backend/elementwise.js';
+import type { Activation, ConvParams, TensorBackend, UnitOp, UnitProgram, UnitQuantization, UnitQuantizer } from '../backend/backend.js';
+import * as ew from '../backend/typed-array-ops.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
 import { window2d } from '../ops/window.js';
 import { fail } from '../errors.js';
+import type { FloatTensor } from '../tensor.js';
 
 export interface NodeGradients {
   /** ∂L/∂input per dynamic input, where asked for. */
-  readonly dxs: (Tensor | undefined)[];
+  readonly dxs: (FloatTensor | undefined)[];
   /** ∂L/∂weight for Conv/Gemm/MatMul, in the weight's own layout. */
   readonly dw?: Float32Array;
 }
 
 interface OpRule {
-  forward(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], weight?: Float32Array): Promise<Tensor>;
-  backward(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], y: Tensor, dy: Tensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients>;
+  forward(b: TensorBackend, graph: Graph, node: Node, xs: FloatTensor[], weight?: Float32Array): Promise<FloatTensor>;
+  backward(b: TensorBackend, graph: Graph, node: Node, xs: FloatTensor[], y: FloatTensor, dy: FloatTensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients>;
 }
 
 function convParams(node: Node): ConvParams {
@@ -31,14 +32,14 @@ function constant(graph: Graph, name: string | undefined): Float32Array | undefi
 }
 
 /** A fused activation applied in place, and its derivative taken from the activation's output. */
-function activate(node: Node, y: Tensor): Tensor {
+function activate(node: Node, y: FloatTensor): FloatTensor {
   const kind = stringAttr(node, 'activation', 'none');
   if (kind === 'relu') return ew.relu(y);
   if (kind === 'relu6') return ew.clip(y, 0, 6);
   return y;
 }
 
-function activationBackward(node: Node, y: Tensor, dy: Tensor): Tensor {
+function activationBackward(node: Node, y: FloatTensor, dy: FloatTensor): FloatTensor {
   const kind = stringAttr(node, 'activation', 'none');
   if (kind === 'relu') return ew.reluBackward(y, dy);
   if (kind === 'relu6') return ew.clipBackward(y, dy, 0, 6);
@@ -62,7 +63,7 @@ function matrixShape(graph: Graph, node: Node): number[] {
 }
 
 /** A Gemm/MatMul weight as the backend's [N, K], and how to turn a gradient back into the graph's layout. */
-function matrixWeight(graph: Graph, node: Node, weight: Float32Array | undefined): { w: Tensor; back: (dw: Float32Array) => Float32Array } {
+function matrixWeight(graph: Graph, node: Node, weight: Float32Array | undefined): { w: FloatTensor; back: (dw: Float32Array) => Float32Array } {
   const value = graph.values.get(node.inputs[1])!;
   const data = weight ?? (value.data as Float32Array);
   const [rows, cols] = value.shape as number[];
@@ -70,7 +71,7 @@ function matrixWeight(graph: Graph, node: Node, weight: Float32Array | undefined
   return { w: { shape: [cols, rows], data: transpose(data, rows, cols) }, back: (dw) => transpose(dw, cols, rows) };
 }
 
-const convWeight = (graph: Graph, node: Node, weight: Float32Array | undefined): Tensor => {
+const convWeight = (graph: Graph, node: Node, weight: Float32Array | undefined): FloatTensor => {
   const w = graph.values.get(node.inputs[1])!;
   return { shape: w.shape as number[], data: weight ?? (w.data as Float32Array) };
 };
@@ -91,7 +92,7 @@ const matrix: OpRule = {
 };
 
 /** Backward of a Conv/Gemm/MatMul from ∂L/∂(its output before the fused activation). */
-export async function linearBackward(b: TensorBackend, graph: Graph, node: Node, x: Tensor, dyPre: Tensor, weight: Float32Array | undefined, needInput: boolean): Promise<NodeGradients> {
+export async function linearBackward(b: TensorBackend, graph: Graph, node: Node, x: FloatTensor, dyPre: FloatTensor, weight: Float32Array | undefined, needInput: boolean): Promise<NodeGradients> {
   if (node.op === 'Conv') {
     const g = await b.conv2dBackward(x, convWeight(graph, node, weight), dyPre, convParams(node), needInput);
     return { dxs: [g.dx], dw: g.dw.data };
@@ -135,10 +136,10 @@ export async function unitStep(
   graph: Graph,
   program: UnitProgram,
   nodes: readonly Node[],
-  x: Tensor,
+  x: FloatTensor,
   weights: ReadonlyMap<Node, Float32Array>,
   quantization: UnitQuantization,
-  target: Tensor,
+  target: FloatTensor,
   positions: number,
   needInput: boolean,
 ): Promise<{ loss: number; weightGrads: Map<Node, Float32Array>; dLogSteps: readonly number[]; dx?: Float32Array }> {
@@ -150,7 +151,7 @@ export async function unitStep(
 }
 
 /** An op without weights whose backward needs only its inputs, output and ∂L/∂output. */
-function elementwise(forward: (node: Node, xs: Tensor[], graph: Graph) => Tensor, backward: (node: Node, xs: Tensor[], y: Tensor, dy: Tensor) => Tensor[]): OpRule {
+function elementwise(forward: (node: Node, xs: FloatTensor[], graph: Graph) => FloatTensor, backward: (node: Node, xs: FloatTensor[], y: FloatTensor, dy: FloatTensor) => FloatTensor[]): OpRule {
   return {
     forward: async (_b, graph, node, xs) => forward(node, xs, graph),
     backward: async (_b, _g, node, xs, y, dy, _w, need) => ({ dxs: backward(node, xs, y, dy).map((d, k) => (need[k] ? d : undefined)) }),
@@ -158,8 +159,8 @@ function elementwise(forward: (node: Node, xs: Tensor[], graph: Graph) => Tensor
 }
 
 /** Flatten and Reshape move no data: the output takes the graph's per-sample shape of the node's output. */
-const reshaped = (node: Node, x: Tensor, graph: Graph): Tensor => ({ shape: [x.shape[0], ...(graph.values.get(node.outputs[0])!.shape.slice(1) as number[])], data: x.data });
-const unshaped = (x: Tensor, dy: Tensor): Tensor => ({ shape: x.shape, data: dy.data });
+const reshaped = (node: Node, x: FloatTensor, graph: Graph): FloatTensor => ({ shape: [x.shape[0], ...(graph.values.get(node.outputs[0])!.shape.slice(1) as number[])], data: x.data });
+const unshaped = (x: FloatTensor, dy: FloatTensor): FloatTensor => ({ shape: x.shape, data: dy.data });
 /** Clip's bounds (normalized attributes; absent = unbounded). */
 const clipMin = (n: Node) => (n.attrs.min as number | undefined) ?? -Infinity;
 const clipMax = (n: Node) => (n.attrs.max as number | undefined) ?? Infinity;
@@ -184,10 +185,10 @@ export function checkReconstructible(node: Node): void {
   if (!RULES[node.op]) fail('UNSUPPORTED_OP', `node '${node.name}' (${node.op}): reconstruction runs ${Object.keys(RULES).join(', ')}; quantize this model with --method rtn`);
 }
 
-export function forwardNode(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], weight?: Float32Array): Promise<Tensor> {
+export function forwardNode(b: TensorBackend, graph: Graph, node: Node, xs: FloatTensor[], weight?: Float32Array): Promise<FloatTensor> {
   return RULES[node.op].forward(b, graph, node, xs, weight);
 }
 
-export function backwardNode(b: TensorBackend, graph: Graph, node: Node, xs: Tensor[], y: Tensor, dy: Tensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients> {
+export function backwardNode(b: TensorBackend, graph: Graph, node: Node, xs: FloatTensor[], y: FloatTensor, dy: FloatTensor, weight: Float32Array | undefined, need: boolean[]): Promise<NodeGradients> {
   return RULES[node.op].backward(b, graph, node, xs, y, dy, weight, need);
 }

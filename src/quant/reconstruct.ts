@@ -4,7 +4,7 @@
 // learned so far, activations fake-quantized where they are consumed). Each unit trains on batches drawn from both,
 // then the quant stream moves past it with the unit's final integers.
 
-import type { Tensor, TensorBackend } from '../backend/backend.js';
+import type { TensorBackend } from '../backend/backend.js';
 import { consumers, producers, type Graph, type Node } from '../ir/graph.js';
 import { sizeOf } from '../ir/shape.js';
 import { intAttr } from '../ops/contract.js';
@@ -20,6 +20,7 @@ import { checkReconstructible, forwardNode } from './node-autodiff.js';
 import { UnitTrainer, type Setting } from './unit-trainer.js';
 import { dequantizeWeight, type ActivationQuant, type QuantizedWeight } from './quantized-graph.js';
 import { convLayout, matrixLayout, type QuantizerInit, type WeightQuantizer } from './weight-quantizer.js';
+import type { FloatTensor } from '../tensor.js';
 
 export type RoundingMethod = 'flexround' | 'adaround' | 'adaquant';
 
@@ -77,7 +78,7 @@ function sampleShapeOf(graph: Graph, value: string): number[] {
 }
 
 /** Rows `rows` of a stream as one batch tensor. */
-function gather(s: Stream, rows: Int32Array): Tensor {
+function gather(s: Stream, rows: Int32Array): FloatTensor {
   const out = new Float32Array(rows.length * s.perSample);
   rows.forEach((r, k) => out.set(s.data.subarray(r * s.perSample, (r + 1) * s.perSample), k * s.perSample));
   return { shape: [rows.length, ...s.sampleShape], data: out };
@@ -203,7 +204,13 @@ export async function reconstruct(
         await trainUnit(unit, k);
         await hooks.unitDone?.({ unitsDone: k + 1, weights, activations: learnedGrids() });
       }
-      for (const v of [unit.input, ...unit.nodes.slice(0, -1).map((n) => n.outputs[0])]) if (steps.has(v)) settled.add(steps.get(v)!);
+      for (const v of [unit.input, ...unit.nodes.slice(0, -1).map((n) => n.outputs[0])]) {
+        const step = steps.get(v);
+        if (step && !settled.has(step)) {
+          step.settle();
+          settled.add(step);
+        }
+      }
     }
     if (!floatDone.has(node)) await advance(float, node, false);
     await advance(quant, node, true);

@@ -9,7 +9,7 @@ import {
   type QuantizedGraph,
   type QuantizedWeight,
 } from './quantized-graph.js';
-import { fp32 } from './schemes.js';
+import { cappedWeightBits, fp32, type WeightRange } from './schemes.js';
 import { quantizeWeightRtn } from './weight-grid.js';
 
 const INT32_MAX = 2 ** 31 - 1;
@@ -24,6 +24,8 @@ export interface RtnOptions {
   readonly wbits: number;
   /** Bits of the first and last weighted layer (8 by default). */
   readonly edgeBits: number;
+  /** 'int7' caps every layer at 7 bits, [−64, 63] (schemes.ts); default 'int8'. */
+  readonly range?: WeightRange;
 }
 
 /**
@@ -40,7 +42,8 @@ export function rtnWeights(graph: Graph, options: RtnOptions): Map<string, Quant
   const bits = layerBits(layers, options.wbits, options.edgeBits);
   return new Map(layers.map((layer) => {
     const w = graph.values.get(layer.weight)!;
-    return [layer.weight, quantizeWeightRtn(w.data as Float32Array, w.shape as number[], bits.get(layer.node.name)!)];
+    const capped = cappedWeightBits(bits.get(layer.node.name)!, options.range ?? 'int8');
+    return [layer.weight, quantizeWeightRtn(w.data as Float32Array, w.shape as number[], capped)];
   }));
 }
 

@@ -8,6 +8,19 @@ export function weightRange(bits: number): { qmin: number; qmax: number } {
   return { qmin: -(2 ** (bits - 1)), qmax: 2 ** (bits - 1) - 1 };
 }
 
+/**
+ * How wide the 8-bit weight grids may be. 'int8': TFLite's [−127, 127]. 'int7': every layer capped at 7 bits,
+ * [−64, 63], so u8·s8 pair sums fit int16 (255·64·2 = 32640 < 32767) and onnxruntime-node's AVX2 u8s8 kernels
+ * (vpmaddubsw, saturating) stay exact; sub-8-bit layers are unchanged.
+ */
+export type WeightRange = 'int8' | 'int7';
+export const WEIGHT_RANGES: readonly WeightRange[] = ['int8', 'int7'];
+
+/** The bits of a layer asked for `bits` under `range` (the widest grid the range allows). */
+export function cappedWeightBits(bits: number, range: WeightRange): number {
+  return range === 'int7' ? Math.min(bits, 7) : bits;
+}
+
 /** Integer range of an activation: asymmetric signed [−2^(b−1), 2^(b−1)−1] (int8 storage). */
 export function activationRange(bits: number): { qmin: number; qmax: number } {
   return { qmin: -(2 ** (bits - 1)), qmax: 2 ** (bits - 1) - 1 };

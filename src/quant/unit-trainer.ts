@@ -2,8 +2,8 @@
 // steps (fake-quantizing what each node reads, QDrop-mixing where the setting asks), the loss against the float
 // model's output, backward to every weight and learned step, and one Adam update of all of them.
 
-import type { Tensor, TensorBackend, UnitProgram, UnitQuantizer } from '../backend/backend.js';
-import { positions, reconstructionLoss } from '../backend/elementwise.js';
+import type { TensorBackend, UnitProgram, UnitQuantizer } from '../backend/backend.js';
+import { positions, reconstructionLoss } from '../backend/typed-array-ops.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { sizeOf } from '../ir/shape.js';
 import type { Random } from '../random.js';
@@ -12,15 +12,16 @@ import type { ReconstructionUnit } from './blocks.js';
 import { fakeQuantize, fakeQuantizeBackward, qdropMask, qdropMix, type FakeQuantTape, type LearnedStep } from './lsq.js';
 import { backwardNode, forwardNode, unitProgram, unitStep } from './node-autodiff.js';
 import type { WeightQuantizer } from './weight-quantizer.js';
+import type { FloatTensor } from '../tensor.js';
 
 export type Setting = 'brecq' | 'qdrop';
 
 /** One batch of a unit's data: its input from the quantized part of the network, the float model's input and output. */
 export interface UnitBatch {
-  readonly input: Tensor;
+  readonly input: FloatTensor;
   /** The float model's input: QDrop mixes it in; the BRECQ setting never reads it. */
-  readonly floatInput?: Tensor;
-  readonly target: Tensor;
+  readonly floatInput?: FloatTensor;
+  readonly target: FloatTensor;
 }
 
 /** What a fed value went through on its way into a node, for the backward pass. */
@@ -29,7 +30,7 @@ interface FeedTape {
   dropped?: Uint8Array;
 }
 
-type Feed = (v: string, x: Tensor, float?: Tensor) => Tensor;
+type Feed = (v: string, x: FloatTensor, float?: FloatTensor) => FloatTensor;
 type Unfeed = (v: string, dx: Float32Array) => Float32Array;
 
 interface StepResult {
@@ -66,7 +67,7 @@ export class UnitTrainer {
   /** One iteration; returns the reconstruction loss before the update. */
   async step(batch: UnitBatch, iteration: number, random: Random): Promise<number> {
     const tapes = new Map<string, FeedTape>();
-    const feed = (v: string, x: Tensor, float?: Tensor): Tensor => {
+    const feed = (v: string, x: FloatTensor, float?: FloatTensor): FloatTensor => {
       const step = this.steps.get(v);
       let y = x.data;
       const tape: FeedTape = {};
@@ -112,9 +113,9 @@ export class UnitTrainer {
    * coins drawn here in the order the node-by-node path draws them.
    */
   private async wholeUnitStep(
-    input: Tensor,
+    input: FloatTensor,
     weights: ReadonlyMap<Node, Float32Array>,
-    target: Tensor,
+    target: FloatTensor,
     unfeed: Unfeed,
     random: Random,
     addStepGradient: (step: LearnedStep, g: number) => void,
@@ -144,10 +145,10 @@ export class UnitTrainer {
   }
 
   /** Any unit: node by node forward (keeping what backward needs), the loss, and backward last node first. */
-  private async nodeByNodeStep(input: Tensor, weights: ReadonlyMap<Node, Float32Array>, target: Tensor, feed: Feed, unfeed: Unfeed): Promise<StepResult> {
+  private async nodeByNodeStep(input: FloatTensor, weights: ReadonlyMap<Node, Float32Array>, target: FloatTensor, feed: Feed, unfeed: Unfeed): Promise<StepResult> {
     const { graph, backend, unit, produced } = this;
-    const values = new Map<string, Tensor>();
-    const fed = new Map<string, Tensor>([[unit.input, input]]);
+    const values = new Map<string, FloatTensor>();
+    const fed = new Map<string, FloatTensor>([[unit.input, input]]);
     for (const n of unit.nodes) {
       const xs = n.inputs.filter((v) => fed.has(v) || produced.has(v)).map((v) => {
         if (!fed.has(v)) fed.set(v, feed(v, values.get(v)!));

@@ -8,7 +8,7 @@ import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../src/errors.js';
-import { runTool } from './tool.js';
+import { runTool } from '../../src/run-tool.js';
 
 export const A100_ARCHS = ['sm_80', 'sm_90'] as const;
 export type A100Arch = (typeof A100_ARCHS)[number];

@@ -6,7 +6,7 @@
 
 import { createIntegerRuntime, dequantize, nodeContext } from '../../runtime/executor.js';
 import { KERNELS, type Kernel } from '../../runtime/kernels/registry.js';
-import type { BatchExecutor, ExecutorOptions } from '../../src/cli/executors.js';
+import type { BatchExecutor, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
 import type { Node } from '../../src/ir/graph.js';
 import { sizeOf } from '../../src/ir/shape.js';

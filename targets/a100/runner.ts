@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../../src/errors.js';
 import type { A100Build } from './build.js';
-import { runTool } from './tool.js';
+import { runTool } from '../../src/run-tool.js';
 import { encodeJob, outputSize, type ConvJob } from './job-file.js';
 
 /** The runner's exit status when there is no usable CUDA device. */

@@ -67,7 +67,7 @@ export function memoryScript(core: CortexMCore): string {
     `  CODE (rx) : ORIGIN = ${hex(core.code.origin)}, LENGTH = ${hex(core.code.bytes)}`,
     `  DATA (rw) : ORIGIN = ${hex(core.data.origin)}, LENGTH = ${hex(core.data.bytes)}`,
     '}',
-    `__stack_size = ${hex(STACK_BYTES)};`,
+    `flexq_stack_size = ${hex(STACK_BYTES)};`,
     '',
   ].join('\n');
 }

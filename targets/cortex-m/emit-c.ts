@@ -1,52 +1,130 @@
-// The C library of a lowered model: model.h (the API and the I/O grids as constants), model.c (weights, biases and
-// kernel parameters as const data in flash, one static arena planned from tensor lifetimes, the calls in graph
-// order) and the kernel sources the calls need, copied from targets/cortex-m/kernels/.
+// The C sources of a lowered model: model.h (the API, the I/O grids as macros), model.c (weights, biases and kernel
+// parameters as const data, one arena planned from tensor lifetimes, the calls in graph order), flexq_names.h (the
+// kernels' symbols under the library's prefix) and the kernel sources the calls need, copied from kernels/. Every
+// exported symbol and macro carries the prefix, so two libraries link into one firmware.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sizeOf } from '../../src/ir/shape.js';
-import { FLEXQ_VERSION } from '../../src/version.js';
+import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
 import type { CArray, KernelSet, LoweredModel } from './lower.js';
-import { planArena, type ArenaBuffer } from './plan-arena.js';
+import { ARENA_ALIGNMENT, planArena, type ArenaBuffer } from './plan-arena.js';
 
 export const KERNELS_DIR = fileURLToPath(new URL('./kernels/', import.meta.url));
 
-/** Headers every generated library carries. */
-const KERNEL_HEADERS = ['flexq_kernels.h', 'flexq_requant.h', 'flexq_dsp.h', 'gemm_dsp.h'];
+/** The header that renames the kernels' external symbols (flexq_kernels.h includes it). */
+export const NAMES_HEADER = 'flexq_names.h';
 
 export interface GeneratedC {
-  /** File name → contents, everything under one directory. */
+  /** File name → contents, everything under one directory ('/'-separated names for sub-folders). */
   readonly files: ReadonlyMap<string, string>;
-  /** The .c files to compile (model.c and the kernels it calls). */
+  /** The library's .c files to compile (model.c and the kernels it calls). */
   readonly sources: readonly string[];
+  /** The library's headers. */
+  readonly headers: readonly string[];
+  /** The C identifier of every exported symbol; upper-cased, of every macro. */
+  readonly prefix: string;
   readonly arenaBytes: number;
   /** Bytes of the const arrays (weights, biases, tables): the model's share of flash before code. */
   readonly constantBytes: number;
   readonly inputBytes: number;
   readonly outputBytes: number;
+  /** The model's input and output tensors (one sample, NCHW without the batch) and their int8 grids. */
+  readonly input: LoweredModel['input'];
+  readonly output: LoweredModel['output'];
   readonly kernels: KernelSet;
 }
 
-export function emitC(model: LoweredModel, kernels: KernelSet): GeneratedC {
+export interface EmitOptions {
+  readonly prefix?: string;
+  /** Stated at the top of every file; without it, the graph's file name only. */
+  readonly provenance?: Provenance;
+}
+
+export function emitC(model: LoweredModel, kernels: KernelSet, o: EmitOptions = {}): GeneratedC {
+  const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const header = fileHeader('c', o.provenance ?? bareProvenance(model), prefix);
   const plan = planArena(arenaBuffers(model));
   const kernelSources = [...new Set(model.steps.flatMap((s) => s.sources))].sort();
+  const kernelText = new Map([...kernelSources, ...includedHeaders(kernelSources)].map((name) => [name, readFileSync(`${KERNELS_DIR}${name}`, 'utf8')]));
+  const names = new CNames(prefix);
   const files = new Map<string, string>([
-    ['model.h', modelHeader(model, plan.size)],
-    ['model.c', modelSource(model, plan.offsets, plan.size)],
+    ['model.h', header + modelHeader(model, plan.size, names)],
+    ['model.c', header + modelSource(model, plan.offsets, plan.size, names)],
+    [NAMES_HEADER, header + namesHeader(kernelFunctions([...kernelText.values()]), prefix)],
   ]);
-  for (const name of [...KERNEL_HEADERS, ...kernelSources]) files.set(name, readFileSync(`${KERNELS_DIR}${name}`, 'utf8'));
+  for (const [name, text] of kernelText) files.set(name, withHeader(text, header));
   return {
     files,
     sources: ['model.c', ...kernelSources],
+    headers: ['model.h', NAMES_HEADER, ...[...kernelText.keys()].filter((n) => n.endsWith('.h'))],
+    prefix,
     arenaBytes: plan.size,
     constantBytes: model.steps.flatMap((s) => s.arrays).reduce((sum, a) => sum + a.values.length * ELEMENT_BYTES[a.type], 0),
     inputBytes: sizeOf(model.input.shape),
     outputBytes: sizeOf(model.output.shape),
+    input: model.input,
+    output: model.output,
     kernels,
   };
 }
 
+function bareProvenance(model: LoweredModel): Provenance {
+  return { model: model.graph.source.split(/[\\/]/).pop()!, method: 'unknown', wbits: 8, abits: 8, calibrationSamples: 0, flexqVersion: 'unknown' };
+}
+
+/** The kernel headers that `sources` include, directly or through other headers (quoted includes only). */
+function includedHeaders(sources: readonly string[]): string[] {
+  const found = new Set<string>();
+  const visit = (name: string): void => {
+    for (const [, header] of readFileSync(`${KERNELS_DIR}${name}`, 'utf8').matchAll(/^#include "([^"]+)"/gm)) {
+      if (header === NAMES_HEADER || found.has(header)) continue;
+      found.add(header);
+      visit(header);
+    }
+  };
+  sources.forEach(visit);
+  visit('flexq_kernels.h'); // model.c includes it
+  found.add('flexq_kernels.h');
+  return [...found].sort();
+}
+
+/** The external functions the kernel sources define: every non-static definition of a flexq_ name. */
+export function kernelFunctions(texts: readonly string[]): string[] {
+  const names = new Set<string>();
+  for (const text of texts) for (const [, name] of text.matchAll(/^(?!static\b)[A-Za-z_][\w \t*]*?\b(flexq_\w+)\s*\(/gm)) names.add(name);
+  return [...names].sort();
+}
+
+function namesHeader(functions: readonly string[], prefix: string): string {
+  return [
+    `/* The kernels' external symbols under this library's prefix (${prefix}_), so that several flexq libraries link into`,
+    ' * one firmware. flexq_kernels.h includes this file. */',
+    '#ifndef FLEXQ_NAMES_H',
+    '#define FLEXQ_NAMES_H',
+    '',
+    ...functions.map((f) => `#define ${f} ${prefix}_${f.replace(/^flexq_/, '')}`),
+    '',
+    '#endif',
+    '',
+  ].join('\n');
+}
+
 const ELEMENT_BYTES: Record<CArray['type'], number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
+
+/** The prefixed names of the library's API. */
+class CNames {
+  readonly macro: string;
+  constructor(readonly prefix: string) {
+    this.macro = prefix.toUpperCase();
+  }
+  fn(name: string): string {
+    return `${this.prefix}_${name}`;
+  }
+  m(name: string): string {
+    return `${this.macro}_${name}`;
+  }
+}
 
 /** The value whose bytes `name` is (aliases resolved). */
 function storageOf(model: LoweredModel, name: string): string {
@@ -67,83 +145,177 @@ function arenaBuffers(model: LoweredModel): ArenaBuffer[] {
   return buffers;
 }
 
-/** A name safe inside a C comment. */
-const commentText = (s: string): string => s.replace(/\*\//g, '* /').replace(/[^\x20-\x7e]/g, '?');
-
-function banner(model: LoweredModel): string {
-  return `/* Generated by flexq ${FLEXQ_VERSION} from ${commentText(model.graph.source)}. Do not edit: re-run flexq export --format c. */`;
+/** A float32 value as a C float literal that reads back to exactly that value. */
+export function cFloat(v: number): string {
+  return `${Math.fround(v).toPrecision(9)}f`;
 }
 
-function modelHeader(model: LoweredModel, arenaBytes: number): string {
-  const io = (prefix: string, t: LoweredModel['input']): string[] => [
-    `#define ${prefix}_SIZE ${sizeOf(t.shape)}`,
+/** An integer for a macro body: negative values in parentheses, so `a-X` stays a subtraction. */
+const cInt = (v: number): string => (v < 0 ? `(${v})` : String(v));
+
+function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string {
+  const io = (what: 'INPUT' | 'OUTPUT', t: LoweredModel['input']): string[] => [
+    `#define ${n.m(`${what}_SIZE`)} ${sizeOf(t.shape)}`,
     `/* NCHW shape of one sample (batch 1), tensor '${commentText(t.name)}' */`,
-    `#define ${prefix}_SHAPE {1, ${t.shape.join(', ')}}`,
-    `#define ${prefix}_SCALE ${Math.fround(t.quant.scale).toPrecision(9)}f`,
-    `#define ${prefix}_ZERO_POINT ${t.quant.zeroPoint}`,
+    `#define ${n.m(`${what}_SHAPE`)} {1, ${t.shape.join(', ')}}`,
+    `#define ${n.m(`${what}_SCALE`)} ${cFloat(t.quant.scale)}`,
+    `#define ${n.m(`${what}_ZERO_POINT`)} ${cInt(t.quant.zeroPoint)}`,
+    `#define ${n.m(`${what}_MIN`)} ${cInt(t.quant.qmin)}`,
+    `#define ${n.m(`${what}_MAX`)} ${cInt(t.quant.qmax)}`,
   ];
   return [
-    banner(model),
-    '#ifndef FLEXQ_MODEL_H',
-    '#define FLEXQ_MODEL_H',
+    `#ifndef ${n.m('H')}`,
+    `#define ${n.m('H')}`,
     '',
+    '#include <stddef.h>',
     '#include <stdint.h>',
     '',
-    '/* Input and output are int8 on these grids: real = scale · (q − zero point). */',
-    ...io('FLEXQ_INPUT', model.input),
-    ...io('FLEXQ_OUTPUT', model.output),
+    '#ifdef __cplusplus',
+    'extern "C" {',
+    '#endif',
     '',
-    '/* Bytes of the static arena that holds every intermediate tensor (planned from tensor lifetimes). */',
-    `#define FLEXQ_ARENA_SIZE ${arenaBytes}`,
+    '/* Input and output are int8 on these grids: real = scale * (q - zero point), q in [MIN, MAX]. */',
+    ...io('INPUT', model.input),
+    ...io('OUTPUT', model.output),
     '',
-    '/* Runs one sample; input and output must not overlap. No heap; not reentrant (one static arena). Returns 0. */',
-    'int flexq_model_invoke(const int8_t *input, int8_t *output);',
+    '/* Bytes of the arena that holds every intermediate tensor (planned from tensor lifetimes), and its alignment. */',
+    `#define ${n.m('ARENA_SIZE')} ${Math.max(arenaBytes, 1)}`,
+    `#define ${n.m('ARENA_ALIGNMENT')} ${ARENA_ALIGNMENT}`,
+    '',
+    '/* Return values of the invoke functions. */',
+    `#define ${n.m('OK')} 0`,
+    `#define ${n.m('ARENA_TOO_SMALL')} 1`,
+    `#define ${n.m('ARENA_MISALIGNED')} 2`,
+    '',
+    `/* Runs one sample on the library's static arena; input and output must not overlap. No heap; not reentrant.`,
+    ` * Returns ${n.m('OK')}. Compiling model.c with -D${n.m('NO_STATIC_ARENA')} leaves the static arena (and this function) out. */`,
+    `int ${n.fn('invoke')}(const int8_t *input, int8_t *output);`,
+    '',
+    `/* Runs one sample on a caller's arena of arena_bytes >= ${n.m('ARENA_SIZE')} bytes, aligned to ${n.m('ARENA_ALIGNMENT')}`,
+    ` * (its contents need no initialisation and are not kept between calls). Returns ${n.m('OK')}, or`,
+    ` * ${n.m('ARENA_TOO_SMALL')} / ${n.m('ARENA_MISALIGNED')} without running. Reentrant with one arena per caller. */`,
+    `int ${n.fn('invoke_with_arena')}(const int8_t *input, int8_t *output, void *arena, size_t arena_bytes);`,
+    '',
+    `/* real[${n.m('INPUT_SIZE')}] floats (NCHW) -> input: q = clamp(round_half_away_from_zero(real / ${n.m('INPUT_SCALE')}) +`,
+    ` * ${n.m('INPUT_ZERO_POINT')}, MIN, MAX), the quotient in float (TFLite's QUANTIZE; NaN gives 0). No libm. */`,
+    `void ${n.fn('quantize_input')}(const float *real, int8_t *input);`,
+    '',
+    `/* output -> real[${n.m('OUTPUT_SIZE')}] floats: real = ${n.m('OUTPUT_SCALE')} * (q - ${n.m('OUTPUT_ZERO_POINT')}). */`,
+    `void ${n.fn('dequantize_output')}(const int8_t *output, float *real);`,
+    '',
+    '#ifdef __cplusplus',
+    '}',
+    '#endif',
     '',
     '#endif',
     '',
   ].join('\n');
 }
 
-function cArray(a: CArray): string {
+function cArray(a: CArray, attribute: string): string {
   const values = Array.from(a.values, String);
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += 24) lines.push(`  ${values.slice(i, i + 24).join(', ')},`);
-  return `static const ${a.type} ${a.name}[${values.length}] = {\n${lines.join('\n')}\n};`;
+  return `${attribute} static const ${a.type} ${a.name}[${values.length}] = {\n${lines.join('\n')}\n};`;
 }
 
-function modelSource(model: LoweredModel, offsets: ReadonlyMap<string, number>, arenaBytes: number): string {
+function modelSource(model: LoweredModel, offsets: ReadonlyMap<string, number>, arenaBytes: number, n: CNames): string {
+  const constAttribute = n.m('CONST_ATTRIBUTE');
+  const arenaAttribute = n.m('ARENA_ATTRIBUTE');
+  let readsArena = false;
   const pointer = (name: string): string => {
     const storage = storageOf(model, name);
-    return storage === model.input.name ? 'input' : `(arena.bytes + ${offsets.get(storage)!})`;
+    if (storage === model.input.name) return 'input';
+    readsArena = true;
+    return `(arena + ${offsets.get(storage)!})`;
   };
   const data: string[] = [];
   const calls: string[] = [];
   model.steps.forEach((step, i) => {
-    data.push(`/* ${commentText(step.node.name)} (${step.node.op}) */`, ...step.arrays.map(cArray));
+    data.push(`/* ${commentText(step.node.name)} (${step.node.op}) */`, ...step.arrays.map((a) => cArray(a, constAttribute)));
     const params = `${step.node.op.toLowerCase()}_${i}`;
-    if (step.params) data.push(`static const ${step.params.type} ${params} = ${step.params.init};`);
-    const scratch = step.scratchBytes > 0 ? `(arena.bytes + ${offsets.get(scratchId(i))!})` : 'NULL';
+    if (step.params) data.push(`${constAttribute} static const ${step.params.type} ${params} = ${step.params.init};`);
+    const scratch = step.scratchBytes > 0 ? `(arena + ${offsets.get(scratchId(i))!})` : 'NULL';
     calls.push(`  /* ${commentText(step.node.name)} (${step.node.op}) */`);
     calls.push(`  ${step.call({ params: `&${params}`, inputs: step.inputs.map(pointer), output: pointer(step.output), scratch })}`);
   });
-  const outputBytes = sizeOf(model.output.shape);
+  const outputCopy = `  memcpy(output, ${pointer(model.output.name)}, ${sizeOf(model.output.shape)});`;
+  const quantize = [
+    `/* TFLite's QUANTIZE without libm: round half away from zero of the float quotient. */`,
+    'static int8_t quantize_input_value(float x) {',
+    `  const float r = x / ${n.m('INPUT_SCALE')};`,
+    '  int32_t q;',
+    '  if (r >= 256.0f) {',
+    '    q = 256;',
+    '  } else if (r > -256.0f) {',
+    '    q = (int32_t)r; /* toward zero, exact below 256 */',
+    '    const float fraction = r - (float)q;',
+    '    if (fraction >= 0.5f) q++;',
+    '    else if (fraction <= -0.5f) q--;',
+    '  } else if (r <= -256.0f) {',
+    '    q = -256;',
+    '  } else {',
+    '    return 0; /* NaN */',
+    '  }',
+    `  q += ${n.m('INPUT_ZERO_POINT')};`,
+    `  return (int8_t)(q < ${n.m('INPUT_MIN')} ? ${n.m('INPUT_MIN')} : q > ${n.m('INPUT_MAX')} ? ${n.m('INPUT_MAX')} : q);`,
+    '}',
+    '',
+    `void ${n.fn('quantize_input')}(const float *real, int8_t *input) {`,
+    `  for (int32_t i = 0; i < ${n.m('INPUT_SIZE')}; i++) input[i] = quantize_input_value(real[i]);`,
+    '}',
+    '',
+    `void ${n.fn('dequantize_output')}(const int8_t *output, float *real) {`,
+    `  for (int32_t i = 0; i < ${n.m('OUTPUT_SIZE')}; i++) real[i] = ${n.m('OUTPUT_SCALE')} * (float)(output[i] - ${n.m('OUTPUT_ZERO_POINT')});`,
+    '}',
+  ];
   return [
-    banner(model),
     '#include <stddef.h>',
+    '#include <stdint.h>',
     '#include <string.h>',
     '#include "model.h"',
     '#include "flexq_kernels.h"',
     '',
-    '/* 8-byte aligned: the planner aligns every offset to 8, and the DSP kernels read int16 scratch rows. */',
-    `static union {\n  int8_t bytes[${Math.max(arenaBytes, 1)}];\n  int64_t align;\n} arena;`,
+    '/* Placement: define these when compiling this file (README.md, "Placing the model in memory").',
+    ` * ${constAttribute}: on every weight, bias, table and parameter array (default none: .rodata).`,
+    ` * ${arenaAttribute}: on the static arena (default none: .bss), e.g. __attribute__((section(".sram2"))). */`,
+    `#ifndef ${constAttribute}`,
+    `#define ${constAttribute}`,
+    '#endif',
+    `#ifndef ${arenaAttribute}`,
+    `#define ${arenaAttribute}`,
+    '#endif',
     '',
     ...data,
     '',
-    'int flexq_model_invoke(const int8_t *input, int8_t *output) {',
+    '/* The graph in order; every intermediate tensor lives at its planned offset in the arena. */',
+    'static void run(const int8_t *input, int8_t *output, int8_t *arena) {',
     ...calls,
-    `  memcpy(output, ${pointer(model.output.name)}, ${outputBytes});`,
-    '  return 0;',
+    outputCopy,
+    ...(readsArena ? [] : ['  (void)arena;']),
     '}',
+    '',
+    `#ifndef ${n.m('NO_STATIC_ARENA')}`,
+    `/* Aligned to ${ARENA_ALIGNMENT}: the planner aligns every offset to ${ARENA_ALIGNMENT}, and the DSP kernels read int16 scratch rows. */`,
+    `${arenaAttribute} static union {`,
+    `  int8_t bytes[${Math.max(arenaBytes, 1)}];`,
+    '  int64_t align;',
+    '} static_arena;',
+    '',
+    `int ${n.fn('invoke')}(const int8_t *input, int8_t *output) {`,
+    '  run(input, output, static_arena.bytes);',
+    `  return ${n.m('OK')};`,
+    '}',
+    '#endif',
+    '',
+    `int ${n.fn('invoke_with_arena')}(const int8_t *input, int8_t *output, void *arena, size_t arena_bytes) {`,
+    `  if (arena_bytes < ${n.m('ARENA_SIZE')}) return ${n.m('ARENA_TOO_SMALL')};`,
+    `  if (((uintptr_t)arena & ${ARENA_ALIGNMENT - 1}u) != 0) return ${n.m('ARENA_MISALIGNED')};`,
+    '  run(input, output, (int8_t *)arena);',
+    `  return ${n.m('OK')};`,
+    '}',
+    '',
+    ...quantize,
     '',
   ].join('\n');
 }

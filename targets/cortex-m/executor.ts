@@ -2,7 +2,7 @@
 // run in one QEMU boot. Inputs are quantized with the C target's rounding (tflite-double) and outputs dequantized,
 // like the runtime executor, so validate can compare them with every other executor.
 
-import type { BatchExecutor, ExecutorOptions, QuantizedExecutorFactory } from '../../src/cli/executors.js';
+import type { BatchExecutor, ExecutorFactory, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
@@ -12,7 +12,7 @@ import { C_REQUANT_MODE, type KernelSet } from './lower.js';
 import { generateC } from './library.js';
 import { runInQemu } from './qemu.js';
 
-export function qemuExecutor(coreName: CoreName, kernels: KernelSet = 'optimized'): QuantizedExecutorFactory {
+export function qemuExecutor(coreName: CoreName, kernels: KernelSet = 'optimized'): ExecutorFactory {
   const core = CORTEX_M_CORES[coreName];
   return async (q: QuantizedGraph, _o: ExecutorOptions): Promise<BatchExecutor> => {
     if (q.activations.size === 0) fail('BAD_ARGUMENT', `${q.graph.source}: quantized with --abits 32 (float activations); the ${core.executor} executor runs integer activations: use --executor float`);

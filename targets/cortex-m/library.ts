@@ -1,13 +1,29 @@
-// The C library of a quantized graph for one kernel set, written as a directory (the 'c' export format).
+// The C library of a quantized graph for one kernel set, written as a directory (the 'c' export format): the sources,
+// README.md, a Makefile, a CMakeLists.txt and, on request, an example project for a board.
 
 import { writeOutputFolder, type OutputFolderOptions } from '../../src/output-folder.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { writeGenerated } from './build.js';
 import { emitC, type GeneratedC } from './emit-c.js';
+import { EXAMPLE_DIR, exampleFiles } from './example.js';
+import { cmakeLists, makefile, readme } from './library-docs.js';
+import { provenanceOf, resolveLibraryOptions, type CLibraryOptions } from './library-options.js';
 import { lowerForC, type KernelSet } from './lower.js';
 
-export function generateC(q: QuantizedGraph, kernels: KernelSet): GeneratedC {
-  return emitC(lowerForC(q, kernels), kernels);
+export type { CLibraryOptions } from './library-options.js';
+
+/** The library's files in memory; `o` names its symbols (prefix), its board, and whether an example comes with it. */
+export function generateC(q: QuantizedGraph, kernels: KernelSet, o: CLibraryOptions = {}): GeneratedC {
+  const r = resolveLibraryOptions(o);
+  const provenance = provenanceOf(q);
+  const c = emitC(lowerForC(q, kernels), kernels, { prefix: r.prefix, provenance });
+  const facts = { c, provenance, board: r.board, exampleDir: r.example ? EXAMPLE_DIR : undefined };
+  const files = new Map(c.files);
+  files.set('README.md', readme(facts));
+  files.set('Makefile', makefile(facts));
+  files.set('CMakeLists.txt', cmakeLists(facts));
+  if (r.example) for (const [name, text] of exampleFiles({ c, provenance, board: r.board, input: r.exampleInput })) files.set(name, text);
+  return { ...c, files };
 }
 
 /** Writes the library as the output folder `dir` (built beside it and moved in; never over files flexq did not write). */
@@ -16,7 +32,7 @@ export function writeCLibrary(c: GeneratedC, dir: string, o: OutputFolderOptions
 }
 
 /** The 'c' exporter: the optimized kernels (DSP-extension C on Cortex-M, portable C elsewhere). I/O is int8 on the
- * grids that model.h states; quantizing float input is the caller's step. */
-export function exportC(q: QuantizedGraph, output: string, o: OutputFolderOptions = {}): Promise<string[]> {
-  return writeCLibrary(generateC(q, 'optimized'), output, o);
+ * grids that model.h states; NAME_quantize_input quantizes float input. */
+export function exportC(q: QuantizedGraph, output: string, o: OutputFolderOptions & CLibraryOptions = {}): Promise<string[]> {
+  return writeCLibrary(generateC(q, 'optimized', o), output, o);
 }

@@ -1,6 +1,7 @@
 // QuantizedGraph → the C calls of the generated model, one step per node (Prepare for the C kernels): every multiplier,
 // shift, table and weight layout the kernels need is computed here, from the same QuantizedGraph and with the same
-// requantization functions as flexq's integer runtime in mode 'tflite-double', so the C computes what the runtime does.
+// requantization functions as flexq's integer runtime in mode 'tflite-double' (C_REQUANT_MODE), so the C computes what
+// the runtime does: integers only, no libm.
 // Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
 
 import { fail } from '../../src/errors.js';
@@ -12,6 +13,7 @@ import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { fusedActivationRange, type FusedActivation } from '../../runtime/kernels/gemm.js';
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
+import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
 import {
   prepareRequantizer,
   quantizeMultiplier,
@@ -314,25 +316,20 @@ function lowerGlobalAveragePool(n: NodeInfo): CStep {
   };
 }
 
+/** TFLite-Micro's integer softmax, with the constants the runtime's tflite-double softmax prepares. */
 function lowerSoftmax(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const shape = n.shape(x);
   const axis = normalizeAxis(intAttr(node, 'axis', -1), shape.length + 1);
   const [outer, length, inner] = [sizeOf(shape.slice(0, axis - 1)), shape[axis - 1], sizeOf(shape.slice(axis))];
-  const [gx, gy] = [n.grid(x), n.grid(out)];
-  const init = `{${outer}, ${length}, ${inner}, ${cFloat(gx.scale)}, ${gx.zeroPoint}, ${cFloat(gy.scale)}, ${gy.zeroPoint}, ${gy.qmin}, ${gy.qmax}}`;
+  const p = prepareFixedPointSoftmax(n.grid(x), n.grid(out), (what) => fail('UNSUPPORTED_ATTR', `${n.where}: ${what}`));
+  const init = `{${outer}, ${length}, ${inner}, ${p.inputMultiplier}, ${p.inputLeftShift}, ${p.diffMin}, ${p.outputBits}, ${p.zeroPoint}, ${p.qmin}, ${p.qmax}}`;
   return {
     node, params: { type: 'flexq_softmax_params', init }, arrays: [], inputs: [x], output: out,
     outputBytes: sizeOf(shape), scratchBytes: 0, sources: ['softmax.c'],
     call: (p) => `flexq_softmax_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
-}
-
-/** A float32 value as a C float literal that reads back to exactly that value. */
-function cFloat(v: number): string {
-  const f = Math.fround(v);
-  return `${f.toPrecision(9)}f`;
 }
 
 /** The 256-entry table of an element-wise activation, taken from the integer runtime's own kernel run on every int8. */

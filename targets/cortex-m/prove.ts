@@ -1,6 +1,7 @@
 // The proof of a compiled model: its ELF run in QEMU on real inputs, byte for byte against flexq's integer runtime
-// (mode tflite-double, what the C computes), plus what a user sizes a part by: flash, RAM (arena + stack) and
-// instructions per inference (one more boot under -icount shift=0 on the first input).
+// (mode tflite-double, what the C computes), plus what a user sizes a part by, from arm-none-eabi-size on the ELF:
+// flash (text + rodata + the .data image), RAM (data + bss + arena + the stack measured) and instructions per
+// inference (one more boot under -icount shift=0 on the first input).
 
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
@@ -16,12 +17,18 @@ export interface CortexMReport {
   readonly kernels: string;
   readonly elf: string;
   readonly sections: FlashAndRam;
-  /** text + rodata + data of the whole image (model, kernels, harness, libm/libc parts). */
+  /** text + rodata + data of the whole image (model, kernels, harness, libc parts). */
   readonly flashBytes: number;
   /** Weights, biases and tables alone. */
   readonly constantBytes: number;
+  /** The arena's section in the ELF (the planned arena). */
   readonly arenaBytes: number;
+  /** Initialized and zeroed data of the whole image (the harness's buffers, libc's state), the arena apart. */
+  readonly dataBytes: number;
+  readonly bssBytes: number;
+  /** The deepest stack the inferences used (painted stack, measured in QEMU). */
   readonly stackBytes: number;
+  /** dataBytes + bssBytes + arenaBytes + stackBytes: all the RAM the image uses. */
   readonly ramBytes: number;
   readonly instructionsPerInference: number;
   /** Instructions per SysTick tick that the harness's calibration loop measured under -icount shift=0. */
@@ -48,9 +55,11 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
     sections: build.sections,
     flashBytes: build.flashBytes,
     constantBytes: c.constantBytes,
-    arenaBytes: c.arenaBytes,
+    arenaBytes: build.sections.arena,
+    dataBytes: build.sections.data,
+    bssBytes: build.sections.bss,
     stackBytes: run.stackBytes,
-    ramBytes: c.arenaBytes + run.stackBytes,
+    ramBytes: build.sections.data + build.sections.bss + build.sections.arena + run.stackBytes,
     instructionsPerInference: timed.counts!.instructions[0],
     instructionsPerTick: timed.counts!.instructionsPerTick,
     checked: count,

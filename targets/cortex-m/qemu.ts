@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fail } from '../../src/errors.js';
 import type { CortexMCore } from './boards.js';
-import { runTool } from './run-tool.js';
+import { runTool } from '../../src/run-tool.js';
 
 export interface QemuRun {
   readonly outputs: Int8Array;

@@ -6,10 +6,10 @@
 // are 'tflite-xnnpack' and 'tflite-builtin' (runtime/requant).
 
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/exec/layout.js';
-import type { FloatTensor } from '../../src/exec/float-executor.js';
 import { tfliteBytes, type TfliteExportOptions } from '../../src/export/tflite/index.js';
 import { transposeConst } from '../../src/ops/transpose.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { BatchExecutor, ExecutorFactory } from '../../src/target.js';
 import type { TfliteInterpreter } from './interpreter.js';
 import { openLiteRt } from './litert.js';
 import { openTfjsTflite } from './tfjs-tflite.js';
@@ -37,18 +37,14 @@ function relayout(data: Float32Array, shape: readonly number[], perm: readonly n
   return transposeConst({ dtype: 'float32', shape, data }, perm).data as Float32Array;
 }
 
-export interface TfliteBatchRunner {
-  readonly name: string;
-  run(input: FloatTensor): Promise<Map<string, FloatTensor>>;
-  dispose(): void;
-}
-
-export async function createTfliteRunner(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<TfliteBatchRunner> {
+/** An executor of one interpreter and path: float in, float out (NCHW outside, NHWC inside the interpreter). */
+export async function createTfliteExecutor(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<BatchExecutor> {
   const interpreter = await openTfliteInterpreter(kind, q, path);
   const { graph } = q;
   const outputShapes = graph.outputs.map((name) => graph.values.get(name)!.shape.slice(1) as number[]);
   return {
     name: `${interpreter.name} (${path === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels'})`,
+    graph,
     async run(input) {
       const [n, ...sample] = input.shape;
       const size = sample.reduce((a, b) => a * b, 1);
@@ -68,10 +64,5 @@ export async function createTfliteRunner(kind: TfliteInterpreterKind, q: Quantiz
   };
 }
 
-/** The `--executor` factory of one interpreter and path (registered in src/cli/executors.ts). */
-export function tfliteExecutor(kind: TfliteInterpreterKind, path: TflitePath) {
-  return async (q: QuantizedGraph) => {
-    const runner = await createTfliteRunner(kind, q, path);
-    return { name: runner.name, graph: q.graph, run: (input: FloatTensor) => runner.run(input), dispose: () => runner.dispose() };
-  };
-}
+/** The `--executor` factory of one interpreter and path. */
+export const tfliteExecutor = (kind: TfliteInterpreterKind, path: TflitePath): ExecutorFactory => (q) => createTfliteExecutor(kind, q, path);

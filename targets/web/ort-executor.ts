@@ -1,16 +1,19 @@
 // The QDQ model (src/export/onnx-qdq.ts) run by onnxruntime: onnxruntime-node (native MLAS) or onnxruntime-web (its
 // wasm build, single-threaded, in Node). The model is built in memory from the QuantizedGraph; asking for
-// intermediate activations builds (once per set of names) a model that also outputs them as int8.
+// intermediate activations builds (once per set of names) a model that also outputs them (int8, or uint8 = int8 + 128).
 // onnxruntime on x86-64 without VNNI refuses int8×int8 Conv/MatMul fusion by default (QDQIsInt8Allowed() is false:
 // its u8s8 AVX2 kernels can saturate) and then runs those layers in float between DQ and Q; the session option
 // session.qdqisint8allowed=1 makes it fuse them into QLinearConv / QLinearMatMul on s8s8 kernels, which are exact.
+// Each kind runs the flavour (src/export/onnx-qdq.ts) that is fast and exact on it: onnxruntime-web the uint8-activation
+// 'ort-web' flavour (its wasm SIMD kernels are u8·s8); onnxruntime-node the 'ort-node' flavour when every weight fits
+// [−64, 63] (its AVX2 u8s8 kernels saturate otherwise), else the generic int8 one. uint8 outputs are int8 + 128.
 
 import { fileURLToPath } from 'node:url';
 import type { InferenceSession as Session, Tensor as OrtTensor } from 'onnxruntime-common';
-import type { FloatTensor } from '../../src/exec/float-executor.js';
-import type { Graph } from '../../src/ir/graph.js';
+import type { FloatTensor } from '../../src/tensor.js';
+import type { BatchExecutor } from '../../src/target.js';
 import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
-import { buildQdqModel } from '../../src/export/onnx-qdq.js';
+import { buildQdqModel, weightOutsideOrtNodeRange, type QdqFlavour } from '../../src/export/onnx-qdq.js';
 
 export type OrtKind = 'node' | 'web';
 
@@ -37,23 +40,29 @@ export async function loadOrt(kind: OrtKind): Promise<OrtApi> {
   return web as unknown as OrtApi;
 }
 
-/** real = scale · (q − zeroPoint) as float32, through a 256-entry table (the runtime's dequantize gives the same floats). */
-function dequantizeInt8(data: Int8Array, grid: ActivationQuant): Float32Array {
+/** The QDQ flavour an onnxruntime kind runs exactly and fastest (see the top). */
+export function qdqFlavourFor(q: QuantizedGraph, kind: OrtKind): QdqFlavour {
+  if (kind === 'web') return 'ort-web';
+  return weightOutsideOrtNodeRange(q) ? 'generic' : 'ort-node';
+}
+
+/**
+ * real = scale · (q − zeroPoint) as float32, through a 256-entry table indexed by q + 128 (the runtime's dequantize
+ * gives the same floats); a uint8 tensor already holds q + 128.
+ */
+function dequantizeActivation(data: Int8Array | Uint8Array, grid: ActivationQuant): Float32Array {
   const table = Float32Array.from({ length: 256 }, (_, i) => grid.scale * (i - 128 - grid.zeroPoint));
   const out = new Float32Array(data.length);
-  for (let i = 0; i < data.length; i++) out[i] = table[data[i] + 128];
+  if (data instanceof Uint8Array) for (let i = 0; i < data.length; i++) out[i] = table[data[i]];
+  else for (let i = 0; i < data.length; i++) out[i] = table[data[i] + 128];
   return out;
 }
 
-export interface OrtExecutor {
-  readonly name: string;
-  readonly graph: Graph;
-  run(input: FloatTensor, outputs?: readonly string[]): Promise<Map<string, FloatTensor>>;
-  dispose(): Promise<void>;
-}
-
-/** An executor of a quantized graph on onnxruntime-node or -web: float in, float out (int8 dequantized by its grid). */
-export async function createOrtExecutor(q: QuantizedGraph, kind: OrtKind): Promise<OrtExecutor> {
+/**
+ * An executor of a quantized graph on onnxruntime-node or -web: float in, float out (integers dequantized by their
+ * grid); `flavour` defaults to the one the kind runs exactly and fastest.
+ */
+export async function createOrtExecutor(q: QuantizedGraph, kind: OrtKind, flavour: QdqFlavour = qdqFlavourFor(q, kind)): Promise<BatchExecutor> {
   const ort = await loadOrt(kind);
   const { graph } = q;
   const sessions = new Map<string, Promise<Session>>();
@@ -61,7 +70,7 @@ export async function createOrtExecutor(q: QuantizedGraph, kind: OrtKind): Promi
     const key = extra.join('\n');
     let s = sessions.get(key);
     if (!s) {
-      s = ort.InferenceSession.create(buildQdqModel(q, { io: 'float', extraOutputs: extra }), ORT_SESSION_OPTIONS);
+      s = ort.InferenceSession.create(buildQdqModel(q, { io: 'float', extraOutputs: extra, flavour }), ORT_SESSION_OPTIONS);
       sessions.set(key, s);
     }
     return s;
@@ -76,7 +85,7 @@ export async function createOrtExecutor(q: QuantizedGraph, kind: OrtKind): Promi
       const result = await session.run({ [graph.inputs[0]]: new ort.Tensor('float32', input.data, input.shape) });
       const out = new Map<string, FloatTensor>();
       for (const v of graph.outputs) out.set(v, { shape: result[v].dims, data: result[v].data as Float32Array });
-      for (const v of extra) out.set(v, { shape: result[v].dims, data: dequantizeInt8(result[v].data as Int8Array, q.activations.get(v)!) });
+      for (const v of extra) out.set(v, { shape: result[v].dims, data: dequantizeActivation(result[v].data as Int8Array | Uint8Array, q.activations.get(v)!) });
       return out;
     },
     async dispose() {

@@ -1,8 +1,9 @@
 // Runs one conv / gemm case on a backend under test and on the reference, and states each result's worst error
 // as a fraction of its computed rounding bound (rounding-bound.ts).
-import type { Activation, ConvParams, Tensor, TensorBackend, UnitProgram } from '../../src/backend/backend.js';
+import type { Activation, ConvParams, TensorBackend, UnitProgram } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 import { convGeometry } from '../../src/backend/conv-geometry.js';
-import * as E from '../../src/backend/elementwise.js';
+import * as E from '../../src/backend/typed-array-ops.js';
 import type { OnnxGraphSpec } from '../../src/backend/onnx-graph.js';
 import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from '../../src/backend/ort-graphs.js';
 import { mulberry32 } from '../../src/random.js';
@@ -44,7 +45,7 @@ export const OP_CASES: OpCase[] = [
   { name: 'gemm (classifier 64→10)', x: [4, 64], w: [10, 64] },
 ];
 
-export function randomTensor(shape: readonly number[], seed: number): Tensor {
+export function randomTensor(shape: readonly number[], seed: number): FloatTensor {
   const r = mulberry32(seed);
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
 }
@@ -54,8 +55,8 @@ export async function boundRatios(test: TensorBackend, reference: TensorBackend,
   const x = randomTensor(c.x, seed);
   const w = randomTensor(c.w, seed + 1);
   const b = randomTensor([c.w[0]], seed + 2).data;
-  const forward = (be: TensorBackend, xi: Tensor, wi: Tensor, bi: Float32Array) => (c.p ? be.conv2d(xi, wi, bi, c.p) : be.gemm(xi, wi, bi));
-  const backward = (be: TensorBackend, xi: Tensor, wi: Tensor, dyi: Tensor) => (c.p ? be.conv2dBackward(xi, wi, dyi, c.p, true) : be.gemmBackward(xi, wi, dyi, true));
+  const forward = (be: TensorBackend, xi: FloatTensor, wi: FloatTensor, bi: Float32Array) => (c.p ? be.conv2d(xi, wi, bi, c.p) : be.gemm(xi, wi, bi));
+  const backward = (be: TensorBackend, xi: FloatTensor, wi: FloatTensor, dyi: FloatTensor) => (c.p ? be.conv2dBackward(xi, wi, dyi, c.p, true) : be.gemmBackward(xi, wi, dyi, true));
   const y = await forward(test, x, w, b);
   const yRef = await forward(reference, x, w, b);
   const yMag = await forward(reference, absolute(x), absolute(w), absoluteArray(b));
@@ -90,7 +91,7 @@ export const LOSS_CASES: LossCase[] = [
   { name: 'gemm 64→10, no activation', activation: 'none', x: [8, 64], w: [10, 64] },
 ];
 
-const activate = (t: Tensor, a: Activation): Tensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
+const activate = (t: FloatTensor, a: Activation): FloatTensor => (a === 'relu' ? E.relu(t) : a === 'relu6' ? E.clip(t, 0, 6) : t);
 
 /** A single conv or gemm as a unit program (the form TensorBackend.unitStep compiles). */
 function layerProgram(c: LossCase, outShape: readonly number[]): UnitProgram {

@@ -3,11 +3,11 @@
 // that are linear or quadratic between kinks (every op here) the difference has no truncation error, so the only
 // error left is f's own float32 rounding of the changed outputs, (1 + terms)·u·Σ|dy_j|·(m(x+)_j + m(x−)_j) / step,
 // where m is |f| or, for a sum of products, the same sum over absolute values.
-import type { Tensor } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 
 const U = 2 ** -24;
 
-type Fn = (x: Tensor) => Tensor | Promise<Tensor>;
+type Fn = (x: FloatTensor) => FloatTensor | Promise<FloatTensor>;
 
 export interface FiniteDifferenceOptions {
   /** Float32 additions inside f per output (pooling windows, a conv's Cin·kh·kw); 0 for element-wise maps. */
@@ -19,7 +19,7 @@ export interface FiniteDifferenceOptions {
 }
 
 /** Worst |finite difference − analytic| / (its rounding bound) over every element of x: ≤ 1 means they agree. */
-export async function finiteDifferenceRatio(f: Fn, x: Tensor, dy: Float32Array, analytic: Float32Array, h: number, o: FiniteDifferenceOptions = {}): Promise<number> {
+export async function finiteDifferenceRatio(f: Fn, x: FloatTensor, dy: Float32Array, analytic: Float32Array, h: number, o: FiniteDifferenceOptions = {}): Promise<number> {
   let worst = 0;
   for (let i = 0; i < x.data.length; i++) {
     const plus = { shape: x.shape, data: Float32Array.from(x.data) };

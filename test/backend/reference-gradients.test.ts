@@ -2,7 +2,8 @@
 // shapes. The loss Σ dy·f is linear in each operand, so the differences carry rounding error only, and both
 // bounds are computed (finite-difference.ts, rounding-bound.ts).
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { Gradients, Tensor, TensorBackend } from '../../src/backend/backend.js';
+import type { Gradients, TensorBackend } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { conv, randomTensor, type OpCase } from './compare.js';
 import { finiteDifferenceRatio } from './finite-difference.js';
@@ -28,8 +29,8 @@ describe('tfjs-cpu autodiff = finite differences (error / bound ≤ 1)', () => {
     const x = randomTensor(c.x, 21);
     const w = randomTensor(c.w, 22);
     const b = randomTensor([c.w[0]], 23);
-    const forward = (xi: Tensor, wi: Tensor, bi: Float32Array) => (c.p ? reference.conv2d(xi, wi, bi, c.p) : reference.gemm(xi, wi, bi));
-    const backward = (xi: Tensor, wi: Tensor, dyi: Tensor): Promise<Gradients> =>
+    const forward = (xi: FloatTensor, wi: FloatTensor, bi: Float32Array) => (c.p ? reference.conv2d(xi, wi, bi, c.p) : reference.gemm(xi, wi, bi));
+    const backward = (xi: FloatTensor, wi: FloatTensor, dyi: FloatTensor): Promise<Gradients> =>
       c.p ? reference.conv2dBackward(xi, wi, dyi, c.p, true) : reference.gemmBackward(xi, wi, dyi, true);
     const dy = randomTensor((await forward(x, w, b.data)).shape, 24);
     const g = await backward(x, w, dy);

@@ -2,11 +2,11 @@
 // Each output is Σ_k a_k·b_k over n terms; any summation order gives |fl(s) − s| ≤ γ_n · Σ|a_k||b_k| with
 // γ_n = n·u/(1 − n·u), u = 2⁻²⁴, so two implementations differ by at most 2·γ_n·Σ|a_k||b_k|. The Σ|a||b| per
 // output comes from the same op run on absolute values.
-import type { Tensor } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 
 const U = 2 ** -24;
 
-export const absolute = (t: Tensor): Tensor => ({ shape: t.shape, data: t.data.map(Math.abs) });
+export const absolute = (t: FloatTensor): FloatTensor => ({ shape: t.shape, data: t.data.map(Math.abs) });
 export const absoluteArray = (a: Float32Array): Float32Array => a.map(Math.abs);
 
 /** The worst |actual − expected| / (2·γ_terms·magnitude) over all elements: ≤ 1 means within the bound. */

@@ -8,7 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tensor, TensorBackend } from '../../src/backend/backend.js';
+import type { TensorBackend } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 import { createOrtBackend } from '../../src/backend/ort.js';
 import { createTfjsBackend } from '../../src/backend/tfjs-reference.js';
 import { loadModel } from '../../src/load-model.js';
@@ -23,7 +24,7 @@ const OPS = ['forward', 'backward dw', 'backward dw+dx', 'forward + backward dw'
 type Op = (typeof OPS)[number];
 const PYTHON = '/usr/bin/python3';
 
-function randomTensor(shape: readonly number[], seed: number): Tensor {
+function randomTensor(shape: readonly number[], seed: number): FloatTensor {
   const r = mulberry32(seed);
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 1) };
 }
@@ -168,7 +169,7 @@ export default async function backendBench(args: string[]): Promise<BenchResult>
   const sum = (t: Record<Op, number>[] | undefined, op: Op, prefix: string) => t && layers.reduce((s, l, i) => (l.name.startsWith(prefix) ? s + t[i][op] : s), 0);
   for (const m of models) for (const op of OPS) rows.push(row(`${m} all layers`, 'sum', op, sum(ortBest, op, m)!, sum(tfjsMs, op, m), sum(torchMs, op, m)));
   return {
-    title: `Tensor backend ops at batch ${batch}: ms per call (fastest of ≥ 10 runs × ${rounds} rounds; tfjs: of 2 runs)`,
+    title: `FloatTensor backend ops at batch ${batch}: ms per call (fastest of ≥ 10 runs × ${rounds} rounds; tfjs: of 2 runs)`,
     columns,
     rows,
     notes: [

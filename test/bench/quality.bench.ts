@@ -10,10 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Preprocess } from '../../calibration/index.js';
-import { evaluate } from '../../src/cli/commands/eval.js';
-import { quantizeModel } from '../../src/cli/commands/quantize.js';
+import { BACKEND_KINDS, type BackendKind } from '../../src/backend/select.js';
+import { evaluate, quantize, QUANT_METHODS, type ActivationBits, type QuantMethod, type WeightBits } from '../../src/index.js';
 import { writeFq } from '../../src/quant/fq-file.js';
-import { ROUNDING_METHODS } from '../../src/quant/reconstruct.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
@@ -34,21 +33,21 @@ interface ModelSetup {
 }
 
 interface Row {
-  readonly wbits: number;
-  readonly abits: number;
-  readonly method: string;
+  readonly wbits: WeightBits;
+  readonly abits: ActivationBits;
+  readonly method: QuantMethod;
   readonly granularity: 'layer' | 'block';
   readonly setting: 'brecq' | 'qdrop';
 }
 
 
 /** Layer-wise rows for every bit setting and method, then block-wise BRECQ and QDrop rows at W4A8. */
-function table(bits: readonly [number, number][]): Row[] {
+function table(bits: readonly [WeightBits, ActivationBits][]): Row[] {
   const rows: Row[] = [];
   for (const [wbits, abits] of bits)
-    for (const method of ['rtn', ...Object.keys(ROUNDING_METHODS)]) rows.push({ wbits, abits, method, granularity: 'layer', setting: 'brecq' });
+    for (const method of QUANT_METHODS) rows.push({ wbits, abits, method, granularity: 'layer', setting: 'brecq' });
   for (const setting of ['brecq', 'qdrop'] as const)
-    for (const method of ['adaround', 'flexround']) rows.push({ wbits: 4, abits: 8, method, granularity: 'block', setting });
+    for (const method of ['adaround', 'flexround'] as const) rows.push({ wbits: 4, abits: 8, method, granularity: 'block', setting });
   return rows;
 }
 
@@ -76,7 +75,7 @@ const MODELS: Record<string, ModelSetup> = {
     preprocess: 'imagenet',
     calib: { path: data('imagenet-sample'), limit: 500 },
     test: { path: data('imagenet-sample'), offset: 500 },
-    rows: ['rtn', 'flexround'].map((method) => ({ wbits: 4, abits: 32, method, granularity: 'layer', setting: 'brecq' })),
+    rows: (['rtn', 'flexround'] as const).map((method) => ({ wbits: 4, abits: 32, method, granularity: 'layer', setting: 'brecq' })),
   },
 };
 
@@ -84,7 +83,8 @@ export default async function quality(args: string[]): Promise<BenchResult> {
   const option = (name: string) => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined);
   const iters = Number(option('--iters') ?? 1000);
   const only = option('--only');
-  const backend = option('--backend') ?? 'auto';
+  const backend = (option('--backend') ?? 'auto') as BackendKind;
+  if (!BACKEND_KINDS.includes(backend)) throw new Error(`--backend ${backend}: expected one of ${BACKEND_KINDS.join(', ')}`);
   const chosen = (option('--models') ?? 'resnet8,dscnn,mobilenetv2').split(',').map((m) => {
     if (!MODELS[m]) throw new Error(`--models ${m}: expected some of ${Object.keys(MODELS).join(', ')}`);
     return MODELS[m];
@@ -98,9 +98,9 @@ export default async function quality(args: string[]): Promise<BenchResult> {
         if (only && !label.includes(only)) continue;
         const fq = join(dir, 'q.fq');
         const start = performance.now();
-        const q = await quantizeModel(m.file, {
+        const q = await quantize(m.file, {
           calib: m.calib.path, labels: m.calib.labels, limit: m.calib.limit, offset: m.calib.offset, preprocess: m.preprocess, batch: 32,
-          output: fq, method: r.method, wbits: r.wbits, abits: r.abits, seed: 0, observer: 'minmax',
+          method: r.method, wbits: r.wbits, abits: r.abits, seed: 0, observer: 'minmax',
           granularity: r.granularity, setting: r.setting, iters, backend,
         });
         writeFq(fq, q);

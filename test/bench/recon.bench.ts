@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Tensor, TensorBackend } from '../../src/backend/backend.js';
+import type { TensorBackend } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../../src/backend/select.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
@@ -49,7 +50,7 @@ interface TorchLayer {
   readonly relu: boolean;
 }
 
-const random = (shape: readonly number[], seed: number): Tensor => {
+const random = (shape: readonly number[], seed: number): FloatTensor => {
   const r = mulberry32(seed);
   return { shape, data: Float32Array.from({ length: sizeOf(shape) }, () => r() * 2 - 1) };
 };

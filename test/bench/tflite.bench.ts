@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { openDataset, type Preprocess } from '../../calibration/index.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import type { RequantMode } from '../../runtime/requant/index.js';
-import { quantizeModel } from '../../src/cli/commands/quantize.js';
+import { quantize } from '../../src/index.js';
 import { tfliteBytes } from '../../src/export/tflite/index.js';
 import { readTfliteModel } from '../../src/import/tflite/schema.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
@@ -129,8 +129,8 @@ export default async function bench(): Promise<BenchResult> {
   const rows: (string | number)[][] = [];
   for (const c of CASES) {
     const file = model(`${c.dir}/${c.onnx}`);
-    const q = await quantizeModel(file, {
-      calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, offset: c.calib.offset, output: 'unused', method: 'rtn',
+    const q = await quantize(file, {
+      calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, offset: c.calib.offset, method: 'rtn',
       wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: c.preprocess, batch: 32,
     });
     const s = await samples(c.test, c.preprocess, q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[]);

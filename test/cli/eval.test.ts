@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { evaluate } from '../../src/cli/commands/eval.js';
+import { evaluate } from '../../src/index.js';
 import { flexq } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 

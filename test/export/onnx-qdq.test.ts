@@ -1,5 +1,7 @@
 // The ONNX QDQ export run by onnxruntime-node and onnxruntime-web (wasm, in Node) against flexq's integer runtime in
 // its onnx mode: every activation of every shared model, byte for byte, on held-out data (calibration disjoint).
+// Each executor runs the flavour it picks (targets/web/ort-executor.ts): ort-web the uint8-activation 'ort-web' one,
+// ort-node the generic int8 one for these 8-bit weights (test/export/onnx-qdq-flavours.test.ts: the other flavours).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,8 +10,9 @@ import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type DataSpec } from '../../calibration/index.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
-import { quantizeModel, type QuantizeOptions } from '../../src/cli/commands/quantize.js';
-import { quantizedExecutor, type BatchExecutor } from '../../src/cli/executors.js';
+import { quantize, type QuantizeOptions } from '../../src/index.js';
+import { quantizedExecutor } from '../../src/api/executors.js';
+import type { BatchExecutor } from '../../src/index.js';
 import { buildQdqModel, exportOnnxQdq } from '../../src/export/onnx-qdq.js';
 import { FlexqError } from '../../src/errors.js';
 import { argmaxRows } from '../../src/metrics.js';
@@ -50,9 +53,9 @@ function quantizeRtnW8A8(c: RealCase): Promise<QuantizedGraph> {
 async function quantizeOnce(c: RealCase): Promise<QuantizedGraph> {
   const o: QuantizeOptions = {
     calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, offset: c.calib.offset, preprocess: c.preprocess,
-    output: 'unused', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
+    method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
   };
-  return quantizeModel(model(c.file), o);
+  return quantize(model(c.file), o);
 }
 
 /** Elements of a and b that differ (NaN never appears: both are dequantized int8). */

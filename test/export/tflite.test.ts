@@ -38,7 +38,8 @@ function tinyCnn(activationBits = 8): QuantizedGraph {
     ],
     ['p'],
   );
-  const a = (s: number, z: number) => grid(s, z, activationBits);
+  // Zero points clamped into the grid's range (a no-op at 8 bits), so a narrower grid is still a sound graph.
+  const a = (s: number, z: number) => grid(s, Math.min(Math.max(z, -(2 ** (activationBits - 1))), 2 ** (activationBits - 1) - 1), activationBits);
   const activations = new Map(Object.entries({
     x: a(0.02, 3), c1: a(0.03, -128), c2: a(0.025, -128), s: a(0.05, -100), g: a(0.04, -90), f: a(0.04, -90), logits: a(0.1, 7),
     p: activationBits === 8 ? unitIntervalQuant(8) : a(1 / 16, -8),

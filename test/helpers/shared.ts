@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { FloatTensor } from '../../src/exec/float-executor.js';
+import type { FloatTensor } from '../../src/tensor.js';
 
 /** The shared models and data sets, next to the repository (CI has them there too). */
 export const SHARED = fileURLToPath(new URL('../../../shared/', import.meta.url));

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { quantizeModel, type QuantizeOptions } from '../../src/cli/commands/quantize.js';
+import { quantize, type QuantizeOptions } from '../../src/index.js';
 import { FlexqError } from '../../src/errors.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { decodeFq, encodeFq, FQ_VERSION, readFq, writeFq } from '../../src/quant/fq-file.js';
@@ -11,7 +11,7 @@ import { flexq } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 
 const options = (o: Partial<QuantizeOptions>): QuantizeOptions => ({
-  calib: data('cifar10/calib-1024'), output: '', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32, limit: 256, ...o,
+  calib: data('cifar10/calib-1024'), method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32, limit: 256, ...o,
 });
 
 let dir: string;
@@ -20,7 +20,7 @@ let bytes: Uint8Array;
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'flexq-fq-'));
-  q = await quantizeModel(model('resnet8-cifar10/float.onnx'), options({}));
+  q = await quantize(model('resnet8-cifar10/float.onnx'), options({}));
   bytes = encodeFq(q);
 });
 
@@ -57,7 +57,7 @@ describe('.fq file', () => {
   });
 
   it('is deterministic: the same seed and data give the same bytes', async () => {
-    expect(encodeFq(await quantizeModel(model('resnet8-cifar10/float.onnx'), options({})))).toEqual(bytes);
+    expect(encodeFq(await quantize(model('resnet8-cifar10/float.onnx'), options({})))).toEqual(bytes);
   });
 
   it('rejects a truncated file', () => {

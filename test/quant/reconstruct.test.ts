@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../src/random.js';
 import { flexq } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 
@@ -28,9 +29,9 @@ async function top1(fq: string): Promise<number> {
 }
 
 /** Starts a quantize run and SIGKILLs it once its checkpoint says `units` units are done. */
-function killAfterUnits(out: string, units: number): Promise<void> {
+function killAfterUnits(out: string, units: number, run: string[] = args(out)): Promise<void> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args(out)], { stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, ...run], { stdio: 'ignore' });
     const poll = setInterval(() => {
       try {
         if (existsSync(`${out}.resume`) && JSON.parse(readFileSync(`${out}.resume`, 'utf8')).unitsDone >= units) child.kill('SIGKILL');
@@ -72,6 +73,25 @@ describe('flexq quantize --method flexround', { timeout: 120_000 }, () => {
     expect(r.stderr).toMatch(/resuming after [3-9] units/);
     expect(Buffer.compare(readFileSync(out), readFileSync(uninterrupted))).toBe(0);
     expect(existsSync(`${out}.resume`)).toBe(false);
+  });
+
+  it('with learned activation steps (W4A8), three kills at seeded points and three resumes give the uninterrupted bytes', async () => {
+    // W4A8 learns LSQ steps: a resumed run must read back exactly the steps the killed run went on with.
+    const w4a8 = (out: string, ...more: string[]) => [...args(out, '--wbits', '4', '--abits', '8', '--iters', '10'), ...more];
+    const whole = join(dir, 'w4a8.fq');
+    expect((await flexq(...w4a8(whole))).code).toBe(0);
+    const out = join(dir, 'w4a8-killed.fq');
+    const random = mulberry32(2026);
+    // ResNet-8 has 10 layers: kill after 1–3, then 2–3 more, then 2–3 more units.
+    let units = 0;
+    for (let kill = 0; kill < 3; kill++) {
+      units += 1 + Math.floor(random() * 3);
+      await killAfterUnits(out, units, kill === 0 ? w4a8(out) : w4a8(out, '--resume'));
+    }
+    const r = await flexq(...w4a8(out, '--resume'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming after \d+ units/);
+    expect(Buffer.compare(readFileSync(out), readFileSync(whole))).toBe(0);
   });
 
   it('refuses to resume a checkpoint made with other options', async () => {

@@ -4,8 +4,9 @@
 // ort-cpu, and on ort-webgpu (every node on the device) where Dawn finds an adapter.
 import * as ort from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Tensor, TensorBackend } from '../../src/backend/backend.js';
-import * as E from '../../src/backend/elementwise.js';
+import type { TensorBackend } from '../../src/backend/backend.js';
+import type { FloatTensor } from '../../src/tensor.js';
+import * as E from '../../src/backend/typed-array-ops.js';
 import { encodeOnnxGraph } from '../../src/backend/onnx-graph.js';
 import { createOrtBackend, ORT_SESSION_OPTIONS } from '../../src/backend/ort.js';
 import { unitStepGraph } from '../../src/backend/ort-graphs.js';
@@ -24,7 +25,7 @@ import { hasShared, model, relativeMaxError } from '../helpers/shared.js';
 const BATCH = 2;
 const NO_QUANTIZATION = { steps: [], masks: [] };
 
-function random(shape: readonly number[], seed: number): Tensor {
+function random(shape: readonly number[], seed: number): FloatTensor {
   const r = mulberry32(seed);
   return { shape, data: Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => r() * 2 - 0.8) };
 }
@@ -39,11 +40,11 @@ interface Inside {
  * The unit node by node with the float weights: loss, ∂L/∂w per weighted node, ∂L/∂(unit input), and ∂L/∂log s per
  * inside quantizer (lsq.ts's fake quantizer and QDrop's masking, as UnitTrainer's node-by-node path applies them).
  */
-async function nodeByNode(b: TensorBackend, graph: Graph, unit: ReconstructionUnit, x: Tensor, target: Tensor, inside = new Map<string, Inside>()) {
-  const values = new Map<string, Tensor>([[unit.input, x]]);
-  const fed = new Map<string, Tensor>([[unit.input, x]]);
+async function nodeByNode(b: TensorBackend, graph: Graph, unit: ReconstructionUnit, x: FloatTensor, target: FloatTensor, inside = new Map<string, Inside>()) {
+  const values = new Map<string, FloatTensor>([[unit.input, x]]);
+  const fed = new Map<string, FloatTensor>([[unit.input, x]]);
   const tapes = new Map<string, ReturnType<typeof fakeQuantize>['tape']>();
-  const feed = (v: string): Tensor => {
+  const feed = (v: string): FloatTensor => {
     const q = inside.get(v);
     if (!fed.has(v) && q) {
       const raw = values.get(v)!;

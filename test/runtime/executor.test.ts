@@ -5,7 +5,7 @@ import { openDataset, type DataSpec } from '../../calibration/index.js';
 import { OBSERVERS } from '../../calibration/observers.js';
 import { createIntegerRuntime, dequantize, type IntegerRuntime } from '../../runtime/executor.js';
 import { REQUANT_MODES } from '../../runtime/requant/index.js';
-import { quantizeModel } from '../../src/cli/commands/quantize.js';
+import { quantize } from '../../src/index.js';
 import { FlexqError, type ErrorCode } from '../../src/errors.js';
 import { createFloatExecutor, type FloatExecutor } from '../../src/exec/float-executor.js';
 import type { Graph } from '../../src/ir/graph.js';
@@ -227,8 +227,8 @@ for (const c of REAL) {
     let floatTop1: number;
 
     beforeAll(async () => {
-      q = await quantizeModel(model(c.file), {
-        calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, output: 'unused', method: 'rtn',
+      q = await quantize(model(c.file), {
+        calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, method: 'rtn',
         wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32,
       });
       sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];

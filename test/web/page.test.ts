@@ -8,13 +8,15 @@ import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../calibration/index.js';
 import { prepareServeDir } from '../../src/cli/commands/serve.js';
-import { quantizeModel } from '../../src/cli/commands/quantize.js';
+import { quantize } from '../../src/index.js';
 import { exportOnnxQdq } from '../../src/export/onnx-qdq.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { createOrtExecutor } from '../../targets/web/ort-executor.js';
 import { startWebServer, type WebServer } from '../../targets/web/server.js';
 import { FLOAT_MODEL_FILE, QDQ_MODEL_FILE } from '../../targets/web/web-config.js';
 import { data, model, runOrt } from '../helpers/shared.js';
+import { lacksTools } from '../helpers/tools.js';
+import { CHROMIUM_PATH } from '../../src/system-tools.js';
 
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TEST_200 = data('cifar10/test-200');
@@ -23,7 +25,7 @@ const CLASSES = ['airplane', 'cat', 'frog', 'ship', 'truck'];
 
 interface PageResult { name: string; input: number[]; qdq: number[]; float: number[] | null; qdqMs: number; floatMs: number | null; top5: number[] }
 
-describe('flexq serve page in headless Chromium (ResNet-8)', () => {
+describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (ResNet-8)', () => {
   let work: string;
   let server: WebServer;
   let context: BrowserContext;
@@ -36,8 +38,8 @@ describe('flexq serve page in headless Chromium (ResNet-8)', () => {
     work = mkdtempSync(join(tmpdir(), 'flexq-web-'));
     const dir = join(work, 'serve');
     mkdirSync(dir);
-    q = await quantizeModel(model('resnet8-cifar10/float.onnx'), {
-      calib: data('cifar10/calib-1024'), limit: 256, output: 'unused', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32,
+    q = await quantize(model('resnet8-cifar10/float.onnx'), {
+      calib: data('cifar10/calib-1024'), limit: 256, method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32,
     });
     await exportOnnxQdq(q, join(dir, QDQ_MODEL_FILE), { io: 'float' });
     symlinkSync(model('resnet8-cifar10/float.onnx'), join(dir, FLOAT_MODEL_FILE));
@@ -51,7 +53,7 @@ describe('flexq serve page in headless Chromium (ResNet-8)', () => {
       symlinkSync(images[i], join(work, 'images', c, 'image.png'));
     });
     server = await startWebServer(dir, 0);
-    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS, viewport: { width: 1000, height: 700 } });
+    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1000, height: 700 } });
     page = await context.newPage();
     pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));

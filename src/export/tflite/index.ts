@@ -4,10 +4,10 @@
 import { writeFileAtomic } from '../../fs-atomic.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { serializeTflite } from './flatbuffer.js';
-import { lowerToTflite } from './lower.js';
-import type { TfliteExportOptions } from './lowering.js';
+import { lowerToTflite } from './lower-graph.js';
+import type { TfliteExportOptions } from './lowering-state.js';
 
-export type { TfliteExportOptions } from './lowering.js';
+export type { TfliteExportOptions } from './lowering-state.js';
 
 /** The .tflite bytes of a quantized graph. */
 export function tfliteBytes(q: QuantizedGraph, options: TfliteExportOptions): Uint8Array {

@@ -3,6 +3,7 @@ import { fail } from '../../errors.js';
 import { toNumbers } from '../../ir/dtype.js';
 import { GraphBuilder } from '../../ir/build.js';
 import type { AttrValue, Graph, Value } from '../../ir/graph.js';
+import { checkFinite, shapeProblem } from '../../ir/limits.js';
 import type { Dim } from '../../ir/shape.js';
 import type { ImportOptions } from '../options.js';
 import { ONNX_RULES, attributeValue, type RuleContext } from './op-rules.js';
@@ -36,6 +37,9 @@ function inputValue(vi: pkg.onnx.IValueInfoProto, source: string, override?: rea
   const tt = vi.type?.tensorType;
   if (!tt) return fail('MODEL_INVALID', `${source}: graph input '${vi.name}' is not a tensor`);
   const dims: Dim[] = (tt.shape?.dim ?? []).map((d, i) => (d.dimParam ? d.dimParam : d.dimValue !== undefined && d.dimValue !== null ? int64(d.dimValue as number) : `${vi.name}:${i}`));
+  const problem = shapeProblem(dims, { minDim: 1 });
+  if (problem)
+    fail('MODEL_INVALID', `${source}: graph input '${vi.name}': ${problem}; fix the input's shape in the model (dynamic dims as names, e.g. 'N'), or give concrete dims with --input-shape`);
   if (override) {
     if (override.length !== dims.length)
       fail('BAD_ARGUMENT', `${source}: --input-shape has ${override.length} dims but input '${vi.name}' has rank ${dims.length} [${dims}]`);
@@ -56,6 +60,19 @@ function reportUnsupported(source: string, nodes: readonly pkg.onnx.INodeProto[]
   fail('UNSUPPORTED_OP', `${source}: ${bad.length} node(s) use operators flexq does not support: ${list}. Supported: Constant, ${[...ONNX_RULES.keys()].sort().join(', ')}`);
 }
 
+/** The checks on the graph's interface and node wiring that translation relies on, each naming what to fix. */
+function checkGraphInterface(g: pkg.onnx.IGraphProto, source: string): void {
+  const outputs = g.output ?? [];
+  if (outputs.length === 0)
+    fail('MODEL_INVALID', `${source}: the graph declares no outputs, so there is nothing to compute or quantize; export the model with its outputs (graph.output)`);
+  const unnamed = [...(g.input ?? []), ...outputs].findIndex((v) => !v.name);
+  if (unnamed >= 0) fail('MODEL_INVALID', `${source}: a graph input or output has no name; the file is damaged: re-export the model`);
+  (g.node ?? []).forEach((n, i) => {
+    if (!(n.output ?? []).some((o) => o !== ''))
+      fail('MODEL_INVALID', `${source}: node '${n.name || `${n.opType}_${i}`}' (${n.opType}) has no outputs; the file is damaged: re-export the model`);
+  });
+}
+
 /** Imports an ONNX model (opsets 8–21) into flexq's IR, translating each node through ONNX_RULES. */
 export function importOnnx(bytes: Uint8Array, source: string, options: ImportOptions = {}): Graph {
   const model = decodeModel(bytes, source);
@@ -63,10 +80,13 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   const g = model.graph!;
   const nodes = g.node ?? [];
   reportUnsupported(source, nodes);
+  checkGraphInterface(g, source);
   const builder = new GraphBuilder(source, g.name || source);
 
   for (const t of g.initializer ?? []) builder.addConstant(decodeTensor(t, t.name!, source));
   const realInputs = (g.input ?? []).filter((vi) => !builder.has(vi.name!));
+  if (realInputs.length === 0)
+    fail('MODEL_INVALID', `${source}: the graph has no data inputs (none is declared, or each is an initializer), so there is nothing to feed it or calibrate on; export the model with its data input`);
   if (options.inputShape && realInputs.length !== 1)
     fail('BAD_ARGUMENT', `${source}: --input-shape needs a model with one input; this one has ${realInputs.length}`);
   for (const vi of realInputs) builder.addInput(inputValue(vi, source, options.inputShape));
@@ -77,12 +97,17 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
     const attrs = new Map<string, AttrValue | undefined>((proto.attribute ?? []).map((a) => [a.name!, attributeValue(a)]));
     if (proto.opType === 'Constant') {
       const t = (proto.attribute ?? []).find((a) => a.name === 'value');
+      if (builder.has(proto.output![0]))
+        fail('MODEL_INVALID', `${where} writes '${proto.output![0]}', which an earlier node, input or initializer already provides; re-export the model`);
       if (t?.t) builder.addConstant(decodeTensor(t.t, proto.output![0], where));
       else {
         const v = attrs.get('value_float') ?? attrs.get('value_floats') ?? attrs.get('value_int') ?? attrs.get('value_ints');
         if (v === undefined) fail('UNSUPPORTED_ATTR', `${where}: only tensor, float(s) and int(s) constants are supported`);
         const values = Array.isArray(v) ? (v as number[]) : [v as number];
         const isInt = attrs.has('value_int') || attrs.has('value_ints');
+        if (typeof v === 'string' || values.some((x) => typeof x !== 'number' || (isInt && !Number.isSafeInteger(x))))
+          fail('MODEL_INVALID', `${where}: the constant's value ${JSON.stringify(v).slice(0, 80)} is not a list of ${isInt ? 'integers' : 'numbers'}`);
+        if (!isInt) checkFinite(proto.output![0], 'float32', Float32Array.from(values), where);
         builder.addConstant({
           name: proto.output![0],
           dtype: isInt ? 'int64' : 'float32',

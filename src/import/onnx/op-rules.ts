@@ -2,6 +2,7 @@ import type { onnx } from 'onnx-proto';
 import { fail } from '../../errors.js';
 import type { Attrs, AttrValue, Node } from '../../ir/graph.js';
 import type { Shape } from '../../ir/shape.js';
+import { windowProblem } from '../../ops/window.js';
 import { dtypeOf, int64 } from './tensor-proto.js';
 
 /** What a rule sees of the ONNX node being imported and of the graph built so far. */
@@ -50,6 +51,11 @@ function window(ctx: RuleContext, kernel: readonly number[]): Attrs {
   const dilations = ints(ctx, 'dilations', [1, 1]);
   const autoPad = str(ctx, 'auto_pad', 'NOTSET');
   let pads = ints(ctx, 'pads', [0, 0, 0, 0]);
+  if (strides.length !== 2 || dilations.length !== 2 || pads.length !== 4)
+    fail('MODEL_INVALID', `${ctx.where}: a 2-D window needs 2 strides, 2 dilations and 4 pads; found strides [${strides}], dilations [${dilations}], pads [${pads}]: fix the node's attributes`);
+  // Checked before auto_pad divides by the strides: a zero stride must be an error, not NaN shapes.
+  const problem = windowProblem(kernel, strides, dilations, autoPad === 'NOTSET' ? pads : undefined);
+  if (problem) fail('MODEL_INVALID', `${ctx.where}: ${problem} (ONNX requires strides, dilations and kernel_shape ≥ 1 and pads ≥ 0): fix the node's attributes or re-export the model`);
   if (autoPad === 'SAME_UPPER' || autoPad === 'SAME_LOWER') {
     const x = ctx.shapeOf(ctx.proto.input![0]);
     const before: number[] = [];

@@ -2,6 +2,7 @@ import type { onnx } from 'onnx-proto';
 import { fail } from '../../errors.js';
 import { allocate, type DType, type TensorData } from '../../ir/dtype.js';
 import type { Value } from '../../ir/graph.js';
+import { checkFinite, checkShape } from '../../ir/limits.js';
 import { sizeOf } from '../../ir/shape.js';
 
 type Long = { toNumber(): number };
@@ -29,9 +30,13 @@ function fromRaw(dtype: DType, code: number, raw: Uint8Array, size: number): Ten
   return out;
 }
 
+/** The typed field ONNX keeps a `dtype` tensor's values in when it has no raw_data. */
+function typedField(dtype: DType, t: onnx.ITensorProto): ArrayLike<number | Long> {
+  return (dtype === 'float32' ? (t.dataType === 11 ? t.doubleData : t.floatData) : dtype === 'int64' ? t.int64Data : t.int32Data) ?? [];
+}
+
 function fromTyped(dtype: DType, t: onnx.ITensorProto, size: number): TensorData {
-  const src: ArrayLike<number | Long> =
-    dtype === 'float32' ? (t.dataType === 11 ? t.doubleData! : t.floatData!) : dtype === 'int64' ? t.int64Data! : t.int32Data!;
+  const src = typedField(dtype, t);
   const out = allocate(dtype, size);
   for (let i = 0; i < size; i++) {
     const v = int64(src[i] as number | Long);
@@ -43,9 +48,12 @@ function fromTyped(dtype: DType, t: onnx.ITensorProto, size: number): TensorData
 
 /** Decodes an initializer or Constant value; `where` names the file and tensor for errors. */
 export function decodeTensor(t: onnx.ITensorProto, name: string, where: string): Value {
+  if (!name) return fail('MODEL_INVALID', `${where}: an initializer has no name, so no node can read it; the file is damaged: re-export the model`);
   const code = t.dataType ?? 0;
   const dtype = dtypeOf(code, `${where}: tensor '${name}'`);
   const shape = (t.dims ?? []).map((d) => int64(d as number | Long));
+  // Checked before anything is allocated: a damaged dim must not become a gigabyte typed array.
+  checkShape(shape, `${where}: tensor '${name}'`);
   const size = sizeOf(shape);
   if (t.dataLocation === 1 || (t.externalData?.length ?? 0) > 0)
     return fail('MODEL_INVALID', `${where}: tensor '${name}' keeps its data in an external file; save the model with its weights inside (onnx.save_model(..., save_as_external_data=False))`);
@@ -54,10 +62,15 @@ export function decodeTensor(t: onnx.ITensorProto, name: string, where: string):
   if (raw.length > 0) {
     if (raw.length !== size * width)
       return fail('MODEL_INVALID', `${where}: tensor '${name}' has ${raw.length} bytes of raw_data, expected ${size * width} for shape [${shape}] of ${ONNX_NAME[code]}; the file is damaged`);
-    return { name, dtype, shape, data: fromRaw(dtype, code, raw, size) };
+    return finite({ name, dtype, shape, data: fromRaw(dtype, code, raw, size) }, where);
   }
-  const typedLength = (t.floatData?.length ?? 0) + (t.doubleData?.length ?? 0) + (t.int32Data?.length ?? 0) + (t.int64Data?.length ?? 0);
+  const typedLength = typedField(dtype, t).length;
   if (typedLength !== size)
     return fail('MISSING_TENSOR', `${where}: tensor '${name}' has ${typedLength} values, expected ${size} for shape [${shape}]; the initializer data is missing or damaged`);
-  return { name, dtype, shape, data: fromTyped(dtype, t, size) };
+  return finite({ name, dtype, shape, data: fromTyped(dtype, t, size) }, where);
+}
+
+function finite(v: Value, where: string): Value {
+  checkFinite(v.name, v.dtype, v.data!, where);
+  return v;
 }

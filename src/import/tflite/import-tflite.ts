@@ -3,9 +3,11 @@ import { fail } from '../../errors.js';
 import { buildGraph } from '../../ir/build.js';
 import { toNumbers, type DType } from '../../ir/dtype.js';
 import type { Attrs, Graph, Node, Value } from '../../ir/graph.js';
+import { checkFinite, checkShape } from '../../ir/limits.js';
 import { formatShape, sizeOf, type Dim } from '../../ir/shape.js';
 import type { ConstTensor } from '../../ops/contract.js';
 import { transposeConst } from '../../ops/transpose.js';
+import { windowProblem } from '../../ops/window.js';
 import type { ImportOptions } from '../options.js';
 import {
   ActivationFunctionType,
@@ -48,6 +50,8 @@ class TfliteGraphBuilder {
   /** The IR value name of each TFLite tensor: its TFLite name, made unique. */
   readonly valueNames: readonly string[];
   private readonly usedNames = new Set<string>();
+  /** The next suffix to try per base name, so many tensors of one name stay linear. */
+  private readonly nextSuffix = new Map<string, number>();
   private readonly decoded = new Map<number, ConstTensor | undefined>();
   private readonly laidOut = new Map<string, string>();
   private readonly namedConstants = new Set<number>();
@@ -58,7 +62,9 @@ class TfliteGraphBuilder {
 
   freshName(base: string): string {
     let name = base;
-    for (let k = 1; this.usedNames.has(name); k++) name = `${base}_${k}`;
+    let k = this.nextSuffix.get(base) ?? 1;
+    while (this.usedNames.has(name)) name = `${base}_${k++}`;
+    this.nextSuffix.set(base, k);
     this.usedNames.add(name);
     return name;
   }
@@ -110,7 +116,9 @@ class TfliteGraphBuilder {
     if (!this.decoded.has(i)) {
       const t = this.tensor(i);
       const data = this.model.buffers[t.buffer].data;
-      this.decoded.set(i, data.length === 0 ? undefined : decodeConstant(t, data, this.source));
+      const value = data.length === 0 ? undefined : decodeConstant(t, data, this.source);
+      if (value) checkFinite(this.valueNames[i], value.dtype, value.data, this.source);
+      this.decoded.set(i, value);
     }
     return this.decoded.get(i);
   }
@@ -138,7 +146,11 @@ class TfliteGraphBuilder {
   }
 
   intValues(site: OpSite, i: number, role: string): number[] {
-    return toNumbers(this.requireConstant(site, i, role).data);
+    const values = toNumbers(this.requireConstant(site, i, role).data);
+    const bad = values.findIndex((v) => !Number.isSafeInteger(v));
+    if (bad >= 0)
+      fail('MODEL_INVALID', `${this.where(site)}: its ${role} '${this.valueNames[i]}' holds ${values[bad]} at index ${bad}; expected integers (INT32 or INT64): re-convert the model`);
+    return values;
   }
 
   /** Name of the IR constant holding tensor i re-laid by `relayout`, made once per tensor and layout. */
@@ -326,6 +338,12 @@ function checkPadding(b: TfliteGraphBuilder, site: OpSite, padding: number): num
   return padding;
 }
 
+/** Kernel, strides and dilations ≥ 1, checked before SAME padding divides by the strides. */
+function checkWindow(b: TfliteGraphBuilder, site: OpSite, kernel: readonly number[], strides: readonly number[], dilations: readonly number[]): void {
+  const problem = windowProblem(kernel, strides, dilations);
+  if (problem) fail('MODEL_INVALID', `${b.where(site)}: ${problem} (TFLite requires filter sizes, strides and dilations ≥ 1): re-convert the model`);
+}
+
 /** The TFLite shape of tensor i, checked to have `rank` dims. */
 function shapeOfRank(b: TfliteGraphBuilder, site: OpSite, i: number, rank: number, role: string): readonly number[] {
   const shape = b.tensor(i).shape;
@@ -342,6 +360,7 @@ function biasInputs(b: TfliteGraphBuilder, site: OpSite, k: number): string[] {
 function convWindow(b: TfliteGraphBuilder, site: OpSite, o: Conv2DOptions | DepthwiseConv2DOptions, input: readonly number[], kh: number, kw: number): Attrs {
   const strides = [o.strideH, o.strideW];
   const dilations = [o.dilationH, o.dilationW];
+  checkWindow(b, site, [kh, kw], strides, dilations);
   return { kernel: [kh, kw], strides, pads: windowPads(checkPadding(b, site, o.padding), input, [kh, kw], strides, dilations), dilations };
 }
 
@@ -380,6 +399,7 @@ function convertPool(b: TfliteGraphBuilder, site: OpSite, op: 'AveragePool' | 'M
   const input = shapeOfRank(b, site, x, 4, 'input');
   const kernel = [o.filterHeight, o.filterWidth];
   const strides = [o.strideH, o.strideW];
+  checkWindow(b, site, kernel, strides, [1, 1]);
   const pads = windowPads(checkPadding(b, site, o.padding), input, kernel, strides, [1, 1]);
   b.emitWithActivation(site, op, [b.operand(x, 4)], { kernel, strides, pads, ceilMode: 0, ...extra }, o.fusedActivation, b.output(site));
 }
@@ -448,6 +468,8 @@ function convertBinary(b: TfliteGraphBuilder, site: OpSite, op: 'Add' | 'Sub' | 
 function convertConcatenation(b: TfliteGraphBuilder, site: OpSite): void {
   const o = b.requiredOptions(site, 'ConcatenationOptions');
   const rank = b.rank(b.outputIndex(site));
+  if (!Number.isInteger(o.axis) || o.axis < -rank || o.axis >= rank)
+    fail('MODEL_INVALID', `${b.where(site)}: axis ${o.axis} is out of range for its rank-${rank} output; expected ${-rank}..${rank - 1}`);
   const nhwcAxis = o.axis < 0 ? o.axis + rank : o.axis;
   const axis = rank === 4 ? NCHW_TO_NHWC[nhwcAxis] : nhwcAxis;
   const inputs = site.op.inputs.map((i) => b.operand(i, rank));
@@ -522,8 +544,13 @@ function corruptIndex(source: string, what: string): never {
 function checkIndices(source: string, model: TfliteModel, sg: TfliteSubGraph): void {
   const tensorCount = sg.tensors.length;
   sg.tensors.forEach((t, i) => {
-    if (t.buffer >= model.buffers.length) corruptIndex(source, `tensor ${i} '${t.name}' uses buffer ${t.buffer}, but the model has ${model.buffers.length}`);
+    if (!Number.isInteger(t.buffer) || t.buffer < 0 || t.buffer >= model.buffers.length)
+      corruptIndex(source, `tensor ${i} '${t.name}' uses buffer ${t.buffer}, but the model has ${model.buffers.length}`);
+    // Every stated shape is checked before any buffer is decoded or any IR shape is built from it.
+    checkShape(t.shape, `${source}: tensor ${i} '${t.name}'`);
   });
+  if (sg.inputs.length === 0) fail('MODEL_INVALID', `${source}: the subgraph has no inputs, so there is nothing to feed it or calibrate on; re-convert the model with its input`);
+  if (sg.outputs.length === 0) fail('MODEL_INVALID', `${source}: the subgraph has no outputs, so there is nothing to compute or quantize; re-convert the model with its outputs`);
   const checkTensor = (i: number, what: string, optional: boolean): void => {
     if (i >= tensorCount || i < (optional ? -1 : 0)) corruptIndex(source, `${what} refers to tensor ${i}, but the subgraph has ${tensorCount}`);
   };

@@ -1,4 +1,5 @@
-/* The QEMU proof harness: one boot runs every input of flexq-in.bin (FLEXQ_INPUT_SIZE int8 each) through
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The QEMU proof harness: one boot runs every input of flexq-in.bin (FLEXQ_MODEL_INPUT_SIZE int8 each) through
  * flexq_model_invoke and appends each output to flexq-out.bin, all through semihosting. flexq-stats.bin receives
  * uint32 words: the SysTick ticks of a calibration loop of CALIBRATION_INSTRUCTIONS instructions, that count, the
  * ticks of each inference, and last the stack bytes used. SysTick counts processor clocks; under -icount shift=0 every
@@ -19,9 +20,11 @@
 #define CALIBRATION_INSTRUCTIONS (2u * CALIBRATION_ITERATIONS)
 #define STACK_PAINT 0xA5A5A5A5u
 
-extern uint32_t __stack_limit;
+extern uint32_t flexq_stack_limit;
 static volatile uint32_t systick_wraps;
 
+/* SysTick's entry in startup.c's vector table (this definition replaces the weak one there). */
+void flexq_systick_handler(void);
 void flexq_systick_handler(void) { systick_wraps++; }
 
 /* Ticks since start_systick. A wrap whose interrupt is still pending (PENDSTSET) is counted here, so the time
@@ -59,18 +62,18 @@ static uint32_t calibration_ticks(void) {
 static void paint_stack(void) {
   uint32_t sp;
   __asm__ volatile("mov %0, sp" : "=r"(sp));
-  for (volatile uint32_t *p = &__stack_limit; (uint32_t)(uintptr_t)p < sp - 256u; p++) *p = STACK_PAINT;
+  for (volatile uint32_t *p = &flexq_stack_limit; (uint32_t)(uintptr_t)p < sp - 256u; p++) *p = STACK_PAINT;
 }
 
 static uint32_t stack_used(void) {
-  const uint32_t *p = &__stack_limit;
-  extern uint32_t __stack_top;
-  while (p < &__stack_top && *p == STACK_PAINT) p++;
-  return (uint32_t)((const char *)&__stack_top - (const char *)p);
+  const uint32_t *p = &flexq_stack_limit;
+  extern uint32_t flexq_stack_top;
+  while (p < &flexq_stack_top && *p == STACK_PAINT) p++;
+  return (uint32_t)((const char *)&flexq_stack_top - (const char *)p);
 }
 
-static int8_t input[FLEXQ_INPUT_SIZE];
-static int8_t output[FLEXQ_OUTPUT_SIZE];
+static int8_t input[FLEXQ_MODEL_INPUT_SIZE];
+static int8_t output[FLEXQ_MODEL_OUTPUT_SIZE];
 
 int main(void) {
   paint_stack();
@@ -82,11 +85,11 @@ int main(void) {
   const uint32_t header[2] = {calibration_ticks(), CALIBRATION_INSTRUCTIONS};
   if (semihosting_write(stats, header, sizeof header) != 0) return 3;
   uint32_t runs = 0;
-  while (semihosting_read(in, input, FLEXQ_INPUT_SIZE) == 0) {
+  while (semihosting_read(in, input, FLEXQ_MODEL_INPUT_SIZE) == 0) {
     const uint32_t start = ticks();
     flexq_model_invoke(input, output);
     const uint32_t elapsed = ticks() - start;
-    if (semihosting_write(out, output, FLEXQ_OUTPUT_SIZE) != 0 || semihosting_write(stats, &elapsed, sizeof elapsed) != 0) return 3;
+    if (semihosting_write(out, output, FLEXQ_MODEL_OUTPUT_SIZE) != 0 || semihosting_write(stats, &elapsed, sizeof elapsed) != 0) return 3;
     runs++;
   }
   const uint32_t stack = stack_used();

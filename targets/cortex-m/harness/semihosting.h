@@ -1,5 +1,6 @@
-/* ARM semihosting (bkpt 0xAB): the file and exit calls the QEMU harness needs. QEMU serves them on the host with
- * -semihosting-config enable=on,target=native; paths are relative to QEMU's working directory. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* ARM semihosting (bkpt 0xAB): the console, file and exit calls the QEMU harness and the example need. QEMU serves
+ * them on the host with -semihosting-config enable=on,target=native; paths are relative to QEMU's working directory. */
 #ifndef FLEXQ_SEMIHOSTING_H
 #define FLEXQ_SEMIHOSTING_H
 
@@ -8,6 +9,7 @@
 enum {
   SYS_OPEN = 0x01,
   SYS_CLOSE = 0x02,
+  SYS_WRITE0 = 0x04,
   SYS_WRITE = 0x05,
   SYS_READ = 0x06,
   SYS_EXIT_EXTENDED = 0x20,
@@ -23,6 +25,11 @@ static inline int32_t semihosting_call(int32_t op, const void *args) {
   register const void *r1 __asm__("r1") = args;
   __asm__ volatile("bkpt 0xAB" : "+r"(r0) : "r"(r1) : "memory");
   return r0;
+}
+
+/* Writes a NUL-terminated string to the debug console (QEMU: its standard output). */
+static inline void semihosting_write0(const char *text) {
+  semihosting_call(SYS_WRITE0, text);
 }
 
 /* A handle (≥ 0) or −1. */
@@ -48,7 +55,7 @@ static inline int32_t semihosting_write(int32_t handle, const void *buffer, uint
   return semihosting_call(SYS_WRITE, args);
 }
 
-static inline void semihosting_exit(uint32_t status) {
+__attribute__((noreturn)) static inline void semihosting_exit(uint32_t status) {
   const uint32_t args[2] = {ADP_STOPPED_APPLICATION_EXIT, status};
   semihosting_call(SYS_EXIT_EXTENDED, args);
   for (;;) {

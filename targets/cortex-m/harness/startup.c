@@ -1,30 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Reset and exception vectors for the QEMU boards: copy .data, clear .bss, enable the FPU, run main, exit through
  * semihosting with main's status. A fault exits with status 0xF0 + the exception number instead of hanging. */
 #include <stdint.h>
 #include <string.h>
 #include "semihosting.h"
 
-extern uint32_t __data_load, __data_start, __data_end, __bss_start, __bss_end, __stack_top;
+extern uint32_t flexq_data_load, flexq_data_start, flexq_data_end, flexq_bss_start, flexq_bss_end, flexq_stack_top;
 int main(void);
+__attribute__((noreturn)) void reset_handler(void);
 void flexq_systick_handler(void);
 
 #define SCB_CPACR (*(volatile uint32_t *)0xE000ED88u)
 #define SCB_ICSR (*(volatile uint32_t *)0xE000ED04u)
 
 void reset_handler(void) {
-  memcpy(&__data_start, &__data_load, (size_t)((char *)&__data_end - (char *)&__data_start));
-  memset(&__bss_start, 0, (size_t)((char *)&__bss_end - (char *)&__bss_start));
+  memcpy(&flexq_data_start, &flexq_data_load, (size_t)((char *)&flexq_data_end - (char *)&flexq_data_start));
+  memset(&flexq_bss_start, 0, (size_t)((char *)&flexq_bss_end - (char *)&flexq_bss_start));
   SCB_CPACR |= 0xFu << 20; /* CP10, CP11 full access: the hard-float ABI uses the FPU */
   __asm__ volatile("dsb\n isb" ::: "memory");
   semihosting_exit((uint32_t)main());
 }
 
-static void fault_handler(void) {
+__attribute__((noreturn)) static void fault_handler(void) {
   semihosting_exit(0xF0u + (SCB_ICSR & 0x1FFu));
 }
 
+/* SysTick does nothing unless the program brings its own handler (the proof harness counts ticks with it). */
+__attribute__((weak)) void flexq_systick_handler(void) {}
+
 __attribute__((section(".vectors"), used)) static void (*const vectors[16])(void) = {
-  (void (*)(void))(uintptr_t)&__stack_top,
+  (void (*)(void))(uintptr_t)&flexq_stack_top,
   reset_handler,
   fault_handler, /* NMI */
   fault_handler, /* HardFault */

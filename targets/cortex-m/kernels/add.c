@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Add of two int8 tensors of one shape: TFLite's int8 ADD (reference_integer_ops::AddFunc, default build).
  * Contract: a' = MBQM((a + a_offset)·2^left_shift, a_multiplier, a_shift) (shift ≤ 0), b' likewise,
  *           y  = requant(a' + b')  (the output multiplier and the output grid's clamp range). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* AveragePool on one grid: TFLite's reference_integer_ops::AveragePool. The window is clipped to the input and
  * sum = Σ x over it, count = its size; with count_include_pad (ONNX) padded taps hold the zero point:
  * sum = Σ (x − z), count = the window clipped to the padded extent, y = z + the division.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Conv, reference: TFLite-Micro's reference_integer_ops::ConvPerChannel / DepthwiseConvPerChannel loops on NCHW,
  * with groups (depthwise is groups = C). Contract, for output channel m of group g = m / (M/groups):
  *   acc = bias[m] + Σ_{c, ky, kx inside the input} (x[g·C/groups + c][iy][ix] + input_offset) · w[m][c][ky][kx]

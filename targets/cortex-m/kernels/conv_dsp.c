@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Conv (one group), Cortex-M DSP extension: im2col of two output pixels at a time into int16 rows of
- * x + input_offset (padded taps 0), then the dual-MAC GEMM of gemm_dsp.c. Bit-exact to conv.c: the same sum of the
+ * x + input_offset (padded taps 0), then the dual-MAC GEMM of gemm_dsp.c. Bit-exact to flexq's reference Conv kernel: the same sum of the
  * same products, in another order (int32 addition). Weights: rows of depth4 = round_up(C·kh·kw, 4) in the
  * interleaved order of gemm_dsp.h. Scratch: two rows of depth4 int16. */
 #include "flexq_kernels.h"

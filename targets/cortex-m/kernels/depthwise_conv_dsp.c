@@ -1,6 +1,7 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Depthwise conv (groups = C, dilation_w = 1), Cortex-M DSP extension. Per input channel, its plane plus the input
  * offset goes once into a zero-bordered int16 buffer; each output is then a sum over kernel rows of SMLADs on pairs of
- * neighbouring taps. Bit-exact to conv.c. Weights: int16 [M][kh][kw2], kw2 = round_up(kw, 2), zero tail, read as
+ * neighbouring taps. Bit-exact to flexq's reference Conv kernel. Weights: int16 [M][kh][kw2], kw2 = round_up(kw, 2), zero tail, read as
  * (w[kx], w[kx+1]) pairs. Scratch: the padded plane, padded_h × padded_w int16 (one spare column for the last pair). */
 #include "flexq_kernels.h"
 #include "flexq_dsp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The Cortex-M DSP-extension operations the optimized kernels use, from ACLE's arm_acle.h. A host build (the
  * sanitizer harness) has no DSP extension: there the same operations are plain C with the ACLE semantics, so the
  * optimized kernels' memory accesses can be checked off-target too. */
@@ -9,7 +10,8 @@
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
-#define flexq_sxtb16 __sxtb16
+/* Sign-extends bytes 0 and 2 into the low and high halfwords (SXTB16); the word is reinterpreted as ACLE's int8x4_t. */
+static inline int32_t flexq_sxtb16(uint32_t x) { return __sxtb16((int8x4_t)x); }
 #define flexq_smlad __smlad
 #else
 /* Sign-extends bytes 0 and 2 into the low and high halfwords. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* flexq's int8 kernels for the generated model: NCHW tensors of one sample, TFLite-Micro reference arithmetic
  * (requantization: SaturatingRoundingDoublingHighMul + RoundingDivideByPOT, flexq_requant.h). Every parameter is
  * precomputed by flexq's code generator (Prepare); the kernels run blind (Eval). Plain C99, no heap. */
@@ -5,6 +6,7 @@
 #define FLEXQ_KERNELS_H
 
 #include <stdint.h>
+#include "flexq_names.h"
 
 /* acc → clamp(MultiplyByQuantizedMultiplier(acc, multiplier, shift) + zero_point, min, max). */
 typedef struct {
@@ -66,11 +68,15 @@ typedef struct {
   flexq_requant requant;
 } flexq_global_average_pool_params;
 
+/* Integer softmax: the input difference to the slice's maximum times s_in is
+ * SRDHM(d · 2^input_left_shift, input_multiplier) in Q5.26; differences below diff_min are skipped. The output is the
+ * unit grid of output_bits bits: scale 2^−output_bits, zero point output_min. */
 typedef struct {
   int32_t outer, length, inner;
-  float input_scale;
-  int32_t input_zero_point;
-  float output_scale;
+  int32_t input_multiplier; /* Q31 */
+  int32_t input_left_shift; /* 0..31 */
+  int32_t diff_min;         /* ≤ 0 */
+  int32_t output_bits;
   int32_t output_zero_point, output_min, output_max;
 } flexq_softmax_params;
 
@@ -85,7 +91,7 @@ void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t
 
 /* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values), bit-exact to the reference ones above.
  * Their weights are laid out for the dual multiply-accumulate and their scratch sizes are given in each file;
- * flexq's code generator (targets/cortex-m/lower.ts) lays them out and places `scratch` in the arena. */
+ * flexq's code generator lays them out and places `scratch` in the arena. */
 void flexq_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_depthwise_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_fully_connected_s8_dsp(const flexq_fully_connected_params *p, const int8_t *input, int8_t *output, int16_t *scratch);

@@ -1,7 +1,8 @@
-/* TFLite's MultiplyByQuantizedMultiplier, default (double-rounding) build: tensorflow/lite/kernels/internal/common.h
- * with gemmlowp's SaturatingRoundingDoublingHighMul and RoundingDivideByPOT. flexq's runtime computes the same in
- * runtime/requant/tflite-double.ts. The left shift is done on uint32 so an overflow wraps (as the runtime's imul)
- * instead of being undefined behaviour. */
+/* SPDX-License-Identifier: Apache-2.0 */
+/* TFLite's MultiplyByQuantizedMultiplier, default (double-rounding) build, with gemmlowp's
+ * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT; flexq's integer runtime (mode tflite-double) computes the
+ * same. The left shift is done on uint32 so an overflow wraps (as the runtime's imul) instead of being undefined
+ * behaviour. */
 #ifndef FLEXQ_REQUANT_H
 #define FLEXQ_REQUANT_H
 

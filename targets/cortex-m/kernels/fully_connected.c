@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fully connected, reference: TFLite-Micro's reference_integer_ops::FullyConnected.
  * Contract: y[m] = requant(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]), weights [units][depth]. */
 #include "flexq_kernels.h"

@@ -1,5 +1,6 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Fully connected, Cortex-M DSP extension: the input plus its offset once into int16 (zero tail to depth4), then
- * the dual-MAC GEMM of gemm_dsp.c on one row. Bit-exact to fully_connected.c. Weights: rows of
+ * the dual-MAC GEMM of gemm_dsp.c on one row. Bit-exact to flexq's reference fully-connected kernel. Weights: rows of
  * depth4 = round_up(depth, 4) in the interleaved order of gemm_dsp.h. Scratch: depth4 int16. */
 #include "flexq_kernels.h"
 #include "gemm_dsp.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Dot products of one or two int16 input rows with every weight row, two output channels at a time, four taps per
  * step: each weight word is loaded once and feeds two SMLADs per input row (layouts in gemm_dsp.h). */
 #include "gemm_dsp.h"

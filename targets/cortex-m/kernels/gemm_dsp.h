@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* The dual-MAC dot products that the DSP conv and fully-connected kernels share.
  * Weights: rows of `depth4` int8 (depth rounded up to 4, zero tail), each group of four taps k..k+3 stored in the
  * order w[k], w[k+2], w[k+1], w[k+3], so SXTB16 of a word gives the pair (w[k], w[k+1]) and SXTB16 of the word

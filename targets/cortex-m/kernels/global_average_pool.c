@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* GlobalAveragePool: per channel, acc = Σ (x − z_in) over the plane (exact int32), y = requant(acc) with
  * M = s_in / (s_out · plane_size), the output grid's range. */
 #include "flexq_kernels.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* Element-wise activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish): every int8 input has its answer in a
  * 256-entry table that flexq's code generator takes from the integer runtime's own kernel. y = table[x + 128]. */
 #include "flexq_kernels.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: Apache-2.0 */
 /* MaxPool on one grid (output keeps the input's scale and zero point): the maximum raw int8 over the window's taps
  * that lie inside the input; padding and the ceil-mode overhang are skipped. */
 #include "flexq_kernels.h"

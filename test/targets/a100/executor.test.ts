@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../calibration/index.js';
 import { createIntegerRuntime, dequantize } from '../../../runtime/executor.js';
-import { quantizeModel } from '../../../src/cli/commands/quantize.js';
-import { QUANTIZED_EXECUTORS } from '../../../src/cli/executors.js';
+import { quantize } from '../../../src/index.js';
+import { A100_TARGET } from '../../../targets/a100/target.js';
+import { executorNames } from '../../../src/index.js';
 import { FlexqError } from '../../../src/errors.js';
 import { buildA100, type A100Build } from '../../../targets/a100/build.js';
 import { a100Executor, createA100Executor, requireA100Device } from '../../../targets/a100/executor.js';
@@ -38,7 +39,8 @@ beforeAll(async () => {
 
 describe('a100 executor', () => {
   it('is registered as --executor a100', () => {
-    expect(QUANTIZED_EXECUTORS.a100).toBe(a100Executor);
+    expect(A100_TARGET.executors?.a100).toBe(a100Executor);
+    expect(executorNames()).toContain('a100');
   });
 
   it.skipIf(hasNvidiaDriver)('without a GPU fails with DEVICE_MISSING naming what is missing', async () => {
@@ -68,8 +70,8 @@ describe('a100 executor', () => {
     { name: 'MNIST-8 (Gemm with transB 0)', file: 'mnist-8/model.onnx', calib: data('mnist/test-images.npy'), test: data('mnist/test-images.npy'), offset: 5000, preprocess: 'unit' as const },
   ];
   it.each(MODELS)('walks $name with the runtime a100 bytes on every activation (jobs on the host reference)', async (m) => {
-    const q = await quantizeModel(model(m.file), {
-      calib: m.calib, limit: 32, output: 'unused', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: m.preprocess, batch: 32,
+    const q = await quantize(model(m.file), {
+      calib: m.calib, limit: 32, method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: m.preprocess, batch: 32,
     });
     const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
     const set = await openDataset({ path: m.test, preprocess: m.preprocess, offset: m.offset, limit: 6, sampleShape: sample });

@@ -5,7 +5,7 @@
 import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { dequantize, createIntegerRuntime } from '../../../runtime/executor.js';
-import { quantizeModel } from '../../../src/cli/commands/quantize.js';
+import { quantize } from '../../../src/index.js';
 import { openDataset } from '../../../calibration/index.js';
 import { mulberry32 } from '../../../src/random.js';
 import { buildA100, type A100Build } from '../../../targets/a100/build.js';
@@ -75,8 +75,8 @@ describe.skipIf(missing !== undefined)('a100 kernel on GEMMs and convolutions of
 
 describe.skipIf(missing !== undefined)('--executor a100 on a quantized ResNet-8', () => {
   it('gives the bytes of --executor runtime --mode a100 on CIFAR-10 test images', async () => {
-    const q = await quantizeModel(model('resnet8-cifar10/float.onnx'), {
-      calib: data('cifar10/calib-1024'), limit: 64, output: 'unused', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32,
+    const q = await quantize(model('resnet8-cifar10/float.onnx'), {
+      calib: data('cifar10/calib-1024'), limit: 64, method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: 'none', batch: 32,
     });
     const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
     const set = await openDataset({ path: data('cifar10/test-200'), preprocess: 'none', limit: 16, sampleShape: sample });

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeJob } from '../../../targets/a100/job-file.js';
-import { runTool } from '../../../targets/a100/tool.js';
+import { runTool } from '../../../src/run-tool.js';
 import { countMismatches, modelLayers, randomJob, runtimeA100, type LayerShape } from './layers.js';
 
 const HERE = fileURLToPath(new URL('.', import.meta.url));

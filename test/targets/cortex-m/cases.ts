@@ -2,7 +2,7 @@
 // PROOF_INPUTS held-out samples, quantized as the C target's input (tflite-double rounding).
 
 import { openDataset, type DataSpec } from '../../../calibration/index.js';
-import { quantizeModel } from '../../../src/cli/commands/quantize.js';
+import { quantize } from '../../../src/index.js';
 import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
@@ -40,6 +40,8 @@ export const MODEL_CASES: readonly ModelCase[] = [
 
 export interface PreparedCase {
   readonly q: QuantizedGraph;
+  /** The PROOF_INPUTS float samples (NCHW, after preprocessing), back to back. */
+  readonly floats: Float32Array;
   /** PROOF_INPUTS int8 samples, back to back. */
   readonly inputs: Int8Array;
   readonly count: number;
@@ -48,9 +50,9 @@ export interface PreparedCase {
 }
 
 export async function prepareCase(c: ModelCase): Promise<PreparedCase> {
-  const q = await quantizeModel(model(c.file), {
+  const q = await quantize(model(c.file), {
     calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, preprocess: c.calib.preprocess,
-    output: 'unused', method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
+    method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
   });
   const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
   const ds = await openDataset({ ...c.test, limit: PROOF_INPUTS, sampleShape: sample });
@@ -61,7 +63,7 @@ export async function prepareCase(c: ModelCase): Promise<PreparedCase> {
   const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
   const inputs = runtime.quantizeInput(floats);
   const expected = runtime.run({ shape: [ds.size, ...sample], data: inputs }).get(q.graph.outputs[0])!.data;
-  return { q, inputs, count: ds.size, expected };
+  return { q, floats, inputs, count: ds.size, expected };
 }
 
 export function mismatchedBytes(a: Int8Array, b: Int8Array): number {

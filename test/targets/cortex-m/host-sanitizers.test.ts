@@ -1,5 +1,5 @@
-// The generated C built for the host with gcc -Wall -Wextra -Werror and AddressSanitizer + UndefinedBehaviorSanitizer
-// (the DSP kernels through flexq_dsp.h's portable operations): it runs clean and gives the integer runtime's bytes.
+// The generated C built for the host with gcc and C_WARNINGS, AddressSanitizer + UndefinedBehaviorSanitizer (the DSP
+// kernels through flexq_dsp.h's portable operations) and no libm: it runs clean and gives the integer runtime's bytes.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { C_WARNINGS, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
 import { KERNEL_SETS } from '../../../targets/cortex-m/lower.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
-import { runTool } from '../../../targets/cortex-m/run-tool.js';
+import { runTool } from '../../../src/run-tool.js';
 import { mismatchedBytes, MODEL_CASES, prepareCase, type PreparedCase } from './cases.js';
 
 /** Samples per model under the sanitizers (ResNet-8's reference kernels are the slow part). */
@@ -30,7 +30,7 @@ for (const c of MODEL_CASES) {
         const dir = join(work, `${c.name}-${kernels}`);
         writeGenerated(generated, dir);
         const exe = join(dir, 'host');
-        const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${dir}`, ...generated.sources.map((s) => join(dir, s)), join(HARNESS_DIR, 'host_main.c'), '-lm', '-o', exe]);
+        const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${dir}`, ...generated.sources.map((s) => join(dir, s)), join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
         expect(gcc.stderr).toBe('');
         expect(gcc.exitCode).toBe(0);
         const size = generated.inputBytes;

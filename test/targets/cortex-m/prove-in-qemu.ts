@@ -6,12 +6,13 @@ import { buildElf } from '../../../targets/cortex-m/build.js';
 import { KERNEL_SETS } from '../../../targets/cortex-m/lower.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
 import { runInQemu } from '../../../targets/cortex-m/qemu.js';
+import { lacksTools } from '../../helpers/tools.js';
 import { mismatchedBytes, MODEL_CASES, prepareCase, PROOF_INPUTS, type PreparedCase } from './cases.js';
 
 export function proveInQemu(coreName: CoreName): void {
   const core = CORTEX_M_CORES[coreName];
   for (const c of MODEL_CASES) {
-    describe(`${c.name} on ${core.name} (${core.machine})`, () => {
+    describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))(`${c.name} on ${core.name} (${core.machine})`, () => {
       let p: PreparedCase;
       beforeAll(async () => {
         p = await prepareCase(c);

@@ -4,7 +4,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type Preprocess } from '../../../calibration/index.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import type { RequantMode } from '../../../runtime/requant/index.js';
-import { quantizeModel } from '../../../src/cli/commands/quantize.js';
+import { quantize } from '../../../src/index.js';
 import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
 import { pathExportOptions, type TflitePath } from '../../../targets/tflite/executor.js';
 import { problems } from '../../../targets/tflite/interpreter.js';
@@ -67,8 +67,8 @@ for (const c of MODELS) {
     let inputs: Int8Array[];
 
     beforeAll(async () => {
-      q = await quantizeModel(model(c.file), {
-        calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, output: 'unused', method: 'rtn',
+      q = await quantize(model(c.file), {
+        calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, method: 'rtn',
         wbits: 8, abits: 8, seed: 0, observer: 'minmax', preprocess: c.preprocess, batch: 32,
       });
       inputs = await int8Inputs(q, c);

@@ -9,7 +9,7 @@ import { basename } from 'node:path';
 import { fail } from '../../errors.js';
 import type { QuantizedGraph } from '../../quant/quantized-graph.js';
 import { BuiltinOperator, TensorType } from '../../tflite/schema.js';
-import { FUSED_ACTIVATION, TfliteLowering, type TfliteExportOptions } from './lowering.js';
+import { FUSED_ACTIVATION, TfliteLowering, type TfliteExportOptions } from './lowering-state.js';
 import type { ModelSpec } from './model-spec.js';
 import { OP_RULES } from './op-rules.js';
 

@@ -1,14 +1,14 @@
 // Each element-wise backward against central finite differences with a computed rounding bound (finite-difference.ts).
 import { describe, expect, it } from 'vitest';
-import type { Tensor } from '../../src/backend/backend.js';
-import * as E from '../../src/backend/elementwise.js';
+import type { FloatTensor } from '../../src/tensor.js';
+import * as E from '../../src/backend/typed-array-ops.js';
 import { mulberry32 } from '../../src/random.js';
 import { finiteDifferenceRatio } from './finite-difference.js';
 
 const H = 1e-2;
 
 /** Values in [−lo, hi] kept 3h away from the kinks, so a ±h step never crosses one. */
-function input(shape: number[], seed: number, kinks: number[] = [], spread = 8): Tensor {
+function input(shape: number[], seed: number, kinks: number[] = [], spread = 8): FloatTensor {
   const r = mulberry32(seed);
   const data = Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => {
     let v = (r() * 2 - 1) * spread;
@@ -22,7 +22,7 @@ const gradient = (shape: readonly number[], seed: number) => input([...shape], s
 describe('activations: backward = finite differences (error / bound ≤ 1)', () => {
   const x = input([2, 3, 4, 4], 1, [-3, 0, 3, 6]);
   const dy = gradient(x.shape, 2);
-  const cases: [string, (t: Tensor) => Tensor, (t: Tensor, d: Tensor) => Tensor][] = [
+  const cases: [string, (t: FloatTensor) => FloatTensor, (t: FloatTensor, d: FloatTensor) => FloatTensor][] = [
     ['relu', E.relu, E.reluBackward],
     ['relu6 (clip 0..6)', (t) => E.clip(t, 0, 6), (t, d) => E.clipBackward(t, d, 0, 6)],
     ['hard-swish', E.hardSwish, E.hardSwishBackward],
@@ -109,7 +109,7 @@ describe('mse loss', () => {
     let expected = 0;
     y.data.forEach((v, i) => (expected += (v - target.data[i]) ** 2 / 4));
     expect(Math.abs(loss - expected)).toBeLessThanOrEqual(1e-12 * expected);
-    const lossOf = (t: Tensor): Tensor => ({ shape: [1], data: Float32Array.of(E.reconstructionLoss(t, target).loss) });
+    const lossOf = (t: FloatTensor): FloatTensor => ({ shape: [1], data: Float32Array.of(E.reconstructionLoss(t, target).loss) });
     expect(await finiteDifferenceRatio(lossOf, y, Float32Array.of(1), dy.data, H, { terms: y.data.length })).toBeLessThanOrEqual(1);
     expect(() => E.reconstructionLoss(y, input([4, 9], 1))).toThrow(/reconstructionLoss: operands have shapes \[4,10\] and \[4,9\]/);
   });

@@ -1,7 +1,9 @@
-// Runs a toolchain program (arm-none-eabi-gcc, qemu-system-arm) and collects its output. node:child_process rather
-// than execa: execa 10 needs Node ≥ 22 (Set.prototype.union) and flexq supports Node 20.
+// Runs an external program (arm-none-eabi-gcc, qemu-system-arm, nvcc, the GPU runner) without a shell and collects
+// its output. node:child_process rather than execa: execa 10 needs Node ≥ 22 (Set.prototype.union) and flexq
+// supports Node 20.
 
 import { spawn } from 'node:child_process';
+import { FlexqError } from './errors.js';
 
 export interface ToolResult {
   readonly exitCode: number | null;
@@ -11,6 +13,7 @@ export interface ToolResult {
   readonly timedOut: boolean;
 }
 
+/** Runs `command`; a program that cannot be started (not installed, not executable) is a TOOL_FAILED error. */
 export function runTool(command: string, args: readonly string[], o: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: o.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,9 +25,10 @@ export function runTool(command: string, args: readonly string[], o: { cwd?: str
       timedOut = true;
       child.kill('SIGKILL');
     }, o.timeoutMs);
-    child.on('error', (e) => {
+    child.on('error', (e: NodeJS.ErrnoException) => {
       clearTimeout(timer);
-      reject(new Error(`${command}: ${e.message} (is it installed and on the PATH?)`));
+      const hint = e.code === 'ENOENT' ? 'it is not installed or not on the PATH; `npm run setup` installs the tools flexq uses' : e.message;
+      reject(new FlexqError('TOOL_FAILED', `${command} could not be started: ${hint}`));
     });
     child.on('close', (exitCode, signal) => {
       clearTimeout(timer);

@@ -2,17 +2,17 @@
 // plain typed-array loops shared by every backend. Image tensors are NCHW. Each backward takes what its forward
 // saw (x, or the pooling argmax) and ∂L/∂y, and returns ∂L/∂x.
 import { fail } from '../errors.js';
-import type { Tensor } from './backend.js';
 import type { Window2d } from '../ops/window.js';
+import type { FloatTensor } from '../tensor.js';
 
-function sameShape(op: string, a: Tensor, b: Tensor): void {
+function sameShape(op: string, a: FloatTensor, b: FloatTensor): void {
   if (a.data.length !== b.data.length || a.shape.join() !== b.shape.join())
     fail('SHAPE', `${op}: operands have shapes [${a.shape}] and [${b.shape}]; expected equal shapes`);
 }
 
-const map = (x: Tensor, f: (v: number) => number): Tensor => ({ shape: x.shape, data: x.data.map(f) });
+const map = (x: FloatTensor, f: (v: number) => number): FloatTensor => ({ shape: x.shape, data: x.data.map(f) });
 
-function mapWithGradient(op: string, x: Tensor, dy: Tensor, slope: (v: number) => number): Tensor {
+function mapWithGradient(op: string, x: FloatTensor, dy: FloatTensor, slope: (v: number) => number): FloatTensor {
   sameShape(op, x, dy);
   const dx = new Float32Array(x.data.length);
   for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * slope(x.data[i]);
@@ -20,24 +20,24 @@ function mapWithGradient(op: string, x: Tensor, dy: Tensor, slope: (v: number) =
 }
 
 /** y = max(x, 0). */
-export const relu = (x: Tensor): Tensor => map(x, (v) => (v > 0 ? v : 0));
+export const relu = (x: FloatTensor): FloatTensor => map(x, (v) => (v > 0 ? v : 0));
 /** ∂x = ∂y where x > 0 (the subgradient 0 at 0, as PyTorch). */
-export const reluBackward = (x: Tensor, dy: Tensor): Tensor => mapWithGradient('reluBackward', x, dy, (v) => (v > 0 ? 1 : 0));
+export const reluBackward = (x: FloatTensor, dy: FloatTensor): FloatTensor => mapWithGradient('reluBackward', x, dy, (v) => (v > 0 ? 1 : 0));
 
 /** y = min(max(x, lo), hi); relu6 is clip(x, 0, 6). */
-export const clip = (x: Tensor, lo: number, hi: number): Tensor => map(x, (v) => Math.min(Math.max(v, lo), hi));
+export const clip = (x: FloatTensor, lo: number, hi: number): FloatTensor => map(x, (v) => Math.min(Math.max(v, lo), hi));
 /** ∂x = ∂y strictly inside (lo, hi). */
-export const clipBackward = (x: Tensor, dy: Tensor, lo: number, hi: number): Tensor =>
+export const clipBackward = (x: FloatTensor, dy: FloatTensor, lo: number, hi: number): FloatTensor =>
   mapWithGradient('clipBackward', x, dy, (v) => (v > lo && v < hi ? 1 : 0));
 
 /** ONNX HardSwish: y = x · clip(x/6 + 1/2, 0, 1). */
-export const hardSwish = (x: Tensor): Tensor => map(x, (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1));
+export const hardSwish = (x: FloatTensor): FloatTensor => map(x, (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1));
 /** dy/dx = 0 below −3, 1 above 3, (2x + 3)/6 between (PyTorch's hardswish_backward). */
-export const hardSwishBackward = (x: Tensor, dy: Tensor): Tensor =>
+export const hardSwishBackward = (x: FloatTensor, dy: FloatTensor): FloatTensor =>
   mapWithGradient('hardSwishBackward', x, dy, (v) => (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
 
 /** y = a + b for tensors of one shape (a residual join); its backward hands ∂y to both operands unchanged. */
-export function add(a: Tensor, b: Tensor): Tensor {
+export function add(a: FloatTensor, b: FloatTensor): FloatTensor {
   sameShape('add', a, b);
   const y = new Float32Array(a.data.length);
   for (let i = 0; i < y.length; i++) y[i] = a.data[i] + b.data[i];
@@ -45,7 +45,7 @@ export function add(a: Tensor, b: Tensor): Tensor {
 }
 
 /** y[n, c, …] = x[n, c, …] · scale[c] (a per-channel constant); with the scale it is also its own backward: ∂x = ∂y · scale. */
-export function mulPerChannel(x: Tensor, scale: Float32Array): Tensor {
+export function mulPerChannel(x: FloatTensor, scale: Float32Array): FloatTensor {
   const [n, c] = x.shape;
   if (scale.length !== c) fail('SHAPE', `mulPerChannel: ${scale.length} scales for ${c} channels of [${x.shape}]`);
   const inner = x.data.length / (n * c);
@@ -55,7 +55,7 @@ export function mulPerChannel(x: Tensor, scale: Float32Array): Tensor {
 }
 
 /** Flatten / Reshape: the data is shared, only the shape changes (backward: reshape ∂y back to x's shape). */
-export function reshape(x: Tensor, shape: readonly number[]): Tensor {
+export function reshape(x: FloatTensor, shape: readonly number[]): FloatTensor {
   const size = shape.reduce((a, b) => a * b, 1);
   if (size !== x.data.length) fail('SHAPE', `reshape: [${x.shape}] (${x.data.length} values) cannot become [${shape}] (${size})`);
   return { shape, data: x.data };
@@ -78,7 +78,7 @@ interface PoolGeometry {
   readonly wo: number;
 }
 
-function poolGeometry(op: string, x: Tensor, p: PoolParams): PoolGeometry {
+function poolGeometry(op: string, x: FloatTensor, p: PoolParams): PoolGeometry {
   if (x.shape.length !== 4) fail('SHAPE', `${op}: expected a 4-D NCHW input, found [${x.shape}]`);
   const [n, c, h, w] = x.shape;
   const round = p.ceilMode ? Math.ceil : Math.floor;
@@ -110,7 +110,7 @@ function forEachWindow(g: PoolGeometry, p: PoolParams, visit: (o: number, plane:
     }
 }
 
-export function averagePool(x: Tensor, p: PoolParams): Tensor {
+export function averagePool(x: FloatTensor, p: PoolParams): FloatTensor {
   const g = poolGeometry('averagePool', x, p);
   const y = new Float32Array(g.n * g.c * g.ho * g.wo);
   forEachWindow(g, p, (o, plane, y0, y1, x0, x1, divisor) => {
@@ -122,7 +122,7 @@ export function averagePool(x: Tensor, p: PoolParams): Tensor {
 }
 
 /** Each input pixel gets ∂y / divisor from every window that covers it. */
-export function averagePoolBackward(x: Tensor, dy: Tensor, p: PoolParams): Tensor {
+export function averagePoolBackward(x: FloatTensor, dy: FloatTensor, p: PoolParams): FloatTensor {
   const g = poolGeometry('averagePoolBackward', x, p);
   const dx = new Float32Array(x.data.length);
   forEachWindow(g, p, (o, plane, y0, y1, x0, x1, divisor) => {
@@ -133,7 +133,7 @@ export function averagePoolBackward(x: Tensor, dy: Tensor, p: PoolParams): Tenso
 }
 
 /** y and, per output, the flat input index of its maximum (first one on ties) for the backward. */
-export function maxPool(x: Tensor, p: PoolParams): { y: Tensor; argmax: Int32Array } {
+export function maxPool(x: FloatTensor, p: PoolParams): { y: FloatTensor; argmax: Int32Array } {
   const g = poolGeometry('maxPool', x, p);
   const y = new Float32Array(g.n * g.c * g.ho * g.wo);
   const argmax = new Int32Array(y.length);
@@ -152,14 +152,14 @@ export function maxPool(x: Tensor, p: PoolParams): { y: Tensor; argmax: Int32Arr
 }
 
 /** ∂y routed to the input each maximum came from. */
-export function maxPoolBackward(xShape: readonly number[], argmax: Int32Array, dy: Tensor): Tensor {
+export function maxPoolBackward(xShape: readonly number[], argmax: Int32Array, dy: FloatTensor): FloatTensor {
   const dx = new Float32Array(xShape.reduce((a, b) => a * b, 1));
   for (let o = 0; o < argmax.length; o++) dx[argmax[o]] += dy.data[o];
   return { shape: xShape, data: dx };
 }
 
 /** [N, C, H, W] → [N, C, 1, 1], the mean of each plane. */
-export function globalAveragePool(x: Tensor): Tensor {
+export function globalAveragePool(x: FloatTensor): FloatTensor {
   const [n, c] = x.shape;
   const area = x.data.length / (n * c);
   const y = new Float32Array(n * c);
@@ -171,7 +171,7 @@ export function globalAveragePool(x: Tensor): Tensor {
   return { shape: [n, c, 1, 1], data: y };
 }
 
-export function globalAveragePoolBackward(xShape: readonly number[], dy: Tensor): Tensor {
+export function globalAveragePoolBackward(xShape: readonly number[], dy: FloatTensor): FloatTensor {
   const planes = dy.data.length;
   const area = xShape.reduce((a, b) => a * b, 1) / planes;
   const dx = new Float32Array(planes * area);
@@ -180,10 +180,10 @@ export function globalAveragePoolBackward(xShape: readonly number[], dy: Tensor)
 }
 
 /** Every position of an [N, C, …] tensor but the channel axis (batch × pixels): what BRECQ's loss averages over. */
-export const positions = (y: Tensor): number => y.data.length / (y.shape[1] ?? 1);
+export const positions = (y: FloatTensor): number => y.data.length / (y.shape[1] ?? 1);
 
 /** BRECQ's reconstruction loss: (y − target)² summed over channels, averaged over positions; dy its gradient. */
-export function reconstructionLoss(y: Tensor, target: Tensor): { loss: number; dy: Tensor } {
+export function reconstructionLoss(y: FloatTensor, target: FloatTensor): { loss: number; dy: FloatTensor } {
   sameShape('reconstructionLoss', y, target);
   const p = positions(y);
   const dy = new Float32Array(y.data.length);

@@ -1,0 +1,36 @@
+// The data options every job that reads samples takes, and the per-sample shape a model wants.
+import { openDataset, type Dataset, type Layout, type Preprocess } from '../../calibration/index.js';
+import { fail } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
+import { formatShape, isStatic, type Dim } from '../ir/shape.js';
+
+export interface DataOptions {
+  /** .npy of integer labels, for .npy data (an ImageFolder's labels are its class folders). */
+  readonly labels?: string;
+  /** Default 'none'. */
+  readonly preprocess?: Preprocess;
+  /** Layout of 4-D .npy samples. */
+  readonly layout?: Layout;
+  readonly limit?: number;
+  readonly offset?: number;
+  /** Concrete dims for a model's dynamic input dims, e.g. [1, 3, 48, 192]. */
+  readonly inputShape?: readonly Dim[];
+  /** Samples per batch; default 32. */
+  readonly batch?: number;
+}
+
+export const DEFAULT_BATCH = 32;
+
+/** The static per-sample input shape of a graph, or an error saying to give inputShape. */
+export function sampleShapeOf(graph: Graph, path: string): number[] {
+  if (graph.inputs.length !== 1) fail('BAD_ARGUMENT', `${path}: flexq runs models with one input; this one has ${graph.inputs.length}`);
+  const input = graph.inputs[0];
+  const sample = graph.values.get(input)!.shape.slice(1);
+  if (!isStatic(sample)) fail('BAD_ARGUMENT', `${path}: input '${input}' has dynamic dims ${formatShape(sample)}; give concrete dims as the input shape (--input-shape N,C,H,W)`);
+  return [...sample];
+}
+
+/** Opens `path` as samples of `sampleShape` with the given options. */
+export function openData(path: string, o: DataOptions, sampleShape: readonly number[]): Promise<Dataset> {
+  return openDataset({ path, labels: o.labels, preprocess: o.preprocess ?? 'none', layout: o.layout, limit: o.limit, offset: o.offset, sampleShape });
+}

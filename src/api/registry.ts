@@ -1,0 +1,43 @@
+// The names the API and the CLI accept, all from one place: the built-in executors (float, runtime) and whatever
+// each registered Target (targets/index.ts) exports, executes and compiles.
+import { TARGETS } from '../../targets/index.js';
+import { fail } from '../errors.js';
+import type { Compiler, Exporter, ExecutorFactory, Target } from '../target.js';
+
+/** The executors flexq itself provides, before any target's. */
+export const BUILT_IN_EXECUTORS = ['float', 'runtime'] as const;
+
+function collect<T>(pick: (t: Target) => Readonly<Record<string, T>> | undefined): Map<string, T> {
+  return new Map(TARGETS.flatMap((t) => Object.entries(pick(t) ?? {})));
+}
+
+const EXECUTORS = collect((t) => t.executors);
+const EXPORTERS = collect((t) => t.exporters);
+const COMPILERS = collect((t) => t.compilers);
+
+/** Every executor name: float, runtime, then each target's. */
+export const executorNames = (): string[] => [...BUILT_IN_EXECUTORS, ...EXECUTORS.keys()];
+export const exportFormats = (): string[] => [...EXPORTERS.keys()];
+export const compileTargets = (): string[] => [...COMPILERS.keys()];
+
+function lookup<T>(table: Map<string, T>, kind: string, name: string, all: readonly string[]): T {
+  const found = table.get(name);
+  if (found === undefined) fail('BAD_ARGUMENT', `${kind} '${name}': expected one of ${all.join(', ')}`);
+  return found;
+}
+
+/** A target's executor factory by name (float and runtime are the API's own: see executors.ts). */
+export const targetExecutor = (name: string): ExecutorFactory => lookup(EXECUTORS, 'executor', name, executorNames());
+export const exporterFor = (format: string): Exporter => lookup(EXPORTERS, 'format', format, exportFormats());
+export const compilerFor = (target: string): Compiler => lookup(COMPILERS, 'target', target, compileTargets());
+
+/** What each target offers, for `flexq targets`. */
+export function describeTargets(): { name: string; description: string; formats: string[]; executors: string[]; compile: string[] }[] {
+  return TARGETS.map((t) => ({
+    name: t.name,
+    description: t.description,
+    formats: Object.keys(t.exporters ?? {}),
+    executors: Object.keys(t.executors ?? {}),
+    compile: Object.keys(t.compilers ?? {}),
+  }));
+}

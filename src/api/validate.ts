@@ -1,0 +1,133 @@
+// validate: the float model and integer executors on the same data: accuracy, top-1 agreement with float,
+// per-layer SQNR / cosine / max |err|, and how many output elements differ between each pair of executors.
+import { fail, FlexqError } from '../errors.js';
+import { producers } from '../ir/graph.js';
+import { formatShape } from '../ir/shape.js';
+import { loadModel } from '../load-model.js';
+import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../metrics.js';
+import { readFq } from '../quant/fq-file.js';
+import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
+import type { BatchExecutor } from '../target.js';
+import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
+import { checkMode, floatExecutor, quantizedExecutor } from './executors.js';
+import { silentProgress, type JobHooks } from './progress.js';
+import { BUILT_IN_EXECUTORS, executorNames } from './registry.js';
+
+export interface ValidateOptions extends DataOptions, JobHooks {
+  readonly data: string;
+  /** Integer runtime modes to run; default all. */
+  readonly modes?: readonly RequantMode[] | 'all';
+  /** Integer executors to compare; default ['runtime']; 'all' is every one this machine can run. */
+  readonly executors?: readonly string[] | 'all';
+}
+
+export interface LayerReport extends AgreementStats {
+  readonly value: string;
+  readonly op: string;
+  readonly shape: string;
+}
+
+export interface ExecutorReport {
+  readonly executor: string;
+  readonly top1?: number;
+  /** Fraction of samples whose top-1 class equals the float model's. */
+  readonly top1Agreement: number;
+  readonly output: AgreementStats;
+  readonly layers: LayerReport[];
+}
+
+export interface ValidateReport {
+  readonly model: string;
+  readonly quantized: string;
+  readonly data: string;
+  readonly count: number;
+  readonly floatTop1?: number;
+  readonly executors: ExecutorReport[];
+  /** Output elements that differ between each pair of integer executors (0 = bit-exact with each other). */
+  readonly mismatches: Record<string, Record<string, number>>;
+}
+
+/** The integer executors to compare: the runtime once per mode, every other executor once. */
+async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<BatchExecutor[]> {
+  const integer = executorNames().filter((n) => n !== BUILT_IN_EXECUTORS[0]);
+  const all = o.executors === 'all';
+  const names = all ? integer : [...(o.executors ?? ['runtime'])];
+  for (const n of names) if (!integer.includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${integer.join(', ')}, or all`);
+  const modes = o.modes === undefined || o.modes === 'all' ? [...REQUANT_MODES] : o.modes.map(checkMode);
+  const opened: BatchExecutor[] = [];
+  for (const n of names)
+    for (const mode of n === 'runtime' ? modes : [modes[0]]) {
+      try {
+        opened.push(await quantizedExecutor(q, n, { mode }));
+      } catch (e) {
+        // `all` means every executor this machine can run: one that needs absent hardware is left out, and said so.
+        if (!all || !(e instanceof FlexqError) || e.code !== 'DEVICE_MISSING') throw e;
+        o.log?.(`validate: skipping executor ${n}: ${e.message}`);
+      }
+    }
+  return opened;
+}
+
+/** Compares `quantized` (a QuantizedGraph or an .fq path) with the float model it was made from. */
+export async function validate(modelPath: string, quantized: QuantizedGraph | string, o: ValidateOptions): Promise<ValidateReport> {
+  const { graph } = loadModel(modelPath, { inputShape: o.inputShape });
+  const q = typeof quantized === 'string' ? readFq(quantized) : quantized;
+  const fqPath = typeof quantized === 'string' ? quantized : q.graph.source;
+  if (q.graph.nodes.length !== graph.nodes.length || q.graph.outputs[0] !== graph.outputs[0])
+    fail('BAD_ARGUMENT', `${fqPath} was not made from ${modelPath} (its graph differs); give the model it was quantized from (${q.info.model})`);
+  const sampleShape = sampleShapeOf(graph, modelPath);
+  const data = await openData(o.data, o, sampleShape);
+  const reference = await floatExecutor(graph);
+  const tested: BatchExecutor[] = [];
+  const layers = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
+  const output = graph.outputs[0];
+  const agree: number[] = [];
+  const correct = [0];
+  let stats: Map<string, AgreementAccumulator>[] = [];
+  let mismatch: number[][] = [];
+  try {
+    tested.push(...(await openExecutors(q, o)));
+    stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
+    agree.push(...tested.map(() => 0));
+    correct.push(...tested.map(() => 0));
+    mismatch = tested.map(() => tested.map(() => 0));
+    const progress = (o.progress ?? silentProgress)('validate', data.size);
+    for await (const batch of data.batches(o.batch ?? DEFAULT_BATCH)) {
+      const input = { shape: [batch.count, ...sampleShape], data: batch.data };
+      const ref = await reference.run(input, layers);
+      const refTop = argmaxRows(ref.get(output)!.data, batch.count);
+      const outs: Map<string, { data: Float32Array }>[] = [];
+      for (const ex of tested) outs.push(await ex.run(input, layers));
+      const tops = outs.map((out) => argmaxRows(out.get(output)!.data, batch.count));
+      outs.forEach((out, k) => {
+        for (const v of layers) if (out.has(v)) stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+        agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
+        outs.forEach((other, j) => (mismatch[k][j] += out.get(output)!.data.filter((x, i) => x !== other.get(output)!.data[i]).length));
+      });
+      if (batch.labels) [refTop, ...tops].forEach((top, k) => (correct[k] += top.filter((c, i) => c === batch.labels![i]).length));
+      progress.advance(batch.count);
+    }
+    progress.finish();
+  } finally {
+    await reference.dispose();
+    for (const t of tested) await t.dispose();
+  }
+  const made = producers(graph);
+  const labeled = data.labeled;
+  return {
+    model: modelPath,
+    quantized: fqPath,
+    data: o.data,
+    count: data.size,
+    ...(labeled ? { floatTop1: correct[0] / data.size } : {}),
+    executors: tested.map((ex, k) => ({
+      executor: ex.name,
+      ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
+      top1Agreement: agree[k] / data.size,
+      output: stats[k].get(output)!.stats(),
+      layers: layers.filter((v) => stats[k].get(v)!.stats().count > 0).map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
+    })),
+    mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),
+  };
+}

@@ -1,0 +1,17 @@
+// The TFLite target: the .tflite flatbuffer (int8, NHWC) and the real interpreters that run it in Node, LiteRT.js
+// and tfjs-tflite, each through the XNNPACK delegate or its built-in kernels.
+import { exportTflite } from '../../src/export/tflite/index.js';
+import type { Target } from '../../src/target.js';
+import { tfliteExecutor } from './executor.js';
+
+export const TFLITE_TARGET: Target = {
+  name: 'tflite',
+  description: 'TFLite flatbuffer (int8 per-tensor, NHWC), run in LiteRT.js and tfjs-tflite',
+  exporters: { tflite: (q, output, o) => exportTflite(q, output, { io: o.io }) },
+  executors: {
+    litert: tfliteExecutor('litert', 'xnnpack'),
+    'litert-builtin': tfliteExecutor('litert', 'builtin'),
+    'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
+    'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
+  },
+};

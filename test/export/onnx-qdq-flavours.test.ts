@@ -1,0 +1,189 @@
+// The ONNX QDQ flavours (src/export/onnx-qdq.ts): 'ort-web' (uint8 activations) run by onnxruntime-web, and 'ort-node'
+// (uint8 activations, weights in [−64, 63]) run by onnxruntime-node, each bit-exact with the integer runtime's onnx
+// mode on every activation of real data; and what onnxruntime's optimizer makes of each flavour (which ops fuse).
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pkg from 'onnx-proto';
+import * as ortNode from 'onnxruntime-node';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openDataset, type DataSpec } from '../../calibration/index.js';
+import { createIntegerRuntime } from '../../runtime/executor.js';
+import { quantize, type QuantizeOptions } from '../../src/index.js';
+import { runtimeExecutor } from '../../src/api/executors.js';
+import { buildQdqModel, weightOutsideOrtNodeRange, type QdqFlavour } from '../../src/export/onnx-qdq.js';
+import { FlexqError } from '../../src/errors.js';
+import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { WeightRange } from '../../src/quant/schemes.js';
+import type { BatchExecutor } from '../../src/target.js';
+import { createOrtExecutor, ORT_SESSION_OPTIONS, qdqFlavourFor, type OrtKind } from '../../targets/web/ort-executor.js';
+import { data, model } from '../helpers/shared.js';
+
+interface Case {
+  readonly name: string;
+  readonly file: string;
+  readonly preprocess: 'none' | 'unit';
+  readonly calib: Omit<DataSpec, 'sampleShape' | 'preprocess'>;
+  readonly test: Omit<DataSpec, 'sampleShape' | 'preprocess'>;
+  readonly batch: number;
+  /**
+   * The optimized model onnxruntime-node makes of every flavour (level 'all', x86-64): its ops apart from the layout
+   * Transposes and the boundary Q/DQ. Pools, Flatten/Reshape and Softmax run on integers too; only the residual Sums
+   * stay float between DQ and Q.
+   */
+  readonly optimized: Readonly<Record<string, number>>;
+}
+
+const kws = { path: data('kws/features.npy'), labels: data('kws/labels.npy') };
+const mnist = { path: data('mnist/test-images.npy'), labels: data('mnist/test-labels.npy') };
+const CASES: Case[] = [
+  {
+    name: 'ResNet-8', file: 'resnet8-cifar10/float.onnx', preprocess: 'none', batch: 50,
+    calib: { path: data('cifar10/calib-1024'), limit: 256 }, test: { path: data('cifar10/test-200') },
+    optimized: { QLinearConv: 9, QGemm: 1, Sum: 3, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
+  },
+  {
+    name: 'DS-CNN', file: 'dscnn-kws/float.onnx', preprocess: 'none', batch: 100,
+    calib: { ...kws, limit: 500 }, test: { ...kws, offset: 500, limit: 500 },
+    optimized: { QLinearConv: 9, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
+  },
+  {
+    name: 'MNIST-8', file: 'mnist-8/model.onnx', preprocess: 'unit', batch: 250,
+    calib: { ...mnist, limit: 1000 }, test: { ...mnist, offset: 1000, limit: 1000 },
+    optimized: { QLinearConv: 2, NhwcMaxPool: 2, Reshape: 1, QGemm: 1 },
+  },
+];
+
+const quantized = new Map<string, Promise<QuantizedGraph>>();
+
+/** RTN W8A8, minmax calibration, with 8-bit ([−127, 127]) or 7-bit ([−64, 63]) weights; once per model and range. */
+function quantizeRtn(c: Case, weightRange: WeightRange): Promise<QuantizedGraph> {
+  const key = `${c.name} ${weightRange}`;
+  if (!quantized.has(key)) {
+    const o: QuantizeOptions = {
+      calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, offset: c.calib.offset, preprocess: c.preprocess,
+      method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32, weightRange,
+    };
+    quantized.set(key, quantize(model(c.file), o));
+  }
+  return quantized.get(key)!;
+}
+
+/** Elements of a and b that differ (both are dequantized 8-bit integers: equal floats iff equal integers). */
+function mismatches(a: Float32Array, b: Float32Array): number {
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
+  return n;
+}
+
+/** Mismatched elements of `executor` against the runtime (onnx mode), per activation, over the whole test part. */
+async function differences(c: Case, q: QuantizedGraph, executor: BatchExecutor): Promise<{ samples: number; differ: [string, number][] }> {
+  const runtime = await runtimeExecutor(q, { mode: 'onnx' });
+  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+  const ds = await openDataset({ ...c.test, preprocess: c.preprocess, sampleShape: sample });
+  const layers = [...q.activations.keys()].filter((v) => !q.graph.inputs.includes(v));
+  const differ = new Map(layers.map((v) => [v, 0]));
+  let samples = 0;
+  for await (const batch of ds.batches(c.batch)) {
+    const input = { shape: [batch.count, ...sample], data: batch.data };
+    const [reference, got] = await Promise.all([runtime.run(input, layers), executor.run(input, layers)]);
+    for (const v of layers) differ.set(v, differ.get(v)! + mismatches(reference.get(v)!.data, got.get(v)!.data));
+    samples += batch.count;
+  }
+  return { samples, differ: [...differ].filter(([, n]) => n > 0) };
+}
+
+/** The graph onnxruntime-node optimizes `bytes` into (level 'all', as the executors run it). */
+async function optimizedGraph(bytes: Uint8Array, dir: string, name: string): Promise<pkg.onnx.IGraphProto> {
+  const optimized = join(dir, `${name}.optimized.onnx`);
+  const session = await ortNode.InferenceSession.create(bytes, { ...ORT_SESSION_OPTIONS, optimizedModelFilePath: optimized });
+  await session.release();
+  return pkg.onnx.ModelProto.decode(readFileSync(optimized)).graph!;
+}
+
+/** Op counts, without the layout Transposes (NCHW ↔ NHWC) and the boundary QuantizeLinear / DequantizeLinear. */
+function opCounts(g: pkg.onnx.IGraphProto): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const n of g.node!) if (!['Transpose', 'QuantizeLinear', 'DequantizeLinear'].includes(n.opType!)) counts[n.opType!] = (counts[n.opType!] ?? 0) + 1;
+  return counts;
+}
+
+/** The ops that read a DequantizeLinear's float output (a graph output counts as 'output'): float compute left. */
+function floatReaders(g: pkg.onnx.IGraphProto): string[] {
+  const dq = new Set(g.node!.filter((n) => n.opType === 'DequantizeLinear').map((n) => n.output![0]));
+  const readers = g.node!.filter((n) => n.input!.some((x) => dq.has(x))).map((n) => n.opType!);
+  return [...new Set([...readers, ...g.output!.filter((o) => dq.has(o.name!)).map(() => 'output')])].sort();
+}
+
+for (const c of CASES) {
+  describe(`ONNX QDQ flavours, ${c.name}`, () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), 'flexq-qdq-flavours-'));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    const exact = (kind: OrtKind, range: WeightRange, flavour: QdqFlavour) =>
+      it(`${flavour} flavour in onnxruntime-${kind} (${range} weights): every activation bit-exact with the runtime`, async () => {
+        const q = await quantizeRtn(c, range);
+        expect(qdqFlavourFor(q, kind)).toBe(flavour);
+        const executor = await createOrtExecutor(q, kind);
+        try {
+          const { samples, differ } = await differences(c, q, executor);
+          expect(samples).toBeGreaterThan(0);
+          expect(differ).toEqual([]);
+        } finally {
+          await executor.dispose();
+        }
+      }, 600_000);
+    exact('web', 'int8', 'ort-web');
+    exact('node', 'int7', 'ort-node');
+
+    it('7-bit weights lie in [−64, 63]; 8-bit ones do not, and the ort-node flavour refuses them naming the layer', async () => {
+      const [q8, q7] = [await quantizeRtn(c, 'int8'), await quantizeRtn(c, 'int7')];
+      expect(weightOutsideOrtNodeRange(q7)).toBeUndefined();
+      expect([...q7.weights.values()].every((w) => w.bits <= 7 && w.qmin >= -64 && w.qmax <= 63)).toBe(true);
+      const bad = weightOutsideOrtNodeRange(q8)!;
+      expect(bad).toBeDefined();
+      expect(qdqFlavourFor(q8, 'node')).toBe('generic');
+      expect(() => buildQdqModel(q8, { io: 'float', flavour: 'ort-node' })).toThrow(FlexqError);
+      expect(() => buildQdqModel(q8, { io: 'float', flavour: 'ort-node' })).toThrow(new RegExp(`node '${bad.node.name}'.*\\[-64, 63\\].*int7`));
+    });
+
+    it('records its flavour and activation type; --io int8 of a uint8 flavour is the runtime plus 128', async () => {
+      const q = await quantizeRtn(c, 'int7');
+      const rt = createIntegerRuntime(q, 'onnx');
+      const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+      const ds = await openDataset({ ...c.test, preprocess: c.preprocess, limit: 20, sampleShape: sample });
+      const { value: batch } = await ds.batches(20)[Symbol.asyncIterator]().next();
+      const x = rt.quantizeInput(batch.data);
+      const want = rt.run({ shape: [batch.count, ...sample], data: x }).get(q.graph.outputs[0])!.data as Int8Array;
+      for (const flavour of ['generic', 'ort-web', 'ort-node'] as const) {
+        const bytes = buildQdqModel(q, { io: 'int8', flavour });
+        const m = pkg.onnx.ModelProto.decode(bytes);
+        expect(m.metadataProps).toEqual([expect.objectContaining({ key: 'flexq.flavour', value: flavour })]);
+        const session = await ortNode.InferenceSession.create(bytes, ORT_SESSION_OPTIONS);
+        const feed = flavour === 'generic' ? new ortNode.Tensor('int8', x, [batch.count, ...sample]) : new ortNode.Tensor('uint8', Uint8Array.from(x, (v) => v + 128), [batch.count, ...sample]);
+        const y = (await session.run({ [q.graph.inputs[0]]: feed }))[q.graph.outputs[0]];
+        await session.release();
+        expect(y.type).toBe(flavour === 'generic' ? 'int8' : 'uint8');
+        expect(Int8Array.from(y.data as ArrayLike<number>, (v) => (flavour === 'generic' ? v : v - 128))).toEqual(want);
+      }
+    });
+
+    it('onnxruntime-node fuses every Conv, Gemm and MatMul into an integer op in every flavour; no float Conv/Gemm/MatMul is left', async () => {
+      const [q8, q7] = [await quantizeRtn(c, 'int8'), await quantizeRtn(c, 'int7')];
+      for (const [flavour, q] of [['generic', q8], ['ort-web', q8], ['ort-node', q7]] as const) {
+        const g = await optimizedGraph(buildQdqModel(q, { io: 'float', flavour }), dir, flavour);
+        const ops = opCounts(g);
+        const matmuls = q.graph.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm' || n.op === 'MatMul').length;
+        const integer = (ops.QLinearConv ?? 0) + (ops.QGemm ?? 0) + (ops.QLinearMatMul ?? 0) + (ops.MatMulInteger ?? 0) + (ops.ConvInteger ?? 0);
+        expect({ flavour, integer }).toEqual({ flavour, integer: matmuls });
+        expect({ flavour, ops }).toEqual({ flavour, ops: c.optimized });
+        // Only the residual adds read dequantized floats (Sum on purpose, never QLinearAdd: src/export/onnx-qdq.ts),
+        // and the ReLU after each of them, which ORT folds into a DQ → Q requantization (ReluQuantFusion).
+        expect({ flavour, floatReaders: floatReaders(g) }).toEqual({ flavour, floatReaders: c.optimized.Sum ? ['QuantizeLinear', 'Sum', 'output'] : ['output'] });
+      }
+    }, 120_000);
+  });
+}
