@@ -111,23 +111,48 @@ export function runBinary(plan: BroadcastPlan, element: BinaryElement, a: Int8Ar
 
 const clamp = (v: number, grid: ActivationQuant): number => (v < grid.qmin ? grid.qmin : v > grid.qmax ? grid.qmax : v);
 
-/** TFLite's int8 ADD, both builds: see the contract above. The per-operand rescaling depends on one int8, so it is a table. */
-export function tfliteAdd(mode: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
+/** One ADD operand's rescaling: (q − zero point)·2^leftShift times a quantized multiplier. */
+export interface AddOperand {
+  readonly zeroPoint: number;
+  readonly multiplier: number;
+  readonly shift: number;
+}
+
+/** TFLite's int8 ADD constants (Prepare): the one source the runtime and the C lowering read. */
+export interface TfliteAddConstants {
+  readonly leftShift: number;
+  readonly a: AddOperand;
+  readonly b: AddOperand;
+  /** twice_max / (2^leftShift · sy), below 1. */
+  readonly outputMultiplier: number;
+}
+
+/**
+ * twice_max = 2·max(sa, sb); operand multipliers sa/twice_max and sb/twice_max (the build's QuantizeMultiplier);
+ * output multiplier twice_max / (2^20·sy), left shift 20.
+ */
+export function tfliteAddConstants(build: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): TfliteAddConstants {
   const leftShift = 20;
   const twiceMaxInputScale = 2 * Math.max(Math.fround(a.scale), Math.fround(b.scale));
   const outputMultiplier = twiceMaxInputScale / (2 ** leftShift * Math.fround(y.scale));
   if (!(outputMultiplier < 1)) throw new Error(`ADD output multiplier ${outputMultiplier} must be below 1 (output scale ${y.scale} is too small for inputs ${a.scale}, ${b.scale})`);
-  const [quantize, multiply, fromMultiplier] = mode === 'tflite-double'
-    ? [quantizeMultiplier, multiplyByQuantizedMultiplierDouble, tfliteDoubleFromMultiplier]
-    : [quantizeMultiplierSingleRounding, multiplyByQuantizedMultiplierSingle, tfliteSingleFromMultiplier];
-  const rescaled = (grid: ActivationQuant): Int32Array => {
-    const { multiplier, shift } = quantize(Math.fround(grid.scale) / twiceMaxInputScale);
-    return Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - grid.zeroPoint) * 2 ** leftShift, multiplier, shift));
-  };
-  const scaledA = rescaled(a);
-  const scaledB = rescaled(b);
+  const quantize = build === 'tflite-double' ? quantizeMultiplier : quantizeMultiplierSingleRounding;
+  const operand = (grid: ActivationQuant): AddOperand => ({ zeroPoint: grid.zeroPoint, ...quantize(Math.fround(grid.scale) / twiceMaxInputScale) });
+  return { leftShift, a: operand(a), b: operand(b), outputMultiplier };
+}
+
+/** TFLite's int8 ADD, both builds: see the contract above. The per-operand rescaling depends on one int8, so it is a table. */
+export function tfliteAdd(mode: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
+  const c = tfliteAddConstants(mode, a, b, y);
+  const [multiply, fromMultiplier] = mode === 'tflite-double'
+    ? [multiplyByQuantizedMultiplierDouble, tfliteDoubleFromMultiplier]
+    : [multiplyByQuantizedMultiplierSingle, tfliteSingleFromMultiplier];
+  const rescaled = (o: AddOperand): Int32Array =>
+    Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift));
+  const scaledA = rescaled(c.a);
+  const scaledB = rescaled(c.b);
   // The output step is the mode's requantizer of the sum: MBQM(sum, QuantizeMultiplier(outputMultiplier)) + zy, clamped.
-  const output = fromMultiplier(outputMultiplier, { zeroPoint: y.zeroPoint, min: y.qmin, max: y.qmax });
+  const output = fromMultiplier(c.outputMultiplier, { zeroPoint: y.zeroPoint, min: y.qmin, max: y.qmax });
   const largest = (t: Int32Array) => t.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const steps = staircase(output, largest(scaledA) + largest(scaledB));
   return (qa, qb) => climb(steps, scaledA[qa + 128] + scaledB[qb + 128]);

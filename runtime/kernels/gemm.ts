@@ -10,7 +10,8 @@
 // tflite-xnnpack, XNNPACK's fully-connected operator, too: requant/tflite-xnnpack.ts.
 // Gemm needs alpha = beta = 1 and transA = 0 (what the passes leave); the bias must be the int32 one at scale sx·sw.
 
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { Node } from '../../src/ir/graph.js';
+import type { ActivationQuant, QuantizedWeight } from '../../src/quant/quantized-graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
 import {
   INT32_MAX,
@@ -248,9 +249,7 @@ export const gemmKernel: KernelFactory = (ctx) => {
   if ((attrs.transA ?? 0) !== 0) ctx.unsupported('transA = 1: the integer Gemm reads A row by row; transpose A before the Gemm');
   const w = ctx.weight(1);
   if (w.shape.length !== 2) ctx.unsupported(`weight of shape [${w.shape.join(',')}]: the integer Gemm needs a 2-D weight`);
-  const transB = (attrs.transB ?? 0) === 1;
-  const [units, depth] = transB ? [w.shape[0], w.shape[1]] : [w.shape[1], w.shape[0]];
-  const weights = transB ? w.values : transpose2d(w.values, depth, units);
+  const { units, depth, values: weights } = unitMajorWeights(ctx.node, w);
   const bias = checkedBias(ctx, 2, units, ctx.inputGrid(0).scale, w.scale);
   return fullyConnectedKernel(ctx, { depth, units, inputZeroPoint: ctx.inputGrid(0).zeroPoint, weights, weightZeroPoint: w.zeroPoint, bias }, activationOf(ctx));
 };
@@ -259,11 +258,20 @@ export const gemmKernel: KernelFactory = (ctx) => {
 export const matmulKernel: KernelFactory = (ctx) => {
   const w = ctx.weight(1);
   if (w.shape.length !== 2) ctx.unsupported(`weight B of shape [${w.shape.join(',')}]: the integer MatMul needs a 2-D constant B`);
-  const [depth, units] = w.shape;
+  const { units, depth, values: weights } = unitMajorWeights(ctx.node, w);
   if (ctx.inputShape(0).at(-1) !== depth) ctx.unsupported(`input A of shape [N,${ctx.inputShape(0).join(',')}] does not end in K = ${depth}, the rows of B`);
-  const weights = transpose2d(w.values, depth, units);
   return fullyConnectedKernel(ctx, { depth, units, inputZeroPoint: ctx.inputGrid(0).zeroPoint, weights, weightZeroPoint: w.zeroPoint }, 'none');
 };
+
+/**
+ * The weight of a Gemm (B, or Bᵀ with transB) or of a MatMul by a constant B[K, N] as [units][depth]: the one
+ * layout every fully-connected kernel (runtime, C, A100) reads.
+ */
+export function unitMajorWeights(node: Node, w: QuantizedWeight): { readonly units: number; readonly depth: number; readonly values: Int8Array } {
+  if (node.op === 'Gemm' && (node.attrs.transB ?? 0) === 1) return { units: w.shape[0], depth: w.shape[1], values: w.values };
+  const [depth, units] = w.shape;
+  return { units, depth, values: transpose2d(w.values, depth, units) };
+}
 
 /** [rows][cols] → [cols][rows]. */
 function transpose2d(values: Int8Array, rows: number, cols: number): Int8Array {

@@ -25,6 +25,10 @@ import {
 import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
 import type { KernelFactory } from './kernel.js';
 
+/** TFLite's mean multiplier (Prepare): M = sx / (sy·count), the one source the runtime and the C lowering read. */
+export const tfliteMeanMultiplier = (input: ActivationQuant, output: ActivationQuant, count: number): number =>
+  Math.fround(input.scale) / (Math.fround(output.scale) * count);
+
 /** The mode's requantization of a sum of `count` centred values to their mean on the output grid. */
 export function meanRequantizer(mode: RequantMode, input: ActivationQuant, output: ActivationQuant, count: number): (acc: number) => number {
   const sx = Math.fround(input.scale);
@@ -34,7 +38,7 @@ export function meanRequantizer(mode: RequantMode, input: ActivationQuant, outpu
   const build = tfliteBuild(mode);
   if (build) {
     const fromMultiplier = build === 'tflite-double' ? tfliteDoubleFromMultiplier : tfliteSingleFromMultiplier;
-    const rq = fromMultiplier(sx / (sy * count), range);
+    const rq = fromMultiplier(tfliteMeanMultiplier(input, output, count), range);
     return (acc) => rq.apply(acc);
   }
   const scale = mode === 'onnx' ? Math.fround(sx / Math.fround(sy * Math.fround(count))) : Math.fround(sx / (sy * count));

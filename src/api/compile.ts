@@ -8,7 +8,7 @@ import { checkpointPath, removeCheckpoint } from '../quant/checkpoint.js';
 import { writeFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../quant/quantized-graph.js';
 import { sizeOf } from '../ir/shape.js';
-import { fail } from '../errors.js';
+import { fail, FlexqError } from '../errors.js';
 import { KERNEL_SETS, type CompileJob, type CompileReport, type KernelSet } from '../target.js';
 import { openData, sampleShapeOf } from './data.js';
 import { quantize, type QuantizeOptions } from './quantize.js';
@@ -21,8 +21,13 @@ export interface CompileOptions extends Omit<QuantizeOptions, 'checkpoint'> {
   readonly output: string;
   /** Default 'optimized'. */
   readonly kernels?: KernelSet;
-  /** Prove on the first N calibration inputs; default all. */
+  /** Prove on N inputs; default all of the proof data. */
   readonly check?: number;
+  /**
+   * The data the build is proven on (same preprocessing as calib). Default: the samples of calib after the ones
+   * calibration used; the calibration samples themselves when calibration used them all.
+   */
+  readonly checkData?: string;
   /** Write into a non-empty folder flexq did not write (only its own files are replaced). */
   readonly force?: boolean;
   /** Generated source: symbol prefix, example project (for the compile target's board). */
@@ -32,23 +37,37 @@ export interface CompileOptions extends Omit<QuantizeOptions, 'checkpoint'> {
 export interface CompileResult {
   /** Every file written into the output folder. */
   readonly files: string[];
+  /** What the proof ran on: the data path, the first sample's index in it, and whether calibration saw it. */
+  readonly proof: { readonly data: string; readonly offset: number; readonly count: number; readonly calibrationData: boolean };
   readonly report: CompileReport;
   /** The report as a person reads it. */
   readonly summary: string;
 }
 
-/** The first `check` calibration inputs as one float array. */
-async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions): Promise<{ inputs: Float32Array; count: number }> {
+/** The proof inputs as one float array: checkData, or calib past what calibration used, or calib itself. */
+async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions): Promise<CompileResult['proof'] & { inputs: Float32Array }> {
   const sampleShape = sampleShapeOf(q.graph, model);
-  const limit = o.check === undefined ? o.limit : Math.min(o.check, o.limit ?? Infinity);
-  const data = await openData(o.calib, { ...o, limit }, sampleShape);
-  const inputs = new Float32Array(data.size * sizeOf(sampleShape));
-  let at = 0;
-  for await (const batch of data.batches(256)) {
-    inputs.set(batch.data, at);
-    at += batch.data.length;
+  const unused = (o.offset ?? 0) + q.info.calibrationSamples;
+  const candidates = o.checkData !== undefined
+    ? [{ data: o.checkData, labels: undefined, offset: 0, calibrationData: false }]
+    : [{ data: o.calib, labels: o.labels, offset: unused, calibrationData: false }, { data: o.calib, labels: o.labels, offset: o.offset ?? 0, calibrationData: true }];
+  for (const [k, c] of candidates.entries()) {
+    const limit = c.calibrationData ? Math.min(o.check ?? Infinity, q.info.calibrationSamples || Infinity) : o.check;
+    const opened = await openData(c.data, { ...o, labels: c.labels, offset: c.offset, limit: Number.isFinite(limit) ? limit : undefined }, sampleShape).catch((e: unknown) => {
+      // Calibration used every sample of calib: nothing is left to prove on but what it saw.
+      if (k === 0 && o.checkData === undefined && e instanceof FlexqError && e.code === 'DATA_EMPTY') return undefined;
+      throw e;
+    });
+    if (!opened) continue;
+    const inputs = new Float32Array(opened.size * sizeOf(sampleShape));
+    let at = 0;
+    for await (const batch of opened.batches(256)) {
+      inputs.set(batch.data, at);
+      at += batch.data.length;
+    }
+    return { data: c.data, offset: c.offset, count: opened.size, calibrationData: c.calibrationData, inputs };
   }
-  return { inputs, count: data.size };
+  return fail('DATA_EMPTY', `${o.calib}: no samples to prove the build on`);
 }
 
 export async function compile(model: string, o: CompileOptions): Promise<CompileResult> {
@@ -59,7 +78,8 @@ export async function compile(model: string, o: CompileOptions): Promise<Compile
   // The resume file sits beside the folder (OUT.resume), not in it: the folder holds only finished outputs.
   const resumeBase = o.output.replace(/\/+$/, '');
   const q = await quantize(model, { ...o, checkpoint: checkpointPath(resumeBase) });
-  const { inputs, count } = await proofInputs(q, model, o);
+  const { inputs, ...proof } = await proofInputs(q, model, o);
+  const count = proof.count;
   let built: CompileReport | undefined;
   const files = await writeOutputFolder(o.output, async (staging) => {
     writeFq(join(staging, 'model.fq'), q);
@@ -68,5 +88,6 @@ export async function compile(model: string, o: CompileOptions): Promise<Compile
   }, { force: o.force });
   removeCheckpoint(checkpointPath(resumeBase));
   const report = { ...built!, artefact: join(o.output, built!.artefact) };
-  return { files, report, summary: compiler.describe(report) };
+  const provenOn = `  proven on    ${proof.count} samples of ${proof.data} from #${proof.offset}${proof.calibrationData ? ' (calibration data: calibration used every sample)' : ', none of them seen by calibration'}`;
+  return { files, proof, report, summary: `${compiler.describe(report)}\n${provenOn}` };
 }

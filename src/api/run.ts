@@ -1,9 +1,11 @@
 // run: an artefact on data with one executor: the first output of every sample and its top-5.
+import { fail } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
+import type { ActivationQuant } from '../quant/quantized-graph.js';
 import type { RequantMode } from '../quant/requant-mode.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
-import { checkMode, defaultExecutor, openArtefact } from './executors.js';
-import { encodeNpyFloat32 } from './npy.js';
+import { checkMode, defaultExecutor, openArtefact, type Artefact } from './executors.js';
+import { encodeNpyFloat32, encodeNpyInt8 } from './npy.js';
 import { silentProgress, type JobHooks } from './progress.js';
 
 export interface RunOptions extends DataOptions, JobHooks {
@@ -14,6 +16,8 @@ export interface RunOptions extends DataOptions, JobHooks {
   readonly mode?: RequantMode;
   /** Write the outputs as a float32 .npy [N, ...]. */
   readonly output?: string;
+  /** Write the integer output tensors (int8 .npy, the .fq's output grid) instead of dequantized floats. */
+  readonly raw?: boolean;
 }
 
 export interface SampleResult {
@@ -38,8 +42,26 @@ function topK(row: Float32Array, k: number): number[] {
   return Array.from(row.keys()).sort((a, b) => row[b] - row[a] || a - b).slice(0, k);
 }
 
+/**
+ * The integers behind dequantized outputs: every executor returns (q − z)·s computed in float32, and
+ * round(y/s) + z recovers q exactly (the float error is below 2^-16 of a step for |q − z| ≤ 255).
+ */
+function requantizeOutput(y: Float32Array, grid: ActivationQuant): Int8Array {
+  return Int8Array.from(y, (v) => Math.round(v / grid.scale) + grid.zeroPoint);
+}
+
+/** The output grid when `raw` integers are asked for; an error when the artefact has none. */
+function rawGrid(path: string, artefact: Artefact, o: RunOptions): ActivationQuant | undefined {
+  if (!o.raw) return undefined;
+  const grid = artefact.kind === 'fq' ? artefact.q.activations.get(artefact.q.graph.outputs[0]) : undefined;
+  if (!grid) fail('BAD_ARGUMENT', `${path}: raw integer outputs need an .fq with quantized activations (this is ${artefact.kind === 'fq' ? 'a weights-only .fq' : 'a float model'})`);
+  if (o.output === undefined) fail('BAD_ARGUMENT', 'raw outputs are written to the output .npy: give an output path (-o)');
+  return grid;
+}
+
 export async function run(path: string, o: RunOptions): Promise<RunReport> {
   const artefact = openArtefact(path, o.inputShape);
+  const raw = rawGrid(path, artefact, o);
   const executor = await defaultExecutor(artefact, o.executor, { mode: checkMode(o.mode ?? 'tflite-double') });
   const rows: Float32Array[] = [];
   const samples: SampleResult[] = [];
@@ -68,7 +90,8 @@ export async function run(path: string, o: RunOptions): Promise<RunReport> {
   if (o.output) {
     const all = new Float32Array(rows.reduce((n, r) => n + r.length, 0));
     rows.reduce((at, r) => (all.set(r, at), at + r.length), 0);
-    writeFileAtomic(o.output, encodeNpyFloat32([rows.length, ...outputShape], all));
+    const shape = [rows.length, ...outputShape];
+    writeFileAtomic(o.output, raw ? encodeNpyInt8(shape, requantizeOutput(all, raw)) : encodeNpyFloat32(shape, all));
   }
   return { artefact: path, data: o.data, executor: executor.name, outputShape: [rows.length, ...outputShape], samples, ...(o.output ? { output: o.output } : {}) };
 }

@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { formatShape } from '../ir/shape.js';
-import { NCHW_TO_NHWC, NHWC_TO_NCHW } from './layout.js';
+import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../ir/layout.js';
 import { TFJS_KERNELS, type Kernel } from './tfjs-kernels.js';
 import { tf, tfjsReady } from './tfjs-runtime.js';
 import type { FloatTensor } from '../tensor.js';

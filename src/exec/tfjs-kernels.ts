@@ -4,7 +4,8 @@ import type { Graph, Node, Value } from '../ir/graph.js';
 import { intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
 import { window2d, type Window2d } from '../ops/window.js';
 import { transposeConst } from '../ops/transpose.js';
-import { NCHW_TO_NHWC, NHWC_TO_NCHW, nhwcAxis, nhwcPadPairs } from './layout.js';
+import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../ir/layout.js';
+import { nhwcAxis, nhwcPadPairs } from './layout.js';
 import { tf } from './tfjs-runtime.js';
 
 /** What a kernel factory sees at prepare time. Rank-4 tensors reach kernels NHWC. */

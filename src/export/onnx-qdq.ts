@@ -123,11 +123,8 @@ class QdqBuilder {
     const w = this.q.weights.get(name);
     if (w) {
       if (!this.dequantized.has(name)) {
-        this.initializers.push(
-          rawTensor(`${name}.q`, 'int8', w.shape, w.values),
-          rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(w.scale)),
-          rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint)),
-        );
+        this.integers(name);
+        this.initializers.push(rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(w.scale)));
         this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
         this.dequantized.add(name);
       }
@@ -136,11 +133,8 @@ class QdqBuilder {
     const b = this.q.biases.get(name);
     if (b) {
       if (!this.dequantized.has(name)) {
-        this.initializers.push(
-          rawTensor(`${name}.q`, 'int32', [b.values.length], b.values),
-          rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(b.scale)),
-          rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0)),
-        );
+        this.integers(name);
+        this.initializers.push(rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(b.scale)));
         this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
         this.dequantized.add(name);
       }
@@ -155,6 +149,49 @@ class QdqBuilder {
       return name;
     }
     return fail('MISSING_TENSOR', `${where}: input '${name}' is neither a quantized activation, a quantized weight or bias, nor a constant; re-quantize the model`);
+  }
+
+  private readonly integerTensors = new Set<string>();
+
+  /** The integers `${name}.q` of a weight (int8) or bias (int32) and their zero point, as initializers (once). */
+  private integers(name: string): void {
+    if (this.integerTensors.has(name)) return;
+    const w = this.q.weights.get(name);
+    const b = this.q.biases.get(name);
+    if (w) this.initializers.push(rawTensor(`${name}.q`, 'int8', w.shape, w.values), rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint)));
+    else if (b) this.initializers.push(rawTensor(`${name}.q`, 'int32', [b.values.length], b.values), rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0)));
+    this.integerTensors.add(name);
+  }
+
+  /** A float initializer of one value, named `name` (once). */
+  scalar(name: string, value: number): string {
+    if (!this.integerTensors.has(name)) {
+      this.initializers.push(rawTensor(name, 'float32', [], Float32Array.of(value)));
+      this.integerTensors.add(name);
+    }
+    return name;
+  }
+
+  /** q − zeroPoint of an activation, weight or bias as integer-valued floats: DequantizeLinear with scale 1. */
+  integerInput(name: string): string {
+    if (this.dequantized.has(`${name}.int`)) return `${name}.int`;
+    this.dequantized.add(`${name}.int`);
+    const one = this.scalar('flexq/one', 1);
+    const grid = this.q.activations.get(name);
+    if (grid) {
+      const zeroPoint = this.gridOf(name, grid)[1];
+      this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [name, one, zeroPoint], output: [`${name}.int`] });
+    } else {
+      this.integers(name);
+      this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [`${name}.q`, one, `${name}.zero_point`], output: [`${name}.int`] });
+    }
+    return `${name}.int`;
+  }
+
+  /** QuantizeLinear at scale 1 of the requantized float `from` onto activation `name`'s zero point (round half even, + zp, saturate). */
+  quantizeRequantized(from: string, name: string): void {
+    const zeroPoint = this.gridOf(name, this.q.activations.get(name)!)[1];
+    this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, this.scalar('flexq/one', 1), zeroPoint], output: [name] });
   }
 
   private dequantizeActivation(name: string, grid: ActivationQuant): string {
@@ -244,6 +281,59 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
   }
 }
 
+/** Every partial sum of integer-valued float32 terms below this is exact, whatever the summation order. */
+const FLOAT32_EXACT_INTEGERS = 2 ** 24;
+
+/** What an integer-arithmetic depthwise Conv needs: QLinearConv's output multiplier and requantization range. */
+interface IntegerConvPlan {
+  readonly multiplier: number;
+  /** [min − zp, max − zp] of the output, the fused activation included (runtime/kernels/gemm.ts fusedActivationRange). */
+  readonly lo: number;
+  readonly hi: number;
+}
+
+/**
+ * ort-web flavour, grouped (depthwise) Conv: onnxruntime-web's wasm build has no SIMD uint8 depthwise kernel (MobileNetV2's
+ * depthwise QLinearConvs run ~8× slower than its float ones), so these run as integer arithmetic on integer-valued
+ * floats, step for step QLinearConv's (runtime/requant/onnx.ts):
+ *   acc = Conv(x − zp_x, w, b)                      exact: every partial sum < 2^24 (checked: |b| + terms·255·max|w|)
+ *   v = fp32(acc · fp32(fp32(s_x · s_w) / s_y))     Mul
+ *   clamp v to [min − zp_y, max − zp_y]             Clip (fused ReLU / ReLU6 included)
+ *   y = round half even (v) + zp_y, saturate        QuantizeLinear at scale 1
+ * undefined where that is not exact or not a depthwise layer (the QDQ Conv is written instead).
+ */
+function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undefined {
+  if (node.op !== 'Conv' || Number(node.attrs.group ?? 1) === 1) return undefined;
+  const [x, weight, bias] = node.inputs;
+  const [gx, gy, w] = [q.activations.get(x), q.activations.get(node.outputs[0]), q.weights.get(weight)];
+  const b = bias ? q.biases.get(bias) : undefined;
+  const activation = String(node.attrs.activation ?? 'none');
+  if (!gx || !gy || !w || w.zeroPoint !== 0 || (bias && !b) || !['none', 'relu', 'relu6'].includes(activation)) return undefined;
+  const terms = w.shape.slice(1).reduce((a, d) => a * d, 1);
+  const maxW = w.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
+  const maxB = b ? b.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0;
+  if (maxB + terms * 255 * maxW >= FLOAT32_EXACT_INTEGERS) return undefined;
+  const multiplier = Math.fround(Math.fround(Math.fround(gx.scale) * Math.fround(w.scale)) / Math.fround(gy.scale));
+  const min = activation === 'none' ? gy.qmin : Math.max(gy.qmin, gy.zeroPoint);
+  const max = activation === 'relu6' ? Math.min(gy.qmax, gy.zeroPoint + Math.floor(Math.fround(6 / Math.fround(gy.scale)) + 0.5)) : gy.qmax;
+  return { multiplier, lo: min - gy.zeroPoint, hi: max - gy.zeroPoint };
+}
+
+/** The nodes of an integer-arithmetic Conv (see integerConvPlan), writing activation `out`. */
+function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: QdqBuilder): void {
+  const a = node.attrs;
+  const list = (k: string, d: readonly number[]) => (a[k] as readonly number[] | undefined) ?? d;
+  const inputs = node.inputs.map((x) => (x === '' ? '' : b.integerInput(x)));
+  const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
+  const attribute = [ints('kernel_shape', list('kernel', [])), ints('strides', list('strides', [1, 1])), ints('pads', list('pads', [0, 0, 0, 0])), ints('dilations', list('dilations', [1, 1])), int('group', Number(a.group))];
+  b.nodes.push(
+    { name: node.name, opType: 'Conv', input: inputs, output: [acc], attribute },
+    { name: `${node.name}/Mul`, opType: 'Mul', input: [acc, b.scalar(`${node.name}/multiplier`, plan.multiplier)], output: [v] },
+    { name: `${node.name}/Clip`, opType: 'Clip', input: [v, b.scalar(`${node.name}/clip.lo`, plan.lo), b.scalar(`${node.name}/clip.hi`, plan.hi)], output: [clamped] },
+  );
+  b.quantizeRequantized(clamped, out);
+}
+
 /** The ONNX op set the graph needs: QDQ_OPSET, or 14 for HardSwish and Reshape's allowzero. */
 function opsetOf(graph: Graph): number {
   return graph.nodes.some((n) => n.op === 'HardSwish' || (n.op === 'Reshape' && Number(n.attrs.allowzero ?? 0) === 1)) ? 14 : QDQ_OPSET;
@@ -278,6 +368,11 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
     if (outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${where}: ${outputs.length} outputs; the QDQ export writes single-output nodes`);
     const out = outputs[0];
     if (!q.activations.has(out)) fail('MISSING_TENSOR', `${where}: output '${out}' has no activation grid; re-quantize the model`);
+    const plan = flavour === 'ort-web' ? integerConvPlan(node, q) : undefined;
+    if (plan) {
+      integerConvNodes(node, plan, out, b);
+      continue;
+    }
     const inputs = node.inputs.map((x) => b.input(x, where));
     b.nodes.push(...onnxNodes(node, inputs, `${out}.f`, b));
     b.quantize(`${out}.f`, out);

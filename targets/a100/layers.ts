@@ -7,7 +7,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d } from '../../src/ops/window.js';
 import type { KernelContext } from '../../runtime/kernels/registry.js';
-import { activationOf, fusedActivationRange, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { activationOf, fusedActivationRange, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
 import { fullyConnectedJob, type ConvJob } from './job-file.js';
 
 /** The ops whose multiply-adds run on the GPU. */
@@ -35,13 +35,6 @@ function fixedPart(ctx: KernelContext, weights: Int8Array, bias: Int32Array | un
   };
 }
 
-/** [rows][cols] → [cols][rows]. */
-function transposed(values: Int8Array, rows: number, cols: number): Int8Array {
-  const out = new Int8Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
-  return out;
-}
-
 /** A fully-connected layer over every row of the input: [..., depth] → [..., units]. */
 function fullyConnectedTemplate(ctx: KernelContext, depth: number, fixed: Fixed): LayerTemplate {
   const rowsPerSample = sizeOf(ctx.inputShape(0)) / depth;
@@ -60,12 +53,7 @@ export function layerTemplate(ctx: KernelContext, node: Node): LayerTemplate {
     const groups = intAttr(node, 'group', 1);
     return { job: (batch, input) => ({ ...fixed, inputShape: [batch, channels, height, width], outputShape: [outChannels, outHeight, outWidth], window, groups, input }) };
   }
-  if (node.op === 'Gemm') {
-    const transB = (node.attrs.transB ?? 0) === 1;
-    const [units, depth] = transB ? [w.shape[0], w.shape[1]] : [w.shape[1], w.shape[0]];
-    const weights = transB ? w.values : transposed(w.values, depth, units);
-    return fullyConnectedTemplate(ctx, depth, fixedPart(ctx, weights, ctx.bias(2)?.values, units, activationOf(ctx)));
-  }
-  const [depth, units] = w.shape; // MatMul by a constant B[K, N]
-  return fullyConnectedTemplate(ctx, depth, fixedPart(ctx, transposed(w.values, depth, units), undefined, units, 'none'));
+  const { units, depth, values } = unitMajorWeights(node, w);
+  if (node.op === 'Gemm') return fullyConnectedTemplate(ctx, depth, fixedPart(ctx, values, ctx.bias(2)?.values, units, activationOf(ctx)));
+  return fullyConnectedTemplate(ctx, depth, fixedPart(ctx, values, undefined, units, 'none')); // MatMul by a constant B[K, N]
 }

@@ -5,27 +5,28 @@
 // Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
 
 import { fail } from '../../src/errors.js';
+import type { KernelSet } from '../../src/target.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
 import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/quant/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
-import { fusedActivationRange, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
+import { fusedActivationRange, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.js';
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
 import {
   prepareRequantizer,
-  quantizeMultiplier,
   tfliteDoubleFromMultiplier,
   tfliteFullyConnectedMultiplier,
   type OutputRange,
   type RequantConstants,
 } from '../../runtime/requant/index.js';
 
-/** Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply. */
-export type KernelSet = 'reference' | 'optimized';
-export const KERNEL_SETS: readonly KernelSet[] = ['reference', 'optimized'];
+// Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply.
+export { KERNEL_SETS, type KernelSet } from '../../src/target.js';
 
 /** The one requantization rule the generated C implements (kernels/flexq_requant.h). */
 export const C_REQUANT_MODE = 'tflite-double';
@@ -232,11 +233,9 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   const { node, id } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const w = symmetricWeight(n, 1);
-  const transposed = node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1;
-  const [units, depth] = transposed ? [w.shape[0], w.shape[1]] : [w.shape[1], w.shape[0]];
+  const { units, depth, values: rowMajor } = unitMajorWeights(node, w);
   const rows = sizeOf(n.shape(x)) / depth;
   if (rows !== 1) fail('UNSUPPORTED_ATTR', `${n.where}: input '${x}' holds ${rows} rows of ${depth}; the C fully-connected kernel takes one row per sample: flatten the input first`);
-  const rowMajor = transposed ? w.values : transpose(w.values, depth, units);
   const y = n.grid(out);
   const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
   // TFLite's per-tensor FullyConnected takes its multiplier from the float32 product sx·sw (runtime/kernels/gemm.ts).
@@ -255,33 +254,20 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   };
 }
 
-function transpose(values: Int8Array, rows: number, cols: number): Int8Array {
-  const out = new Int8Array(values.length);
-  for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = values[r * cols + c];
-  return out;
-}
-
-/**
- * TFLite's int8 ADD constants, as runtime/kernels/add.ts (tfliteAdd) derives them: twice_max = 2·max(sa, sb),
- * operand multipliers sa/twice_max and sb/twice_max, output multiplier twice_max / (2^20·sy), left shift 20.
- */
+/** TFLite's int8 ADD, with the constants the runtime's tflite-double ADD prepares. */
 function lowerAdd(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const size = sizeOf(n.shape(out));
   if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size)
     fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
-  const [ga, gb, gy] = [n.grid(a), n.grid(b), n.grid(out)];
-  const leftShift = 20;
-  const twiceMax = 2 * Math.max(Math.fround(ga.scale), Math.fround(gb.scale));
-  const operand = (g: ActivationQuant): string => {
-    const { multiplier, shift } = quantizeMultiplier(Math.fround(g.scale) / twiceMax);
-    return `${-g.zeroPoint}, ${multiplier}, ${shift}`;
-  };
+  const gy = n.grid(out);
+  const c = tfliteAddConstants('tflite-double', n.grid(a), n.grid(b), gy);
+  const operand = (o: AddOperand): string => `${-o.zeroPoint}, ${o.multiplier}, ${o.shift}`;
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
-  const requant = tfliteDoubleFromMultiplier(twiceMax / (2 ** leftShift * Math.fround(gy.scale)), range).constants;
+  const requant = tfliteDoubleFromMultiplier(c.outputMultiplier, range).constants;
   return {
-    node, params: { type: 'flexq_add_params', init: `{${size}, ${leftShift}, ${operand(ga)}, ${operand(gb)}, ${requantInit(requant)}}` },
+    node, params: { type: 'flexq_add_params', init: `{${size}, ${c.leftShift}, ${operand(c.a)}, ${operand(c.b)}, ${requantInit(requant)}}` },
     arrays: [], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, sources: ['add.c'],
     call: (p) => `flexq_add_s8(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
   };
@@ -301,14 +287,14 @@ function lowerPool(n: NodeInfo, kernel: string, source: string): CStep {
   };
 }
 
-/** M = sx / (sy·H·W), as runtime/kernels/global-average-pool.ts (meanRequantizer) in the tflite modes. */
+/** The mean's multiplier as the runtime's tflite-double mode prepares it. */
 function lowerGlobalAveragePool(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const [channels, ...spatial] = n.shape(x);
   const planeSize = sizeOf(spatial);
   const [gx, gy] = [n.grid(x), n.grid(out)];
-  const requant = tfliteDoubleFromMultiplier(Math.fround(gx.scale) / (Math.fround(gy.scale) * planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
+  const requant = tfliteDoubleFromMultiplier(tfliteMeanMultiplier(gx, gy, planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
   return {
     node, params: { type: 'flexq_global_average_pool_params', init: `{${channels}, ${planeSize}, ${gx.zeroPoint}, ${requantInit(requant)}}` },
     arrays: [], inputs: [x], output: out, outputBytes: channels, scratchBytes: 0, sources: ['global_average_pool.c'],

@@ -5,7 +5,7 @@
 // constant weights, so XNNPACK leaves them to the interpreter). The runtime modes that match them bit for bit
 // are 'tflite-xnnpack' and 'tflite-builtin' (runtime/requant).
 
-import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/exec/layout.js';
+import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/ir/layout.js';
 import { tfliteBytes, type TfliteExportOptions } from '../../src/export/tflite/index.js';
 import { transposeConst } from '../../src/ops/transpose.js';
 import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';

@@ -370,7 +370,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
     rows,
     notes: [
       'onnxruntime 1.30 (node: native MLAS; web: wasm SIMD build); session.qdqisint8allowed=1; RTN W8A8 per-tensor, minmax calibration.',
-      'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights; ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in AVX2 u8s8).',
+      'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights, depthwise Convs as exact integer-valued float Convs (wasm has no SIMD u8 depthwise kernel); ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in u8s8 vpmaddubsw).',
       `Machine: ${threads} cores${withChromium ? '' : '; Chromium skipped'}. Mismatches: every activation, on the held-out split, against the runtime's onnx mode.`,
       ...accuracy,
       ...notes,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { tfliteBytes } from '../../src/export/tflite/index.js';
 import { FlexqError } from '../../src/errors.js';
-import { readTfliteModel } from '../../src/import/tflite/schema.js';
+import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { writeFq } from '../../src/quant/fq-file.js';
 import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
 import { quantizeRtn } from '../../src/quant/rtn.js';

@@ -18,7 +18,7 @@ import {
   TFLITE_SCHEMA_VERSION,
   TensorType,
   readTfliteModel,
-} from '../../src/import/tflite/schema.js';
+} from '../../src/import/tflite/reader.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { data, model, relativeMaxError } from '../helpers/shared.js';

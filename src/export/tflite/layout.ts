@@ -1,10 +1,8 @@
 // Where TFLite's layout differs from the IR's: rank-4 activations are NHWC in TFLite and NCHW in the IR.
 
-import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../exec/layout.js';
+import { NCHW_TO_NHWC } from '../../ir/layout.js';
 import type { ConstTensor } from '../../ops/contract.js';
 import { transposeConst } from '../../ops/transpose.js';
-
-export { NCHW_TO_NHWC, NHWC_TO_NCHW };
 
 /** The TFLite shape of an IR shape: NHWC for rank 4. */
 export function tfliteShape(nchw: readonly number[]): number[] {

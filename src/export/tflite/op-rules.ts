@@ -7,7 +7,8 @@ import type { Node } from '../../ir/graph.js';
 import { normalizeAxis } from '../../ir/shape.js';
 import type { QuantizedWeight } from '../../quant/quantized-graph.js';
 import { ActivationFunctionType, BuiltinOperator, BuiltinOptionsType, FIELD, Padding, TensorType } from '../../tflite/schema.js';
-import { NCHW_TO_NHWC, NHWC_TO_NCHW, littleEndian, nhwcIsNchwOrder, permuteInt8, tfliteShape } from './layout.js';
+import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../ir/layout.js';
+import { littleEndian, nhwcIsNchwOrder, permuteInt8, tfliteShape } from './layout.js';
 import { fusedActivationField, TfliteLowering } from './lowering-state.js';
 
 type OpRule = (l: TfliteLowering, node: Node) => void;
