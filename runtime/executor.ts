@@ -5,7 +5,7 @@
 import { fail, FlexqError } from '../src/errors.js';
 import type { Graph, Node, Value } from '../src/ir/graph.js';
 import { formatShape, sizeOf } from '../src/ir/shape.js';
-import type { ActivationQuant, QuantizedBias, QuantizedGraph, QuantizedWeight } from '../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedBias, QuantizedGraph, QuantizedWeight } from '../src/ir/quantized-graph.js';
 import { KERNELS, type Kernel, type KernelContext } from './kernels/registry.js';
 import { quantizeTensor } from './quantize-input.js';
 import { REQUANT_MODES, type RequantMode } from './requant/index.js';

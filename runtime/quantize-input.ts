@@ -6,7 +6,7 @@
 //                                 q = rne(fp32(x / s)) + z, rne = round half to even; saturate to [qmin, qmax].
 // fp32(x / s): a double quotient of two float32s rounded once to float32 is the correctly rounded float32 quotient.
 
-import type { ActivationQuant } from '../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../src/ir/quantized-graph.js';
 import { roundHalfToEven, tfliteBuild, type RequantMode } from './requant/index.js';
 
 /** TfLiteRound / std::round: to nearest, ties away from zero. */

@@ -2,9 +2,10 @@
 // Each targets/<name>/ folder exports one Target; targets/index.ts lists them, and the API and the CLI take their
 // --format, --executor and --target names from that list, so a listed name always works.
 
+import type { QdqFlavour } from './export/onnx-qdq.js';
 import type { FloatTensor } from './tensor.js';
 import type { Graph } from './ir/graph.js';
-import type { QuantizedGraph } from './quant/quantized-graph.js';
+import type { QuantizedGraph } from './ir/quantized-graph.js';
 import type { RequantMode } from './quant/requant-mode.js';
 
 /**
@@ -35,6 +36,8 @@ export interface ExportOptions {
   readonly force?: boolean;
   /** Source formats (c): what generated code is named and comes with. */
   readonly source?: SourceOptions;
+  /** onnx-qdq: whose fast path the graph is laid out for (generic int8, or uint8 activations for onnxruntime-web / -node). */
+  readonly flavour?: QdqFlavour;
 }
 
 /** What a user chooses about generated source code. */

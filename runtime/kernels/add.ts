@@ -22,7 +22,7 @@
 //   y = clamp(rne(fp32(fp32(fp32(sa·(a−za)) + fp32(sb·(b−zb))) / sy)) + zy, qmin, qmax)
 
 import { sizeOf } from '../../src/ir/shape.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import {
   multiplyByQuantizedMultiplierDouble,
   multiplyByQuantizedMultiplierSingle,

@@ -13,7 +13,7 @@
 
 import { intAttr } from '../../src/ops/contract.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
 import type { KernelFactory } from './kernel.js';

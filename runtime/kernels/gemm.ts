@@ -11,7 +11,7 @@
 // Gemm needs alpha = beta = 1 and transA = 0 (what the passes leave); the bias must be the int32 one at scale sx·sw.
 
 import type { Node } from '../../src/ir/graph.js';
-import type { ActivationQuant, QuantizedWeight } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
 import {
   INT32_MAX,

@@ -22,7 +22,7 @@ import {
   type OutputRange,
   type RequantMode,
 } from '../requant/index.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import type { KernelFactory } from './kernel.js';
 
 /** TFLite's mean multiplier (Prepare): M = sx / (sy·count), the one source the runtime and the C lowering read. */

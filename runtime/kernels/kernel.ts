@@ -2,7 +2,7 @@
 // returns runs blind (Eval).
 
 import type { Node } from '../../src/ir/graph.js';
-import type { ActivationQuant, QuantizedBias, QuantizedWeight } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedBias, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import type { RequantMode } from '../../src/quant/requant-mode.js';
 
 /** What a kernel factory sees at prepare time. Shapes are per sample: the batch dimension is dropped. */

@@ -15,7 +15,7 @@
 // logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite-Micro's fixed-point HARD_SWISH kernel.
 
 import type { Node } from '../../src/ir/graph.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { tfliteBuild, tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
 import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
 import type { KernelContext, KernelFactory } from './kernel.js';

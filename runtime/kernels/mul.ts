@@ -10,7 +10,7 @@
 //   Checked bit-exact against onnxruntime-node 1.30 on 10 M random elements; a100 uses the same arithmetic.
 
 import { prepareRequantizer, roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { binaryPlan, runBinary, type BinaryElement } from './add.js';
 import { climb, staircase } from './gemm.js';
 import type { KernelFactory } from './kernel.js';

@@ -15,7 +15,7 @@
 
 import { intAttr } from '../../src/ops/contract.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { gridQuantizer } from '../quantize-input.js';
 import { INT32_MAX, quantizeMultiplier, roundHalfToEven, roundingDivideByPOT, saturatingRoundingDoublingHighMul as srdhm } from '../requant/index.js';
 import type { KernelFactory } from './kernel.js';

@@ -6,7 +6,7 @@ import { exportTflite } from '../export/tflite/index.js';
 import { checkOutputFolder, writeOutputFolder } from '../output-folder.js';
 import { checkpointPath, removeCheckpoint } from '../quant/checkpoint.js';
 import { writeFq } from '../quant/fq-file.js';
-import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { sizeOf } from '../ir/shape.js';
 import { fail, FlexqError } from '../errors.js';
 import { KERNEL_SETS, type CompileJob, type CompileReport, type KernelSet } from '../target.js';

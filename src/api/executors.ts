@@ -8,7 +8,7 @@ import type { Dim } from '../ir/shape.js';
 import { readModelFile } from '../import/index.js';
 import { loadModel } from '../load-model.js';
 import { decodeFq, isFq } from '../quant/fq-file.js';
-import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
 import type { BatchExecutor, ExecutorOptions } from '../target.js';
 import { targetExecutor } from './registry.js';

@@ -2,7 +2,7 @@
 import { fail } from '../errors.js';
 import { checkQuantizedGraph } from '../quant/check-quantized-graph.js';
 import { readFq } from '../quant/fq-file.js';
-import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import type { ExportOptions } from '../target.js';
 import { exporterFor } from './registry.js';
 
@@ -21,5 +21,5 @@ export function exportModel(quantized: QuantizedGraph | string, o: ExportModelOp
   const q = typeof quantized === 'string' ? readFq(quantized) : quantized;
   // Every exporter writes the graph's integers and scales as they are: they are checked once, here.
   checkQuantizedGraph(q, typeof quantized === 'string' ? quantized : q.graph.source);
-  return exporter(q, o.output, { io, force: o.force, source: o.source });
+  return exporter(q, o.output, { io, force: o.force, source: o.source, flavour: o.flavour });
 }

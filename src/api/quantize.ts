@@ -13,7 +13,7 @@ import { loadModel } from '../load-model.js';
 import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
-import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '../quant/quantized-graph.js';
+import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '../ir/quantized-graph.js';
 import { ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
 import { assembleQuantizedGraph, quantizeRtn, rtnWeights } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';

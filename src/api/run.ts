@@ -1,7 +1,7 @@
 // run: an artefact on data with one executor: the first output of every sample and its top-5.
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import type { ActivationQuant } from '../quant/quantized-graph.js';
+import type { ActivationQuant } from '../ir/quantized-graph.js';
 import type { RequantMode } from '../quant/requant-mode.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
 import { checkMode, defaultExecutor, openArtefact, type Artefact } from './executors.js';

@@ -6,7 +6,7 @@ import { formatShape } from '../ir/shape.js';
 import { loadModel } from '../load-model.js';
 import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../metrics.js';
 import { readFq } from '../quant/fq-file.js';
-import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
 import type { BatchExecutor } from '../target.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';

@@ -27,7 +27,7 @@ import { summarizeModel } from '../model-summary.js';
 import { writeOutputFolder, type OutputFolderOptions } from '../output-folder.js';
 import { writeFq } from '../quant/fq-file.js';
 import { weightedLayers } from '../quant/layers.js';
-import type { QuantizedGraph } from '../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import type { RequantMode } from '../quant/requant-mode.js';
 import { hasSystemTool, installCommand, systemTool, type SystemToolName } from '../system-tools.js';
 import { BAR_CLASSES } from './synthetic-bars.js';

@@ -3,11 +3,10 @@
 // 3×3 Conv + Relu (+ MaxPool 2) per conv row, GlobalAveragePool + Flatten, then Gemm (+ Relu except the last) per
 // dense row. Several narrow weighted layers between the first and the last (which stay 8-bit) give low-bit
 // rounding something to get wrong: that is where FlexRound beats rounding-to-nearest.
-import pkg from 'onnx-proto';
+import { encodeModel, intAttributes, ONNX_TYPE, rawTensor, valueInfo, type GraphProto, type NodeProto } from '../onnx-writer.js';
 import { tf, tfjsReady } from '../exec/tfjs-runtime.js';
 import { BAR_CLASSES, BAR_SIZE, drawBars, normal, seededStream, type BarSet } from './synthetic-bars.js';
 
-const { onnx } = pkg;
 
 interface ConvLayer { readonly name: string; readonly inputs: number; readonly outputs: number; readonly maxPool: boolean }
 interface DenseLayer { readonly name: string; readonly inputs: number; readonly outputs: number }
@@ -150,32 +149,18 @@ export async function demoLogits(weights: DemoWeights, bars: BarSet): Promise<Fl
   return values;
 }
 
-/** A float initializer with little-endian raw_data, as ONNX stores it on every platform. */
-function floatInitializer(name: string, dims: readonly number[], values: Float32Array): pkg.onnx.ITensorProto {
-  const rawData = new Uint8Array(4 * values.length);
-  const view = new DataView(rawData.buffer);
-  values.forEach((v, i) => view.setFloat32(4 * i, v, true));
-  return { name, dataType: onnx.TensorProto.DataType.FLOAT, dims: [...dims], rawData };
-}
-
 /** A node whose one output carries its name; attributes are ints or int lists. */
-function node(opType: string, name: string, inputs: readonly string[], attributes: Readonly<Record<string, number | readonly number[]>> = {}): pkg.onnx.INodeProto {
-  const { INT, INTS } = onnx.AttributeProto.AttributeType;
-  const attribute = Object.entries(attributes).map(([key, v]) => (typeof v === 'number' ? { name: key, type: INT, i: v } : { name: key, type: INTS, ints: [...v] }));
-  return { opType, name, input: [...inputs], output: [name], attribute };
-}
-
-function floatValueInfo(name: string, dims: readonly number[]): pkg.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: dims.map((dimValue) => ({ dimValue })) } } } };
+function node(opType: string, name: string, inputs: readonly string[], attributes: Readonly<Record<string, number | readonly number[]>> = {}): NodeProto {
+  return { opType, name, input: [...inputs], output: [name], attribute: intAttributes(attributes) };
 }
 
 /** The ONNX nodes of the architecture table: conv rows, global pooling, dense rows; the last Gemm is `logits`. */
-function demoNodes(): pkg.onnx.INodeProto[] {
+function demoNodes(): NodeProto[] {
   const conv3x3 = { kernel_shape: [3, 3], pads: [1, 1, 1, 1], strides: [1, 1] };
-  const nodes: pkg.onnx.INodeProto[] = [];
+  const nodes: NodeProto[] = [];
   let x = 'image';
   let relus = 0;
-  const add = (n: pkg.onnx.INodeProto): void => {
+  const add = (n: NodeProto): void => {
     nodes.push(n);
     x = n.name!;
   };
@@ -196,13 +181,12 @@ function demoNodes(): pkg.onnx.INodeProto[] {
 
 /** The trained network as an ONNX model (opset 13, IR 8): input `image` [1,1,16,16] in [0, 1], output `logits` [1, classes]. */
 export function encodeDemoOnnx(weights: DemoWeights): Uint8Array {
-  const graph: pkg.onnx.IGraphProto = {
+  const graph: GraphProto = {
     name: 'synthetic-bars-cnn',
-    input: [floatValueInfo('image', [1, 1, BAR_SIZE, BAR_SIZE])],
-    output: [floatValueInfo('logits', [1, BAR_CLASSES.length])],
-    initializer: PARAMETER_NAMES.map((name) => floatInitializer(name, shapeOf(name), weights.get(name)!)),
+    input: [valueInfo('image', ONNX_TYPE.float32, [1, 1, BAR_SIZE, BAR_SIZE])],
+    output: [valueInfo('logits', ONNX_TYPE.float32, [1, BAR_CLASSES.length])],
+    initializer: PARAMETER_NAMES.map((name) => rawTensor(name, 'float32', shapeOf(name), weights.get(name)!)),
     node: demoNodes(),
   };
-  const model = onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], producerName: 'flexq demo', graph });
-  return onnx.ModelProto.encode(model).finish();
+  return encodeModel(graph, { opset: 13, producerName: 'flexq demo' });
 }

@@ -23,19 +23,25 @@
 //             sums to int16 (seen on an AVX2 host: 392 of 2000 outputs): exact whenever |w| ≤ 64 (255·64·2 < 32767),
 //             so it refuses weights outside [−64, 63] (quantize with weightRange 'int7').
 
-import pkg from 'onnx-proto';
 import { fail } from '../errors.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
-import type { Dim } from '../ir/shape.js';
-import type { DType } from '../ir/dtype.js';
-import type { ActivationQuant, QuantizedGraph } from '../quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../ir/quantized-graph.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { FLEXQ_VERSION } from '../version.js';
+import {
+  encodeModel,
+  floatAttribute,
+  intAttribute,
+  intsAttribute,
+  ONNX_TYPE,
+  rawTensor,
+  valueInfo,
+  type AttributeProto,
+  type GraphProto,
+  type NodeProto,
+  type TensorProto,
+} from '../onnx-writer.js';
 
-const { onnx } = pkg;
-type NodeProto = pkg.onnx.INodeProto;
-type TensorProto = pkg.onnx.ITensorProto;
-type AttributeProto = pkg.onnx.IAttributeProto;
 
 /** Opset 13: per-tensor QuantizeLinear/DequantizeLinear with int8, Softmax over one axis, Clip bounds as inputs. */
 export const QDQ_OPSET = 13;
@@ -74,21 +80,7 @@ export function weightOutsideOrtNodeRange(q: QuantizedGraph): { node: Node; weig
   return undefined;
 }
 
-const ELEM: Record<DType, number> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
-
-const FLOAT = ELEM.float32;
-
-function valueInfo(name: string, elemType: number, shape: readonly Dim[]): pkg.onnx.IValueInfoProto {
-  return { name, type: { tensorType: { elemType, shape: { dim: shape.map((d) => (typeof d === 'number' ? { dimValue: d } : { dimParam: d })) } } } };
-}
-
-function rawTensor(name: string, dtype: DType, dims: readonly number[], data: ArrayBufferView): TensorProto {
-  return { name, dataType: ELEM[dtype], dims: [...dims], rawData: new Uint8Array(data.buffer, data.byteOffset, data.byteLength).slice() };
-}
-
-const ints = (name: string, v: readonly number[]): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INTS, ints: [...v] });
-const int = (name: string, v: number): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.INT, i: v });
-const float = (name: string, v: number): AttributeProto => ({ name, type: onnx.AttributeProto.AttributeType.FLOAT, f: v });
+const FLOAT = ONNX_TYPE.float32;
 
 /** Builds the QDQ graph as a list of nodes and initializers; one instance per export. */
 class QdqBuilder {
@@ -231,24 +223,24 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
     b.initializers.push(rawTensor(lo, 'float32', [], Float32Array.of(0)), rawTensor(hi, 'float32', [], Float32Array.of(6)));
     return [main, { name: `${node.name}/Clip`, opType: 'Clip', input: [inner, lo, hi], output: [output] }];
   };
-  const window = () => [ints('kernel_shape', list('kernel')), ints('strides', list('strides') ?? [1, 1]), ints('pads', list('pads') ?? [0, 0, 0, 0])];
+  const window = () => [intsAttribute('kernel_shape', list('kernel')), intsAttribute('strides', list('strides') ?? [1, 1]), intsAttribute('pads', list('pads') ?? [0, 0, 0, 0])];
   switch (node.op) {
     case 'Conv':
-      return withActivation(one('Conv', [...window(), ints('dilations', list('dilations') ?? [1, 1]), int('group', num('group', 1))]));
+      return withActivation(one('Conv', [...window(), intsAttribute('dilations', list('dilations') ?? [1, 1]), intAttribute('group', num('group', 1))]));
     case 'Gemm':
-      return withActivation(one('Gemm', [float('alpha', num('alpha', 1)), float('beta', num('beta', 1)), int('transA', num('transA', 0)), int('transB', num('transB', 0))]));
+      return withActivation(one('Gemm', [floatAttribute('alpha', num('alpha', 1)), floatAttribute('beta', num('beta', 1)), intAttribute('transA', num('transA', 0)), intAttribute('transB', num('transB', 0))]));
     case 'MaxPool':
-      return [one('MaxPool', [...window(), ints('dilations', list('dilations') ?? [1, 1]), int('ceil_mode', num('ceilMode', 0))])];
+      return [one('MaxPool', [...window(), intsAttribute('dilations', list('dilations') ?? [1, 1]), intAttribute('ceil_mode', num('ceilMode', 0))])];
     case 'AveragePool':
-      return [one('AveragePool', [...window(), int('ceil_mode', num('ceilMode', 0)), int('count_include_pad', num('countIncludePad', 0))])];
+      return [one('AveragePool', [...window(), intAttribute('ceil_mode', num('ceilMode', 0)), intAttribute('count_include_pad', num('countIncludePad', 0))])];
     case 'Flatten':
     case 'Softmax':
     case 'Concat':
-      return [one(node.op, [int('axis', num('axis', node.op === 'Flatten' ? 1 : -1))])];
+      return [one(node.op, [intAttribute('axis', num('axis', node.op === 'Flatten' ? 1 : -1))])];
     case 'Reshape':
-      return [one('Reshape', num('allowzero', 0) ? [int('allowzero', 1)] : [])];
+      return [one('Reshape', num('allowzero', 0) ? [intAttribute('allowzero', 1)] : [])];
     case 'HardSigmoid':
-      return [one('HardSigmoid', [float('alpha', num('alpha', 0.2)), float('beta', num('beta', 0.5))])];
+      return [one('HardSigmoid', [floatAttribute('alpha', num('alpha', 0.2)), floatAttribute('beta', num('beta', 0.5))])];
     case 'Clip': {
       const bound = (k: 'min' | 'max') => {
         if (a[k] === undefined) return '';
@@ -325,7 +317,7 @@ function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: Qdq
   const list = (k: string, d: readonly number[]) => (a[k] as readonly number[] | undefined) ?? d;
   const inputs = node.inputs.map((x) => (x === '' ? '' : b.integerInput(x)));
   const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
-  const attribute = [ints('kernel_shape', list('kernel', [])), ints('strides', list('strides', [1, 1])), ints('pads', list('pads', [0, 0, 0, 0])), ints('dilations', list('dilations', [1, 1])), int('group', Number(a.group))];
+  const attribute = [intsAttribute('kernel_shape', list('kernel', [])), intsAttribute('strides', list('strides', [1, 1])), intsAttribute('pads', list('pads', [0, 0, 0, 0])), intsAttribute('dilations', list('dilations', [1, 1])), intAttribute('group', Number(a.group))];
   b.nodes.push(
     { name: node.name, opType: 'Conv', input: inputs, output: [acc], attribute },
     { name: `${node.name}/Mul`, opType: 'Mul', input: [acc, b.scalar(`${node.name}/multiplier`, plan.multiplier)], output: [v] },
@@ -355,7 +347,7 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
           `onnxruntime-node's u8s8 kernels would saturate: re-quantize with the 7-bit weight range (weightRange 'int7'), or export the 'generic' or 'ort-web' flavour`,
       );
   }
-  const act = hasUint8Activations(flavour) ? ELEM.uint8 : ELEM.int8;
+  const act = hasUint8Activations(flavour) ? ONNX_TYPE.uint8 : ONNX_TYPE.int8;
   const b = new QdqBuilder(q, hasUint8Activations(flavour));
   const shapeOf = (name: string) => graph.values.get(name)!.shape;
   for (const input of graph.inputs) {
@@ -395,24 +387,20 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
   }
   const rename = (x: string) => renames.get(x) ?? x;
   const nodes = b.nodes.map((n) => ({ ...n, input: n.input!.map(rename), output: n.output!.map(rename) }));
-  const graphProto: pkg.onnx.IGraphProto = {
+  const graphProto: GraphProto = {
     name: graph.name || 'flexq',
     node: nodes,
     initializer: b.initializers,
     input: graph.inputs.map((v) => valueInfo(v, o.io === 'float' ? FLOAT : act, shapeOf(v))),
     output: [...outputs.map((x) => ({ ...x, name: rename(x.name!) })), ...extra.map((v) => valueInfo(rename(v), act, shapeOf(v)))],
   };
-  return onnx.ModelProto.encode(
-    onnx.ModelProto.create({
-      irVersion: 8,
-      producerName: 'flexq',
-      producerVersion: FLEXQ_VERSION,
-      docString: `flexq ${q.info.method} W${q.info.wbits}A${q.info.abits} QDQ export (${flavour} flavour) of ${q.info.model}`,
-      opsetImport: [{ domain: '', version: opsetOf(graph) }],
-      graph: graphProto,
-      metadataProps: [{ key: 'flexq.flavour', value: flavour }],
-    }),
-  ).finish();
+  return encodeModel(graphProto, {
+    opset: opsetOf(graph),
+    producerName: 'flexq',
+    producerVersion: FLEXQ_VERSION,
+    docString: `flexq ${q.info.method} W${q.info.wbits}A${q.info.abits} QDQ export (${flavour} flavour) of ${q.info.model}`,
+    metadata: { 'flexq.flavour': flavour },
+  });
 }
 
 /** The name an activation's int8 tensor has in a QDQ model built with `io` (graph I/O of a float model get '.q'). */

@@ -1,4 +1,4 @@
-import type { QuantizedWeight } from './quantized-graph.js';
+import type { QuantizedWeight } from '../ir/quantized-graph.js';
 import { fp32 } from './schemes.js';
 import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
 

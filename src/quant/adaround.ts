@@ -1,4 +1,4 @@
-import type { QuantizedWeight } from './quantized-graph.js';
+import type { QuantizedWeight } from '../ir/quantized-graph.js';
 import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
 
 // The rectified sigmoid's stretch (Nagel et al. 2020): h(V) = clip(σ(V)·(ζ − γ) + γ, 0, 1).

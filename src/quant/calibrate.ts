@@ -1,6 +1,6 @@
 import type { FloatExecutor } from '../exec/float-executor.js';
 import { producers, type Graph } from '../ir/graph.js';
-import type { ActivationQuant } from './quantized-graph.js';
+import type { ActivationQuant } from '../ir/quantized-graph.js';
 import { activationQuant, unitIntervalQuant } from './schemes.js';
 
 /** Calibration samples, batched; implemented by calibration/ (the core only declares what it needs). */

@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { firstNonFinite } from '../ir/limits.js';
 import { formatShape, isStatic, sizeOf } from '../ir/shape.js';
-import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from './quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../ir/quantized-graph.js';
 
 /** Bit widths a grid may have: int8 storage holds 2…8 bits. */
 export const GRID_BITS = { min: 2, max: 8 } as const;

@@ -5,7 +5,7 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { fail } from '../errors.js';
 import { writeFileAtomic } from '../fs-atomic.js';
-import type { ActivationQuant, QuantizedWeight } from './quantized-graph.js';
+import type { ActivationQuant, QuantizedWeight } from '../ir/quantized-graph.js';
 import type { ReconstructionCheckpoint } from './reconstruct.js';
 
 const FORMAT = 'flexq-reconstruction-checkpoint/1';

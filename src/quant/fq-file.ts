@@ -17,7 +17,7 @@ import {
   type QuantizedBias,
   type QuantizedGraph,
   type QuantizedWeight,
-} from './quantized-graph.js';
+} from '../ir/quantized-graph.js';
 
 /*
  * The .fq file: a QuantizedGraph on disk.

@@ -1,5 +1,5 @@
 import type { Random } from '../random.js';
-import type { ActivationQuant } from './quantized-graph.js';
+import type { ActivationQuant } from '../ir/quantized-graph.js';
 import { fp32 } from './schemes.js';
 
 /**

@@ -18,7 +18,7 @@ import { weightedLayers } from './layers.js';
 import { fakeQuantize, LearnedStep } from './lsq.js';
 import { checkReconstructible, forwardNode } from './node-autodiff.js';
 import { UnitTrainer, type Setting } from './unit-trainer.js';
-import { dequantizeWeight, type ActivationQuant, type QuantizedWeight } from './quantized-graph.js';
+import { dequantizeWeight, type ActivationQuant, type QuantizedWeight } from '../ir/quantized-graph.js';
 import { convLayout, matrixLayout, type QuantizerInit, type WeightQuantizer } from './weight-quantizer.js';
 import type { FloatTensor } from '../tensor.js';
 

@@ -8,7 +8,7 @@ import {
   type QuantizedBias,
   type QuantizedGraph,
   type QuantizedWeight,
-} from './quantized-graph.js';
+} from '../ir/quantized-graph.js';
 import { cappedWeightBits, fp32, type WeightRange } from './schemes.js';
 import { quantizeWeightRtn } from './weight-grid.js';
 

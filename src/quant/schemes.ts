@@ -1,4 +1,4 @@
-import type { ActivationQuant } from './quantized-graph.js';
+import type { ActivationQuant } from '../ir/quantized-graph.js';
 
 export const fp32 = Math.fround;
 

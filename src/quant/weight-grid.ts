@@ -1,5 +1,5 @@
 import { fp32, weightRange } from './schemes.js';
-import type { QuantizedWeight } from './quantized-graph.js';
+import type { QuantizedWeight } from '../ir/quantized-graph.js';
 
 /** Rounds w onto the symmetric grid of `scale` and clamps to [qmin, qmax]. */
 export function roundToGrid(w: Float32Array, scale: number, qmin: number, qmax: number): Int8Array {

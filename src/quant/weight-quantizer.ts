@@ -1,4 +1,4 @@
-import type { QuantizedWeight } from './quantized-graph.js';
+import type { QuantizedWeight } from '../ir/quantized-graph.js';
 
 /**
  * Where each element of a weight tensor sits: its output channel and (for convolutions) its input channel.

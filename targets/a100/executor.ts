@@ -10,7 +10,7 @@ import type { BatchExecutor, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
 import type { Node } from '../../src/ir/graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { buildA100, type A100Build } from './build.js';
 import { GPU_OPS, layerTemplate } from './layers.js';
 import { queryDevice, runJob } from './runner.js';

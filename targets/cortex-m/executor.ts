@@ -4,7 +4,7 @@
 
 import type { BatchExecutor, ExecutorFactory, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
 import { CORTEX_M_CORES, type CoreName } from './boards.js';
 import { buildElf } from './build.js';

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fail } from '../../src/errors.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { FLEXQ_VERSION } from '../../src/version.js';
 import { CORE_NAMES, type CoreName } from './boards.js';
 

@@ -2,7 +2,7 @@
 // README.md, a Makefile, a CMakeLists.txt and, on request, an example project for a board.
 
 import { writeOutputFolder, type OutputFolderOptions } from '../../src/output-folder.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { writeGenerated } from './build.js';
 import { emitC, type GeneratedC } from './emit-c.js';
 import { EXAMPLE_DIR, exampleFiles } from './example.js';

@@ -10,7 +10,7 @@ import type { Graph, Node } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
 import { fusedActivationRange, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';

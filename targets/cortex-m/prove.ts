@@ -3,7 +3,7 @@
 // flash (text + rodata + the .data image), RAM (data + bss + arena + the stack measured) and instructions per
 // inference (one more boot under -icount shift=0 on the first input).
 
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import type { CortexMCore } from './boards.js';
 import { buildElf, type FlashAndRam } from './build.js';

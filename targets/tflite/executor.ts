@@ -8,7 +8,7 @@
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/ir/layout.js';
 import { tfliteBytes, type TfliteExportOptions } from '../../src/export/tflite/index.js';
 import { transposeConst } from '../../src/ops/transpose.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { BatchExecutor, ExecutorFactory } from '../../src/target.js';
 import type { TfliteInterpreter } from './interpreter.js';
 import { openLiteRt } from './litert.js';

@@ -12,7 +12,7 @@ import { fileURLToPath } from 'node:url';
 import type { InferenceSession as Session, Tensor as OrtTensor } from 'onnxruntime-common';
 import type { FloatTensor } from '../../src/tensor.js';
 import type { BatchExecutor } from '../../src/target.js';
-import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { buildQdqModel, weightOutsideOrtNodeRange, type QdqFlavour } from '../../src/export/onnx-qdq.js';
 
 export type OrtKind = 'node' | 'web';

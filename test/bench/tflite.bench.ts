@@ -9,7 +9,7 @@ import type { RequantMode } from '../../runtime/requant/index.js';
 import { quantize } from '../../src/index.js';
 import { tfliteBytes } from '../../src/export/tflite/index.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { pathExportOptions, type TflitePath } from '../../targets/tflite/executor.js';
 import { openLiteRt } from '../../targets/tflite/litert.js';
 import { openTfjsTflite, openTfjsTfliteRaw } from '../../targets/tflite/tfjs-tflite.js';

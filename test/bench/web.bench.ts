@@ -18,7 +18,7 @@ import { quantize, type QuantMethod } from '../../src/index.js';
 import { runtimeExecutor } from '../../src/api/executors.js';
 import { buildQdqModel, exportOnnxQdq, type QdqFlavour } from '../../src/export/onnx-qdq.js';
 import { argmaxRows } from '../../src/metrics.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { WeightRange } from '../../src/quant/schemes.js';
 import type { FloatTensor } from '../../src/tensor.js';
 import type { BatchExecutor } from '../../src/target.js';
@@ -344,7 +344,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
         }
       }
       const webOn8bit = mismatched['node ort-web int8'];
-      accuracy.push(`- ${m.name} RTN W8A8 top-1 (integer runtime = every exact flavour) on ${m.test.limit ?? 'all'} held-out samples (mismatches: first ${m.checked}): 8-bit weights [−127, 127] ${(100 * top1.int8).toFixed(1)} %, 7-bit [−64, 63] ${(100 * top1.int7).toFixed(1)} %; ort-node running the u8 ort-web flavour with 8-bit weights (saturating AVX2 u8s8): ${webOn8bit} values differ.`);
+      accuracy.push(`- ${m.name} RTN W8A8 top-1 (integer runtime = every exact flavour) on ${m.test.limit ?? 'all'} held-out samples (mismatches: first ${m.checked}): 8-bit weights [−127, 127] ${(100 * top1.int8).toFixed(1)} %, 7-bit [−64, 63] ${(100 * top1.int7).toFixed(1)} %; ort-node running the ort-web flavour (8-bit weights through its u8s8 kernels, which can saturate without VNNI): ${webOn8bit} values differ.`);
       (extra.accuracy as Record<string, unknown>)[m.name] = { rtn: top1, mismatched, ranges };
       if (m.key === 'r8' && flexroundIters > 0) {
         process.stderr.write(`web bench: ${m.name}: FlexRound, ${flexroundIters} iterations per layer, 8-bit and 7-bit weights\n`);

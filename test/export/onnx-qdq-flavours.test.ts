@@ -13,7 +13,7 @@ import { quantize, type QuantizeOptions } from '../../src/index.js';
 import { runtimeExecutor } from '../../src/api/executors.js';
 import { buildQdqModel, weightOutsideOrtNodeRange, type QdqFlavour } from '../../src/export/onnx-qdq.js';
 import { FlexqError } from '../../src/errors.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { WeightRange } from '../../src/quant/schemes.js';
 import type { BatchExecutor } from '../../src/target.js';
 import { createOrtExecutor, ORT_SESSION_OPTIONS, qdqFlavourFor, type OrtKind } from '../../targets/web/ort-executor.js';

@@ -3,7 +3,7 @@
 import pkg from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { ortSoftmax, ortSoftmaxTable } from '../../runtime/kernels/softmax.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { loadOrt, ORT_SESSION_OPTIONS } from '../../targets/web/ort-executor.js';
 
 const { onnx } = pkg;

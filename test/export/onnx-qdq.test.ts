@@ -16,7 +16,7 @@ import type { BatchExecutor } from '../../src/index.js';
 import { buildQdqModel, exportOnnxQdq } from '../../src/export/onnx-qdq.js';
 import { FlexqError } from '../../src/errors.js';
 import { argmaxRows } from '../../src/metrics.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { ORT_SESSION_OPTIONS } from '../../targets/web/ort-executor.js';
 import { data, model } from '../helpers/shared.js';
 

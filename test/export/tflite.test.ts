@@ -9,7 +9,7 @@ import { tfliteBytes } from '../../src/export/tflite/index.js';
 import { FlexqError } from '../../src/errors.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { writeFq } from '../../src/quant/fq-file.js';
-import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { quantizeRtn } from '../../src/quant/rtn.js';
 import { unitIntervalQuant } from '../../src/quant/schemes.js';
 import { BuiltinOperator, TensorType } from '../../src/tflite/schema.js';

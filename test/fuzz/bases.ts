@@ -5,7 +5,7 @@ import sharp from 'sharp';
 import { importOnnx } from '../../src/import/onnx/import-onnx.js';
 import { optimizeGraph } from '../../src/passes/pipeline.js';
 import { encodeFq } from '../../src/quant/fq-file.js';
-import type { ActivationQuant, QuantInfo } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantInfo } from '../../src/ir/quantized-graph.js';
 import { quantizeRtn } from '../../src/quant/rtn.js';
 import { activationQuant } from '../../src/quant/schemes.js';
 import { encodeModel, floatInitializer, tensorInput } from '../helpers/onnx-fixtures.js';

@@ -5,7 +5,7 @@ import { importOnnx } from '../../src/import/onnx/import-onnx.js';
 import { optimizeGraph } from '../../src/passes/pipeline.js';
 import { checkQuantizedGraph, quantizedGraphProblems } from '../../src/quant/check-quantized-graph.js';
 import { decodeFq, encodeFq } from '../../src/quant/fq-file.js';
-import type { ActivationQuant, QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { quantizeRtn } from '../../src/quant/rtn.js';
 import { activationQuant } from '../../src/quant/schemes.js';
 import { tinyOnnx } from '../fuzz/bases.js';

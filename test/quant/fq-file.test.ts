@@ -6,7 +6,7 @@ import { quantize, type QuantizeOptions } from '../../src/index.js';
 import { FlexqError } from '../../src/errors.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { decodeFq, encodeFq, FQ_VERSION, readFq, writeFq } from '../../src/quant/fq-file.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { flexq } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 

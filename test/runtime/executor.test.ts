@@ -11,7 +11,7 @@ import { createFloatExecutor, type FloatExecutor } from '../../src/exec/float-ex
 import type { Graph } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/load-model.js';
 import { activationValues, calibrateActivations } from '../../src/quant/calibrate.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { quantizeRtn } from '../../src/quant/rtn.js';
 import { floats, graphOf, node, randomFloats } from '../helpers/graphs.js';
 import { data, model } from '../helpers/shared.js';

@@ -7,7 +7,7 @@ import pkg from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { windowOutput } from '../../src/ir/shape.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import type { Window2d } from '../../src/ops/window.js';
 import { addElement, broadcastPlan, fmaFloat32, runBinary } from '../../runtime/kernels/add.js';
 import { averagePool2d } from '../../runtime/kernels/average-pool.js';

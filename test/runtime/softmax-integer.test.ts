@@ -5,7 +5,7 @@
 
 import { describe, expect, it } from 'vitest';
 import type { Node } from '../../src/ir/graph.js';
-import type { ActivationQuant } from '../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { mulberry32 } from '../../src/random.js';
 import type { KernelContext } from '../../runtime/kernels/registry.js';
 import {

@@ -10,7 +10,7 @@ import { openDataset } from '../../calibration/index.js';
 import { prepareServeDir } from '../../src/cli/commands/serve.js';
 import { quantize } from '../../src/index.js';
 import { exportOnnxQdq } from '../../src/export/onnx-qdq.js';
-import type { QuantizedGraph } from '../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createOrtExecutor } from '../../targets/web/ort-executor.js';
 import { startWebServer, type WebServer } from '../../targets/web/server.js';
 import { FLOAT_MODEL_FILE, QDQ_MODEL_FILE } from '../../targets/web/web-config.js';

@@ -1,9 +1,10 @@
 import type { Command } from 'commander';
 import { exportModel } from '../../api/export.js';
+import { QDQ_FLAVOURS } from '../../export/onnx-qdq.js';
 import { exportFormats } from '../../api/registry.js';
 import { oneOf } from '../options.js';
 
-interface ExportFlags { format: string; output: string; io: string; force?: boolean; prefix?: string; example?: boolean; board?: string; json?: boolean }
+interface ExportFlags { format: string; output: string; io: string; flavour: string; force?: boolean; prefix?: string; example?: boolean; board?: string; json?: boolean }
 
 export function registerExport(program: Command): void {
   program
@@ -13,6 +14,7 @@ export function registerExport(program: Command): void {
     .requiredOption('--format <format>', `export format: ${exportFormats().join(' | ')}`)
     .requiredOption('-o, --output <path>', 'the file (or folder, for c) to write')
     .option('--io <type>', 'input/output tensor type: int8 | float', 'float')
+    .option('--flavour <runtime>', `onnx-qdq: ${QDQ_FLAVOURS.join(' | ')} (uint8 activations on onnxruntime-web's, or -node's with 7-bit weights, fast path)`, 'generic')
     .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--prefix <name>', 'c: the C identifier every exported symbol and macro starts with (default flexq_model)')
     .option('--example', 'c: also write example/, a bare-metal project for --board that runs in QEMU')
@@ -21,7 +23,7 @@ export function registerExport(program: Command): void {
     .action(async (quantized: string, f: ExportFlags) => {
       const format = oneOf('--format', f.format, exportFormats())!;
       const source = { prefix: f.prefix, example: f.example, board: f.board };
-      const written = await exportModel(quantized, { format, output: f.output, io: oneOf('--io', f.io, ['int8', 'float'] as const), force: f.force, source });
+      const written = await exportModel(quantized, { format, output: f.output, io: oneOf('--io', f.io, ['int8', 'float'] as const), flavour: oneOf('--flavour', f.flavour, QDQ_FLAVOURS), force: f.force, source });
       if (f.json) process.stdout.write(JSON.stringify({ input: quantized, format, written }) + '\n');
       else process.stdout.write(`wrote ${written.join(', ')}\n`);
     });

@@ -4,6 +4,7 @@ import { BACKEND_KINDS } from '../../backend/select.js';
 import { OBSERVER_KINDS } from '../../../calibration/observers.js';
 import { checkpointPath, removeCheckpoint } from '../../quant/checkpoint.js';
 import { writeFq } from '../../quant/fq-file.js';
+import { WEIGHT_RANGES } from '../../quant/schemes.js';
 import { addDataOptions, dataOptions, oneOf, parseCount, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 
@@ -21,6 +22,7 @@ export interface QuantizeFlags extends DataFlags {
   lr?: number;
   samples?: number;
   backend: string;
+  weightRange: string;
   resume?: boolean;
 }
 
@@ -40,6 +42,7 @@ export function quantizeOptions(f: QuantizeFlags): QuantizeOptions {
     lr: f.lr,
     samples: f.samples,
     backend: oneOf('--backend', f.backend, BACKEND_KINDS),
+    weightRange: oneOf('--weight-range', f.weightRange, WEIGHT_RANGES),
     resume: f.resume,
     progress: createProgress,
     log: (line) => process.stderr.write(`${line}\n`),
@@ -60,6 +63,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--lr <x>', 'Adam learning rate of every learned parameter (default: the paper\'s for the method and bits)', parseFloat)
     .option('--samples <n>', 'calibration samples to use (default: all of --calib after --offset/--limit)', parseCount('--samples', 1))
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
+    .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
     .option('--resume', 'continue an interrupted reconstruction from OUTPUT.resume');
 }
 

@@ -2,7 +2,7 @@
 // lower.ts maps the graph to TFLite tensors and builtin operators (NHWC, int8, per-tensor); flatbuffer.ts writes them.
 
 import { writeFileAtomic } from '../../fs-atomic.js';
-import type { QuantizedGraph } from '../../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../ir/quantized-graph.js';
 import { serializeTflite } from './flatbuffer.js';
 import { lowerToTflite } from './lower-graph.js';
 import type { TfliteExportOptions } from './lowering-state.js';

@@ -7,7 +7,7 @@
 
 import { basename } from 'node:path';
 import { fail } from '../../errors.js';
-import type { QuantizedGraph } from '../../quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../ir/quantized-graph.js';
 import { BuiltinOperator, TensorType } from '../../tflite/schema.js';
 import { FUSED_ACTIVATION, TfliteLowering, type TfliteExportOptions } from './lowering-state.js';
 import type { ModelSpec } from './model-spec.js';

@@ -3,7 +3,7 @@
 
 import { fail } from '../../errors.js';
 import type { Graph, Node } from '../../ir/graph.js';
-import type { ActivationQuant, QuantizedGraph } from '../../quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../ir/quantized-graph.js';
 import { BuiltinOperator, BuiltinOptionsType, FIELD, TensorType } from '../../tflite/schema.js';
 import { littleEndian, tfliteShape } from './layout.js';
 import type { OperatorSpec, OptionField, TensorSpec } from './model-spec.js';

@@ -5,7 +5,7 @@ import { intAttr } from '../../ops/contract.js';
 import { window2d, type Window2d } from '../../ops/window.js';
 import type { Node } from '../../ir/graph.js';
 import { normalizeAxis } from '../../ir/shape.js';
-import type { QuantizedWeight } from '../../quant/quantized-graph.js';
+import type { QuantizedWeight } from '../../ir/quantized-graph.js';
 import { ActivationFunctionType, BuiltinOperator, BuiltinOptionsType, FIELD, Padding, TensorType } from '../../tflite/schema.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../ir/layout.js';
 import { littleEndian, nhwcIsNchwOrder, permuteInt8, tfliteShape } from './layout.js';

@@ -3,7 +3,7 @@
 
 import { openDataset, type DataSpec } from '../../../calibration/index.js';
 import { quantize } from '../../../src/index.js';
-import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
 import { data, model } from '../../helpers/shared.js';

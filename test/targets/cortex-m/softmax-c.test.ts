@@ -5,7 +5,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { ActivationQuant } from '../../../src/quant/quantized-graph.js';
+import type { ActivationQuant } from '../../../src/ir/quantized-graph.js';
 import { mulberry32 } from '../../../src/random.js';
 import { fixedPointSoftmax, prepareFixedPointSoftmax } from '../../../runtime/kernels/softmax.js';
 import { C_WARNINGS } from '../../../targets/cortex-m/build.js';

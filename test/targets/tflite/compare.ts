@@ -7,7 +7,7 @@ import { createIntegerRuntime } from '../../../runtime/executor.js';
 import type { RequantMode } from '../../../runtime/requant/index.js';
 import { tfliteBytes, type TfliteExportOptions } from '../../../src/export/tflite/index.js';
 import { permuteInt8 } from '../../../src/export/tflite/layout.js';
-import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { mulberry32 } from '../../../src/random.js';
 import type { TfliteInterpreter } from '../../../targets/tflite/interpreter.js';
 

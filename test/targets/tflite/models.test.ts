@@ -5,7 +5,7 @@ import { openDataset, type Preprocess } from '../../../calibration/index.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import type { RequantMode } from '../../../runtime/requant/index.js';
 import { quantize } from '../../../src/index.js';
-import type { QuantizedGraph } from '../../../src/quant/quantized-graph.js';
+import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { pathExportOptions, type TflitePath } from '../../../targets/tflite/executor.js';
 import { problems } from '../../../targets/tflite/interpreter.js';
 import { openLiteRt } from '../../../targets/tflite/litert.js';

@@ -2,7 +2,7 @@
 // requantization multipliers span several shifts and the zero points are off-centre.
 
 import type { Node, Value } from '../../../src/ir/graph.js';
-import type { ActivationQuant, QuantizedGraph } from '../../../src/quant/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { quantizeRtn } from '../../../src/quant/rtn.js';
 import { unitIntervalQuant } from '../../../src/quant/schemes.js';
 import { floats, graphOf, int64s, node } from '../../helpers/graphs.js';

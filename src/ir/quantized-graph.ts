@@ -1,4 +1,4 @@
-import type { Graph } from '../ir/graph.js';
+import type { Graph } from './graph.js';
 
 /**
  * Quantization of one activation tensor: real = scale · (q − zeroPoint), q ∈ [qmin, qmax] (int8 storage).
