@@ -2,16 +2,15 @@
 // walk (TS kernels for the other ops, one runner job per Conv / Gemm / MatMul built from the QuantizedGraph) gives the
 // runtime's a100 bytes on every activation of quantized real models when the jobs run on the runner's host
 // reference. On a GPU the same walk runs the kernels (gpu.test.ts).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../../calibration/index.js';
 import { createIntegerRuntime, dequantize } from '../../../runtime/executor.js';
-import { quantize } from '../../../src/index.js';
+import { executorNames, quantize } from '../../../src/index.js';
 import { A100_TARGET } from '../../../targets/a100/target.js';
-import { executorNames } from '../../../src/index.js';
 import { FlexqError } from '../../../src/errors.js';
 import { buildA100, type A100Build } from '../../../targets/a100/build.js';
 import { a100Executor, createA100Executor, requireA100Device } from '../../../targets/a100/executor.js';
@@ -48,6 +47,13 @@ describe('a100 executor', () => {
     expect(error).toBeInstanceOf(FlexqError);
     expect((error as FlexqError).code).toBe('DEVICE_MISSING');
     expect((error as FlexqError).message).toMatch(/--executor a100 .*NVIDIA GPU \(sm_80 or later\).*no CUDA device: .+\).*--executor runtime --mode a100/);
+  });
+
+  it.skipIf(hasNvidiaDriver)('npm run gpu-proof stops at once with one line saying what is missing', () => {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', 'test/bench/gpu-proof.ts'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr.trim().split('\n')).toEqual(['gpu-proof: no NVIDIA GPU here (nvidia-smi is not runnable); run it on a machine with an NVIDIA GPU of sm_80 or later and its driver']);
   });
 
   it.skipIf(hasNvidiaDriver)('flexq eval --executor a100 exits 1 with that error', async () => {
