@@ -32,14 +32,20 @@ export interface WebServer {
   close(): Promise<void>;
 }
 
+/**
+ * Cross-origin isolation on every response: with it the page may use SharedArrayBuffer, which onnxruntime-web's
+ * threaded wasm needs; everything the page loads is same-origin, so nothing is blocked.
+ */
+const ISOLATION = { 'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp', 'cross-origin-resource-policy': 'same-origin' };
+
 function sendFile(res: ServerResponse, path: string): void {
   if (!existsSync(path) || !statSync(path).isFile()) return notFound(res);
-  res.writeHead(200, { 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
+  res.writeHead(200, { ...ISOLATION, 'content-type': CONTENT_TYPES[extname(path)] ?? 'application/octet-stream', 'cache-control': 'no-cache' });
   createReadStream(path).pipe(res);
 }
 
 function notFound(res: ServerResponse): void {
-  res.writeHead(404, { 'content-type': 'text/plain' });
+  res.writeHead(404, { ...ISOLATION, 'content-type': 'text/plain' });
   res.end('not found\n');
 }
 
@@ -58,10 +64,10 @@ function route(dir: string, req: IncomingMessage, res: ServerResponse): void {
       try {
         body = JSON.stringify(pageConfig(dir));
       } catch (e) {
-        res.writeHead(500, { 'content-type': 'text/plain' });
+        res.writeHead(500, { ...ISOLATION, 'content-type': 'text/plain' });
         return void res.end(`${(e as Error).message}\n`);
       }
-      res.writeHead(200, { 'content-type': CONTENT_TYPES['.json'], 'cache-control': 'no-cache' });
+      res.writeHead(200, { ...ISOLATION, 'content-type': CONTENT_TYPES['.json'], 'cache-control': 'no-cache' });
       return void res.end(body);
     }
     case `/model/${QDQ_MODEL_FILE}`:

@@ -1,7 +1,7 @@
 // The `flexq serve` page in real headless Chromium: it loads the ResNet-8 QDQ model with onnxruntime-web, classifies
 // CIFAR-10 test images picked through its file input, and its int8 model's outputs equal onnxruntime-node's on the
 // same images bit for bit (its input tensor equals flexq's own data loading, bit for bit, too).
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
@@ -97,6 +97,12 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
       expect(Math.max(...r.float!.map((v, k) => Math.abs(v - ref[k])))).toBeLessThan(1e-5);
     });
     expect(results.map((r) => r.qdqMs > 0 && r.floatMs! > 0)).toEqual(results.map(() => true));
+    // flexq serve isolates the page, so onnxruntime-web runs its threaded wasm; the page states threads and sizes.
+    const state = await page.evaluate(() => (window as unknown as { flexq: { isolated: boolean; threads: number; bytes: Record<string, number> } }).flexq);
+    expect(state.isolated).toBe(true);
+    expect(state.threads).toBe(Math.min(4, await page.evaluate(() => navigator.hardwareConcurrency)));
+    expect(state.bytes.qdq).toBe(statSync(join(work, 'serve', QDQ_MODEL_FILE)).size);
+    expect(await page.locator('#latency').textContent()).toMatch(new RegExp(`${state.threads} threads?$`));
 
     const shot = join(process.env.FLEXQ_SCREENSHOT_DIR ?? work, 'flexq-page.png');
     await page.screenshot({ path: shot, fullPage: true });

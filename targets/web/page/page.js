@@ -5,13 +5,24 @@
 import * as ort from '/ort/ort.wasm.min.mjs';
 
 ort.env.wasm.wasmPaths = '/ort/';
-ort.env.wasm.numThreads = 1; // threads need a cross-origin-isolated page; one thread also keeps latencies comparable
+// Threads need SharedArrayBuffer, which a cross-origin-isolated page has (flexq serve sends the headers).
+const THREADS = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
+ort.env.wasm.numThreads = THREADS;
 // The same session options as flexq's ort-web executor (targets/web/ort-executor.ts).
 const OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { qdqisint8allowed: '1' } } };
 const TIMED_RUNS = 5;
 
 const $ = (id) => document.getElementById(id);
-window.flexq = { ready: false, last: null, error: null };
+window.flexq = { ready: false, last: null, error: null, threads: THREADS, isolated: self.crossOriginIsolated, bytes: {} };
+
+const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
+
+/** A model's bytes (the page shows their size) and its session. */
+async function openModel(url, key) {
+  const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
+  window.flexq.bytes[key] = bytes.length;
+  return ort.InferenceSession.create(bytes, OPTIONS);
+}
 
 function setStatus(text, error = false) {
   $('status').textContent = text;
@@ -72,7 +83,9 @@ function render(name, q, f, labels) {
   const label = (i) => (labels?.[i] ?? `class ${i}`);
   const [tq, tf] = [top5(q.scores), f ? top5(f.scores) : []];
   $('name').textContent = name;
-  $('latency').textContent = `int8 QDQ ${q.ms.toFixed(2)} ms` + (f ? ` · float ${f.ms.toFixed(2)} ms` : '') + ` (median of ${TIMED_RUNS}, onnxruntime-web wasm, 1 thread)`;
+  const { bytes } = window.flexq;
+  $('latency').textContent = `int8 QDQ ${q.ms.toFixed(2)} ms, ${kib(bytes.qdq)}` + (f ? ` · float ${f.ms.toFixed(2)} ms, ${kib(bytes.float)} (int8 ${(f.ms / q.ms).toFixed(2)}× float's speed)` : '') +
+    ` — median of ${TIMED_RUNS}, onnxruntime-web wasm, ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
   $('top5').replaceChildren(...tq.map((e, k) => {
     const row = document.createElement('tr');
     const cells = [String(k + 1), label(e.index), e.score.toFixed(4), tf[k] ? label(tf[k].index) : '—', tf[k] ? tf[k].score.toFixed(4) : ''];
@@ -90,8 +103,8 @@ function render(name, q, f, labels) {
 
 async function main() {
   const config = await (await fetch('/model/web.json')).json();
-  const qdq = await ort.InferenceSession.create('/model/model.qdq.onnx', OPTIONS);
-  const float = config.hasFloatModel ? await ort.InferenceSession.create('/model/model.onnx', OPTIONS) : null;
+  const qdq = await openModel('/model/model.qdq.onnx', 'qdq');
+  const float = config.hasFloatModel ? await openModel('/model/model.onnx', 'float') : null;
   const classify = async (file) => {
     setStatus(`classifying ${file.name}…`);
     const input = await inputTensor(file, config);
