@@ -44,6 +44,16 @@ describe('flexq export --format onnx-qdq, run, validate, serve (ResNet-8)', () =
     expect(outputs[2]).toEqual(outputs[0]);
   });
 
+  it('eval takes lists: --executor runtime,ort-node --mode tflite-double,onnx gives one report per pair, in one JSON object', async () => {
+    const r = await flexq('eval', fq, '--data', TEST, '--limit', '40', '--executor', 'runtime,ort-node', '--mode', 'tflite-double,onnx', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const { reports } = JSON.parse(r.stdout) as { reports: { executor: string; top1: number; count: number }[] };
+    expect(reports.map((x) => x.executor)).toEqual(['runtime (tflite-double)', 'runtime (onnx)', 'ort-node']);
+    expect(reports.every((x) => x.count === 40)).toBe(true);
+    // ort-node runs the onnx arithmetic: the same top-1 as the runtime in onnx mode.
+    expect(reports[2].top1).toBe(reports[1].top1);
+  });
+
   it('validate --executors runtime,ort-node,ort-web: zero differing outputs', async () => {
     const r = await flexq('validate', R8, fq, '--data', TEST, '--limit', '40', '--modes', 'onnx', '--executors', 'runtime,ort-node,ort-web', '--json');
     expect(r.code, r.stderr).toBe(0);

@@ -52,12 +52,50 @@ function inputValue(vi: pkg.onnx.IValueInfoProto, source: string, override?: rea
   return { name: vi.name!, dtype: dtypeOf(tt.elemType ?? 0, `${source}: input '${vi.name}'`), shape: dims };
 }
 
-/** Lists every node whose op type has no translation, all at once, with the ops that are supported. */
-function reportUnsupported(source: string, nodes: readonly pkg.onnx.INodeProto[]): void {
-  const bad = nodes.filter((n) => n.opType !== 'Constant' && !ONNX_RULES.has(n.opType!));
-  if (bad.length === 0) return;
-  const list = bad.map((n, i) => `'${n.name || `#${i}`}' (${n.opType})`).join(', ');
-  fail('UNSUPPORTED_OP', `${source}: ${bad.length} node(s) use operators flexq does not support: ${list}. Supported: Constant, ${[...ONNX_RULES.keys()].sort().join(', ')}`);
+/** Detailed lines in an unsupported-op refusal; the rest of the op types share one summary line, so it stays ≤ 5 lines. */
+const REFUSAL_GROUPS = 3;
+const NAMES_PER_GROUP = 3;
+
+/** Tensors computable from initializers and Constant nodes alone (ONNX lists nodes in topological order). */
+function constantTensors(g: pkg.onnx.IGraphProto): Set<string> {
+  const known = new Set<string>((g.initializer ?? []).map((t) => t.name!));
+  for (const n of g.node ?? []) {
+    if ((n.input ?? []).every((i) => i === '' || known.has(i))) for (const o of n.output ?? []) known.add(o);
+  }
+  return known;
+}
+
+/**
+ * Refuses a model with untranslatable nodes, grouped by op type with counts and the first names, e.g.
+ * `ConstantOfShape ×836 ('a', 'b', 'c', …)`, saying which groups only read constants (foldable once flexq evaluates the op).
+ */
+function reportUnsupported(source: string, g: pkg.onnx.IGraphProto): void {
+  const nodes = g.node ?? [];
+  const groups = new Map<string, { names: string[]; constant: number }>();
+  const constants = constantTensors(g);
+  nodes.forEach((n, i) => {
+    if (n.opType === 'Constant' || ONNX_RULES.has(n.opType!)) return;
+    const group = groups.get(n.opType!) ?? { names: [], constant: 0 };
+    group.names.push(n.name || `#${i}`);
+    if ((n.input ?? []).every((x) => x === '' || constants.has(x))) group.constant++;
+    groups.set(n.opType!, group);
+  });
+  if (groups.size === 0) return;
+  const sorted = [...groups].sort(([a, x], [b, y]) => y.names.length - x.names.length || a.localeCompare(b));
+  const total = sorted.reduce((s, [, x]) => s + x.names.length, 0);
+  const shown = sorted.length <= REFUSAL_GROUPS + 1 ? sorted : sorted.slice(0, REFUSAL_GROUPS);
+  const lines = shown.map(([op, { names, constant }]) => {
+    const first = names.slice(0, NAMES_PER_GROUP).map((x) => `'${x}'`).join(', ') + (names.length > NAMES_PER_GROUP ? ', …' : '');
+    const foldable = constant === 0 ? '' : `; ${constant === names.length ? 'all' : `${constant} of them`} read only constants, so flexq could fold them once it evaluates ${op}`;
+    return `  ${op} ×${names.length} (${first})${foldable}`;
+  });
+  const rest = sorted.slice(shown.length);
+  if (rest.length > 0) lines.push(`  and ${rest.length} more op type(s): ${rest.map(([op, x]) => `${op} ×${x.names.length}`).join(', ')}`);
+  fail('UNSUPPORTED_OP', [
+    `${source}: ${total} node(s) use ${sorted.length} operator(s) flexq does not support:`,
+    ...lines,
+    `Supported: Constant, ${[...ONNX_RULES.keys()].sort().join(', ')}; convert or replace the other ops before import (e.g. onnxsim folds constant subgraphs).`,
+  ].join('\n'));
 }
 
 /** The checks on the graph's interface and node wiring that translation relies on, each naming what to fix. */
@@ -79,7 +117,7 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   const opset = opsetOf(model, source);
   const g = model.graph!;
   const nodes = g.node ?? [];
-  reportUnsupported(source, nodes);
+  reportUnsupported(source, g);
   checkGraphInterface(g, source);
   const builder = new GraphBuilder(source, g.name || source);
 
