@@ -5,6 +5,7 @@ import { batchNormalization } from './batch-normalization.js';
 import { cast } from './cast.js';
 import { clip } from './clip.js';
 import { concat } from './concat.js';
+import { constantOfShape } from './constant-of-shape.js';
 import { conv } from './conv.js';
 import { convTranspose } from './conv-transpose.js';
 import { div } from './div.js';
@@ -32,7 +33,7 @@ import { unsqueeze } from './unsqueeze.js';
 
 /** Every op flexq's IR knows, in one explicit list. */
 const CONTRACTS: readonly OpContract[] = [
-  add, averagePool, batchNormalization, cast, clip, concat, conv, convTranspose, div, flatten, gemm,
+  add, averagePool, batchNormalization, cast, clip, concat, constantOfShape, conv, convTranspose, div, flatten, gemm,
   globalAveragePool, hardSigmoid, hardSwish, identity, matmul, maxPool, mul, pad, relu, reshape, resize,
   shape, sigmoid, slice, softmax, squeeze, sub, transpose, unsqueeze,
 ];

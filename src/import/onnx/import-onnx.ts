@@ -10,7 +10,7 @@ import { ONNX_RULES, attributeValue, type RuleContext } from './op-rules.js';
 import { decodeTensor, dtypeOf, int64 } from './tensor-proto.js';
 
 const { onnx } = pkg;
-const MIN_OPSET = 8;
+const MIN_OPSET = 6;
 const MAX_OPSET = 21;
 
 function decodeModel(bytes: Uint8Array, source: string): pkg.onnx.IModelProto {
@@ -52,7 +52,7 @@ function inputValue(vi: pkg.onnx.IValueInfoProto, source: string, override?: rea
   return { name: vi.name!, dtype: dtypeOf(tt.elemType ?? 0, `${source}: input '${vi.name}'`), shape: dims };
 }
 
-/** Detailed lines in an unsupported-op refusal; the rest of the op types share one summary line, so it stays ≤ 5 lines. */
+/** Lines for op types in an unsupported-op refusal (the last one summarizes the rest), so it stays ≤ 5 lines. */
 const REFUSAL_GROUPS = 3;
 const NAMES_PER_GROUP = 3;
 
@@ -83,11 +83,12 @@ function reportUnsupported(source: string, g: pkg.onnx.IGraphProto): void {
   if (groups.size === 0) return;
   const sorted = [...groups].sort(([a, x], [b, y]) => y.names.length - x.names.length || a.localeCompare(b));
   const total = sorted.reduce((s, [, x]) => s + x.names.length, 0);
-  const shown = sorted.length <= REFUSAL_GROUPS + 1 ? sorted : sorted.slice(0, REFUSAL_GROUPS);
+  const shown = sorted.length <= REFUSAL_GROUPS ? sorted : sorted.slice(0, REFUSAL_GROUPS - 1);
   const lines = shown.map(([op, { names, constant }]) => {
     const first = names.slice(0, NAMES_PER_GROUP).map((x) => `'${x}'`).join(', ') + (names.length > NAMES_PER_GROUP ? ', …' : '');
-    const foldable = constant === 0 ? '' : `; ${constant === names.length ? 'all' : `${constant} of them`} read only constants, so flexq could fold them once it evaluates ${op}`;
-    return `  ${op} ×${names.length} (${first})${foldable}`;
+    const foldable = constant === 0 ? '' : `; ${constant} of ${names.length} read only constants: foldable once flexq evaluates ${op}`;
+    // A lone node reads as before (`'name' (Op)`); groups get a count and their first names.
+    return `  ${names.length === 1 ? `${first} (${op})` : `${op} ×${names.length} (${first})`}${foldable}`;
   });
   const rest = sorted.slice(shown.length);
   if (rest.length > 0) lines.push(`  and ${rest.length} more op type(s): ${rest.map(([op, x]) => `${op} ×${x.names.length}`).join(', ')}`);
@@ -111,7 +112,7 @@ function checkGraphInterface(g: pkg.onnx.IGraphProto, source: string): void {
   });
 }
 
-/** Imports an ONNX model (opsets 8–21) into flexq's IR, translating each node through ONNX_RULES. */
+/** Imports an ONNX model (opsets 6–21) into flexq's IR, translating each node through ONNX_RULES. */
 export function importOnnx(bytes: Uint8Array, source: string, options: ImportOptions = {}): Graph {
   const model = decodeModel(bytes, source);
   const opset = opsetOf(model, source);
@@ -120,6 +121,7 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   reportUnsupported(source, g);
   checkGraphInterface(g, source);
   const builder = new GraphBuilder(source, g.name || source);
+  const read = new Set([...nodes.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name!)]);
 
   for (const t of g.initializer ?? []) builder.addConstant(decodeTensor(t, t.name!, source));
   const realInputs = (g.input ?? []).filter((vi) => !builder.has(vi.name!));
@@ -175,6 +177,11 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
         builder.addConstant({ name: constName, dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values, (x) => BigInt(x)) });
         return constName;
       },
+      addFloatScalar(constName, value) {
+        builder.addConstant({ name: constName, dtype: 'float32', shape: [], data: Float32Array.of(value) });
+        return constName;
+      },
+      isRead: (tensor) => read.has(tensor),
     };
     for (const n of ONNX_RULES.get(proto.opType!)!(ctx)) builder.addNode(n);
   });

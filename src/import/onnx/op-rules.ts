@@ -1,9 +1,10 @@
 import type { onnx } from 'onnx-proto';
 import { fail } from '../../errors.js';
+import { toNumbers } from '../../ir/dtype.js';
 import type { Attrs, AttrValue, Node } from '../../ir/graph.js';
 import type { Shape } from '../../ir/shape.js';
 import { windowProblem } from '../../ops/window.js';
-import { dtypeOf, int64 } from './tensor-proto.js';
+import { decodeTensor, dtypeOf, int64 } from './tensor-proto.js';
 
 /** What a rule sees of the ONNX node being imported and of the graph built so far. */
 export interface RuleContext {
@@ -18,6 +19,10 @@ export interface RuleContext {
   constInput(i: number): number[] | undefined;
   /** Adds an int64 constant and returns its name (for operands that moved from attributes to inputs). */
   addInt64Constant(name: string, values: readonly number[]): string;
+  /** Adds a float32 scalar constant and returns its name. */
+  addFloatScalar(name: string, value: number): string;
+  /** Whether any node or graph output reads the tensor. */
+  isRead(tensor: string): boolean;
 }
 
 /** An ONNX op's translation to IR nodes (usually one, with normalized attributes). */
@@ -28,6 +33,75 @@ function node(ctx: RuleContext, op: string, attrs: Attrs, inputs: readonly strin
 }
 
 const plain = (op: string): Rule => (ctx) => node(ctx, op, {});
+
+/**
+ * Add/Sub/Mul/Div. Before opset 7 they broadcast only with broadcast=1, aligning B at `axis` of A;
+ * numpy aligns B at the end, so B gets trailing 1-dims: `Add(A[N,C,H,W], B[C], axis=1) → Add(A, Unsqueeze(B, [1, 2]))`.
+ */
+const arithmetic = (op: string): Rule => (ctx) => {
+  if (ctx.opset >= 7 || num(ctx, 'broadcast', 0) === 0) return node(ctx, op, {}, ctx.proto.input!.slice(0, 2));
+  const [a, b] = ctx.proto.input!;
+  const [rankA, rankB] = [ctx.shapeOf(a).length, ctx.shapeOf(b).length];
+  const axis = num(ctx, 'axis', rankA - rankB);
+  const resolved = axis < 0 ? axis + rankA : axis;
+  if (!Number.isSafeInteger(resolved) || resolved < 0 || resolved + rankB > rankA)
+    fail('MODEL_INVALID', `${ctx.where}: broadcast axis ${axis} does not fit B of rank ${rankB} into A of rank ${rankA}; expected 0..${rankA - rankB}: fix the node's attributes`);
+  const trailing = rankA - resolved - rankB;
+  if (trailing === 0) return node(ctx, op, {}, [a, b]);
+  const aligned = `${b}:at-axis-${resolved}-of-${ctx.name}`;
+  const axes = Array.from({ length: trailing }, (_, k) => rankB + k);
+  return [
+    { name: `${ctx.name}:align`, op: 'Unsqueeze', inputs: [b], outputs: [aligned], attrs: { axes } },
+    ...node(ctx, op, {}, [a, aligned]),
+  ];
+};
+
+/** Sum(x1, …, xn) → Add(…Add(Add(x1, x2), x3)…, xn); one input is Identity. */
+function addChain(ctx: RuleContext, output: string): Node[] {
+  const xs = ctx.proto.input!.filter((x) => x !== '');
+  if (xs.length === 0) fail('MODEL_INVALID', `${ctx.where}: needs at least one input`);
+  if (xs.length === 1) return [{ name: ctx.name, op: 'Identity', inputs: [xs[0]], outputs: [output], attrs: {} }];
+  return xs.slice(1).map((x, k) => {
+    const last = k === xs.length - 2;
+    return {
+      name: last ? ctx.name : `${ctx.name}:add${k}`,
+      op: 'Add',
+      inputs: [k === 0 ? xs[0] : `${output}:partial${k - 1}`, x],
+      outputs: [last ? output : `${output}:partial${k}`],
+      attrs: {},
+    };
+  });
+}
+
+/** Mean(x1, …, xn) → Sum(x1, …, xn) · (1/n). */
+function meanRule(ctx: RuleContext): Node[] {
+  const n = ctx.proto.input!.filter((x) => x !== '').length;
+  const out = ctx.proto.output![0];
+  if (n <= 1) return addChain(ctx, out);
+  const sum = `${out}:sum`;
+  const chain = addChain({ ...ctx, name: `${ctx.name}:sum` }, sum);
+  return [...chain, { name: ctx.name, op: 'Mul', inputs: [sum, ctx.addFloatScalar(`${ctx.name}:1/n`, 1 / n)], outputs: [out], attrs: {} }];
+}
+
+/** Dropout at inference is the identity; its mask output (when read) has no inference meaning flexq can give. */
+function dropoutRule(ctx: RuleContext): Node[] {
+  const [x, , training] = ctx.proto.input!;
+  const mask = ctx.proto.output![1];
+  if (mask && ctx.isRead(mask))
+    fail('UNSUPPORTED_ATTR', `${ctx.where}: its mask output '${mask}' is read by the graph; flexq imports inference graphs where Dropout is the identity and its mask unused: export the model in eval mode`);
+  if (training && ctx.constInput(2)!.some((v) => v !== 0))
+    fail('UNSUPPORTED_ATTR', `${ctx.where}: training_mode is true; flexq imports inference graphs: export the model in eval mode`);
+  return [{ name: ctx.name, op: 'Identity', inputs: [x], outputs: [ctx.proto.output![0]], attrs: {} }];
+}
+
+/** ConstantOfShape(shape): the fill value and type come from the `value` tensor attribute (default float 0). */
+function constantOfShapeRule(ctx: RuleContext): Node[] {
+  const t = (ctx.proto.attribute ?? []).find((a) => a.name === 'value')?.t;
+  const fill = t ? decodeTensor(t, 'value', ctx.where) : undefined;
+  const values = fill ? toNumbers(fill.data!) : [0];
+  if (values.length !== 1) fail('MODEL_INVALID', `${ctx.where}: the value attribute must hold one element, found ${values.length}: fix the node's attributes`);
+  return node(ctx, 'ConstantOfShape', { value: values[0], dtype: fill?.dtype ?? 'float32' });
+}
 
 function ints(ctx: RuleContext, key: string, fallback: readonly number[]): readonly number[] {
   const v = ctx.attr(key);
@@ -95,10 +169,14 @@ export const ONNX_RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   }],
   ['Gemm', (ctx) => node(ctx, 'Gemm', { alpha: num(ctx, 'alpha', 1), beta: num(ctx, 'beta', 1), transA: num(ctx, 'transA', 0), transB: num(ctx, 'transB', 0) })],
   ['MatMul', plain('MatMul')],
-  ['Add', plain('Add')],
-  ['Sub', plain('Sub')],
-  ['Mul', plain('Mul')],
-  ['Div', plain('Div')],
+  ['Add', arithmetic('Add')],
+  ['Sub', arithmetic('Sub')],
+  ['Mul', arithmetic('Mul')],
+  ['Div', arithmetic('Div')],
+  ['Sum', (ctx) => addChain(ctx, ctx.proto.output![0])],
+  ['Mean', meanRule],
+  ['Dropout', dropoutRule],
+  ['ConstantOfShape', constantOfShapeRule],
   ['Relu', plain('Relu')],
   ['Sigmoid', plain('Sigmoid')],
   ['HardSwish', plain('HardSwish')],
@@ -150,6 +228,9 @@ export const ONNX_RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
     return node(ctx, 'Softmax', { axis });
   }],
   ['BatchNormalization', (ctx) => {
+    // Before opset 9: is_test only chose training vs inference (flexq imports for inference); spatial=0 meant per-activation statistics.
+    if (ctx.opset < 9 && num(ctx, 'spatial', 1) !== 1)
+      fail('UNSUPPORTED_ATTR', `${ctx.where}: spatial=${num(ctx, 'spatial', 1)} (statistics per activation) is not supported; flexq supports spatial=1 (per channel): re-export the model with per-channel batch norm`);
     if ((ctx.proto.output ?? []).slice(1).some((o) => o !== ''))
       fail('UNSUPPORTED_ATTR', `${ctx.where}: training-mode outputs (running mean/var) are not supported; export the model in inference mode`);
     return [{ name: ctx.name, op: 'BatchNormalization', inputs: [...ctx.proto.input!], outputs: [ctx.proto.output![0]], attrs: { epsilon: num(ctx, 'epsilon', 1e-5) } }];
