@@ -1,5 +1,5 @@
-// The library in firmware, in QEMU: the example project of ResNet-8 and DS-CNN built with its Makefile prints the
-// integer runtime's bytes for a real float sample; two libraries with different prefixes link into one image and
+// The library in firmware, in QEMU: the example project of ResNet-8 and DS-CNN, built with its Makefile (gcc) and
+// compiled with clang -Weverything, prints the integer runtime's bytes for a real float sample; two libraries with different prefixes link into one image and
 // both stay bit-exact; the images carry no libm or soft-double code; and the report's RAM is the ELF's
 // data + bss + arena + stack.
 
@@ -8,11 +8,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CORTEX_M_CORES, memoryScript } from '../../../targets/cortex-m/boards.js';
-import { ARM_FLAGS, arenaSectionDefine, buildElf, C_WARNINGS, elfSections, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
+import { ARM_FLAGS, arenaSectionDefine, buildElf, C_WARNINGS, CLANG_WARNINGS, elfSections, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
 import { proveOnCortexM } from '../../../targets/cortex-m/prove.js';
 import { runTool } from '../../../src/run-tool.js';
 import { lacksTools } from '../../helpers/tools.js';
+import { CLANG_ARM } from './c-tools.js';
 import { mismatchedBytes, MODEL_CASES, prepareCase, type PreparedCase } from './cases.js';
 
 const work = mkdtempSync(join(tmpdir(), 'flexq-firmware-'));
@@ -55,6 +56,37 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm', 'make'))('the library in firmw
       const top = printed.indexOf(Math.max(...printed));
       expect(run.stdout).toContain(`top-1: ${top}\n`);
       expect((await symbols(join(dir, 'example', 'example.elf'))).filter((s) => LIBM.test(s))).toEqual([]);
+    });
+  }
+
+  for (const name of ['ResNet-8', 'DS-CNN']) {
+    it.skipIf(lacksTools('clang'))(`${name}: the example compiled with clang (linked by arm-none-eabi-gcc with newlib) prints the same bytes`, async () => {
+      const p = cases.get(name)!;
+      const size = p.inputs.length / p.count;
+      const c = generateC(p.q, 'optimized', { prefix: PREFIX[name], example: true, board: 'cortex-m4', exampleInput: p.floats.subarray(0, size) });
+      const dir = join(work, `clang-${PREFIX[name]}`);
+      writeGenerated(c, dir);
+      const example = join(dir, 'example');
+      const sources = [join(example, 'main.c'), join(example, 'startup.c'), ...c.sources.map((f) => join(dir, f))];
+      // clang compiles for the core with arm-none-eabi's ABI (short enums, as newlib is built) and newlib's headers.
+      const flags = [...CLANG_ARM, '-fshort-enums', ...M4.cflags, '-std=c99', '-O2', '-ffunction-sections', '-fdata-sections', ...CLANG_WARNINGS, arenaSectionDefine(PREFIX[name]), `-I${example}`, `-I${dir}`];
+      const objects: string[] = [];
+      for (const source of sources) {
+        const object = join(example, `${source.split('/').pop()}.clang.o`);
+        const cc = await runTool('clang', [...flags, '-c', source, '-o', object]);
+        expect(cc.stderr, source).toBe('');
+        expect(cc.exitCode).toBe(0);
+        objects.push(object);
+      }
+      const elf = join(example, 'example-clang.elf');
+      const link = await runTool('arm-none-eabi-gcc', [...M4.cflags, '-mthumb', ...objects, '-nostartfiles', '-Wl,--gc-sections', `-L${example}`, '-T', join(example, 'sections.ld'), '-o', elf, '-lc']);
+      expect(link.exitCode, link.stderr).toBe(0);
+      // As the example's `make run` starts it: the semihosting console on standard output.
+      const run = await runTool('qemu-system-arm', ['-M', M4.machine, '-nographic', '-monitor', 'none', '-serial', 'none', '-chardev', 'stdio,id=console',
+        '-semihosting-config', 'enable=on,target=native,chardev=console', '-kernel', elf], { timeoutMs: 300_000 });
+      expect(run.exitCode, run.stderr).toBe(0);
+      expect(printedOutput(run.stdout)).toEqual(Array.from(p.expected.subarray(0, c.outputBytes)));
+      expect((await symbols(elf)).filter((sym) => LIBM.test(sym))).toEqual([]);
     });
   }
 
