@@ -45,6 +45,11 @@ export function installSteps(tools: readonly SystemTool[]): string[][] {
   ];
 }
 
+/** The install steps as one shell line a person runs (`sudo` before each step when asked). */
+export function installCommand(tools: readonly SystemTool[], o: { sudo?: boolean } = {}): string {
+  return installSteps(tools).map((s) => `${o.sudo ? 'sudo ' : ''}${s.join(' ')}`).join(' && ');
+}
+
 /** Installs the packages of `tools` (apt-get must be reachable: see aptAccess). Fails with the step that failed and its output. */
 export function installWithApt(tools: readonly SystemTool[], access: Exclude<AptAccess, { kind: 'none' }>, log: (line: string) => void): void {
   const sudo = access.kind === 'sudo' ? ['sudo', '-n'] : [];

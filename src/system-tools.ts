@@ -117,9 +117,3 @@ export function hasSystemTool(name: SystemToolName): boolean {
   if (!presence.has(name)) presence.set(name, systemTool(name).present());
   return presence.get(name)!;
 }
-
-/** The command that installs the given tools on Debian (as root; prefix sudo otherwise). */
-export function installCommand(tools: readonly SystemTool[]): string {
-  const packages = tools.flatMap((t) => t.packages);
-  return packages.length ? `apt-get install -y --no-install-recommends ${packages.join(' ')}` : '';
-}

@@ -7,10 +7,10 @@ import { checkOutputFolder, writeOutputFolder } from '../output-folder.js';
 import { checkpointPath, removeCheckpoint } from '../quant/checkpoint.js';
 import { writeFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
-import { sizeOf } from '../ir/shape.js';
-import { fail, FlexqError } from '../errors.js';
+import { FlexqError, fail } from '../errors.js';
 import { KERNEL_SETS, type CompileJob, type CompileReport, type KernelSet } from '../target.js';
-import { openData, sampleShapeOf } from './data.js';
+import type { Dataset } from '../../calibration/index.js';
+import { openData, readAllSamples, sampleShapeOf } from './data.js';
 import { quantize, type QuantizeOptions } from './quantize.js';
 import { compilerFor } from './registry.js';
 
@@ -47,27 +47,18 @@ export interface CompileResult {
 /** The proof inputs as one float array: checkData, or calib past what calibration used, or calib itself. */
 async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions): Promise<CompileResult['proof'] & { inputs: Float32Array }> {
   const sampleShape = sampleShapeOf(q.graph, model);
-  const unused = (o.offset ?? 0) + q.info.calibrationSamples;
-  const candidates = o.checkData !== undefined
-    ? [{ data: o.checkData, labels: undefined, offset: 0, calibrationData: false }]
-    : [{ data: o.calib, labels: o.labels, offset: unused, calibrationData: false }, { data: o.calib, labels: o.labels, offset: o.offset ?? 0, calibrationData: true }];
-  for (const [k, c] of candidates.entries()) {
-    const limit = c.calibrationData ? Math.min(o.check ?? Infinity, q.info.calibrationSamples || Infinity) : o.check;
-    const opened = await openData(c.data, { ...o, labels: c.labels, offset: c.offset, limit: Number.isFinite(limit) ? limit : undefined }, sampleShape).catch((e: unknown) => {
-      // Calibration used every sample of calib: nothing is left to prove on but what it saw.
-      if (k === 0 && o.checkData === undefined && e instanceof FlexqError && e.code === 'DATA_EMPTY') return undefined;
-      throw e;
-    });
-    if (!opened) continue;
-    const inputs = new Float32Array(opened.size * sizeOf(sampleShape));
-    let at = 0;
-    for await (const batch of opened.batches(256)) {
-      inputs.set(batch.data, at);
-      at += batch.data.length;
-    }
-    return { data: c.data, offset: c.offset, count: opened.size, calibrationData: c.calibrationData, inputs };
-  }
-  return fail('DATA_EMPTY', `${o.calib}: no samples to prove the build on`);
+  const open = (data: string, labels: string | undefined, offset: number, limit: number | undefined) => openData(data, { ...o, labels, offset, limit }, sampleShape);
+  const read = async (data: string, offset: number, set: Dataset, calibrationData: boolean) => ({ data, offset, count: set.size, calibrationData, inputs: await readAllSamples(set) });
+  if (o.checkData !== undefined) return read(o.checkData, 0, await open(o.checkData, undefined, 0, o.check), false);
+  const offset = o.offset ?? 0;
+  const unseen = await open(o.calib, o.labels, offset + q.info.calibrationSamples, o.check).catch((e: unknown) => {
+    // Calibration used every sample of calib: nothing is left to prove on but what it saw.
+    if (e instanceof FlexqError && e.code === 'DATA_EMPTY') return undefined;
+    throw e;
+  });
+  if (unseen) return read(o.calib, offset + q.info.calibrationSamples, unseen, false);
+  const limit = Math.min(o.check ?? Infinity, q.info.calibrationSamples || Infinity);
+  return read(o.calib, offset, await open(o.calib, o.labels, offset, Number.isFinite(limit) ? limit : undefined), true);
 }
 
 export async function compile(model: string, o: CompileOptions): Promise<CompileResult> {

@@ -2,7 +2,7 @@
 import { openDataset, type Dataset, type Layout, type Preprocess } from '../../calibration/index.js';
 import { fail } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
-import { formatShape, isStatic, type Dim } from '../ir/shape.js';
+import { formatShape, isStatic, sizeOf, type Dim } from '../ir/shape.js';
 
 export interface DataOptions {
   /** .npy of integer labels, for .npy data (an ImageFolder's labels are its class folders). */
@@ -28,6 +28,17 @@ export function sampleShapeOf(graph: Graph, path: string): number[] {
   const sample = graph.values.get(input)!.shape.slice(1);
   if (!isStatic(sample)) fail('BAD_ARGUMENT', `${path}: input '${input}' has dynamic dims ${formatShape(sample)}; give concrete dims as the input shape (--input-shape N,C,H,W)`);
   return [...sample];
+}
+
+/** Every sample of a dataset in one [size, ...sampleShape] array (reconstruction and the proofs read it whole). */
+export async function readAllSamples(data: Dataset): Promise<Float32Array> {
+  const all = new Float32Array(data.size * sizeOf(data.sampleShape));
+  let at = 0;
+  for await (const batch of data.batches(256)) {
+    all.set(batch.data, at);
+    at += batch.data.length;
+  }
+  return all;
 }
 
 /** Opens `path` as samples of `sampleShape` with the given options. */

@@ -2,13 +2,11 @@
 // rounding (FlexRound, AdaRound, AdaQuant) layer by layer or block by block, with an optional resume file.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { Dataset } from '../../calibration/index.js';
 import { OBSERVER_KINDS, OBSERVERS, type ObserverKind } from '../../calibration/observers.js';
 import type { TensorBackend } from '../backend/backend.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../backend/select.js';
 import { fail } from '../errors.js';
 import { createFloatExecutor } from '../exec/float-executor.js';
-import { sizeOf } from '../ir/shape.js';
 import { loadModel } from '../load-model.js';
 import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
@@ -19,7 +17,7 @@ import { assembleQuantizedGraph, quantizeRtn, rtnWeights } from '../quant/rtn.js
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
 import type { Setting } from '../quant/unit-trainer.js';
 import { FLEXQ_VERSION } from '../version.js';
-import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
+import { DEFAULT_BATCH, openData, readAllSamples, sampleShapeOf, type DataOptions } from './data.js';
 import { silentProgress, type JobHooks, type Progress } from './progress.js';
 
 export type WeightBits = 8 | 4 | 3 | 2;
@@ -106,18 +104,6 @@ function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: 
   return method === 'adaround' ? Math.max(1e-3, 3 / iterations) : 1e-4;
 }
 
-/** Every calibration sample in one [count, ...sampleShape] array (reconstruction draws batches from it). */
-async function loadCalibration(data: Dataset): Promise<CalibrationSet> {
-  const per = sizeOf(data.sampleShape);
-  const all = new Float32Array(data.size * per);
-  let count = 0;
-  for await (const batch of data.batches(256)) {
-    all.set(batch.data, count * per);
-    count += batch.count;
-  }
-  return { count, data: all };
-}
-
 /** Identifies a run for resume: the model's bytes and every option that changes the result. */
 function runFingerprint(model: string, o: QuantizeOptions, s: Settled, settings: ReconstructionOptions): string {
   const { calib, labels, preprocess, layout, limit, offset, inputShape, samples, weightRange } = o;
@@ -180,7 +166,8 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     batch: s.batch,
     seed: s.seed,
   };
-  const calib = await loadCalibration(data);
+  // Every calibration sample in one array: reconstruction draws its batches from it.
+  const calib: CalibrationSet = { count: data.size, data: await readAllSamples(data) };
   const fingerprint = runFingerprint(model, o, s, settings);
   const resume = o.resume && o.checkpoint !== undefined ? readCheckpoint(o.checkpoint, fingerprint) : undefined;
   o.log?.(

@@ -11,7 +11,7 @@ import type { Dataset } from '../../calibration/index.js';
 import { CORTEX_M_TARGET, type CortexMCompileReport } from '../../targets/cortex-m/target.js';
 import { qdqFlavourFor } from '../../targets/web/ort-executor.js';
 import { pageConfig, QDQ_MODEL_FILE, WEB_CONFIG_FILE, type WebSettings } from '../../targets/web/web-config.js';
-import { DEFAULT_BATCH, openData, sampleShapeOf } from '../api/data.js';
+import { DEFAULT_BATCH, openData, readAllSamples, sampleShapeOf } from '../api/data.js';
 import { evaluate } from '../api/evaluate.js';
 import { quantizedExecutor, runtimeExecutor } from '../api/executors.js';
 import { exportModel } from '../api/export.js';
@@ -29,7 +29,8 @@ import { writeFq } from '../quant/fq-file.js';
 import { weightedLayers } from '../quant/layers.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import type { RequantMode } from '../quant/requant-mode.js';
-import { hasSystemTool, installCommand, systemTool, type SystemToolName } from '../system-tools.js';
+import { installCommand } from '../install-tools.js';
+import { hasSystemTool, systemTool, type SystemToolName } from '../system-tools.js';
 import { BAR_CLASSES } from './synthetic-bars.js';
 import { writeDemo } from './write-demo.js';
 
@@ -176,13 +177,7 @@ async function checkExecutor(q: QuantizedGraph, check: (typeof EXECUTOR_CHECKS)[
 /** The first `count` held-out images as one float array, the inputs the Cortex-M build is proven on. */
 async function proofInputs(path: string, sampleShape: readonly number[], count: number): Promise<{ inputs: Float32Array; count: number }> {
   const data = await openData(path, { preprocess: 'unit', limit: count }, sampleShape);
-  const inputs = new Float32Array(data.size * sizeOf(sampleShape));
-  let at = 0;
-  for await (const batch of data.batches(DEFAULT_BATCH)) {
-    inputs.set(batch.data, at);
-    at += batch.data.length;
-  }
-  return { inputs, count: data.size };
+  return { inputs: await readAllSamples(data), count: data.size };
 }
 
 /** What the Cortex-M row says when the toolchain or QEMU is absent: which, and the commands that add them. */
@@ -190,13 +185,13 @@ function cortexMSkipped(): Extract<CortexMResult, { status: 'skipped' }> | undef
   const missing = CORTEX_M_TOOLS.filter((t) => !hasSystemTool(t.tool));
   if (missing.length === 0) return undefined;
   const programs = missing.map((t) => t.program);
-  const apt = installCommand(missing.map((t) => systemTool(t.tool)));
+  const apt = installCommand(missing.map((t) => systemTool(t.tool)), { sudo: true });
   return {
     status: 'skipped',
     core: CORTEX_M_CORE,
     missing: programs,
     reason: `${programs.join('/')} not installed`,
-    install: `npm run setup (or: sudo ${apt})`,
+    install: `npm run setup (or: ${apt})`,
   };
 }
 

@@ -12,6 +12,7 @@ import { memoryScript, STACK_BYTES, type CortexMCore } from './boards.js';
 import type { GeneratedC } from './emit-c.js';
 import { DEFAULT_PREFIX } from './library-options.js';
 import { runTool } from '../../src/run-tool.js';
+import { kib } from '../../src/format-bytes.js';
 
 export const HARNESS_DIR = fileURLToPath(new URL('./harness/', import.meta.url));
 const HARNESS_SOURCES = ['startup.c', 'qemu_main.c'];
@@ -62,7 +63,6 @@ export interface ElfBuild {
 
 /** Checks, before any build, that the model fits the board: the arena (+ stack) in DATA, the constants in CODE. */
 export function checkFits(c: GeneratedC, core: CortexMCore, what: string): void {
-  const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
   if (c.arenaBytes + STACK_BYTES > core.data.bytes)
     fail('UNSUPPORTED_ATTR', `${what}: the arena needs ${kib(c.arenaBytes)} and the stack ${kib(STACK_BYTES)}, but ${core.name} (${core.machine}) has ${kib(core.data.bytes)} of RAM for data; use a smaller model or input, or a core with more RAM`);
   if (c.constantBytes > core.code.bytes)

@@ -12,11 +12,11 @@ import { qemuExecutor } from './executor.js';
 import { exportC, generateC, writeCLibrary } from './library.js';
 import { C_REQUANT_MODE } from './lower.js';
 import { proveOnCortexM, type CortexMReport } from './prove.js';
+import { kib } from '../../src/format-bytes.js';
 
 /** The proof's figures; the ELF is the report's artefact (the proof's own build sits in a cache). */
 export type CortexMCompileReport = Omit<CortexMReport, 'elf'> & CompileReport;
 
-const kib = (n: number) => `${(n / 1024).toFixed(1)} KiB`;
 
 function describe(r: CortexMCompileReport): string {
   return [

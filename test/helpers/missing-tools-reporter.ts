@@ -1,5 +1,6 @@
 // After the run: one line that names the system tools whose tests were skipped and the command that installs them.
 import type { Reporter, TestModule } from 'vitest/node';
+import { installCommand } from '../../src/install-tools.js';
 import { hasSystemTool, SYSTEM_TOOLS } from '../../src/system-tools.js';
 
 export default class MissingToolsReporter implements Reporter {
@@ -9,9 +10,8 @@ export default class MissingToolsReporter implements Reporter {
     let skipped = 0;
     for (const m of modules) for (const t of m.children.allTests()) if (t.result().state === 'skipped') skipped++;
     if (skipped === 0) return;
-    const packages = missing.flatMap((t) => t.packages).join(' ');
     process.stdout.write(
-      `\nflexq: ${skipped} tests skipped; missing system tools: ${missing.map((t) => t.title).join(', ')}. Install them with \`npm run setup\` (as root or with passwordless sudo), or apt-get install ${packages}\n`,
+      `\nflexq: ${skipped} tests skipped; missing system tools: ${missing.map((t) => t.title).join(', ')}. Install them with \`npm run setup\` (as root or with passwordless sudo), or: ${installCommand(missing, { sudo: true })}\n`,
     );
   }
 }

@@ -3,6 +3,7 @@ import { runDemo, type DemoReport } from '../../demo/run-demo.js';
 import { fail } from '../../errors.js';
 import { parseCount } from '../options.js';
 import { createProgress } from '../progress.js';
+import { kib } from '../../format-bytes.js';
 
 interface DemoFlags { output: string; seed: number; force?: boolean; json?: boolean }
 
@@ -15,7 +16,6 @@ function parseSeed(text: string): number {
 }
 
 const pct = (x: number): string => `${(100 * x).toFixed(2)} %`;
-const kib = (n: number): string => `${(n / 1024).toFixed(1)} KiB`;
 
 /** Rows of three aligned columns, Markdown-style, with a header rule. */
 function table(header: readonly string[], rows: readonly (readonly string[])[]): string {

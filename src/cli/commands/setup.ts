@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { aptAccess, installSteps, installWithApt } from '../../install-tools.js';
+import { aptAccess, installCommand, installSteps, installWithApt } from '../../install-tools.js';
 import { fail } from '../../errors.js';
 import { SYSTEM_TOOLS, type SystemToolName } from '../../system-tools.js';
 
@@ -19,14 +19,14 @@ async function setup(o: SetupOptions): Promise<void> {
   if (missing().length && !o.check) {
     const access = aptAccess();
     if (access.kind === 'none') {
-      manual = `${access.why}; install them with:\n  ${installSteps(missing()).map((s) => `sudo ${s.join(' ')}`).join(' && ')}`;
+      manual = `${access.why}; install them with:\n  ${installCommand(missing(), { sudo: true })}`;
     } else {
       log(`installing ${missing().map((t) => t.title).join(', ')}`);
       installWithApt(missing(), access, log);
       tools = probe();
     }
   } else if (missing().length) {
-    manual = `install them with (as root):\n  ${installSteps(missing()).map((s) => s.join(' ')).join(' && ')}`;
+    manual = `install them with (as root):\n  ${installCommand(missing())}`;
   }
   const still = missing();
   if (o.json) process.stdout.write(JSON.stringify({ tools, missing: still.map((t) => t.name), install: still.length ? installSteps(still).map((s) => s.join(' ')) : [] }) + '\n');
