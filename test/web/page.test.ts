@@ -1,6 +1,7 @@
 // The `flexq serve` page in real headless Chromium: it loads the ResNet-8 QDQ model with onnxruntime-web, classifies
 // CIFAR-10 test images picked through its file input, and its int8 model's outputs equal onnxruntime-node's on the
-// same images bit for bit (its input tensor equals flexq's own data loading, bit for bit, too).
+// same images bit for bit (its input tensor equals flexq's own data loading, bit for bit, too). The float model also
+// runs on WebGPU (Chromium's SwiftShader adapter, so no GPU is needed) and agrees with onnxruntime-node.
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -18,12 +19,13 @@ import { data, model, runOrt } from '../helpers/shared.js';
 import { lacksTools } from '../helpers/tools.js';
 import { CHROMIUM_PATH } from '../../src/system-tools.js';
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+// SwiftShader gives headless Chromium a WebGPU adapter on any machine.
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const TEST_200 = data('cifar10/test-200');
 /** One test image from each of these classes. */
 const CLASSES = ['airplane', 'cat', 'frog', 'ship', 'truck'];
 
-interface PageResult { name: string; input: number[]; qdq: number[]; float: number[] | null; qdqMs: number; floatMs: number | null; top5: number[] }
+interface PageResult { name: string; input: number[]; qdq: number[]; float: number[] | null; floatProvider: string | null; qdqMs: number; floatMs: number | null; top5: number[] }
 
 describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (ResNet-8)', () => {
   let work: string;
@@ -33,6 +35,8 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
   let images: string[];
   let pageErrors: string[];
   let q: QuantizedGraph;
+  /** onnxruntime-node's float outputs for the last image. */
+  let lastFloat: Float32Array;
 
   beforeAll(async () => {
     work = mkdtempSync(join(tmpdir(), 'flexq-web-'));
@@ -94,8 +98,10 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
     const float = await runOrt(model('resnet8-cifar10/float.onnx'), 'T0', input);
     results.forEach((r, i) => {
       const ref = float.data.slice(i * classes, (i + 1) * classes);
+      expect(r.floatProvider).toBe('wasm');
       expect(Math.max(...r.float!.map((v, k) => Math.abs(v - ref[k])))).toBeLessThan(1e-5);
     });
+    lastFloat = Float32Array.from(float.data.slice(-classes));
     expect(results.map((r) => r.qdqMs > 0 && r.floatMs! > 0)).toEqual(results.map(() => true));
     // flexq serve isolates the page, so onnxruntime-web runs its threaded wasm; the page states threads and sizes.
     const state = await page.evaluate(() => (window as unknown as { flexq: { isolated: boolean; threads: number; bytes: Record<string, number> } }).flexq);
@@ -108,5 +114,18 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
     await page.screenshot({ path: shot, fullPage: true });
     expect(await page.locator('#top5 tr').count()).toBe(5);
     expect(await page.locator('#name').textContent()).toBe(results.at(-1)!.name);
+  });
+
+  it('runs the float model on WebGPU when chosen, with the same scores as onnxruntime-node', async () => {
+    const flexq = () => page.evaluate(() => (window as unknown as { flexq: { webgpu: boolean; last: PageResult } }).flexq);
+    expect((await flexq()).webgpu).toBe(true);
+    await page.selectOption('#float-provider', 'webgpu');
+    await page.waitForFunction(() => (window as unknown as { flexq: { last: PageResult } }).flexq.last.floatProvider === 'webgpu');
+    const { last } = await flexq();
+    expect(pageErrors).toEqual([]);
+    // GPU shaders sum in their own order: float rounding apart, the same scores.
+    expect(Math.max(...last.float!.map((v, k) => Math.abs(v - lastFloat[k])))).toBeLessThan(1e-3);
+    expect(last.floatMs).toBeGreaterThan(0);
+    expect(await page.locator('#latency').textContent()).toContain('float on webgpu');
   });
 });

@@ -1,8 +1,9 @@
 // The flexq page: classifies a dropped image with the int8 QDQ model in onnxruntime-web (wasm), and with the float
-// model when the directory has one. Pixels become input values through the value tables the server computed from
+// model when the directory has one, on wasm or, where the browser has a WebGPU adapter, on WebGPU. Pixels become input values through the value tables the server computed from
 // flexq's preprocessing preset (calibration/preprocess.ts), so an image the model sees at its own size gives the
 // same input tensor as `flexq eval` does. window.flexq exposes the last result (tests read it).
-import * as ort from '/ort/ort.wasm.min.mjs';
+// The WebGPU build also holds the wasm provider, so one onnxruntime-web serves both.
+import * as ort from '/ort/ort.webgpu.min.mjs';
 
 ort.env.wasm.wasmPaths = '/ort/';
 // Threads need SharedArrayBuffer, which a cross-origin-isolated page has (flexq serve sends the headers).
@@ -13,15 +14,29 @@ const OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { qdqisint8al
 const TIMED_RUNS = 5;
 
 const $ = (id) => document.getElementById(id);
-window.flexq = { ready: false, last: null, error: null, threads: THREADS, isolated: self.crossOriginIsolated, bytes: {} };
+window.flexq = { ready: false, last: null, error: null, threads: THREADS, isolated: self.crossOriginIsolated, bytes: {}, webgpu: false };
 
 const kib = (n) => `${(n / 1024).toFixed(1)} KiB`;
 
-/** A model's bytes (the page shows their size) and its session. */
-async function openModel(url, key) {
+/** A model's bytes (the page shows their size). */
+async function fetchModel(url, key) {
   const bytes = new Uint8Array(await (await fetch(url)).arrayBuffer());
   window.flexq.bytes[key] = bytes.length;
-  return ort.InferenceSession.create(bytes, OPTIONS);
+  return bytes;
+}
+
+/** A session on wasm, or on WebGPU (onnxruntime-web places the ops WebGPU lacks on wasm). */
+function openSession(bytes, provider) {
+  return ort.InferenceSession.create(bytes, provider === 'webgpu' ? { ...OPTIONS, executionProviders: ['webgpu', 'wasm'] } : OPTIONS);
+}
+
+/** Whether this browser gives the page a WebGPU adapter (headless and GPU-less browsers often do not). */
+async function hasWebGpuAdapter() {
+  try {
+    return Boolean(navigator.gpu && (await navigator.gpu.requestAdapter()));
+  } catch {
+    return false;
+  }
 }
 
 function setStatus(text, error = false) {
@@ -79,12 +94,12 @@ function top5(scores) {
     .slice(0, 5);
 }
 
-function render(name, q, f, labels) {
+function render(name, q, f, floatProvider, labels) {
   const label = (i) => (labels?.[i] ?? `class ${i}`);
   const [tq, tf] = [top5(q.scores), f ? top5(f.scores) : []];
   $('name').textContent = name;
   const { bytes } = window.flexq;
-  $('latency').textContent = `int8 QDQ ${q.ms.toFixed(2)} ms, ${kib(bytes.qdq)}` + (f ? ` · float ${f.ms.toFixed(2)} ms, ${kib(bytes.float)} (int8 ${(f.ms / q.ms).toFixed(2)}× float's speed)` : '') +
+  $('latency').textContent = `int8 QDQ ${q.ms.toFixed(2)} ms, ${kib(bytes.qdq)}` + (f ? ` · float on ${floatProvider} ${f.ms.toFixed(2)} ms, ${kib(bytes.float)} (int8 ${(f.ms / q.ms).toFixed(2)}× float's speed)` : '') +
     ` — median of ${TIMED_RUNS}, onnxruntime-web wasm, ${THREADS} thread${THREADS > 1 ? 's' : ''}`;
   $('top5').replaceChildren(...tq.map((e, k) => {
     const row = document.createElement('tr');
@@ -103,19 +118,35 @@ function render(name, q, f, labels) {
 
 async function main() {
   const config = await (await fetch('/model/web.json')).json();
-  const qdq = await openModel('/model/model.qdq.onnx', 'qdq');
-  const float = config.hasFloatModel ? await openModel('/model/model.onnx', 'float') : null;
+  const qdq = await openSession(await fetchModel('/model/model.qdq.onnx', 'qdq'), 'wasm');
+  const floatBytes = config.hasFloatModel ? await fetchModel('/model/model.onnx', 'float') : null;
+  // One float session per provider, opened when first chosen.
+  const floatSessions = new Map();
+  const floatSession = (provider) => {
+    if (!floatSessions.has(provider)) floatSessions.set(provider, openSession(floatBytes, provider));
+    return floatSessions.get(provider);
+  };
+  window.flexq.webgpu = Boolean(floatBytes) && (await hasWebGpuAdapter());
+  const select = $('float-provider');
+  select.querySelector('option[value=webgpu]').disabled = !window.flexq.webgpu;
+  select.disabled = !floatBytes;
+  $('provider-note').textContent = !floatBytes ? '' : window.flexq.webgpu ? '' : 'this browser gives the page no WebGPU adapter';
+  let lastFile = null;
   const classify = async (file) => {
+    lastFile = file;
+    const provider = select.value;
     setStatus(`classifying ${file.name}…`);
     const input = await inputTensor(file, config);
     const q = await timedRun(qdq, config.inputName, input, config.inputShape);
+    const float = floatBytes ? await floatSession(provider) : null;
     const f = float ? await timedRun(float, float.inputNames[0], input, config.inputShape) : null;
-    render(file.name, q, f, config.labels);
-    window.flexq.last = { name: file.name, input: Array.from(input), qdq: Array.from(q.scores), float: f ? Array.from(f.scores) : null, qdqMs: q.ms, floatMs: f?.ms ?? null, top5: top5(q.scores).map((e) => e.index) };
+    render(file.name, q, f, provider, config.labels);
+    window.flexq.last = { name: file.name, input: Array.from(input), qdq: Array.from(q.scores), float: f ? Array.from(f.scores) : null, floatProvider: f ? provider : null, qdqMs: q.ms, floatMs: f?.ms ?? null, top5: top5(q.scores).map((e) => e.index) };
     setStatus(`input ${config.inputShape.join('×')}, preprocess ${config.preprocess}`);
   };
   const guarded = (file) => classify(file).catch((e) => { window.flexq.error = String(e); setStatus(String(e), true); });
   $('file').addEventListener('change', () => $('file').files[0] && guarded($('file').files[0]));
+  select.addEventListener('change', () => lastFile && guarded(lastFile));
   const drop = $('drop');
   drop.addEventListener('dragover', (e) => { e.preventDefault(); drop.classList.add('over'); });
   drop.addEventListener('dragleave', () => drop.classList.remove('over'));
