@@ -3,6 +3,9 @@ import { toNumbers } from '../ir/dtype.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
 import { intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
 import { window2d, type Window2d } from '../ops/window.js';
+import { gatherIndices } from '../ops/gather.js';
+import { reduceAxes } from '../ops/reduce.js';
+import { tileRepeats } from '../ops/tile.js';
 import { transposeConst } from '../ops/transpose.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../ir/layout.js';
 import { nhwcAxis, nhwcPadPairs } from './layout.js';
@@ -264,6 +267,40 @@ function resizeKernel(ctx: PrepareContext): Kernel {
   return unsupported(ctx, `mode '${mode}' with '${ct}' coordinates`);
 }
 
+/** LRN across channels (the last NHWC axis): squares summed over `size` neighbouring channels as shifted slices of the padded squares. */
+function lrnKernel(ctx: PrepareContext): Kernel {
+  const size = intAttr(ctx.node, 'size');
+  const [alpha, beta, bias] = ['alpha', 'beta', 'bias'].map((k) => Number(ctx.node.attrs[k]));
+  const before = Math.floor((size - 1) / 2);
+  return ([x]) => {
+    const c = x!.shape[3]!;
+    const squares = tf.pad(tf.square(x!), [[0, 0], [0, 0], [0, 0], [before, size - 1 - before]]);
+    let sum = tf.slice(squares, [0, 0, 0, 0], [-1, -1, -1, c]);
+    for (let k = 1; k < size; k++) sum = tf.add(sum, tf.slice(squares, [0, 0, 0, k], [-1, -1, -1, c]));
+    return tf.div(x!, tf.pow(tf.add(tf.mul(sum, alpha / size), bias), beta));
+  };
+}
+
+function gatherKernel(ctx: PrepareContext): Kernel {
+  const rank = rankOf(ctx, 0);
+  const axis = intAttr(ctx.node, 'axis', 0) < 0 ? intAttr(ctx.node, 'axis', 0) + rank : intAttr(ctx.node, 'axis', 0);
+  const given = ctx.constant(1, 'indices');
+  const indices = ctx.own(tf.tensor(gatherIndices(ctx.node, given, ctx.input(0)!.shape[axis]), given.shape as number[], 'int32'));
+  return viaNchw((x) => tf.gather(x, indices, axis))(ctx);
+}
+
+const reduceKernel = (fn: (x: tf.Tensor, axes: number[], keepDims: boolean) => tf.Tensor): Factory => (ctx) => {
+  const axes = reduceAxes(ctx.node, rankOf(ctx, 0));
+  const keepDims = intAttr(ctx.node, 'keepdims', 1) === 1;
+  return viaNchw((x) => fn(x, axes, keepDims))(ctx);
+};
+
+/** Expand: broadcast to the output's shape; a symbolic output dim (the batch) is the input's at run time. */
+const expandKernel: Factory = (ctx) => {
+  const out = ctx.graph.values.get(ctx.node.outputs[0])!.shape;
+  return viaNchw((x) => tf.broadcastTo(x, out.map((d, i) => (typeof d === 'number' ? d : x.shape[i - (out.length - x.rank)]!))))(ctx);
+};
+
 /** IR op → float kernel on TensorFlow.js. The one table of what the float executor runs. */
 export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['Conv', conv],
@@ -274,7 +311,15 @@ export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factor
   ['Sub', binary(tf.sub)],
   ['Mul', binary(tf.mul)],
   ['Div', binary(tf.div)],
+  ['Max', binary(tf.maximum)],
+  ['Min', binary(tf.minimum)],
+  // relu(x) + slope·min(x, 0): exactly x for x ≥ 0 and slope·x below, with the slope broadcast like any operand.
+  ['PRelu', binary((x, slope) => tf.add(tf.relu(x), tf.mul(slope, tf.minimum(x, 0))))],
   ['Relu', unary((x) => tf.relu(x))],
+  ['Tanh', unary((x) => tf.tanh(x))],
+  ['LeakyRelu', unary((x, n) => tf.leakyRelu(x, Number(n.attrs.alpha ?? 0.01)))],
+  ['Elu', unary((x, n) => tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), Number(n.attrs.alpha ?? 1))))],
+  ['LRN', lrnKernel],
   ['Sigmoid', unary((x) => tf.sigmoid(x))],
   ['Identity', unary((x) => tf.clone(x))],
   ['Clip', unary((x, n) => tf.minimum(tf.maximum(x, Number(n.attrs.min)), Number(n.attrs.max)))],
@@ -313,5 +358,14 @@ export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factor
   ['Unsqueeze', viaNchw(reshapeTo)],
   ['Transpose', viaNchw((x, ctx) => tf.transpose(x, [...intsAttr(ctx.node, 'perm', x.shape.map((_, i) => x.shape.length - 1 - i))]))],
   ['Slice', sliceKernel],
+  ['Gather', gatherKernel],
+  ['ReduceMean', reduceKernel((x, axes, keep) => tf.mean(x, axes, keep))],
+  ['ReduceMax', reduceKernel((x, axes, keep) => tf.max(x, axes, keep))],
+  ['ReduceSum', reduceKernel((x, axes, keep) => tf.sum(x, axes, keep))],
+  ['Expand', expandKernel],
+  ['Tile', (ctx) => {
+    const repeats = tileRepeats(ctx.node, ctx.input(0)!, ctx.constant(1, 'repeats'));
+    return viaNchw((x) => tf.tile(x, repeats))(ctx);
+  }],
   ['Resize', resizeKernel],
 ]);

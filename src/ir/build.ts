@@ -1,6 +1,7 @@
 import { fail, FlexqError } from '../errors.js';
 import { OPS } from '../ops/registry.js';
 import type { InputInfo, OpContract, OutputInfo } from '../ops/contract.js';
+import { constantOutputs } from '../ops/evaluate.js';
 import type { Graph, Node, Value } from './graph.js';
 import { checkShape, shapeProblem } from './limits.js';
 import { formatShape, isStatic, sizeOf } from './shape.js';
@@ -24,7 +25,12 @@ export class GraphBuilder {
   private readonly inputs: string[] = [];
   private readonly nodes: Node[] = [];
 
-  constructor(readonly source: string, readonly name: string) {}
+  /**
+   * With `foldConstants`, a node computable before run time (see constantOutputs) becomes constants instead of a
+   * node, so an importer's later rules see those values as constant operands (PyTorch's pads, scales and shapes
+   * are often computed from initializers and static shapes).
+   */
+  constructor(readonly source: string, readonly name: string, private readonly options: { readonly foldConstants?: boolean } = {}) {}
 
   /** Adds a graph input; its dims must be ≥ 1 (or symbols) and within flexq's limits (src/ir/limits.ts). */
   addInput(v: Value): void {
@@ -64,6 +70,7 @@ export class GraphBuilder {
       return v;
     });
     const outs = this.infer(contract, node, inputs);
+    const folded = this.options.foldConstants ? this.withFileName(() => constantOutputs(node, inputs)) : undefined;
     if (node.outputs.some((o, i) => o !== '' && !outs[i]))
       fail('MODEL_INVALID', `${where} has ${node.outputs.length} outputs [${node.outputs.join(', ')}], but ${node.op} produces ${outs.length}; fix the node or re-export the model`);
     node.outputs.forEach((o, i) => {
@@ -72,15 +79,20 @@ export class GraphBuilder {
         fail('MODEL_INVALID', `${where} writes '${o}', which ${this.inputs.includes(o) ? 'is a graph input' : 'an earlier node, input or initializer already provides'}; every value must have one producer: re-export the model`);
       const problem = shapeProblem(outs[i].shape);
       if (problem) fail('SHAPE', `${where}: output '${o}': ${problem}; check the node's attributes and input shapes`);
-      this.values.set(o, { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
+      this.values.set(o, folded ? { name: o, ...folded[i] } : { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
     });
-    this.nodes.push(node);
+    if (!folded) this.nodes.push(node);
   }
 
   /** Runs shape inference; its errors (which name the node) gain the file's name. */
   private infer(contract: OpContract, node: Node, inputs: readonly (InputInfo | undefined)[]): OutputInfo[] {
+    return this.withFileName(() => contract.infer(node, inputs));
+  }
+
+  /** Runs an op contract's function; its errors (which name the node) gain the file's name. */
+  private withFileName<T>(f: () => T): T {
     try {
-      return contract.infer(node, inputs);
+      return f();
     } catch (e) {
       if (e instanceof FlexqError && !e.message.startsWith(this.source))
         throw new FlexqError(e.code, `${this.source}: ${e.message}; fix the node's attributes or inputs, or re-export the model`);

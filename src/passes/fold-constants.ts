@@ -1,14 +1,13 @@
 import { rebuildGraph } from '../ir/build.js';
 import { fromNumbers, toNumbers } from '../ir/dtype.js';
 import { pruneGraph, type Graph, type Node, type Value } from '../ir/graph.js';
-import { isStatic, type Dim } from '../ir/shape.js';
-import type { ConstTensor } from '../ops/contract.js';
-import { OPS } from '../ops/registry.js';
+import type { Dim } from '../ir/shape.js';
+import { constantOutputs } from '../ops/evaluate.js';
 
 /**
  * Shape arithmetic on partly symbolic values: Shape(x) is known as dims even when x's batch is a symbol 'N',
- * and Cast/Identity/Slice/Concat carry those dims along, so `Reshape(x, Concat(Slice(Shape(x)), [-1]))`
- * (PaddleOCR's flatten) becomes `Reshape(x, [0, -1])`.
+ * and Cast/Identity/(Un)Squeeze/Gather/Slice/Concat carry those dims along, so `Reshape(x, Concat(Slice(Shape(x)), [-1]))`
+ * (PaddleOCR's flatten) and `Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1]))` (PyTorch's) become `Reshape(x, [0, -1])`.
  */
 type ShapeValues = Map<string, Dim[]>;
 
@@ -22,7 +21,17 @@ function symbolicShapeOp(n: Node, known: ShapeValues, graph: Graph, consts: Map<
       return [...graph.values.get(n.inputs[0])!.shape];
     case 'Cast':
     case 'Identity':
+    case 'Squeeze':
+    case 'Unsqueeze':
       return known.get(n.inputs[0]);
+    case 'Gather': {
+      // PyTorch's x.size(0): Gather(Shape(x), 0).
+      const src = known.get(n.inputs[0]);
+      const indices = consts.get(n.inputs[1])?.data;
+      if (!src || !indices || Number(n.attrs.axis ?? 0) !== 0) return undefined;
+      const picked = toNumbers(indices).map((i) => src[i < 0 ? i + src.length : i]);
+      return picked.every((d) => d !== undefined) ? picked : undefined;
+    }
     case 'Slice': {
       const src = known.get(n.inputs[0]);
       const [starts, ends, axes, steps] = n.inputs.slice(1).map((i) => (i ? consts.get(i)?.data : undefined));
@@ -47,27 +56,17 @@ function reshapeTarget(input: readonly Dim[], target: readonly Dim[]): number[] 
   return target.map((d, i) => (typeof d === 'number' ? d : d === input[i] ? 0 : -1));
 }
 
-function asConst(v: Value): ConstTensor {
-  return { dtype: v.dtype, shape: v.shape as number[], data: v.data! };
-}
-
 /**
- * Evaluates every node whose inputs are constants (`f(c1, c2) → c`), folds Shape of statically shaped
- * values, and resolves symbolic shape chains that feed a Reshape. Repeats until nothing changes.
+ * Evaluates every node computable before run time (`f(c1, c2) → c`, Shape of a static shape: constantOutputs),
+ * and resolves symbolic shape chains that feed a Reshape. Repeats until nothing changes.
  */
 export function foldConstants(graph: Graph): Graph {
   const consts = new Map<string, Value>([...graph.values].filter(([, v]) => v.data));
   const known: ShapeValues = new Map();
   const kept: Node[] = [];
   for (const n of graph.nodes) {
-    const contract = OPS.get(n.op)!;
-    const inputs = n.inputs.map((i) => (i === '' ? undefined : consts.get(i)));
-    const allConst = n.inputs.every((i, k) => i === '' || inputs[k]);
-    const staticShape = n.op === 'Shape' && isStatic(graph.values.get(n.inputs[0])!.shape);
-    if (staticShape || (allConst && contract.evaluate)) {
-      const outs = staticShape
-        ? [{ dtype: 'int64' as const, shape: [graph.values.get(n.inputs[0])!.shape.length], data: fromNumbers('int64', graph.values.get(n.inputs[0])!.shape as number[]) }]
-        : contract.evaluate!(n, inputs.map((v) => (v ? asConst(v) : undefined)));
+    const outs = constantOutputs(n, n.inputs.map((i) => (i === '' ? undefined : consts.get(i) ?? graph.values.get(i))));
+    if (outs) {
       n.outputs.forEach((o, k) => consts.set(o, { name: o, ...outs[k] }));
       continue;
     }

@@ -1,14 +1,13 @@
-import * as ort from 'onnxruntime-node';
 import type pkg from 'onnx-proto';
 import { describe, expect, it } from 'vitest';
 import { FlexqError } from '../../src/errors.js';
-import { createFloatExecutor } from '../../src/exec/float-executor.js';
 import { importOnnx } from '../../src/import/onnx/import-onnx.js';
 import { verifyGraph } from '../../src/ir/verify.js';
 import { optimizeGraph } from '../../src/passes/pipeline.js';
 import { randomFloats } from '../helpers/graphs.js';
 import { encodeModel, floatInitializer, tensorInput } from '../helpers/onnx-fixtures.js';
-import { relativeMaxError } from '../helpers/shared.js';
+import { toNumbers } from '../../src/ir/dtype.js';
+import { OnnxNet, floatAgreement as agreement, float, floats, int, int64Initializer, ints, str } from '../helpers/onnx-net.js';
 
 /** What the classic ONNX-zoo CNNs (AlexNet, VGG, SqueezeNet, GoogLeNet, ResNet-50, DenseNet) need of the importer, on models made by code. */
 
@@ -22,31 +21,13 @@ function errorOf(f: () => unknown): FlexqError {
   throw new Error('expected a FlexqError');
 }
 
-const ints = (name: string, v: number[]): pkg.onnx.IAttributeProto => ({ name, type: 7, ints: v });
-const int = (name: string, v: number): pkg.onnx.IAttributeProto => ({ name, type: 2, i: v });
-const int64Initializer = (name: string, v: number[]): pkg.onnx.ITensorProto => ({ name, dataType: 7, dims: [v.length], int64Data: v });
-
-/** Imports, optimizes and runs `bytes` on the float executor, and runs `reference` (default: the same bytes) in onnxruntime; returns the relative error. */
-async function agreement(bytes: Uint8Array, xShape: number[], reference: Uint8Array = bytes): Promise<number> {
-  const graph = optimizeGraph(importOnnx(bytes, 'm.onnx'));
-  expect(verifyGraph(graph)).toEqual([]);
-  const x = randomFloats(xShape.reduce((a, b) => a * b, 1), 7).map((v) => 3 * v);
-  const session = await ort.InferenceSession.create(reference);
-  const want = (await session.run({ x: new ort.Tensor('float32', x, xShape) })).y;
-  await session.release();
-  const ex = await createFloatExecutor(graph);
-  const got = ex.run({ x: { shape: xShape, data: x } }).get(graph.outputs[0])!;
-  ex.dispose();
-  expect(got.shape).toEqual(want.dims);
-  return relativeMaxError(got.data, want.data as Float32Array);
-}
 
 describe('refusals of unsupported ops stay readable', () => {
   it('groups hundreds of unsupported nodes by op type in at most five lines, and says which read only constants', () => {
     const node: pkg.onnx.INodeProto[] = [];
-    for (let i = 0; i < 300; i++) node.push({ opType: 'Expand', input: ['w', 's'], output: [`e${i}`] });
-    for (let i = 0; i < 200; i++) node.push({ name: `lrn_${i}`, opType: 'LRN', input: ['x'], output: [`l${i}`], attribute: [int('size', 3)] });
-    node.push({ name: 'tile', opType: 'Tile', input: ['x', 's'], output: ['t'] });
+    for (let i = 0; i < 300; i++) node.push({ opType: 'NonZero', input: ['w'], output: [`e${i}`] });
+    for (let i = 0; i < 200; i++) node.push({ name: `lpn_${i}`, opType: 'LpNormalization', input: ['x'], output: [`l${i}`] });
+    node.push({ name: 'trilu', opType: 'Trilu', input: ['x', 's'], output: ['t'] });
     node.push({ name: 'celu', opType: 'Celu', input: ['x'], output: ['c'] });
     node.push({ name: 'y', opType: 'Relu', input: ['x'], output: ['y'] });
     const bytes = encodeModel({
@@ -61,9 +42,9 @@ describe('refusals of unsupported ops stay readable', () => {
     const lines = e.message.split('\n');
     expect(lines.length).toBeLessThanOrEqual(5);
     expect(lines[0]).toContain('many.onnx: 502 node(s) use 4 operator(s) flexq does not support');
-    expect(lines[1]).toBe("  Expand ×300 ('#0', '#1', '#2', …); 300 of 300 read only constants: foldable once flexq evaluates Expand");
-    expect(lines[2]).toBe("  LRN ×200 ('lrn_0', 'lrn_1', 'lrn_2', …)");
-    expect(lines[3]).toBe('  and 2 more op type(s): Celu ×1, Tile ×1');
+    expect(lines[1]).toBe("  NonZero ×300 ('#0', '#1', '#2', …); 300 of 300 read only constants: foldable once flexq evaluates NonZero");
+    expect(lines[2]).toBe("  LpNormalization ×200 ('lpn_0', 'lpn_1', 'lpn_2', …)");
+    expect(lines[3]).toBe('  and 2 more op type(s): Celu ×1, Trilu ×1');
     expect(lines[4]).toMatch(/^Supported: Constant, .*ConstantOfShape.*Dropout.*Mean.*Sum/);
   });
 
@@ -144,6 +125,40 @@ describe('constant subgraphs fold', () => {
     expect(await agreement(bytes, [2, 3, 4, 4])).toBeLessThan(1e-4);
   });
 
+  /** PyTorch's flatten: Reshape(x, Concat(Unsqueeze(Gather(Shape(x), 0)), [-1])). */
+  const torchFlatten = (net: OnnxNet, x: string) => {
+    const batch = net.op('Unsqueeze', [net.op('Gather', [net.op('Shape', [x]), net.int64([0], [])]), net.int64([0])]);
+    return net.op('Reshape', [x, net.op('Concat', [batch, net.int64([-1])], [int('axis', 0)])]);
+  };
+
+  it('every node computable from constants and static shapes is evaluated at import (Shape, Gather, Unsqueeze, Concat, Range, Cast, Mul, Tile, Expand)', async () => {
+    const net = new OnnxNet([2, 3, 4, 4]);
+    const ramp = net.op('Mul', [net.op('Cast', [net.op('Range', [net.int64([0], []), net.int64([48], []), net.int64([1], [])])], [int('to', 1)]), net.weight([1], 0.01, 0.02)]);
+    const tiled = net.op('Tile', [net.weight([1, 24]), net.int64([1, 2])]);
+    const expanded = net.op('Expand', [net.weight([1]), net.int64([1, 48])]);
+    const bytes = net.bytes(net.op('Add', [net.op('Add', [net.op('Add', [torchFlatten(net, 'x'), ramp]), tiled]), expanded]));
+    const imported = importOnnx(bytes, 'm.onnx');
+    expect(imported.nodes.map((n) => n.op)).toEqual(['Reshape', 'Add', 'Add', 'Add', 'Identity']);
+    expect(toNumbers(imported.values.get(imported.nodes[0].inputs[1])!.data!)).toEqual([2, -1]);
+    expect(await agreement(bytes, [2, 3, 4, 4])).toBeLessThan(1e-4);
+  });
+
+  it('with a symbolic batch, the pass turns PyTorch\'s flatten into Reshape(x, [0, -1])', async () => {
+    const net = new OnnxNet(['N', 3, 4, 4]);
+    const bytes = net.bytes(torchFlatten(net, 'x'));
+    const g = optimizeGraph(importOnnx(bytes, 'm.onnx'));
+    const reshape = g.nodes.find((n) => n.op === 'Reshape')!;
+    expect(g.nodes.map((n) => n.op).filter((op) => op !== 'Identity')).toEqual(['Reshape']);
+    expect(toNumbers(g.values.get(reshape.inputs[1])!.data!)).toEqual([0, -1]);
+    expect(await agreement(bytes, [3, 3, 4, 4])).toBeLessThan(1e-4);
+  });
+
+  it('a rule that needs a constant operand accepts one computed from constants (Pad-11 pads from a Concat)', async () => {
+    const net = new OnnxNet([1, 2, 5, 5]);
+    const pads = net.op('Concat', [net.int64([0, 0, 1, 2]), net.int64([0, 0, 2, 1])], [int('axis', 0)]);
+    expect(await agreement(net.bytes(net.op('Pad', ['x', pads])), [1, 2, 5, 5])).toBeLessThan(1e-4);
+  });
+
   it('ConstantOfShape of a shape computed at run time is refused with what to do', () => {
     const bytes = encodeModel({
       name: 'g',
@@ -200,5 +215,26 @@ describe('opsets 6 and 7 import where their ops mean what opset 8 means', () => 
     const e = errorOf(() => importOnnx(convBias(5, { name: 'add', opType: 'Add', input: ['c', 'b'], output: ['y'] }, [3]), 'm.onnx'));
     expect(e.code).toBe('MODEL_INVALID');
     expect(e.message).toContain('flexq imports opsets 6–21');
+  });
+
+  it('opset-10 Pad keeps pads, mode and value as attributes (the Pad-2 form)', async () => {
+    for (const attrs of [[ints('pads', [0, 0, 1, 2, 0, 0, 2, 1]), float('value', 1.5)], [ints('pads', [0, 0, 2, 1, 0, 0, 1, 2]), str('mode', 'reflect')]]) {
+      const net = new OnnxNet([1, 2, 5, 5], 10);
+      expect(await agreement(net.bytes(net.op('Pad', [net.conv('x', 2, 3, 1)], attrs)), [1, 2, 5, 5])).toBeLessThan(1e-4);
+    }
+  });
+
+  it('Upsample becomes Resize with asymmetric coordinates: scales as an attribute (opset 7) or an input (opset 9), nearest and linear', async () => {
+    for (const mode of ['nearest', 'linear']) {
+      const v7 = new OnnxNet([1, 2, 3, 4], 7);
+      const up7 = v7.bytes(v7.op('Upsample', [v7.conv('x', 2, 3, 1)], [floats('scales', [1, 1, 2, 3]), str('mode', mode)]));
+      expect(optimizeGraph(importOnnx(up7, 'm.onnx')).nodes.map((n) => n.op)).toContain('Resize');
+      expect(await agreement(up7, [1, 2, 3, 4])).toBeLessThan(1e-4);
+      const v9 = new OnnxNet([1, 2, 3, 4], 9);
+      // Scales computed from initializers, as some exporters write them: folded at import.
+      const scales = v9.op('Add', [v9.float32([1, 1, 1, 1]), v9.float32([0, 0, 1, 2])]);
+      const up9 = v9.bytes(v9.op('Upsample', [v9.conv('x', 2, 3, 1), scales], [str('mode', mode)]));
+      expect(await agreement(up9, [1, 2, 3, 4])).toBeLessThan(1e-4);
+    }
   });
 });

@@ -120,7 +120,8 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
   const nodes = g.node ?? [];
   reportUnsupported(source, g);
   checkGraphInterface(g, source);
-  const builder = new GraphBuilder(source, g.name || source);
+  // Folding while building: a rule that needs a constant operand (pads, scales, axes) then also accepts one computed from constants.
+  const builder = new GraphBuilder(source, g.name || source, { foldConstants: true });
   const read = new Set([...nodes.flatMap((n) => n.input ?? []), ...(g.output ?? []).map((o) => o.name!)]);
 
   for (const t of g.initializer ?? []) builder.addConstant(decodeTensor(t, t.name!, source));
@@ -177,8 +178,8 @@ export function importOnnx(bytes: Uint8Array, source: string, options: ImportOpt
         builder.addConstant({ name: constName, dtype: 'int64', shape: [values.length], data: BigInt64Array.from(values, (x) => BigInt(x)) });
         return constName;
       },
-      addFloatScalar(constName, value) {
-        builder.addConstant({ name: constName, dtype: 'float32', shape: [], data: Float32Array.of(value) });
+      addFloatConstant(constName, values, shape) {
+        builder.addConstant({ name: constName, dtype: 'float32', shape: [...shape], data: Float32Array.from(values) });
         return constName;
       },
       isRead: (tensor) => read.has(tensor),

@@ -19,8 +19,8 @@ export interface RuleContext {
   constInput(i: number): number[] | undefined;
   /** Adds an int64 constant and returns its name (for operands that moved from attributes to inputs). */
   addInt64Constant(name: string, values: readonly number[]): string;
-  /** Adds a float32 scalar constant and returns its name. */
-  addFloatScalar(name: string, value: number): string;
+  /** Adds a float32 constant (a scalar when `shape` is []) and returns its name. */
+  addFloatConstant(name: string, values: readonly number[], shape: readonly number[]): string;
   /** Whether any node or graph output reads the tensor. */
   isRead(tensor: string): boolean;
 }
@@ -46,26 +46,37 @@ const arithmetic = (op: string): Rule => (ctx) => {
   const resolved = axis < 0 ? axis + rankA : axis;
   if (!Number.isSafeInteger(resolved) || resolved < 0 || resolved + rankB > rankA)
     fail('MODEL_INVALID', `${ctx.where}: broadcast axis ${axis} does not fit B of rank ${rankB} into A of rank ${rankA}; expected 0..${rankA - rankB}: fix the node's attributes`);
-  const trailing = rankA - resolved - rankB;
-  if (trailing === 0) return node(ctx, op, {}, [a, b]);
-  const aligned = `${b}:at-axis-${resolved}-of-${ctx.name}`;
-  const axes = Array.from({ length: trailing }, (_, k) => rankB + k);
-  return [
-    { name: `${ctx.name}:align`, op: 'Unsqueeze', inputs: [b], outputs: [aligned], attrs: { axes } },
-    ...node(ctx, op, {}, [a, aligned]),
-  ];
+  const [align, aligned] = alignAtAxis(ctx, b, rankB, rankA - resolved - rankB);
+  return [...align, ...node(ctx, op, {}, [a, aligned])];
 };
 
-/** Sum(x1, …, xn) → Add(…Add(Add(x1, x2), x3)…, xn); one input is Identity. */
-function addChain(ctx: RuleContext, output: string): Node[] {
+/** B given `trailing` size-1 dims so numpy broadcasting puts it where an old-opset axis attribute did: the Unsqueeze node (if any) and the name to read. */
+function alignAtAxis(ctx: RuleContext, b: string, rankB: number, trailing: number): [Node[], string] {
+  if (trailing === 0) return [[], b];
+  const aligned = `${b}:aligned-for-${ctx.name}`;
+  const axes = Array.from({ length: trailing }, (_, k) => rankB + k);
+  return [[{ name: `${ctx.name}:align`, op: 'Unsqueeze', inputs: [b], outputs: [aligned], attrs: { axes } }], aligned];
+}
+
+/** PRelu. Before opset 7 a 1-D slope held one value per channel (dim 1); numpy alignment needs it shaped [C, 1, …]. */
+function preluRule(ctx: RuleContext): Node[] {
+  const [x, slope] = ctx.proto.input!;
+  const [rankX, slopeShape] = [ctx.shapeOf(x).length, ctx.shapeOf(slope)];
+  if (ctx.opset >= 7 || slopeShape.length !== 1 || slopeShape[0] === 1 || rankX < 3) return node(ctx, 'PRelu', {});
+  const [align, aligned] = alignAtAxis(ctx, slope, 1, rankX - 2);
+  return [...align, ...node(ctx, 'PRelu', {}, [x, aligned])];
+}
+
+/** Sum(x1, …, xn) → Add(…Add(Add(x1, x2), x3)…, xn) (Max, Min alike with their binary op); one input is Identity. */
+function variadicChain(ctx: RuleContext, output: string, op = 'Add'): Node[] {
   const xs = ctx.proto.input!.filter((x) => x !== '');
   if (xs.length === 0) fail('MODEL_INVALID', `${ctx.where}: needs at least one input`);
   if (xs.length === 1) return [{ name: ctx.name, op: 'Identity', inputs: [xs[0]], outputs: [output], attrs: {} }];
   return xs.slice(1).map((x, k) => {
     const last = k === xs.length - 2;
     return {
-      name: last ? ctx.name : `${ctx.name}:add${k}`,
-      op: 'Add',
+      name: last ? ctx.name : `${ctx.name}:${op.toLowerCase()}${k}`,
+      op,
       inputs: [k === 0 ? xs[0] : `${output}:partial${k - 1}`, x],
       outputs: [last ? output : `${output}:partial${k}`],
       attrs: {},
@@ -77,10 +88,10 @@ function addChain(ctx: RuleContext, output: string): Node[] {
 function meanRule(ctx: RuleContext): Node[] {
   const n = ctx.proto.input!.filter((x) => x !== '').length;
   const out = ctx.proto.output![0];
-  if (n <= 1) return addChain(ctx, out);
+  if (n <= 1) return variadicChain(ctx, out);
   const sum = `${out}:sum`;
-  const chain = addChain({ ...ctx, name: `${ctx.name}:sum` }, sum);
-  return [...chain, { name: ctx.name, op: 'Mul', inputs: [sum, ctx.addFloatScalar(`${ctx.name}:1/n`, 1 / n)], outputs: [out], attrs: {} }];
+  const chain = variadicChain({ ...ctx, name: `${ctx.name}:sum` }, sum);
+  return [...chain, { name: ctx.name, op: 'Mul', inputs: [sum, ctx.addFloatConstant(`${ctx.name}:1/n`, [1 / n], [])], outputs: [out], attrs: {} }];
 }
 
 /** Dropout at inference is the identity; its mask output (when read) has no inference meaning flexq can give. */
@@ -102,6 +113,89 @@ function constantOfShapeRule(ctx: RuleContext): Node[] {
   if (values.length !== 1) fail('MODEL_INVALID', `${ctx.where}: the value attribute must hold one element, found ${values.length}: fix the node's attributes`);
   return node(ctx, 'ConstantOfShape', { value: values[0], dtype: fill?.dtype ?? 'float32' });
 }
+
+/** A static dim of the node's input `input`, or an error saying the rule needs it known. */
+function staticDim(ctx: RuleContext, input: string, axis: number, why: string): number {
+  const d = ctx.shapeOf(input)[axis];
+  if (typeof d !== 'number') return fail('UNSUPPORTED_ATTR', `${ctx.where}: dim ${axis} of '${input}' is '${d}', but ${why} needs it known; pass --input-shape`);
+  return d;
+}
+
+/** Split(X) along `axis` → one Slice per output; sizes from `split` (an attribute before opset 13, an input after), else equal parts. */
+function splitRule(ctx: RuleContext): Node[] {
+  const x = ctx.proto.input![0];
+  const rank = ctx.shapeOf(x).length;
+  const axis0 = num(ctx, 'axis', 0);
+  const axis = axis0 < 0 ? axis0 + rank : axis0;
+  if (axis < 0 || axis >= rank) fail('MODEL_INVALID', `${ctx.where}: axis ${axis0} is out of range for a rank-${rank} input; expected ${-rank}..${rank - 1}`);
+  const dim = staticDim(ctx, x, axis, 'splitting it');
+  const outputs = ctx.proto.output!;
+  const given = ctx.opset < 13 ? (ctx.attr('split') as number[] | undefined) : ctx.constInput(1);
+  // Equal parts; opset 18's num_outputs allows a smaller last part.
+  const part = Math.ceil(dim / outputs.length);
+  const sizes = given ?? outputs.map((_, k) => Math.min(part, dim - k * part));
+  if (sizes.length !== outputs.length || sizes.some((v) => v < 0) || sizes.reduce((a, b) => a + b, 0) !== dim)
+    fail('MODEL_INVALID', `${ctx.where}: split sizes [${sizes}] must be ${outputs.length} sizes ≥ 0 that add up to dim ${axis} (${dim}): fix the node's attributes`);
+  let start = 0;
+  return outputs.flatMap((o, k) => {
+    const begin = start;
+    start += sizes[k];
+    if (o === '') return [];
+    const consts = [['starts', begin], ['ends', start], ['axes', axis]].map(([what, v]) => ctx.addInt64Constant(`${ctx.name}:${k}:${what}`, [v as number]));
+    return [{ name: `${ctx.name}:${k}`, op: 'Slice', inputs: [x, ...consts], outputs: [o], attrs: {} }];
+  });
+}
+
+/**
+ * DepthToSpace and SpaceToDepth as the ONNX spec defines them, Reshape → Transpose → Reshape (the batch dim copied, 0):
+ * DepthToSpace DCR: [N, b, b, C/b², H, W] perm [0,3,4,1,5,2]; CRD: [N, C/b², b, b, H, W] perm [0,1,4,2,5,3]; → [N, C/b², H·b, W·b].
+ * SpaceToDepth: [N, C, H/b, b, W/b, b] perm [0,3,5,1,2,4] → [N, C·b², H/b, W/b].
+ */
+function pixelShuffleRule(ctx: RuleContext): Node[] {
+  const x = ctx.proto.input![0];
+  const b = num(ctx, 'blocksize', 0);
+  const rank = ctx.shapeOf(x).length;
+  if (rank !== 4 || !Number.isSafeInteger(b) || b < 1)
+    fail('MODEL_INVALID', `${ctx.where}: needs a rank-4 NCHW input and blocksize ≥ 1; found rank ${rank}, blocksize ${b}`);
+  const [c, h, w] = [1, 2, 3].map((a) => staticDim(ctx, x, a, 'rearranging it'));
+  const toSpace = ctx.proto.opType === 'DepthToSpace';
+  const divisible = toSpace ? c % (b * b) === 0 : h % b === 0 && w % b === 0;
+  if (!divisible) fail('MODEL_INVALID', `${ctx.where}: input [${ctx.shapeOf(x)}] is not divisible by blocksize ${b}`);
+  const crd = str(ctx, 'mode', 'DCR') === 'CRD';
+  const [split, perm, merged] = !toSpace
+    ? [[0, c, h / b, b, w / b, b], [0, 3, 5, 1, 2, 4], [0, c * b * b, h / b, w / b]]
+    : crd
+      ? [[0, c / (b * b), b, b, h, w], [0, 1, 4, 2, 5, 3], [0, c / (b * b), h * b, w * b]]
+      : [[0, b, b, c / (b * b), h, w], [0, 3, 4, 1, 5, 2], [0, c / (b * b), h * b, w * b]];
+  const out = ctx.proto.output![0];
+  return [
+    { name: `${ctx.name}:split`, op: 'Reshape', inputs: [x, ctx.addInt64Constant(`${ctx.name}:split-shape`, split)], outputs: [`${out}:split`], attrs: {} },
+    { name: `${ctx.name}:permute`, op: 'Transpose', inputs: [`${out}:split`], outputs: [`${out}:permuted`], attrs: { perm } },
+    { name: ctx.name, op: 'Reshape', inputs: [`${out}:permuted`, ctx.addInt64Constant(`${ctx.name}:merged-shape`, merged)], outputs: [out], attrs: {} },
+  ];
+}
+
+/** Upsample (opsets 7–9; scales an attribute before 9, an input from 9) is Resize-10 with asymmetric coordinates and floor for nearest. */
+function upsampleRule(ctx: RuleContext): Node[] {
+  const mode = str(ctx, 'mode', 'nearest');
+  if (mode !== 'nearest' && mode !== 'linear' && mode !== 'bilinear')
+    fail('UNSUPPORTED_ATTR', `${ctx.where}: mode '${mode}'; expected nearest, linear or bilinear`);
+  const x = ctx.proto.input![0];
+  const scales = ctx.opset < 9 ? [...ints(ctx, 'scales', [])] : ctx.constInput(1) ?? [];
+  if (scales.length !== ctx.shapeOf(x).length || scales[0] !== 1 || scales[1] !== 1)
+    fail('UNSUPPORTED_ATTR', `${ctx.where}: scales [${scales}] must hold one scale per dim of [${ctx.shapeOf(x)}], 1 for the batch and channels (flexq resizes H and W)`);
+  const attrs = { mode: mode === 'nearest' ? 'nearest' : 'linear', coordinateTransformationMode: 'asymmetric', nearestMode: 'floor' };
+  return node(ctx, 'Resize', attrs, [x, '', ctx.addFloatConstant(`${ctx.name}:scales`, scales, [scales.length])]);
+}
+
+/** ReduceMean/Max/Sum: axes from the attribute (or the input, from opset 13 for ReduceSum and 18 for the others); keepdims (1). */
+const reduceRule = (op: string): Rule => (ctx) => {
+  const fromInput = ctx.opset >= (op === 'ReduceSum' ? 13 : 18);
+  const axes = fromInput ? ctx.constInput(1) : (ctx.attr('axes') as number[] | undefined);
+  const keepdims = num(ctx, 'keepdims', 1);
+  if (fromInput && !axes?.length && num(ctx, 'noop_with_empty_axes', 0) === 1) return node(ctx, 'Identity', {}, [ctx.proto.input![0]]);
+  return node(ctx, op, axes?.length ? { axes, keepdims } : { keepdims }, [ctx.proto.input![0]]);
+};
 
 function ints(ctx: RuleContext, key: string, fallback: readonly number[]): readonly number[] {
   const v = ctx.attr(key);
@@ -173,11 +267,32 @@ export const ONNX_RULES: ReadonlyMap<string, Rule> = new Map<string, Rule>([
   ['Sub', arithmetic('Sub')],
   ['Mul', arithmetic('Mul')],
   ['Div', arithmetic('Div')],
-  ['Sum', (ctx) => addChain(ctx, ctx.proto.output![0])],
+  ['Sum', (ctx) => variadicChain(ctx, ctx.proto.output![0])],
+  ['Max', (ctx) => variadicChain(ctx, ctx.proto.output![0], 'Max')],
+  ['Min', (ctx) => variadicChain(ctx, ctx.proto.output![0], 'Min')],
   ['Mean', meanRule],
   ['Dropout', dropoutRule],
   ['ConstantOfShape', constantOfShapeRule],
   ['Relu', plain('Relu')],
+  ['Tanh', plain('Tanh')],
+  ['LeakyRelu', (ctx) => node(ctx, 'LeakyRelu', { alpha: num(ctx, 'alpha', 0.01) })],
+  ['Elu', (ctx) => node(ctx, 'Elu', { alpha: num(ctx, 'alpha', 1) })],
+  ['PRelu', preluRule],
+  ['LRN', (ctx) => {
+    if (ctx.attr('size') === undefined) fail('MODEL_INVALID', `${ctx.where}: attribute 'size' is required`);
+    return node(ctx, 'LRN', { size: num(ctx, 'size', 0), alpha: num(ctx, 'alpha', 1e-4), beta: num(ctx, 'beta', 0.75), bias: num(ctx, 'bias', 1) });
+  }],
+  ['ReduceMean', reduceRule('ReduceMean')],
+  ['ReduceMax', reduceRule('ReduceMax')],
+  ['ReduceSum', reduceRule('ReduceSum')],
+  ['Gather', (ctx) => node(ctx, 'Gather', { axis: num(ctx, 'axis', 0) })],
+  ['Split', splitRule],
+  ['Expand', plain('Expand')],
+  ['Tile', plain('Tile')],
+  ['Range', plain('Range')],
+  ['DepthToSpace', pixelShuffleRule],
+  ['SpaceToDepth', pixelShuffleRule],
+  ['Upsample', upsampleRule],
   ['Sigmoid', plain('Sigmoid')],
   ['HardSwish', plain('HardSwish')],
   ['Identity', plain('Identity')],

@@ -1,0 +1,4 @@
+import { unaryContract } from './elementwise.js';
+
+/** Elu(X) = x > 0 ? x : alpha·(eˣ − 1), element-wise. Attribute: alpha (1). */
+export const elu = unaryContract('Elu');
