@@ -57,10 +57,11 @@ function convPadding(w: Window2d): number | [[number, number], [number, number],
 
 /**
  * tfjs-wasm 4.22 crashes or returns wrong shapes for convolutions and pools whose two strides differ
- * (e.g. PaddleOCR's [2,1]); those run at stride 1 and are subsampled, which gives the same values.
+ * (e.g. PaddleOCR's [2,1]), and tfjs refuses a stride and a dilation both above 1; those run at stride 1
+ * and are subsampled, which gives the same values.
  */
-function evenStrides(strides: [number, number], run: (s: [number, number]) => tf.Tensor4D): tf.Tensor4D {
-  if (strides[0] === strides[1]) return run(strides);
+function evenStrides(strides: [number, number], run: (s: [number, number]) => tf.Tensor4D, dilated = false): tf.Tensor4D {
+  if (strides[0] === strides[1] && !(dilated && strides[0] > 1)) return run(strides);
   const y = run([1, 1]);
   return tf.stridedSlice(y, [0, 0, 0, 0], y.shape, [1, strides[0], strides[1], 1]) as tf.Tensor4D;
 }
@@ -69,29 +70,44 @@ function padded(x: tf.Tensor4D, pad: ReturnType<typeof convPadding>, value = 0):
   return typeof pad === 'number' ? { x, pad } : { x: tf.pad(x, pad, value), pad: 'valid' };
 }
 
+/**
+ * tfjs-wasm 4.22 overruns its heap on a convolution whose kernel is taller than wide (a 3×2 kernel: the next
+ * allocation crashes); such a kernel is widened to square with zero columns and the input padded on the right
+ * by as many (dilated) columns, which leaves every sum and the output size unchanged.
+ */
+function widenTallKernel(w: Window2d, weight: ConstTensor): { w: Window2d; weight: ConstTensor } {
+  const [kh, kw] = w.kernel;
+  if (kh <= kw) return { w, weight };
+  const [o, i] = weight.shape;
+  const data = new Float32Array(o * i * kh * kh);
+  for (let row = 0; row < o * i * kh; row++) data.set((weight.data as Float32Array).subarray(row * kw, (row + 1) * kw), row * kh);
+  const [t, l, b, r] = w.pads;
+  return { w: { ...w, kernel: [kh, kh], pads: [t, l, b, r + (kh - kw) * w.dilations[1]] }, weight: { dtype: 'float32', shape: [o, i, kh, kh], data } };
+}
+
 const conv: Factory = (ctx) => {
-  const w = window2d(ctx.node);
+  const { w, weight } = widenTallKernel(window2d(ctx.node), asConst(ctx.constant(1, 'weight')));
   const group = intAttr(ctx.node, 'group', 1);
-  const weight = ctx.constant(1, 'weight');
+  const dilated = w.dilations.some((d) => d > 1);
   const bias = ctx.input(2) ? ctx.own(constTensor(ctx.constant(2, 'bias'))) : undefined;
   const [m, cPerGroup] = weight.shape as number[];
   const activation = activationOf(ctx.node);
   const pad = convPadding(w);
   if (group === 1) {
-    const filter = ctx.own(constTensor(transposeConst(asConst(weight), [2, 3, 1, 0])) as tf.Tensor4D);
+    const filter = ctx.own(constTensor(transposeConst(weight, [2, 3, 1, 0])) as tf.Tensor4D);
     return ([x]) => {
       const p = padded(x as tf.Tensor4D, pad);
-      return evenStrides(w.strides, (strides) => tf.fused.conv2d({ x: p.x, filter, strides, pad: p.pad, dilations: w.dilations, bias, activation }));
+      return evenStrides(w.strides, (strides) => tf.fused.conv2d({ x: p.x, filter, strides, pad: p.pad, dilations: w.dilations, bias, activation }), dilated);
     };
   }
   if (cPerGroup === 1) {
     // Depthwise: OIHW [C·k,1,kh,kw] → [kh,kw,C,k] with channel multiplier k = M / group.
     const k = m / group;
-    const hwcm = transposeConst({ ...asConst(weight), shape: [group, k, ...(weight.shape.slice(2) as number[])] }, [2, 3, 0, 1]);
+    const hwcm = transposeConst({ ...weight, shape: [group, k, ...weight.shape.slice(2)] }, [2, 3, 0, 1]);
     const filter = ctx.own(constTensor(hwcm) as tf.Tensor4D);
     return ([x]) => {
       const p = padded(x as tf.Tensor4D, pad);
-      return evenStrides(w.strides, (strides) => tf.fused.depthwiseConv2d({ x: p.x, filter, strides, pad: p.pad, dilations: w.dilations, bias, activation }));
+      return evenStrides(w.strides, (strides) => tf.fused.depthwiseConv2d({ x: p.x, filter, strides, pad: p.pad, dilations: w.dilations, bias, activation }), dilated);
     };
   }
   // Grouped: one conv per group over its slice of channels, concatenated.
@@ -102,7 +118,7 @@ const conv: Factory = (ctx) => {
   });
   return ([x]) => {
     const p = padded(x as tf.Tensor4D, pad);
-    const parts = tf.split(p.x, group, 3).map((xs, g) => evenStrides(w.strides, (strides) => tf.conv2d(xs as tf.Tensor4D, filters[g], strides, p.pad, 'NHWC', w.dilations)));
+    const parts = tf.split(p.x, group, 3).map((xs, g) => evenStrides(w.strides, (strides) => tf.conv2d(xs as tf.Tensor4D, filters[g], strides, p.pad, 'NHWC', w.dilations), dilated));
     const y = tf.concat(parts, 3);
     const biased = bias ? tf.add(y, bias) : y;
     return activation === 'relu' ? tf.relu(biased) : activation === 'relu6' ? tf.relu6(biased) : biased;
