@@ -17,11 +17,12 @@ import {
   accumulatorBound,
   activationOf,
   checkedBias,
+  channelStaircases,
   climb,
   fusedActivationRange,
   gemmRequantize,
+  layerRequantizers,
   packWeights,
-  staircase,
   type PackedWeights,
   type Staircase,
 } from './gemm.js';
@@ -40,7 +41,8 @@ export interface Conv2dParams {
   readonly weightZeroPoint: number;
   /** int32 at scale sx·sw, one per output channel; absent means zero. */
   readonly bias?: Int32Array;
-  readonly requantizer: Requantizer;
+  /** One for every output channel (per-tensor weights) or one per output channel (per-channel weights). */
+  readonly requantizer: Requantizer | readonly Requantizer[];
 }
 
 /** The geometry every path needs, with the zero-padded input's extent. */
@@ -60,7 +62,8 @@ interface Common {
   readonly geometry: Geometry;
   readonly inputZeroPoint: number;
   readonly bias: Int32Array;
-  readonly requantizer: Staircase;
+  /** One per output channel. */
+  readonly requantizers: readonly Staircase[];
 }
 
 /** 1×1, stride 1, no pads, one group: y = W · (x − zx) with pixels as GEMM rows. */
@@ -107,7 +110,7 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   const groupChannels = channels / p.group;
   const depth = groupChannels * taps;
   const bound = accumulatorBound(p.weights, outChannels, depth, p.weightZeroPoint, p.bias);
-  const common: Common = { geometry, inputZeroPoint: p.inputZeroPoint, bias: p.bias ?? new Int32Array(outChannels), requantizer: staircase(p.requantizer, bound) };
+  const common: Common = { geometry, inputZeroPoint: p.inputZeroPoint, bias: p.bias ?? new Int32Array(outChannels), requantizers: channelStaircases(p.requantizer, outChannels, bound) };
   const pixels = outHeight * outWidth;
   const evenPixels = pixels + (pixels % 2);
   const padded = (): Int16Array => new Int16Array(channels * geometry.paddedHeight * geometry.paddedWidth);
@@ -144,7 +147,7 @@ function pointwise(c: Pointwise, x: Int8Array, xOffset: number, y: Int8Array, yO
     const src = xOffset + ch * pixels;
     for (let p = 0, dst = ch; p < pixels; p++, dst += channels) lhs[dst] = x[src + p] - inputZeroPoint;
   }
-  gemmRequantize(lhs, pixels, c.weights, c.bias, 0, c.requantizer, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
+  gemmRequantize(lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
 }
 
 /** Copies one sample minus the zero point into the interior of the zero-bordered buffer (borders are never written). */
@@ -177,7 +180,8 @@ function depthwise3x3(c: Depthwise, plane: number, m: number, y: Int8Array, out:
   const { outHeight, outWidth, paddedWidth, window } = c.geometry;
   const [sh, sw] = window.strides;
   const [dh, dw] = window.dilations;
-  const { padded: x, weights, requantizer } = c;
+  const { padded: x, weights } = c;
+  const requantizer = c.requantizers[m];
   const w = m * 9;
   const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2];
   const w3 = weights[w + 3], w4 = weights[w + 4], w5 = weights[w + 5];
@@ -201,7 +205,8 @@ function depthwiseAnySize(c: Depthwise, plane: number, m: number, y: Int8Array, 
   const [kh, kw] = window.kernel;
   const [sh, sw] = window.strides;
   const [dh, dw] = window.dilations;
-  const { padded, acc, weights, requantizer } = c;
+  const { padded, acc, weights } = c;
+  const requantizer = c.requantizers[m];
   acc.fill(c.bias[m]);
   for (let ky = 0; ky < kh; ky++) {
     for (let kx = 0; kx < kw; kx++) {
@@ -225,7 +230,7 @@ function im2colConv(c: Im2col, x: Int8Array, xOffset: number, y: Int8Array, yOff
   for (let group = 0; group < c.group; group++) {
     gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, c.lhs);
     const out = { data: y, offset: yOffset + group * groupOut * pixels, channelStride: pixels, pixelStride: 1 };
-    gemmRequantize(c.lhs, pixels, c.weights[group], c.bias, group * groupOut, c.requantizer, out);
+    gemmRequantize(c.lhs, pixels, c.weights[group], c.bias, group * groupOut, c.requantizers, out);
   }
 }
 
@@ -261,10 +266,12 @@ export const conv2dKernel: KernelFactory = (ctx) => {
   if (ctx.inputShape(0).length !== 3 || w.shape.join() !== expected.join())
     ctx.unsupported(`weight shape [${w.shape.join(',')}] does not fit input [N,${ctx.inputShape(0).join(',')}] with group ${group}; expected [${expected.join(',')}]`);
   const range = fusedActivationRange(activationOf(ctx), ctx.outputGrid);
-  const params = { inputScale: x.scale, weightScale: w.scale, outputScale: ctx.outputGrid.scale, ...range };
   // TFLite's built-in depthwise kernel rounds its own way (requant/tflite-builtin.ts).
   const depthwise = group > 1 && group === channels;
-  const requantizer = depthwise && ctx.mode === 'tflite-builtin' ? prepareTfliteDepthwiseUpward(params) : prepareRequantizer(ctx.mode, params);
+  const requantizer = layerRequantizers(w, outChannels, (weightScale) => {
+    const params = { inputScale: x.scale, weightScale, outputScale: ctx.outputGrid.scale, ...range };
+    return depthwise && ctx.mode === 'tflite-builtin' ? prepareTfliteDepthwiseUpward(params) : prepareRequantizer(ctx.mode, params);
+  });
   const conv = prepareConv2d({
     inputShape: [channels, height, width],
     outputShape: [outChannels, outHeight, outWidth],
@@ -273,7 +280,7 @@ export const conv2dKernel: KernelFactory = (ctx) => {
     inputZeroPoint: x.zeroPoint,
     weights: w.values,
     weightZeroPoint: w.zeroPoint,
-    bias: checkedBias(ctx, 2, outChannels, x.scale, w.scale),
+    bias: checkedBias(ctx, 2, outChannels, x.scale, w),
     requantizer,
   });
   return (inputs, batch, output) => conv2d(conv, inputs[0], batch, output);

@@ -11,7 +11,7 @@
 // Gemm needs alpha = beta = 1 and transA = 0 (what the passes leave); the bias must be the int32 one at scale sx·sw.
 
 import type { Node } from '../../src/ir/graph.js';
-import type { ActivationQuant, QuantizedWeight } from '../../src/ir/quantized-graph.js';
+import { weightScaleOf, type ActivationQuant, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
 import {
   INT32_MAX,
@@ -77,17 +77,52 @@ export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
   const shift = rq.constants.kind === 'fixed-point' ? Math.max(rq.constants.shift, 0) : 0;
   const bound = Math.min(maxAbsAcc, Math.floor(INT32_MAX / 2 ** shift)); // beyond it, acc · 2^shift would wrap
   const thresholds = new Float64Array(max - min + 1);
+  let previous = -bound;
+  let width = 0;
   for (let k = min + 1; k <= max; k++) {
-    let [lo, hi] = [-bound, bound + 1]; // the answer lies in [lo, hi]; hi = bound + 1 means "never reached"
-    while (lo < hi) {
-      const mid = Math.floor((lo + hi) / 2);
-      if (rq.apply(mid) >= k) hi = mid;
-      else lo = mid + 1;
-    }
-    thresholds[k - min] = lo;
+    // Steps are nearly equal in width: look first where the last step's width predicts, then widen the bracket.
+    const t = firstReaching(rq, k, previous, bound, previous + width);
+    width = k > min + 1 ? t - previous : 0;
+    thresholds[k - min] = previous = t;
   }
   const span = thresholds[max - min] - thresholds[1];
   return { requantizer: rq, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
+}
+
+/**
+ * min{acc ∈ [lo, bound] : apply(acc) ≥ k}, or bound + 1 when none; apply is non-decreasing and apply(lo − 1) < k.
+ * Gallops from `guess` to a bracket, then bisects it: a few applies per step when the guess is good.
+ */
+function firstReaching(rq: Requantizer, k: number, lo: number, bound: number, guess: number): number {
+  const reaches = (acc: number): boolean => acc > bound || rq.apply(acc) >= k;
+  let [low, high] = [lo, bound + 1]; // low − 1 does not reach, high does
+  let probe = Math.min(Math.max(guess, low), high);
+  for (let step = 1; probe >= low && probe < high; step *= 2) {
+    if (reaches(probe)) {
+      high = probe;
+      probe -= step;
+    } else {
+      low = probe + 1;
+      probe += step;
+    }
+  }
+  while (low < high) {
+    const mid = Math.floor((low + high) / 2);
+    if (reaches(mid)) high = mid;
+    else low = mid + 1;
+  }
+  return low;
+}
+
+/**
+ * One staircase per output channel: a per-tensor requantizer is shared by all of them, a per-channel list (from a
+ * per-channel weight grid) gives each channel its own.
+ */
+export function channelStaircases(rq: Requantizer | readonly Requantizer[], channels: number, maxAbsAcc: number): readonly Staircase[] {
+  if (!Array.isArray(rq)) return new Array<Staircase>(channels).fill(staircase(rq as Requantizer, maxAbsAcc));
+  const list = rq as readonly Requantizer[];
+  if (list.length !== channels) throw new Error(`${list.length} requantizers for ${channels} output channels; give one per channel`);
+  return list.map((r) => staircase(r, maxAbsAcc));
 }
 
 /** rq.apply(acc) through the staircase: estimate the step, then walk to the exact one. */
@@ -144,7 +179,7 @@ export interface GemmOutput {
  * lhs rows are centred inputs (x − zx); it must hold an even number of rows ≥ pixels (an odd tail row is computed
  * and dropped). Two pixels × four channels per step keep eight sums in registers.
  */
-export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: Staircase, out: GemmOutput): void {
+export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
   const { data: panels, channels, depth } = w;
   const { data: y, channelStride, pixelStride } = out;
   for (let p = 0; p < pixels; p += 2) {
@@ -168,12 +203,12 @@ export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights
   }
 }
 
-/** Adds the bias (int32 wrap, as C does), requantizes and stores up to four channels of one pixel. */
-function storeFour(y: Int8Array, o: number, stride: number, count: number, bias: Int32Array, b: number, rq: Staircase, s0: number, s1: number, s2: number, s3: number): void {
-  y[o] = climb(rq, (s0 + bias[b]) | 0);
-  if (count > 1) y[o + stride] = climb(rq, (s1 + bias[b + 1]) | 0);
-  if (count > 2) y[o + 2 * stride] = climb(rq, (s2 + bias[b + 2]) | 0);
-  if (count > 3) y[o + 3 * stride] = climb(rq, (s3 + bias[b + 3]) | 0);
+/** Adds the bias (int32 wrap, as C does), requantizes with each channel's staircase and stores up to four channels of one pixel. */
+function storeFour(y: Int8Array, o: number, stride: number, count: number, bias: Int32Array, b: number, rq: readonly Staircase[], s0: number, s1: number, s2: number, s3: number): void {
+  y[o] = climb(rq[b], (s0 + bias[b]) | 0);
+  if (count > 1) y[o + stride] = climb(rq[b + 1], (s1 + bias[b + 1]) | 0);
+  if (count > 2) y[o + 2 * stride] = climb(rq[b + 2], (s2 + bias[b + 2]) | 0);
+  if (count > 3) y[o + 3 * stride] = climb(rq[b + 3], (s3 + bias[b + 3]) | 0);
 }
 
 /** Rows centred per block, so eval needs no buffer that grows with the batch. */
@@ -190,14 +225,16 @@ export interface FullyConnectedParams {
   readonly weightZeroPoint: number;
   /** int32 at scale sx·sw, one per unit; absent means zero. */
   readonly bias?: Int32Array;
-  readonly requantizer: Requantizer;
+  /** One for every unit (per-tensor weights) or one per unit (per-channel weights). */
+  readonly requantizer: Requantizer | readonly Requantizer[];
 }
 
 export interface PreparedFullyConnected {
   readonly weights: PackedWeights;
   readonly bias: Int32Array;
   readonly inputZeroPoint: number;
-  readonly requantizer: Staircase;
+  /** One per unit. */
+  readonly requantizers: readonly Staircase[];
   readonly lhs: Int16Array;
 }
 
@@ -206,7 +243,7 @@ export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyCon
     weights: packWeights(p.weights, 0, p.units, p.depth, p.weightZeroPoint),
     bias: p.bias ?? new Int32Array(p.units),
     inputZeroPoint: p.inputZeroPoint,
-    requantizer: staircase(p.requantizer, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
+    requantizers: channelStaircases(p.requantizer, p.units, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
     lhs: new Int16Array(ROWS_PER_BLOCK * p.depth),
   };
 }
@@ -218,26 +255,44 @@ export function fullyConnected(f: PreparedFullyConnected, x: Int8Array, rows: nu
     const count = Math.min(ROWS_PER_BLOCK, rows - r0);
     const base = r0 * depth;
     for (let i = 0; i < count * depth; i++) f.lhs[i] = x[base + i] - f.inputZeroPoint;
-    gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizer, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
+    gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizers, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
   }
 }
 
-/** The int32 bias of constant input i, checked against the scale the accumulator has. */
-export function checkedBias(ctx: KernelContext, i: number, units: number, inputScale: number, weightScale: number): Int32Array | undefined {
+/** The int32 bias of constant input i, checked against the scale each channel's accumulator has. */
+export function checkedBias(ctx: KernelContext, i: number, units: number, inputScale: number, w: QuantizedWeight): Int32Array | undefined {
   const b = ctx.bias(i);
   if (!b) return undefined;
   if (b.values.length !== units) return ctx.unsupported(`the bias has ${b.values.length} values for ${units} outputs; give one per output`);
-  const expected = Math.fround(inputScale * weightScale);
-  if (b.scale !== expected)
-    return ctx.unsupported(`the bias scale ${b.scale} is not input scale × weight scale = ${expected}; re-quantize the model`);
+  for (let m = 0; m < units; m++) {
+    const expected = Math.fround(inputScale * weightScaleOf(w, m));
+    if (!nearlyEqualScales(weightScaleOf(b, m), expected))
+      return ctx.unsupported(`the bias scale ${weightScaleOf(b, m)} of output ${m} is not input scale × weight scale = ${expected}; re-quantize the model`);
+  }
   return b.values;
+}
+
+/** Scales equal up to float32 rounding of their product (the TFLite converter rounds s_in·s_w from double). */
+function nearlyEqualScales(a: number, b: number): boolean {
+  return Math.abs(a - b) <= 2 ** -22 * Math.abs(b);
+}
+
+/**
+ * The requantizers of a weighted layer's output channels: one for all (per-tensor weights) or one per channel, each
+ * from the real multiplier s_in·s_w[m]/s_out (TFLite's per-channel kernels, XNNPACK's qc8, onnxruntime per axis).
+ */
+export function layerRequantizers(w: QuantizedWeight, channels: number, prepare: (weightScale: number) => Requantizer): Requantizer | Requantizer[] {
+  if (!w.channelScales) return prepare(w.scale);
+  return Array.from({ length: channels }, (_, m) => prepare(w.channelScales![m]));
 }
 
 function fullyConnectedKernel(ctx: KernelContext, p: Omit<FullyConnectedParams, 'requantizer'>, activation: FusedActivation): Kernel {
   const x = ctx.inputGrid(0);
   const w = ctx.weight(1);
   const range = fusedActivationRange(activation, ctx.outputGrid);
-  const requantizer = fullyConnectedRequantizer(ctx.mode, { inputScale: x.scale, weightScale: w.scale, outputScale: ctx.outputGrid.scale, ...range });
+  const params = (weightScale: number): RequantParams => ({ inputScale: x.scale, weightScale, outputScale: ctx.outputGrid.scale, ...range });
+  // TFLite's per-channel FullyConnected takes the conv multiplier (the mode's own rule); per tensor, its own.
+  const requantizer = layerRequantizers(w, p.units, (s) => (w.channelScales ? prepareRequantizer(ctx.mode, params(s)) : fullyConnectedRequantizer(ctx.mode, params(s))));
   const f = prepareFullyConnected({ ...p, requantizer });
   const rowsPerSample = sizeOf(ctx.inputShape(0)) / p.depth;
   return (inputs, batch, output) => fullyConnected(f, inputs[0], batch * rowsPerSample, output);
@@ -250,7 +305,7 @@ export const gemmKernel: KernelFactory = (ctx) => {
   const w = ctx.weight(1);
   if (w.shape.length !== 2) ctx.unsupported(`weight of shape [${w.shape.join(',')}]: the integer Gemm needs a 2-D weight`);
   const { units, depth, values: weights } = unitMajorWeights(ctx.node, w);
-  const bias = checkedBias(ctx, 2, units, ctx.inputGrid(0).scale, w.scale);
+  const bias = checkedBias(ctx, 2, units, ctx.inputGrid(0).scale, w);
   return fullyConnectedKernel(ctx, { depth, units, inputZeroPoint: ctx.inputGrid(0).zeroPoint, weights, weightZeroPoint: w.zeroPoint, bias }, activationOf(ctx));
 };
 

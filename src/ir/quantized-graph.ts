@@ -12,24 +12,31 @@ export interface ActivationQuant {
   readonly qmax: number;
 }
 
-/** A weight tensor's integers (int8 storage for 8/4/3/2 bits) with its per-tensor grid. */
+/**
+ * A weight tensor's integers (int8 storage for 8/4/3/2 bits) with its grid: per tensor (`scale`), or per output
+ * channel (`channelScales`, one per index of axis 0, as the TFLite converter quantizes conv weights; `scale` is then
+ * the largest of them, for reports only: every consumer reads channelScales through `weightScaleOf`).
+ */
 export interface QuantizedWeight {
   readonly shape: readonly number[];
   readonly values: Int8Array;
   readonly scale: number;
+  readonly channelScales?: Float32Array;
   readonly zeroPoint: number;
   readonly bits: number;
   readonly qmin: number;
   readonly qmax: number;
 }
 
-/** An int32 bias at scale inputScale · weightScale, zero point 0. */
+/** An int32 bias at scale inputScale · weightScale, zero point 0 (per channel when its weight is: channelScales). */
 export interface QuantizedBias {
   readonly values: Int32Array;
   readonly scale: number;
+  readonly channelScales?: Float32Array;
 }
 
-export type QuantMethod = 'rtn' | 'adaround' | 'adaquant' | 'flexround';
+/** 'imported': the integers come from an int8 model another tool made (the TFLite converter). */
+export type QuantMethod = 'rtn' | 'adaround' | 'adaquant' | 'flexround' | 'imported';
 
 export interface QuantInfo {
   readonly flexqVersion: string;
@@ -56,10 +63,22 @@ export interface QuantizedGraph {
   readonly info: QuantInfo;
 }
 
+/** The scale of output channel `channel` (index along axis 0) of a weight or bias, per tensor or per channel. */
+export function weightScaleOf(w: QuantizedWeight | QuantizedBias, channel: number): number {
+  return w.channelScales ? w.channelScales[channel] : w.scale;
+}
+
 export function dequantizeWeight(w: QuantizedWeight): Float32Array {
-  return Float32Array.from(w.values, (q) => w.scale * (q - w.zeroPoint));
+  const inner = w.values.length / (w.shape[0] ?? 1);
+  return Float32Array.from(w.values, (q, i) => weightScaleOf(w, Math.floor(i / inner)) * (q - w.zeroPoint));
 }
 
 export function dequantizeBias(b: QuantizedBias): Float32Array {
-  return Float32Array.from(b.values, (q) => b.scale * q);
+  return Float32Array.from(b.values, (q, i) => weightScaleOf(b, i) * q);
+}
+
+/** The first weight quantized per channel, for targets whose arithmetic has one weight scale per layer. */
+export function firstPerChannelWeight(q: QuantizedGraph): string | undefined {
+  for (const [name, w] of q.weights) if (w.channelScales) return name;
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { rebuildGraph } from '../ir/build.js';
-import type { Graph, Node } from '../ir/graph.js';
+import { consumers, type Graph, type Node } from '../ir/graph.js';
 import { formatShape } from '../ir/shape.js';
 import { outputSet, rewireInputs } from './rewrite.js';
 
@@ -14,8 +14,19 @@ function isNoOp(graph: Graph, n: Node): boolean {
   return false;
 }
 
+/** A Transpose that moves only size-1 axes keeps the element order: to readers that see only that order, a no-op. */
+function isOrderKeepingTranspose(graph: Graph, n: Node, readers: ReadonlyMap<string, Node[]>): boolean {
+  const x = graph.values.get(n.inputs[0]);
+  const perm = n.attrs.perm as number[] | undefined;
+  if (n.op !== 'Transpose' || !x || !perm) return false;
+  const moved = perm.filter((axis) => x.shape[axis] !== 1);
+  const inOrder = moved.every((axis, i) => i === 0 || moved[i - 1] < axis);
+  const users = readers.get(n.outputs[0]) ?? [];
+  return inOrder && users.length > 0 && users.every((u) => (u.op === 'Reshape' || u.op === 'Flatten') && u.inputs[0] === n.outputs[0]);
+}
+
 /**
- * Removes no-op nodes: `identity(x) → x`. When the no-op's output is a graph output, the value it reads
+ * Removes no-op nodes: `identity(x) → x`, `reshape(transpose(x)) → reshape(x)` when the transpose moves only size-1 axes. When the no-op's output is a graph output, the value it reads
  * takes the output's name instead (unless that value is a graph input or constant, then the node stays).
  */
 export function eliminateIdentities(graph: Graph): Graph {
@@ -24,7 +35,12 @@ export function eliminateIdentities(graph: Graph): Graph {
   const kept: Node[] = [];
   const outputs = outputSet(graph);
   const inputs = new Set(graph.inputs);
+  const readers = consumers(graph);
   for (const n of graph.nodes) {
+    if (isOrderKeepingTranspose(graph, n, readers) && !outputs.has(n.outputs[0])) {
+      replace.set(n.outputs[0], n.inputs[0]);
+      continue;
+    }
     if (!isNoOp(graph, n)) {
       kept.push(n);
       continue;

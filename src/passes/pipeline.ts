@@ -4,6 +4,7 @@ import { eliminateIdentities } from './eliminate-identities.js';
 import { foldBatchNorm } from './fold-batch-norm.js';
 import { foldBiasAdd } from './fold-bias-add.js';
 import { foldConstants } from './fold-constants.js';
+import { foldPad } from './fold-pad.js';
 import { freeBatchDimension } from './free-batch-dimension.js';
 import { fuseActivations } from './fuse-activations.js';
 
@@ -20,6 +21,8 @@ export interface Pass {
  *    pattern passes below need to see.
  * 3. eliminateIdentities removes pass-through nodes (some appear only after folding), so producer
  *    and consumer patterns are adjacent.
+ * 3b. foldPad moves explicit zero padding into the Conv that reads it (TFLite's PAD → VALID CONV_2D), once
+ *    identities no longer sit between them.
  * 4. foldBiasAdd gives every Conv/MatMul its own bias (MatMul + Add → Gemm), before BN folding so a
  *    conv → add → BN chain folds completely.
  * 5. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
@@ -30,6 +33,7 @@ export const PIPELINE: readonly Pass[] = [
   { name: 'freeBatchDimension', run: freeBatchDimension },
   { name: 'foldConstants', run: foldConstants },
   { name: 'eliminateIdentities', run: eliminateIdentities },
+  { name: 'foldPad', run: foldPad },
   { name: 'foldBiasAdd', run: foldBiasAdd },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivations', run: fuseActivations },

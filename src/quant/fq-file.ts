@@ -144,7 +144,7 @@ const gridFields = {
 const headerSchema = z.strictObject({
   info: z.looseObject({
     flexqVersion: z.string().max(MAX_NAME),
-    method: z.enum(['rtn', 'adaround', 'adaquant', 'flexround']),
+    method: z.enum(['rtn', 'adaround', 'adaquant', 'flexround', 'imported']),
     wbits: z.int(),
     abits: z.int(),
     seed: z.int(),

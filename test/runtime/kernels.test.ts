@@ -20,7 +20,7 @@ import { maxPool2d } from '../../runtime/kernels/max-pool.js';
 import { mulElement } from '../../runtime/kernels/mul.js';
 import { softmax } from '../../runtime/kernels/softmax.js';
 import { gridQuantizer, quantizeTensor } from '../../runtime/quantize-input.js';
-import { prepareRequantizer, quantizeMultiplier, REQUANT_MODES, tfliteBuild, type RequantMode } from '../../runtime/requant/index.js';
+import { prepareRequantizer, quantizeMultiplier, REQUANT_MODES, tfliteBuild, type RequantMode, type Requantizer } from '../../runtime/requant/index.js';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Deterministic randomness.
@@ -205,6 +205,8 @@ interface ConvCase {
   dilations: [number, number];
   activation: FusedActivation;
   weightZeroPoint?: number;
+  /** One weight scale per output channel (the TFLite converter's conv weights). */
+  perChannel?: boolean;
 }
 
 const CONV_CASES: ConvCase[] = [
@@ -219,6 +221,9 @@ const CONV_CASES: ConvCase[] = [
   { name: 'depthwise 3×3 stride 2, multiplier 2', c: 3, h: 8, w: 9, m: 6, group: 3, kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], dilations: [1, 1], activation: 'none' },
   { name: 'depthwise 3×3 dilation 2 stride (2,1)', c: 2, h: 9, w: 8, m: 2, group: 2, kernel: [3, 3], strides: [2, 1], pads: [2, 2, 2, 2], dilations: [2, 2], activation: 'none' },
   { name: 'depthwise 5×5 stride (2,1)', c: 4, h: 7, w: 9, m: 4, group: 4, kernel: [5, 5], strides: [2, 1], pads: [2, 2, 2, 2], dilations: [1, 1], activation: 'relu' },
+  { name: 'per-channel 3×3 pad 1 relu6', c: 4, h: 6, w: 5, m: 6, group: 1, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], activation: 'relu6', perChannel: true },
+  { name: 'per-channel pointwise', c: 6, h: 3, w: 3, m: 9, group: 1, kernel: [1, 1], strides: [1, 1], pads: [0, 0, 0, 0], dilations: [1, 1], activation: 'none', perChannel: true },
+  { name: 'per-channel depthwise 3×3 stride 2', c: 5, h: 8, w: 7, m: 5, group: 5, kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], dilations: [1, 1], activation: 'relu', perChannel: true },
   { name: 'weight zero point −3', c: 3, h: 5, w: 5, m: 5, group: 1, kernel: [2, 2], strides: [1, 1], pads: [0, 0, 1, 1], dilations: [1, 1], activation: 'none', weightZeroPoint: -3 },
 ];
 
@@ -239,8 +244,15 @@ function convParams(k: ConvCase, mode: RequantMode, r: () => number): Conv2dPara
     weights: Int8Array.from({ length: k.m * depth }, () => int(r, -127, 127)),
     weightZeroPoint: k.weightZeroPoint ?? 0,
     bias: Int32Array.from({ length: k.m }, () => int(r, -3000, 3000)),
-    requantizer: prepareRequantizer(mode, { inputScale: sx, weightScale: sw, outputScale: output.scale, ...range }),
+    requantizer: k.perChannel
+      ? Array.from({ length: k.m }, () => prepareRequantizer(mode, { inputScale: sx, weightScale: Math.fround(sw * (0.25 + 1.5 * r())), outputScale: output.scale, ...range }))
+      : prepareRequantizer(mode, { inputScale: sx, weightScale: sw, outputScale: output.scale, ...range }),
   };
+}
+
+/** The requantizer of output channel o, per tensor or per channel. */
+function requantizerOf(p: Conv2dParams, o: number): Requantizer {
+  return Array.isArray(p.requantizer) ? (p.requantizer as readonly Requantizer[])[o] : (p.requantizer as Requantizer);
 }
 
 function convReference(p: Conv2dParams, x: Int8Array, batch: number): Int8Array {
@@ -264,7 +276,7 @@ function convReference(p: Conv2dParams, x: Int8Array, batch: number): Int8Array 
                 const xv = x[((n * c + g * cg + ci) * h + iy) * w + ix] - p.inputZeroPoint;
                 acc += xv * (p.weights[((o * cg + ci) * kh + ky) * kw + kx] - p.weightZeroPoint);
               }
-          y[((n * m + o) * oh + oy) * ow + ox] = p.requantizer.apply(acc);
+          y[((n * m + o) * oh + oy) * ow + ox] = requantizerOf(p, o).apply(acc);
         }
   return y;
 }

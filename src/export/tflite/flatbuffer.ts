@@ -7,22 +7,22 @@ import * as flatbuffers from 'flatbuffers';
 import { BuiltinOperator, FIELD, TFLITE_FILE_IDENTIFIER, TFLITE_SCHEMA_VERSION } from '../../tflite/schema.js';
 import type { ModelSpec, OperatorSpec, OptionField, TensorSpec } from './model-spec.js';
 
-type Field = readonly [id: number, write: (b: flatbuffers.Builder, id: number) => void];
+export type Field = readonly [id: number, write: (b: flatbuffers.Builder, id: number) => void];
 
-const int8Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt8(id, v, null)];
-const int32Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt32(id, v, null)];
-const uint32Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt32(id, v | 0, null)];
+export const int8Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt8(id, v, null)];
+export const int32Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt32(id, v, null)];
+export const uint32Field = (id: number, v: number): Field => [id, (b) => b.addFieldInt32(id, v | 0, null)];
 const float32Field = (id: number, v: number): Field => [id, (b) => b.addFieldFloat32(id, v, null)];
-const offsetField = (id: number, v: number): Field => [id, (b) => b.addFieldOffset(id, v, 0)];
+export const offsetField = (id: number, v: number): Field => [id, (b) => b.addFieldOffset(id, v, 0)];
 
 /** A table with the given fields (any order); absent fields take the schema defaults. */
-function table(b: flatbuffers.Builder, fields: readonly Field[]): number {
+export function table(b: flatbuffers.Builder, fields: readonly Field[]): number {
   b.startObject(fields.reduce((n, [id]) => Math.max(n, id + 1), 0));
   for (const [id, write] of fields) write(b, id);
   return b.endObject();
 }
 
-function int32Vector(b: flatbuffers.Builder, values: readonly number[]): number {
+export function int32Vector(b: flatbuffers.Builder, values: readonly number[]): number {
   b.startVector(4, values.length, 4);
   for (let i = values.length - 1; i >= 0; i--) b.addInt32(values[i]);
   return b.endVector();
@@ -40,13 +40,13 @@ function int64Vector(b: flatbuffers.Builder, values: readonly number[]): number 
   return b.endVector();
 }
 
-function offsetVector(b: flatbuffers.Builder, offsets: readonly number[]): number {
+export function offsetVector(b: flatbuffers.Builder, offsets: readonly number[]): number {
   b.startVector(4, offsets.length, 4);
   for (let i = offsets.length - 1; i >= 0; i--) b.addOffset(offsets[i]);
   return b.endVector();
 }
 
-function bytesVector(b: flatbuffers.Builder, bytes: Uint8Array, alignment: number): number {
+export function bytesVector(b: flatbuffers.Builder, bytes: Uint8Array, alignment: number): number {
   b.startVector(1, bytes.length, alignment);
   for (let i = bytes.length - 1; i >= 0; i--) b.addInt8(bytes[i]);
   return b.endVector();
@@ -56,7 +56,7 @@ function bufferTable(b: flatbuffers.Builder, data: Uint8Array): number {
   return table(b, [offsetField(FIELD.Buffer.data, bytesVector(b, data, 16))]);
 }
 
-function tensorTable(b: flatbuffers.Builder, t: TensorSpec, buffer: number): number {
+export function tensorTable(b: flatbuffers.Builder, t: TensorSpec, buffer: number): number {
   const fields: Field[] = [
     offsetField(FIELD.Tensor.shape, int32Vector(b, t.shape)),
     int8Field(FIELD.Tensor.type, t.type),
@@ -116,7 +116,7 @@ function operatorCodes(operators: readonly OperatorSpec[]): { codes: { code: num
   return { codes, indexOf: (o) => keys.indexOf(`${o.code}:${o.version}`) };
 }
 
-function operatorCodeTable(b: flatbuffers.Builder, code: number, version: number): number {
+export function operatorCodeTable(b: flatbuffers.Builder, code: number, version: number): number {
   const f = FIELD.OperatorCode;
   return table(b, [
     // Old readers look only at the int8 field; codes above 127 live in builtin_code alone.

@@ -32,7 +32,7 @@ function halfToFloat(h: number): number {
 }
 
 /** real = scale·(q − zero_point), per tensor or per channel along quantized_dimension. */
-function dequantize(q: Int8Array | Uint8Array, shape: readonly number[], quant: TfliteQuantization, what: string): Float32Array {
+function dequantize(q: Int8Array | Uint8Array | Int32Array, shape: readonly number[], quant: TfliteQuantization, what: string): Float32Array {
   const { scale, zeroPoint, quantizedDimension: axis } = quant;
   const channels = scale.length;
   if (channels > 1 && shape[axis] !== channels)
@@ -48,7 +48,7 @@ function dequantize(q: Int8Array | Uint8Array, shape: readonly number[], quant: 
 
 /**
  * Decodes a constant tensor's buffer into real values in TFLite layout: float16 is widened to float32 and
- * int8/uint8 weights with a scale (dynamic-range models) are dequantized. Assumes a little-endian host, as TFLite does.
+ * int8/uint8 weights and int32 biases with a scale (dynamic-range and int8 models) are dequantized. Assumes a little-endian host, as TFLite does.
  */
 export function decodeConstant(t: TfliteTensor, bytes: Uint8Array, source: string): ConstTensor {
   const shape = t.shape;
@@ -66,7 +66,7 @@ export function decodeConstant(t: TfliteTensor, bytes: Uint8Array, source: strin
     case TensorType.FLOAT16:
       return float(Float32Array.from(new Uint16Array(aligned), halfToFloat));
     case TensorType.INT32:
-      return raw('int32', new Int32Array(aligned));
+      return t.quantization ? float(dequantize(new Int32Array(aligned), shape, t.quantization, what)) : raw('int32', new Int32Array(aligned));
     case TensorType.INT64:
       return raw('int64', new BigInt64Array(aligned));
     case TensorType.INT8:

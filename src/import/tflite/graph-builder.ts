@@ -7,6 +7,7 @@ import { checkFinite } from '../../ir/limits.js';
 import type { ConstTensor } from '../../ops/contract.js';
 import {
   ActivationFunctionType,
+  BuiltinOperator,
   builtinOperatorName,
   tensorTypeName,
   type BuiltinOptions,
@@ -39,8 +40,13 @@ export class TfliteGraphBuilder {
   private readonly decoded = new Map<number, ConstTensor | undefined>();
   private readonly laidOut = new Map<string, string>();
   private readonly namedConstants = new Set<number>();
+  /** Each IR constant made from a TFLite tensor: which tensor, and how it was re-laid (the int8 importer re-lays the integers alike). */
+  readonly constantOrigins = new Map<string, { readonly tensor: number; readonly relayout: (c: ConstTensor) => ConstTensor }>();
+  /** Rank-4 graph inputs already in NCHW order: read only by a TRANSPOSE to NHWC (the IR takes them as they are). */
+  readonly nchwInputs: ReadonlySet<number>;
 
   constructor(readonly source: string, readonly model: TfliteModel, readonly subgraph: TfliteSubGraph) {
+    this.nchwInputs = new Set(subgraph.inputs.filter((i) => isNchwInput(model, subgraph, i)));
     this.valueNames = subgraph.tensors.map((t, i) => this.freshName(t.name || `tensor_${i}`));
   }
 
@@ -146,6 +152,7 @@ export class TfliteGraphBuilder {
     const name = this.namedConstants.has(i) ? this.freshName(`${this.valueNames[i]}_${layout}`) : this.valueNames[i];
     this.namedConstants.add(i);
     this.addConstant(name, relayout(value));
+    this.constantOrigins.set(name, { tensor: i, relayout });
     this.laidOut.set(key, name);
     return name;
   }
@@ -209,6 +216,20 @@ export class TfliteGraphBuilder {
     const nhwc = this.emit('Reshape', [flat, shape], this.freshName(`${output}_nhwc`));
     return this.emit('Transpose', [nhwc], output, { perm: NHWC_TO_NCHW });
   }
+}
+
+/** A rank-4 graph input whose every reader is TRANSPOSE with perm [0, 2, 3, 1] (NCHW → NHWC): it is NCHW already. */
+function isNchwInput(model: TfliteModel, sg: TfliteSubGraph, input: number): boolean {
+  if (sg.tensors[input].shape.length !== 4 || sg.outputs.includes(input)) return false;
+  const readers = sg.operators.filter((op) => op.inputs.includes(input));
+  return (
+    readers.length > 0 &&
+    readers.every((op) => {
+      if (model.operatorCodes[op.opcodeIndex].builtinCode !== BuiltinOperator.TRANSPOSE || op.inputs[0] !== input) return false;
+      const perm = model.buffers[sg.tensors[op.inputs[1]]?.buffer ?? 0]?.data;
+      return perm !== undefined && perm.length === 16 && Array.from(new Int32Array(new Uint8Array(perm).buffer)).join() === NCHW_TO_NHWC.join();
+    })
+  );
 }
 
 // ---- Numeric helpers -------------------------------------------------------------------------------------

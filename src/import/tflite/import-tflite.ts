@@ -17,14 +17,14 @@ import {
 } from './reader.js';
 import { NHWC_TO_NCHW } from '../../ir/layout.js';
 import { TfliteGraphBuilder } from './graph-builder.js';
-import { CONVERTERS } from './op-rules.js';
+import { CONVERTERS, type OpConverter } from './op-rules.js';
 
 function corruptIndex(source: string, what: string): never {
   return fail('MODEL_INVALID', `${source}: ${what}; the file is corrupt: re-export the model`);
 }
 
 /** Checks every index the subgraph holds (opcode, tensor, buffer) so conversion can follow them blind. */
-function checkIndices(source: string, model: TfliteModel, sg: TfliteSubGraph): void {
+export function checkIndices(source: string, model: TfliteModel, sg: TfliteSubGraph): void {
   const tensorCount = sg.tensors.length;
   sg.tensors.forEach((t, i) => {
     if (!Number.isInteger(t.buffer) || t.buffer < 0 || t.buffer >= model.buffers.length)
@@ -54,16 +54,16 @@ function operatorLabel(model: TfliteModel, op: TfliteOperator): string {
 }
 
 /** Lists every operator flexq cannot convert, all at once. */
-function checkSupported(source: string, model: TfliteModel, sg: TfliteSubGraph): void {
+function checkSupported(source: string, model: TfliteModel, sg: TfliteSubGraph, converters: ReadonlyMap<number, OpConverter>): void {
   const unsupported = sg.operators.flatMap((op, k) =>
-    CONVERTERS.has(model.operatorCodes[op.opcodeIndex].builtinCode)
+    converters.has(model.operatorCodes[op.opcodeIndex].builtinCode)
       ? []
       : [`#${k} ${operatorLabel(model, op)} (output '${sg.tensors[op.outputs[0]].name}')`],
   );
   if (unsupported.length === 0) return;
-  const supported = [...CONVERTERS.keys()].map(builtinOperatorName).sort().join(', ');
+  const supported = [...converters.keys()].map(builtinOperatorName).sort().join(', ');
   const integerHint = unsupported.some((u) => u.includes(' QUANTIZE '))
-    ? ' QUANTIZE marks an integer-quantized model: give flexq the float model, it quantizes it itself.'
+    ? ' QUANTIZE marks an integer-quantized model: eval, run and validate open it as an int8 artefact; to quantize, give flexq the float model.'
     : '';
   fail('UNSUPPORTED_OP', `${source}: ${unsupported.length} operator(s) are not supported by flexq's TFLite importer: ${unsupported.join(', ')}. Supported: ${supported}.${integerHint}`);
 }
@@ -98,7 +98,7 @@ function graphInputValue(b: TfliteGraphBuilder, i: number, options: ImportOption
         're-convert the model with a fixed input size',
     );
   const toIr = (dims: readonly number[]): number[] => (dims.length === 4 ? NHWC_TO_NCHW.map((a) => dims[a]) : [...dims]);
-  const fixed = toIr(t.shape);
+  const fixed = b.nchwInputs.has(i) ? [...t.shape] : toIr(t.shape);
   const requested = options.inputShape;
   if (!requested) return { name, dtype: 'float32', shape: fixed };
   if (b.subgraph.inputs.length !== 1)
@@ -118,17 +118,32 @@ function graphInputValue(b: TfliteGraphBuilder, i: number, options: ImportOption
 /** Reads a float TFLite flatbuffer into an NCHW graph; `source` (the file path) names the file in every error. */
 export function importTflite(bytes: Uint8Array, source: string, options: ImportOptions = {}): Graph {
   const model = readTfliteModel(bytes, source);
-  const sg = model.subgraphs[0] ?? fail('MODEL_INVALID', `${source}: the model has no subgraph; re-export the model`);
-  checkIndices(source, model, sg);
-  checkSupported(source, model, sg);
+  const sg = firstSubgraph(source, model);
   checkFloatActivations(source, sg);
+  return convertSubgraph(source, model, sg, CONVERTERS, options).graph;
+}
+
+export function firstSubgraph(source: string, model: TfliteModel): TfliteSubGraph {
+  return model.subgraphs[0] ?? fail('MODEL_INVALID', `${source}: the model has no subgraph; re-export the model`);
+}
+
+/** Converts a checked subgraph operator by operator with `converters`; the builder keeps what the int8 importer needs. */
+export function convertSubgraph(
+  source: string,
+  model: TfliteModel,
+  sg: TfliteSubGraph,
+  converters: ReadonlyMap<number, OpConverter>,
+  options: ImportOptions,
+): { graph: Graph; builder: TfliteGraphBuilder } {
+  checkIndices(source, model, sg);
+  checkSupported(source, model, sg, converters);
   const b = new TfliteGraphBuilder(source, model, sg);
   const inputs = sg.inputs.map((i) => graphInputValue(b, i, options));
   sg.operators.forEach((op, index) => {
     const code = model.operatorCodes[op.opcodeIndex].builtinCode;
-    CONVERTERS.get(code)!(b, { index, op, code });
+    converters.get(code)!(b, { index, op, code });
   });
-  return buildGraph({
+  const graph = buildGraph({
     name: sg.name || 'main',
     source,
     inputs,
@@ -136,4 +151,5 @@ export function importTflite(bytes: Uint8Array, source: string, options: ImportO
     nodes: b.nodes,
     outputs: sg.outputs.map((i) => b.valueNames[i]),
   });
+  return { graph, builder: b };
 }

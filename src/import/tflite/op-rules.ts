@@ -212,6 +212,22 @@ function convertDequantize(b: TfliteGraphBuilder, site: OpSite): void {
   b.foldConstant(b.outputIndex(site), b.floatConstant(site, b.input(site, 0, 'input'), 'input'));
 }
 
+/** TRANSPOSE: the NHWC perm restated on NCHW values; on a graph input that is NCHW already (isNchwInput) it is the identity. */
+function convertTranspose(b: TfliteGraphBuilder, site: OpSite): void {
+  const x = b.input(site, 0, 'input');
+  const rank = b.rank(x);
+  const perm = b.intValues(site, b.input(site, 1, 'perm'), 'perm');
+  if (perm.length !== rank || new Set(perm).size !== rank || perm.some((a) => a < 0 || a >= rank))
+    fail('MODEL_INVALID', `${b.where(site)}: perm [${perm}] is not a permutation of the ${rank} axes of its input`);
+  if (b.nchwInputs.has(x)) {
+    b.emit('Identity', [b.valueNames[x]], b.output(site));
+    return;
+  }
+  // IR axis j of the output is TFLite axis NHWC_TO_NCHW[j] = input TFLite axis perm[…] = input IR axis NCHW_TO_NHWC[…].
+  const irPerm = rank === 4 ? NHWC_TO_NCHW.map((a) => NCHW_TO_NHWC[perm[a]]) : perm;
+  b.emit('Transpose', [b.operand(x, rank)], b.output(site), { perm: irPerm });
+}
+
 /** The one table from TFLite builtin operator to its conversion. */
 export const CONVERTERS: ReadonlyMap<number, OpConverter> = new Map<number, OpConverter>([
   [BuiltinOperator.ADD, (b, s) => convertBinary(b, s, 'Add', 'AddOptions')],
@@ -233,6 +249,7 @@ export const CONVERTERS: ReadonlyMap<number, OpConverter> = new Map<number, OpCo
   [BuiltinOperator.RESHAPE, convertReshape],
   [BuiltinOperator.SOFTMAX, convertSoftmax],
   [BuiltinOperator.SUB, (b, s) => convertBinary(b, s, 'Sub', 'SubOptions')],
+  [BuiltinOperator.TRANSPOSE, convertTranspose],
 ]);
 
 // ---- Whole-model checks ----------------------------------------------------------------------------------
