@@ -17,7 +17,7 @@ import {
 } from './reader.js';
 import { NHWC_TO_NCHW } from '../../ir/layout.js';
 import { TfliteGraphBuilder } from './graph-builder.js';
-import { CONVERTERS } from './op-rules.js';
+import { CONVERTERS, CUSTOM_CONVERTERS, converterOf } from './op-rules.js';
 
 function corruptIndex(source: string, what: string): never {
   return fail('MODEL_INVALID', `${source}: ${what}; the file is corrupt: re-export the model`);
@@ -56,12 +56,12 @@ function operatorLabel(model: TfliteModel, op: TfliteOperator): string {
 /** Lists every operator flexq cannot convert, all at once. */
 function checkSupported(source: string, model: TfliteModel, sg: TfliteSubGraph): void {
   const unsupported = sg.operators.flatMap((op, k) =>
-    CONVERTERS.has(model.operatorCodes[op.opcodeIndex].builtinCode)
+    converterOf(model.operatorCodes[op.opcodeIndex])
       ? []
       : [`#${k} ${operatorLabel(model, op)} (output '${sg.tensors[op.outputs[0]].name}')`],
   );
   if (unsupported.length === 0) return;
-  const supported = [...CONVERTERS.keys()].map(builtinOperatorName).sort().join(', ');
+  const supported = [...[...CONVERTERS.keys()].map(builtinOperatorName), ...[...CUSTOM_CONVERTERS.keys()].map((c) => `CUSTOM '${c}'`)].sort().join(', ');
   const integerHint = unsupported.some((u) => u.includes(' QUANTIZE '))
     ? ' QUANTIZE marks an integer-quantized model: give flexq the float model, it quantizes it itself.'
     : '';
@@ -125,8 +125,8 @@ export function importTflite(bytes: Uint8Array, source: string, options: ImportO
   const b = new TfliteGraphBuilder(source, model, sg);
   const inputs = sg.inputs.map((i) => graphInputValue(b, i, options));
   sg.operators.forEach((op, index) => {
-    const code = model.operatorCodes[op.opcodeIndex].builtinCode;
-    CONVERTERS.get(code)!(b, { index, op, code });
+    const code = model.operatorCodes[op.opcodeIndex];
+    converterOf(code)!(b, { index, op, code: code.builtinCode, customCode: code.customCode });
   });
   return buildGraph({
     name: sg.name || 'main',
