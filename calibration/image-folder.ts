@@ -4,7 +4,7 @@ import { extname, join } from 'node:path';
 import sharp from 'sharp';
 import { fail } from '../src/errors.js';
 import { formatShape } from '../src/ir/shape.js';
-import { byteLookupTables, type Geometry, type PreprocessPreset } from './preprocess.js';
+import { byteLookupTables, shortSideOf, type Geometry, type PreprocessPreset } from './preprocess.js';
 import type { SampleSource } from './sample-source.js';
 
 export const IMAGE_EXTENSIONS: readonly string[] = ['.png', '.jpg', '.jpeg'];
@@ -129,16 +129,18 @@ export async function decodeRgb(file: string): Promise<RgbImage> {
 /** Brings a decoded image to the model's H×W as the preset's geometry says; the crop is the window that becomes the sample. */
 async function fitToModel(image: RgbImage, file: string, geometry: Geometry, height: number, width: number): Promise<{ image: RgbImage; crop: Crop }> {
   switch (geometry.kind) {
-    case 'exact':
+    case 'as-is':
       return { image: checkExactSize(image, file, height, width), crop: { top: 0, left: 0, height, width } };
+    case 'exact':
+      return { image: await resizeTo(image, width, height), crop: { top: 0, left: 0, height, width } };
     case 'resize-crop':
-      return resizeAndCentreCrop(image, file, geometry.shortSide, height, width);
+      return resizeAndCentreCrop(image, file, shortSideOf(geometry, height, width), height, width);
   }
 }
 
 function checkExactSize(image: RgbImage, file: string, height: number, width: number): RgbImage {
   if (image.width !== width || image.height !== height) {
-    fail('DATA_SHAPE', `${file}: image is ${image.width}×${image.height} (W×H) but the model input wants ${width}×${height}; pass --preprocess imagenet to resize and centre-crop, or resize the images to ${width}×${height}.`);
+    fail('DATA_SHAPE', `${file}: image is ${image.width}×${image.height} (W×H) but the model input wants ${width}×${height}; pass --resize exact (stretch) or --resize short (resize and centre-crop), --preprocess imagenet, or resize the images to ${width}×${height}.`);
   }
   return image;
 }
@@ -156,9 +158,15 @@ export async function resizeShortSide(image: RgbImage, shortSide: number): Promi
   const short = Math.min(image.width, image.height);
   if (short === shortSide) return image;
   const scaled = (side: number) => (side === short ? shortSide : Math.floor((shortSide * side) / short));
+  return resizeTo(image, scaled(image.width), scaled(image.height));
+}
+
+/** The image resized to width×height (untouched when it already is that size). */
+async function resizeTo(image: RgbImage, width: number, height: number): Promise<RgbImage> {
+  if (image.width === width && image.height === height) return image;
   // 'linear' is sharp's antialiased bilinear reduce, the closest to PIL's BILINEAR that torchvision uses.
   const resized = await sharp(image.pixels, { raw: { width: image.width, height: image.height, channels: 3 } })
-    .resize(scaled(image.width), scaled(image.height), { fit: 'fill', kernel: 'linear' })
+    .resize(width, height, { fit: 'fill', kernel: 'linear' })
     .raw({ depth: 'uchar' })
     .toBuffer({ resolveWithObject: true });
   return { pixels: resized.data, width: resized.info.width, height: resized.info.height };

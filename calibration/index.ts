@@ -4,11 +4,11 @@ import { fail } from '../src/errors.js';
 import { formatShape } from '../src/ir/shape.js';
 import { openImageFolder } from './image-folder.js';
 import { openNpyFile } from './npy-source.js';
-import { PREPROCESS_PRESETS, type PreprocessPreset } from './preprocess.js';
+import { PREPROCESS_PRESETS, withOverrides, type PreprocessPreset } from './preprocess.js';
 import { sliceSource, type SampleSource } from './sample-source.js';
 import type { DataSpec, Dataset, Layout } from './types.js';
 
-export type { Batch, DataSpec, Dataset, Layout, Preprocess } from './types.js';
+export type { Batch, DataSpec, Dataset, Layout, Preprocess, PreprocessOverrides } from './types.js';
 export { PREPROCESS_PRESETS } from './preprocess.js';
 export { parseNpy, type NpyArray } from './npy.js';
 
@@ -50,7 +50,7 @@ function checkedPreset(spec: DataSpec): PreprocessPreset {
   if (spec.layout !== undefined && !LAYOUTS.includes(spec.layout)) {
     fail('BAD_ARGUMENT', `--layout ${spec.layout}: unknown layout; use one of ${LAYOUTS.join(', ')}.`);
   }
-  return PREPROCESS_PRESETS[spec.preprocess];
+  return withOverrides(PREPROCESS_PRESETS[spec.preprocess], spec.overrides ?? {});
 }
 
 function checkSampleShape(sampleShape: readonly number[], preset: PreprocessPreset): void {

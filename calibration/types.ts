@@ -1,5 +1,15 @@
 /** Value presets a user picks with `--preprocess`; each is one row of PREPROCESS_PRESETS. */
-export type Preprocess = 'none' | 'unit' | 'pm1' | 'imagenet';
+export type Preprocess = 'none' | 'unit' | 'pm1' | 'imagenet' | 'mediapipe-selfie' | 'mediapipe-face';
+
+/** What a user changes in a preset: how images reach the model's size, and the normalisation (x/255 − mean)/std. */
+export interface PreprocessOverrides {
+  /** short: resize the short side (to `size`, default the model's larger side) and centre-crop; exact: resize to H×W. */
+  readonly resize?: 'short' | 'exact';
+  readonly size?: number;
+  /** Per channel (or one for all), on the 0..1 scale of x/255. */
+  readonly mean?: readonly number[];
+  readonly std?: readonly number[];
+}
 
 /** Axis order of a 4-D .npy file's samples; images are always decoded HWC. */
 export type Layout = 'nchw' | 'nhwc';
@@ -10,6 +20,8 @@ export interface DataSpec {
   /** A .npy of integer labels, one per row of a .npy data file. */
   readonly labels?: string;
   readonly preprocess: Preprocess;
+  /** Changes to the preset (resize mode, size, mean, std). */
+  readonly overrides?: PreprocessOverrides;
   /** Layout of a 4-D .npy file's samples (nhwc: [N,H,W,C]); samples are always delivered NCHW. */
   readonly layout?: Layout;
   /** At most this many samples (after offset). */

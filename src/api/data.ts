@@ -1,5 +1,5 @@
 // The data options every job that reads samples takes, and the per-sample shape a model wants.
-import { openDataset, type Dataset, type Layout, type Preprocess } from '../../calibration/index.js';
+import { openDataset, type Dataset, type Layout, type Preprocess, type PreprocessOverrides } from '../../calibration/index.js';
 import { fail } from '../errors.js';
 import type { Graph } from '../ir/graph.js';
 import { formatShape, isStatic, sizeOf, type Dim } from '../ir/shape.js';
@@ -9,6 +9,8 @@ export interface DataOptions {
   readonly labels?: string;
   /** Default 'none'. */
   readonly preprocess?: Preprocess;
+  /** Changes to the preset: `--resize short|exact`, `--size`, `--mean`, `--std`. */
+  readonly preprocessOverrides?: PreprocessOverrides;
   /** Layout of 4-D .npy samples. */
   readonly layout?: Layout;
   readonly limit?: number;
@@ -43,5 +45,5 @@ export async function readAllSamples(data: Dataset): Promise<Float32Array> {
 
 /** Opens `path` as samples of `sampleShape` with the given options. */
 export function openData(path: string, o: DataOptions, sampleShape: readonly number[]): Promise<Dataset> {
-  return openDataset({ path, labels: o.labels, preprocess: o.preprocess ?? 'none', layout: o.layout, limit: o.limit, offset: o.offset, sampleShape });
+  return openDataset({ path, labels: o.labels, preprocess: o.preprocess ?? 'none', overrides: o.preprocessOverrides, layout: o.layout, limit: o.limit, offset: o.offset, sampleShape });
 }

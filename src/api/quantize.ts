@@ -106,11 +106,11 @@ function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: 
 
 /** Identifies a run for resume: the model's bytes and every option that changes the result. */
 function runFingerprint(model: string, o: QuantizeOptions, s: Settled, settings: ReconstructionOptions): string {
-  const { calib, labels, preprocess, layout, limit, offset, inputShape, samples, weightRange } = o;
+  const { calib, labels, preprocess, preprocessOverrides, layout, limit, offset, inputShape, samples, weightRange } = o;
   const { wbits, abits, observer } = s;
   return createHash('sha256')
     .update(readFileSync(model))
-    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, wbits, abits, observer, settings }))
+    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', preprocessOverrides, layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, wbits, abits, observer, settings }))
     .digest('hex');
 }
 

@@ -31,6 +31,14 @@ export function oneOf<T extends string | number>(flag: string, value: string | n
   return found;
 }
 
+/** `--mean 0.5,0.5,0.5`: comma-separated numbers. */
+export function parseNumbers(flag: string, text: string | undefined): number[] | undefined {
+  if (text === undefined) return undefined;
+  const values = text.split(',').map((v) => Number(v.trim()));
+  if (values.some((v) => !Number.isFinite(v))) fail('BAD_ARGUMENT', `${flag} '${text}': expected comma-separated numbers, e.g. 0.5,0.5,0.5`);
+  return values;
+}
+
 /** A comma-separated list (`--executors runtime,ort-node`), or 'all'. */
 export function parseList(text: string): string[] | 'all' {
   return text.trim() === 'all' ? 'all' : text.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -40,6 +48,10 @@ export function parseList(text: string): string[] | 'all' {
 export interface DataFlags {
   labels?: string;
   preprocess: string;
+  resize?: string;
+  size?: number;
+  mean?: string;
+  std?: string;
   layout?: string;
   limit?: number;
   offset?: number;
@@ -51,6 +63,12 @@ export function dataOptions(f: DataFlags): DataOptions {
   return {
     labels: f.labels,
     preprocess: f.preprocess as Preprocess, // checked by the data loader, which names --preprocess
+    preprocessOverrides: {
+      resize: oneOf('--resize', f.resize, ['short', 'exact'] as const),
+      size: f.size,
+      mean: parseNumbers('--mean', f.mean),
+      std: parseNumbers('--std', f.std),
+    },
     layout: f.layout as Layout | undefined,
     limit: f.limit,
     offset: f.offset,
@@ -64,7 +82,11 @@ export function addDataOptions(cmd: Command, flag: '--data' | '--calib' = '--dat
   return cmd
     .requiredOption(`${flag} <path>`, 'ImageFolder directory or .npy file')
     .option('--labels <file>', '.npy of integer labels (for .npy data)')
-    .option('--preprocess <preset>', 'none | unit | pm1 | imagenet', 'none')
+    .option('--preprocess <preset>', 'none | unit | pm1 | imagenet | mediapipe-selfie | mediapipe-face', 'none')
+    .option('--resize <mode>', 'images to the model size: short (short side, then centre crop) | exact (stretch)')
+    .option('--size <n>', 'with --resize short: the short side to resize to before the crop', parseCount('--size', 1))
+    .option('--mean <values>', 'per-channel mean on the 0..1 scale, e.g. 0.485,0.456,0.406: input = (pixel/255 − mean)/std')
+    .option('--std <values>', 'per-channel std on the 0..1 scale, e.g. 0.229,0.224,0.225')
     .option('--layout <layout>', 'layout of 4-D .npy samples: nchw | nhwc')
     .option('--limit <n>', 'use at most N samples', parseCount('--limit', 1))
     .option('--offset <n>', 'skip the first N samples', parseCount('--offset'))

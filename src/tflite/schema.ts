@@ -31,6 +31,7 @@ export const BuiltinOperator = {
   RELU_N1_TO_1: 20,
   RELU6: 21,
   RESHAPE: 22,
+  RESIZE_BILINEAR: 23,
   SOFTMAX: 25,
   CUSTOM: 32,
   PAD: 34,
@@ -64,6 +65,7 @@ export const BuiltinOptionsType = {
   Pool2DOptions: 5,
   FullyConnectedOptions: 8,
   SoftmaxOptions: 9,
+  ResizeBilinearOptions: 15,
   ConcatenationOptions: 10,
   AddOptions: 11,
   ReshapeOptions: 17,
@@ -107,6 +109,7 @@ export const FIELD = {
   MulOptions: { fused_activation_function: 0 },
   ReshapeOptions: { new_shape: 0 },
   ReducerOptions: { keep_dims: 0 },
+  ResizeBilinearOptions: { new_height: 0, new_width: 1, align_corners: 2, half_pixel_centers: 3 },
 } as const;
 
 /** Vtable offset of field id `id`: the vtable starts with its own size and the table size (two uint16). */

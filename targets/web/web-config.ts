@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import pkg from 'onnx-proto';
 import { PREPROCESS_PRESETS, type Preprocess } from '../../calibration/index.js';
-import { byteLookupTables, type Geometry } from '../../calibration/preprocess.js';
+import { byteLookupTables, shortSideOf, type Geometry } from '../../calibration/preprocess.js';
 import { fail } from '../../src/errors.js';
 
 export const QDQ_MODEL_FILE = 'model.qdq.onnx';
@@ -93,7 +93,8 @@ export function pageConfig(dir: string): PageConfig {
     ...settings,
     inputName: name,
     inputShape: shape,
-    geometry: preset.geometry,
+    // The page needs the short side in pixels: resolved here for this model's H×W.
+    geometry: preset.geometry.kind === 'resize-crop' ? { kind: 'resize-crop', shortSide: shortSideOf(preset.geometry, shape[1], shape[2]) } : preset.geometry,
     valueTables: byteLookupTables(preset, shape[0]).map((t) => Array.from(t)),
     hasFloatModel: existsSync(join(dir, FLOAT_MODEL_FILE)),
   };

@@ -24,6 +24,8 @@ export interface OpSite {
   readonly index: number;
   readonly op: TfliteOperator;
   readonly code: number;
+  /** The custom_code of a CUSTOM operator, '' for a builtin. */
+  readonly customCode: string;
 }
 
 export type OptionsOf<T extends BuiltinOptions['type']> = Extract<BuiltinOptions, { type: T }>;
@@ -68,7 +70,8 @@ export class TfliteGraphBuilder {
   }
 
   where(site: OpSite): string {
-    return `${this.source}: operator ${site.index} (${builtinOperatorName(site.code)}) writing '${this.output(site)}'`;
+    const name = site.customCode ? `CUSTOM '${site.customCode}'` : builtinOperatorName(site.code);
+    return `${this.source}: operator ${site.index} (${name}) writing '${this.output(site)}'`;
   }
 
   /** Tensor index of input `k`; fails when the operator lacks it. */

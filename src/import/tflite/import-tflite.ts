@@ -17,7 +17,7 @@ import {
 } from './reader.js';
 import { NHWC_TO_NCHW } from '../../ir/layout.js';
 import { TfliteGraphBuilder } from './graph-builder.js';
-import { CONVERTERS, type OpConverter } from './op-rules.js';
+import { CONVERTERS, CUSTOM_CONVERTERS, converterOf, type OpConverter } from './op-rules.js';
 
 function corruptIndex(source: string, what: string): never {
   return fail('MODEL_INVALID', `${source}: ${what}; the file is corrupt: re-export the model`);
@@ -56,12 +56,12 @@ function operatorLabel(model: TfliteModel, op: TfliteOperator): string {
 /** Lists every operator flexq cannot convert, all at once. */
 function checkSupported(source: string, model: TfliteModel, sg: TfliteSubGraph, converters: ReadonlyMap<number, OpConverter>): void {
   const unsupported = sg.operators.flatMap((op, k) =>
-    converters.has(model.operatorCodes[op.opcodeIndex].builtinCode)
+    converterOf(model.operatorCodes[op.opcodeIndex], converters)
       ? []
       : [`#${k} ${operatorLabel(model, op)} (output '${sg.tensors[op.outputs[0]].name}')`],
   );
   if (unsupported.length === 0) return;
-  const supported = [...converters.keys()].map(builtinOperatorName).sort().join(', ');
+  const supported = [...[...converters.keys()].map(builtinOperatorName), ...[...CUSTOM_CONVERTERS.keys()].map((c) => `CUSTOM '${c}'`)].sort().join(', ');
   const integerHint = unsupported.some((u) => u.includes(' QUANTIZE '))
     ? ' QUANTIZE marks an integer-quantized model: eval, run and validate open it as an int8 artefact; to quantize, give flexq the float model.'
     : '';
@@ -140,8 +140,8 @@ export function convertSubgraph(
   const b = new TfliteGraphBuilder(source, model, sg);
   const inputs = sg.inputs.map((i) => graphInputValue(b, i, options));
   sg.operators.forEach((op, index) => {
-    const code = model.operatorCodes[op.opcodeIndex].builtinCode;
-    converters.get(code)!(b, { index, op, code });
+    const code = model.operatorCodes[op.opcodeIndex];
+    converterOf(code, converters)!(b, { index, op, code: code.builtinCode, customCode: code.customCode });
   });
   const graph = buildGraph({
     name: sg.name || 'main',

@@ -10,12 +10,15 @@ import {
   Padding,
   type Conv2DOptions,
   type DepthwiseConv2DOptions,
+  type TfliteOperatorCode,
 } from './reader.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../ir/layout.js';
 import { ACTIVATION_NODES, TfliteGraphBuilder, type OpSite } from './graph-builder.js';
 
 /** Depthwise filter [1, kh, kw, C·M] → [C·M, 1, kh, kw]. */
 const DEPTHWISE_TO_OIHW = [3, 0, 1, 2] as const;
+/** Transposed-conv filter [O, kh, kw, I] → ONNX ConvTranspose [I, O, kh, kw]: the same permutation. */
+const OHWI_TO_IOHW = DEPTHWISE_TO_OIHW;
 
 /** TFLite's padding of one spatial axis, [before, after]: SAME puts the odd pixel after, VALID pads nothing. */
 function axisPads(padding: number, input: number, kernel: number, stride: number, dilation: number): [number, number] {
@@ -207,6 +210,69 @@ function convertActivation(b: TfliteGraphBuilder, site: OpSite, activation: numb
   convertUnary(b, site, node.op, node.attrs);
 }
 
+/** RESIZE_BILINEAR(input, size) → Resize to the output tensor's size; TFLite's two flags pick the coordinate mapping. */
+function convertResizeBilinear(b: TfliteGraphBuilder, site: OpSite): void {
+  const o = b.options(site, 'ResizeBilinearOptions');
+  const x = b.input(site, 0, 'input');
+  const input = shapeOfRank(b, site, x, 4, 'input');
+  const size = b.intValues(site, b.input(site, 1, 'size'), 'size');
+  const out = shapeOfRank(b, site, b.outputIndex(site), 4, 'output');
+  if (size.length !== 2 || size[0] !== out[1] || size[1] !== out[2])
+    fail('MODEL_INVALID', `${b.where(site)}: size [${size}] does not match its output ${formatShape(out)} (NHWC); re-convert the model`);
+  if (o?.alignCorners && o.halfPixelCenters)
+    fail('MODEL_INVALID', `${b.where(site)}: align_corners and half_pixel_centers are both set, which TFLite rejects; re-convert the model`);
+  // align_corners maps corner to corner; half_pixel_centers is ONNX's half_pixel; neither is TF1's asymmetric x·in/out.
+  const coordinateTransformationMode = o?.alignCorners ? 'align_corners' : o?.halfPixelCenters ? 'half_pixel' : 'asymmetric';
+  const attrs = { mode: 'linear', coordinateTransformationMode };
+  // Whole-number factors go in as scales, which keep the batch free; other factors as sizes, exact but batch-fixed.
+  if (out[1] % input[1] === 0 && out[2] % input[2] === 0) {
+    const scales = b.newConstant(`${b.output(site)}_scales`, { dtype: 'float32', shape: [4], data: Float32Array.of(1, 1, out[1] / input[1], out[2] / input[2]) });
+    b.emit('Resize', [b.operand(x, 4), '', scales], b.output(site), attrs);
+    return;
+  }
+  const sizes = b.newConstant(`${b.output(site)}_sizes`, { dtype: 'int64', shape: [4], data: BigInt64Array.from(NHWC_TO_NCHW.map((a) => BigInt(out[a]))) });
+  b.emit('Resize', [b.operand(x, 4), '', '', sizes], b.output(site), attrs);
+}
+
+/** MediaPipe's TfLitePadding in Convolution2DTransposeBias's options (TFLite's C enum, not the schema's). */
+const C_PADDING = { SAME: 1, VALID: 2 } as const;
+
+/**
+ * MediaPipe's CUSTOM 'Convolution2DTransposeBias'(input, filter [O,kh,kw,I], bias [O]) → ConvTranspose. Its
+ * custom options are a TfLiteTransposeConvParams struct: int32 padding, stride_w, stride_h (little-endian).
+ * SAME crops P = max(0, k − (in−1) mod s − 1) output pixels, ⌊P/2⌋ before: MediaPipe's kernel, not TRANSPOSE_CONV's.
+ */
+function convertConvolution2DTransposeBias(b: TfliteGraphBuilder, site: OpSite): void {
+  const blob = site.op.customOptions;
+  if (blob.length < 12)
+    fail('MODEL_INVALID', `${b.where(site)}: its custom options hold ${blob.length} bytes, expected 12 (padding, stride_w, stride_h as int32); re-export the model`);
+  const view = new DataView(blob.buffer, blob.byteOffset, blob.byteLength);
+  const [padding, strideW, strideH] = [0, 4, 8].map((at) => view.getInt32(at, true));
+  if (padding !== C_PADDING.SAME && padding !== C_PADDING.VALID)
+    fail('MODEL_INVALID', `${b.where(site)}: padding ${padding} is neither SAME (1) nor VALID (2)`);
+  const x = b.input(site, 0, 'input');
+  const w = b.input(site, 1, 'filter');
+  const input = shapeOfRank(b, site, x, 4, 'input');
+  const filter = b.floatConstant(site, w, 'filter');
+  const [outChannels, kh, kw, inChannels] = shapeOfRank(b, site, w, 4, 'filter');
+  if (inChannels !== input[3]) fail('MODEL_INVALID', `${b.where(site)}: input has ${input[3]} channels but the filter expects ${inChannels}`);
+  const strides = [strideH, strideW];
+  checkWindow(b, site, [kh, kw], strides, [1, 1]);
+  const crop = (k: number, size: number, s: number): [number, number] => {
+    const total = padding === C_PADDING.SAME ? Math.max(0, k - ((size - 1) % s) - 1) : 0;
+    return [Math.floor(total / 2), total - Math.floor(total / 2)];
+  };
+  const [top, bottom] = crop(kh, input[1], strideH);
+  const [left, right] = crop(kw, input[2], strideW);
+  const bias = b.input(site, 2, 'bias');
+  if (b.tensor(bias).shape.join() !== String(outChannels))
+    fail('MODEL_INVALID', `${b.where(site)}: bias has shape ${formatShape(b.tensor(bias).shape)}, expected [${outChannels}]`);
+  // OHWI → ONNX's [I, O, kh, kw]; neither kernel flips the filter.
+  const weights = b.laidOutConstant(w, 'iohw', (c) => transposeConst(c, OHWI_TO_IOHW), filter);
+  const attrs = { kernel: [kh, kw], strides, pads: [top, left, bottom, right], dilations: [1, 1], group: 1, outputPadding: [0, 0] };
+  b.emit('ConvTranspose', [b.operand(x, 4), weights, b.plainConstant(bias, b.floatConstant(site, bias, 'bias'))], b.output(site), attrs);
+}
+
 /** DEQUANTIZE of a constant (float16 or int8 weights) is folded: its output becomes a float32 constant. */
 function convertDequantize(b: TfliteGraphBuilder, site: OpSite): void {
   b.foldConstant(b.outputIndex(site), b.floatConstant(site, b.input(site, 0, 'input'), 'input'));
@@ -247,9 +313,20 @@ export const CONVERTERS: ReadonlyMap<number, OpConverter> = new Map<number, OpCo
   [BuiltinOperator.RELU6, (b, s) => convertActivation(b, s, ActivationFunctionType.RELU6)],
   [BuiltinOperator.RELU_N1_TO_1, (b, s) => convertActivation(b, s, ActivationFunctionType.RELU_N1_TO_1)],
   [BuiltinOperator.RESHAPE, convertReshape],
+  [BuiltinOperator.RESIZE_BILINEAR, convertResizeBilinear],
   [BuiltinOperator.SOFTMAX, convertSoftmax],
   [BuiltinOperator.SUB, (b, s) => convertBinary(b, s, 'Sub', 'SubOptions')],
   [BuiltinOperator.TRANSPOSE, convertTranspose],
 ]);
+
+/** The custom operators flexq reads, by custom_code. */
+export const CUSTOM_CONVERTERS: ReadonlyMap<string, OpConverter> = new Map<string, OpConverter>([
+  ['Convolution2DTransposeBias', convertConvolution2DTransposeBias],
+]);
+
+/** The conversion of an operator code: a builtin by number from `builtins`, a CUSTOM one by its custom_code. */
+export function converterOf(code: TfliteOperatorCode, builtins: ReadonlyMap<number, OpConverter> = CONVERTERS): OpConverter | undefined {
+  return code.builtinCode === BuiltinOperator.CUSTOM ? CUSTOM_CONVERTERS.get(code.customCode) : builtins.get(code.builtinCode);
+}
 
 // ---- Whole-model checks ----------------------------------------------------------------------------------

@@ -143,6 +143,12 @@ export interface ReducerOptions {
   readonly keepDims: boolean;
 }
 
+export interface ResizeBilinearOptions {
+  readonly type: 'ResizeBilinearOptions';
+  readonly alignCorners: boolean;
+  readonly halfPixelCenters: boolean;
+}
+
 /** Options tables flexq does not read (absent, empty, or of an op flexq rejects), kept by their type tag. */
 export interface OtherOptions {
   readonly type: 'other';
@@ -159,6 +165,7 @@ export type BuiltinOptions =
   | ArithmeticOptions
   | ReshapeOptions
   | ReducerOptions
+  | ResizeBilinearOptions
   | OtherOptions;
 
 export interface TfliteOperator {
@@ -167,6 +174,8 @@ export interface TfliteOperator {
   readonly inputs: readonly number[];
   readonly outputs: readonly number[];
   readonly options: BuiltinOptions;
+  /** A custom operator's options blob (its layout is the custom op's own), empty when absent. */
+  readonly customOptions: Uint8Array;
 }
 
 // ---- Bounds-checked reading ------------------------------------------------------------------------------
@@ -433,6 +442,12 @@ function readBuiltinOptions(r: CheckedReader, typeTag: number, t: number | undef
       return { type: 'ReshapeOptions', newShape: r.int32Vector(t, FIELD.ReshapeOptions.new_shape, what) };
     case T.ReducerOptions:
       return { type: 'ReducerOptions', keepDims: r.bool(t, FIELD.ReducerOptions.keep_dims, what) };
+    case T.ResizeBilinearOptions:
+      return {
+        type: 'ResizeBilinearOptions',
+        alignCorners: r.bool(t, FIELD.ResizeBilinearOptions.align_corners, what),
+        halfPixelCenters: r.bool(t, FIELD.ResizeBilinearOptions.half_pixel_centers, what),
+      };
     default:
       return { type: 'other', typeTag };
   }
@@ -446,6 +461,7 @@ function readOperator(r: CheckedReader, t: number, what: string): TfliteOperator
     inputs: r.int32Vector(t, f.inputs, what) ?? [],
     outputs: r.int32Vector(t, f.outputs, what) ?? [],
     options: readBuiltinOptions(r, typeTag, r.subTable(t, f.builtin_options, `${what} options`), `${what} options`),
+    customOptions: r.bytesVector(t, f.custom_options, `${what} custom options`) ?? new Uint8Array(0),
   };
 }
 
