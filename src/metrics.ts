@@ -74,3 +74,25 @@ export function argmaxRows(scores: Float32Array, count: number): Int32Array {
     return best;
   });
 }
+
+/** Bins of an error histogram, in steps (LSB) of the approximation's grid: [−range, range], the ends clamped. */
+export const ERROR_HISTOGRAM = { rangeLsb: 8, bins: 32 } as const;
+
+/**
+ * Counts of (approx − reference) / lsb per bin: in steps of the integer grid, so every layer shares one axis
+ * (rounding alone stays within ±0.5, anything wider is error carried from earlier layers).
+ */
+export class ErrorHistogram {
+  readonly counts = new Array<number>(ERROR_HISTOGRAM.bins).fill(0);
+
+  constructor(private readonly lsb: number) {}
+
+  add(reference: Float32Array, approx: Float32Array): void {
+    const { rangeLsb, bins } = ERROR_HISTOGRAM;
+    const perBin = bins / (2 * rangeLsb);
+    for (let i = 0; i < reference.length; i++) {
+      const bin = Math.floor(((approx[i] - reference[i]) / this.lsb + rangeLsb) * perBin);
+      this.counts[Math.max(0, Math.min(bins - 1, bin))]++;
+    }
+  }
+}

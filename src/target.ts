@@ -79,6 +79,8 @@ export interface CompileReport {
 }
 
 export interface Compiler<R extends CompileReport = CompileReport> {
+  /** The --executor name that runs what this compiler builds (e.g. qemu-m4 for cortex-m4), where there is one. */
+  readonly executor?: string;
   /** Builds the artefact from the quantized graph into job.outDir and proves it. */
   compile(job: CompileJob): Promise<R>;
   /** The report as lines a person reads (the CLI prints them). */

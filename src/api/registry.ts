@@ -31,6 +31,9 @@ export const targetExecutor = (name: string): ExecutorFactory => lookup(EXECUTOR
 export const exporterFor = (format: string): Exporter => lookup(EXPORTERS, 'format', format, exportFormats());
 export const compilerFor = (target: string): Compiler => lookup(COMPILERS, 'target', target, compileTargets());
 
+/** The compile target whose artefact the executor `name` runs (qemu-m4 → cortex-m4), if any. */
+export const compileTargetOf = (executor: string): string | undefined => [...COMPILERS].find(([, c]) => c.executor === executor)?.[0];
+
 /** What each target offers, for `flexq targets`. */
 export function describeTargets(): { name: string; description: string; formats: string[]; executors: string[]; compile: string[] }[] {
   return TARGETS.map((t) => ({

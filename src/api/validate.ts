@@ -1,14 +1,18 @@
 // validate: the float model and integer executors on the same data: accuracy, top-1 agreement with float,
-// per-layer SQNR / cosine / max |err|, and how many output elements differ between each pair of executors.
+// per-layer SQNR / cosine / max |err| and error histogram, float-vs-int top-1 confusion, time per sample, and how many
+// output elements differ between each pair of executors; optionally blame per layer, a bit plan, and a deployment.
 import { fail, FlexqError } from '../errors.js';
 import { producers } from '../ir/graph.js';
-import { formatShape } from '../ir/shape.js';
+import { formatShape, sizeOf } from '../ir/shape.js';
 import { loadModel } from '../load-model.js';
-import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../metrics.js';
+import { AgreementAccumulator, argmaxRows, ErrorHistogram, type AgreementStats } from '../metrics.js';
 import { readFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
 import type { BatchExecutor } from '../target.js';
+import { blameLayers, weightScorer, type BlameReport } from './blame.js';
+import { suggestBits, type BitPlanReport } from './bit-plan.js';
+import { deployments, type DeploymentReport } from './deployment.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
 import { checkMode, floatExecutor, quantizedExecutor } from './executors.js';
 import { silentProgress, type JobHooks } from './progress.js';
@@ -20,12 +24,20 @@ export interface ValidateOptions extends DataOptions, JobHooks {
   readonly modes?: readonly RequantMode[] | 'all';
   /** Integer executors to compare; default ['runtime']; 'all' is every one this machine can run. */
   readonly executors?: readonly string[] | 'all';
+  /** Also measure what quantizing each layer alone costs and keeping it float regains (blame.ts). */
+  readonly blame?: boolean;
+  /** Also suggest per-layer weight bits that fit this many KiB of weights (implies blame; bit-plan.ts). */
+  readonly budgetKb?: number;
+  /** Also build and prove each compiled target of an executor compared (e.g. qemu-m4): flash, arena, instructions. */
+  readonly deployment?: boolean;
 }
 
 export interface LayerReport extends AgreementStats {
   readonly value: string;
   readonly op: string;
   readonly shape: string;
+  /** Counts of (int − float) in steps of the layer's grid, ERROR_HISTOGRAM's bins. */
+  readonly errorHistogram: number[];
 }
 
 export interface ExecutorReport {
@@ -35,6 +47,10 @@ export interface ExecutorReport {
   readonly top1Agreement: number;
   readonly output: AgreementStats;
   readonly layers: LayerReport[];
+  /** confusion[f][c]: samples the float model called f and this executor c. */
+  readonly confusion: number[][];
+  /** Wall time per sample on this machine (whole batches, every requested layer read back). */
+  readonly msPerSample: number;
 }
 
 export interface ValidateReport {
@@ -43,17 +59,28 @@ export interface ValidateReport {
   readonly data: string;
   readonly count: number;
   readonly floatTop1?: number;
+  readonly floatMsPerSample: number;
+  readonly quantization: Pick<QuantizedGraph['info'], 'method' | 'wbits' | 'abits'>;
   readonly executors: ExecutorReport[];
   /** Output elements that differ between each pair of integer executors (0 = bit-exact with each other). */
   readonly mismatches: Record<string, Record<string, number>>;
+  readonly blame?: BlameReport;
+  readonly plan?: BitPlanReport;
+  readonly deployments?: DeploymentReport[];
+}
+
+/** The integer executors' names the options ask for. */
+function executorsAsked(o: ValidateOptions): string[] {
+  const integer = executorNames().filter((n) => n !== BUILT_IN_EXECUTORS[0]);
+  const names = o.executors === 'all' ? integer : [...(o.executors ?? ['runtime'])];
+  for (const n of names) if (!integer.includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${integer.join(', ')}, or all`);
+  return names;
 }
 
 /** The integer executors to compare: the runtime once per mode, every other executor once. */
 async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<BatchExecutor[]> {
-  const integer = executorNames().filter((n) => n !== BUILT_IN_EXECUTORS[0]);
   const all = o.executors === 'all';
-  const names = all ? integer : [...(o.executors ?? ['runtime'])];
-  for (const n of names) if (!integer.includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${integer.join(', ')}, or all`);
+  const names = executorsAsked(o);
   const modes = o.modes === undefined || o.modes === 'all' ? [...REQUANT_MODES] : o.modes.map(checkMode);
   const opened: BatchExecutor[] = [];
   for (const n of names)
@@ -76,33 +103,53 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const fqPath = typeof quantized === 'string' ? quantized : q.graph.source;
   if (q.graph.nodes.length !== graph.nodes.length || q.graph.outputs[0] !== graph.outputs[0])
     fail('BAD_ARGUMENT', `${fqPath} was not made from ${modelPath} (its graph differs); give the model it was quantized from (${q.info.model})`);
+  if (o.budgetKb !== undefined && !(o.budgetKb > 0)) fail('BAD_ARGUMENT', `budget ${o.budgetKb} KiB: expected a positive number of KiB of weights`);
   const sampleShape = sampleShapeOf(graph, modelPath);
   const data = await openData(o.data, o, sampleShape);
   const reference = await floatExecutor(graph);
   const tested: BatchExecutor[] = [];
   const layers = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
   const output = graph.outputs[0];
+  const classes = sizeOf(graph.values.get(output)!.shape.slice(1) as number[]);
   const agree: number[] = [];
   const correct = [0];
+  // Milliseconds spent in run(), the float reference first.
+  const spent = [0];
   let stats: Map<string, AgreementAccumulator>[] = [];
+  let histograms: Map<string, ErrorHistogram>[] = [];
+  let confusion: number[][][] = [];
   let mismatch: number[][] = [];
   try {
     tested.push(...(await openExecutors(q, o)));
     stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
+    histograms = tested.map(() => new Map(layers.map((v) => [v, new ErrorHistogram(q.activations.get(v)!.scale)])));
+    confusion = tested.map(() => Array.from({ length: classes }, () => new Array<number>(classes).fill(0)));
     agree.push(...tested.map(() => 0));
     correct.push(...tested.map(() => 0));
+    spent.push(...tested.map(() => 0));
     mismatch = tested.map(() => tested.map(() => 0));
     const progress = (o.progress ?? silentProgress)('validate', data.size);
+    const timed = async <T>(k: number, run: () => Promise<T>): Promise<T> => {
+      const start = performance.now();
+      const result = await run();
+      spent[k] += performance.now() - start;
+      return result;
+    };
     for await (const batch of data.batches(o.batch ?? DEFAULT_BATCH)) {
       const input = { shape: [batch.count, ...sampleShape], data: batch.data };
-      const ref = await reference.run(input, layers);
+      const ref = await timed(0, () => reference.run(input, layers));
       const refTop = argmaxRows(ref.get(output)!.data, batch.count);
       const outs: Map<string, { data: Float32Array }>[] = [];
-      for (const ex of tested) outs.push(await ex.run(input, layers));
+      for (const [k, ex] of tested.entries()) outs.push(await timed(k + 1, () => ex.run(input, layers)));
       const tops = outs.map((out) => argmaxRows(out.get(output)!.data, batch.count));
       outs.forEach((out, k) => {
-        for (const v of layers) if (out.has(v)) stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+        for (const v of layers)
+          if (out.has(v)) {
+            stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+            histograms[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+          }
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
+        tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
         outs.forEach((other, j) => (mismatch[k][j] += out.get(output)!.data.filter((x, i) => x !== other.get(output)!.data[i]).length));
       });
       if (batch.labels) [refTop, ...tops].forEach((top, k) => (correct[k] += top.filter((c, i) => c === batch.labels![i]).length));
@@ -115,19 +162,35 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   }
   const made = producers(graph);
   const labeled = data.labeled;
+  let blame: BlameReport | undefined;
+  let plan: BitPlanReport | undefined;
+  if (o.blame || o.budgetKb !== undefined) {
+    const scorer = await weightScorer(graph, data, sampleShape, o);
+    blame = await blameLayers(scorer, q, o);
+    if (o.budgetKb !== undefined) plan = await suggestBits(scorer, blame, o.budgetKb, o);
+  }
   return {
     model: modelPath,
     quantized: fqPath,
     data: o.data,
     count: data.size,
     ...(labeled ? { floatTop1: correct[0] / data.size } : {}),
+    floatMsPerSample: spent[0] / data.size,
+    quantization: { method: q.info.method, wbits: q.info.wbits, abits: q.info.abits },
     executors: tested.map((ex, k) => ({
       executor: ex.name,
       ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
       top1Agreement: agree[k] / data.size,
       output: stats[k].get(output)!.stats(),
-      layers: layers.filter((v) => stats[k].get(v)!.stats().count > 0).map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
+      layers: layers
+        .filter((v) => stats[k].get(v)!.stats().count > 0)
+        .map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats(), errorHistogram: histograms[k].get(v)!.counts })),
+      confusion: confusion[k],
+      msPerSample: spent[k + 1] / data.size,
     })),
     mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),
+    ...(blame ? { blame } : {}),
+    ...(plan ? { plan } : {}),
+    ...(o.deployment ? { deployments: await deployments(q, executorsAsked(o), data, o) } : {}),
   };
 }

@@ -36,6 +36,7 @@ function coreName(board: string | undefined): CoreName | undefined {
 function cortexMCompiler(name: CoreName): Compiler<CortexMCompileReport> {
   const core = CORTEX_M_CORES[name];
   return {
+    executor: core.executor,
     async compile(job) {
       const sample = job.inputs.length / job.count;
       const c = generateC(job.q, job.kernels, { ...job.source, board: core.name, exampleInput: job.inputs.subarray(0, sample) });

@@ -1,11 +1,35 @@
 import type { Command } from 'commander';
 import { executorNames } from '../../api/registry.js';
+import { writeBitPlan } from '../../api/bit-plan.js';
+import { writeReport } from '../../api/report.js';
 import { validate, type ValidateReport } from '../../api/validate.js';
+import { fail } from '../../errors.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
 import { addDataOptions, dataOptions, oneOf, parseList, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 
-interface ValidateFlags extends DataFlags { data: string; modes: string; executors: string; json?: boolean }
+interface ValidateFlags extends DataFlags {
+  data: string;
+  modes: string;
+  executors: string;
+  json?: boolean;
+  report?: string;
+  force?: boolean;
+  blame?: boolean;
+  suggestBits?: string | true;
+  budgetKb?: number;
+}
+
+/** The command line with every flag's value spelled out (defaults included), so it reproduces the run as it was. */
+function commandLine(model: string, quantized: string[], f: ValidateFlags): string {
+  const quote = (s: string) => (/^[\w@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, "'\\''")}'`);
+  const flags = Object.entries(f).flatMap(([key, value]) => {
+    if (value === undefined || value === false) return [];
+    const flag = `--${key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`;
+    return value === true ? [flag] : [flag, quote(String(value))];
+  });
+  return ['flexq', 'validate', model, ...quantized, ...flags].map((s, k) => (k < 2 ? s : s.startsWith('--') ? s : quote(s))).join(' ');
+}
 
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
 
@@ -14,6 +38,7 @@ function printReport(r: ValidateReport): void {
   for (const e of r.executors)
     lines.push(`  ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
   const first = r.executors[0];
+  lines.push(`  float: ${r.floatMsPerSample.toFixed(3)} ms per sample; ${r.executors.map((e) => `${e.executor}: ${e.msPerSample.toFixed(3)}`).join(', ')}`);
   lines.push('', `  per layer (${first.executor} vs float):`);
   const rows = first.layers.map((l) => [l.value, l.op, l.shape, l.sqnrDb.toFixed(1), l.cosine.toFixed(5), l.maxAbsError.toPrecision(3)]);
   const header = ['value', 'op', 'shape', 'SQNR dB', 'cosine', 'max |err|'];
@@ -23,25 +48,60 @@ function printReport(r: ValidateReport): void {
     lines.push('', '  output elements that differ between executors:');
     for (const [a, row] of Object.entries(r.mismatches)) lines.push(`  ${a.padEnd(24)} ${Object.values(row).map((n) => String(n).padStart(8)).join(' ')}`);
   }
+  if (r.blame) {
+    const b = r.blame;
+    const show = (x: { top1?: number; sqnrDb: number }) => (b.metric === 'top1' ? pct(x.top1) : `${x.sqnrDb.toFixed(2)} dB`);
+    lines.push('', `  blame (weights only, activations float): all float ${show(b.float)}, all quantized ${show(b.quantized)}; costliest first:`);
+    for (const l of b.layers) lines.push(`  ${l.layer.padEnd(28)} W${l.bits} ${String(l.params).padStart(7)} params: only it quantized ${show(l.alone)}, only it float ${show(l.keptFloat)}`);
+  }
+  if (r.plan) {
+    const p = r.plan;
+    lines.push('', `  bit plan: ${(p.bytes / 1024).toFixed(2)} of ${p.budgetKb} KiB; top-1 predicted ${pct(p.predicted.top1)}, measured ${pct(p.measured.top1)} (RTN, activations float); output SQNR predicted ${p.predicted.sqnrDb.toFixed(2)} dB, measured ${p.measured.sqnrDb.toFixed(2)} dB`);
+    lines.push(`  ${p.layers.map((l) => `${l.layer}:${l.bits}`).join(' ')}`);
+  }
+  for (const d of r.deployments ?? []) lines.push('', d.summary);
   process.stdout.write(lines.join('\n') + '\n');
 }
 
 export function registerValidate(program: Command): void {
-  addDataOptions(program.command('validate').description('compare a quantized graph against its float model: accuracy, top-1 agreement, per-layer SQNR').argument('<model>', 'the float model (.onnx/.tflite)').argument('<quantized>', 'the .fq made from it'))
+  addDataOptions(
+    program
+      .command('validate')
+      .description('compare quantized graphs against their float model: accuracy, top-1 agreement, per-layer SQNR; optionally an HTML report, blame per layer and a bit plan')
+      .argument('<model>', 'the float model (.onnx/.tflite)')
+      .argument('<quantized...>', 'the .fq files made from it (several: one report section each)'),
+  )
     .option('--modes <modes>', `integer runtime modes to run: comma-separated (${REQUANT_MODES.join(', ')}), or all`, 'all')
     .option('--executors <names>', `integer executors to compare: comma-separated (${executorNames().slice(1).join(', ')}), or all`, 'runtime')
-    .option('--json', 'one JSON object on stdout')
-    .action(async (model: string, quantized: string, f: ValidateFlags) => {
+    .option('--report <dir>', 'write an HTML report (index.html, charts drawn offline) and report.json into DIR; a compiled target\'s executor (qemu-m4) adds its deployment figures')
+    .option('--force', 'with --report: write into a non-empty folder flexq did not write (only its own files are replaced)')
+    .option('--blame', 'measure what quantizing each layer\'s weights alone loses and keeping each float regains')
+    .option('--suggest-bits [file]', 'write per-layer weight bits fitting --budget-kb to FILE (default PLAN.json; use with quantize --bits)')
+    .option('--budget-kb <n>', 'with --suggest-bits: KiB of packed weights the plan may use', parseFloat)
+    .option('--json', 'one JSON object on stdout (an array with several .fq files)')
+    .action(async (model: string, quantized: string[], f: ValidateFlags) => {
+      if ((f.suggestBits !== undefined) !== (f.budgetKb !== undefined)) fail('BAD_ARGUMENT', '--suggest-bits and --budget-kb go together: give both, e.g. --suggest-bits PLAN.json --budget-kb 30');
+      if (f.suggestBits !== undefined && quantized.length > 1) fail('BAD_ARGUMENT', `--suggest-bits writes one plan: give one .fq, found ${quantized.length}`);
       const modes = parseList(f.modes);
-      const r = await validate(model, quantized, {
-        ...dataOptions(f),
-        data: f.data,
-        modes: modes === 'all' ? 'all' : modes.map((m) => oneOf('--modes', m, REQUANT_MODES)!),
-        executors: parseList(f.executors),
-        progress: createProgress,
-        log: (line) => process.stderr.write(`${line}\n`),
-      });
-      if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
-      else printReport(r);
+      const reports: ValidateReport[] = [];
+      for (const fq of quantized)
+        reports.push(
+          await validate(model, fq, {
+            ...dataOptions(f),
+            data: f.data,
+            modes: modes === 'all' ? 'all' : modes.map((m) => oneOf('--modes', m, REQUANT_MODES)!),
+            executors: parseList(f.executors),
+            blame: f.blame,
+            budgetKb: f.budgetKb,
+            deployment: f.report !== undefined,
+            progress: createProgress,
+            log: (line) => process.stderr.write(`${line}\n`),
+          }),
+        );
+      if (f.suggestBits !== undefined) writeBitPlan(f.suggestBits === true ? 'PLAN.json' : f.suggestBits, model, reports[0].plan!);
+      if (f.report !== undefined) await writeReport(f.report, reports, { command: commandLine(model, quantized, f), force: f.force });
+      if (f.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports) + '\n');
+      else reports.forEach(printReport);
+      if (f.report !== undefined && !f.json) process.stdout.write(`wrote the report: ${f.report}/index.html (open it in a browser, or flexq serve --report ${f.report})\n`);
     });
 }
