@@ -171,43 +171,83 @@ function lowerConv(n: NodeInfo): CStep {
   const [channels, outChannels] = [inShape[0], outShape[0]];
   const [kh, kw] = window.kernel;
   const depth = (channels / groups) * kh * kw;
+  const bias = biasValues(n, 2, outChannels);
   const isConvDsp = n.kernels === 'optimized' && groups === 1;
   const isDepthwiseDsp = n.kernels === 'optimized' && groups === channels && groups > 1 && window.dilations[1] === 1;
-  const weights: CArray = isConvDsp
-    ? { name: `${id}_weights`, type: 'int8_t', values: interleaveForSmlad(w.values, outChannels, depth) }
-    : isDepthwiseDsp
-      ? { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) }
-      : { name: `${id}_weights`, type: 'int8_t', values: w.values };
-  const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, outChannels) };
-  const init = `{${windowInit(window, inShape, outShape)}, ${groups}, ${-n.grid(x).zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${bias.name}, ${requantInit(requant)}}`;
-  const [kernel, source, scratchBytes] = isConvDsp
-    ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round4(depth) * 2]
-    : isDepthwiseDsp
-      ? ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwisePlaneBytes(window, outShape)]
-      : ['flexq_conv_s8', ['conv.c'], 0];
+  const windowText = windowInit(window, inShape, outShape);
+  if (isConvDsp || isDepthwiseDsp) {
+    const zeroPoint = n.grid(x).zeroPoint;
+    const weights: CArray = isConvDsp
+      ? { name: `${id}_weights`, type: 'int8_t', values: packForGemmDsp(w.values, outChannels, depth) }
+      : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
+    const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
+    const r = channelRequant(id, Array(outChannels).fill(requant));
+    const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
+    const [kernel, sources, scratchBytes] = isConvDsp
+      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round4(depth) * 2]
+      : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwisePlaneBytes(window, outShape)];
+    return {
+      node, params: { type: 'flexq_conv_dsp_params', init }, arrays: [weights, folded, ...r.arrays], inputs: [x], output: out,
+      outputBytes: sizeOf(outShape), scratchBytes, sources,
+      call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
+    };
+  }
+  const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: w.values };
+  const biasArray: CArray = { name: `${id}_bias`, type: 'int32_t', values: bias };
+  const init = `{${windowText}, ${groups}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${biasArray.name}, ${requantInit(requant)}}`;
   return {
-    node, params: { type: 'flexq_conv_params', init }, arrays: [weights, bias], inputs: [x], output: out,
-    outputBytes: sizeOf(outShape), scratchBytes, sources: source,
-    call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}${scratchBytes ? `, (int16_t *)(void *)${p.scratch}` : ''});`,
+    node, params: { type: 'flexq_conv_params', init }, arrays: [weights, biasArray], inputs: [x], output: out,
+    outputBytes: sizeOf(outShape), scratchBytes: 0, sources: ['conv.c'],
+    call: (p) => `flexq_conv_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
+}
+
+/** The per-output-channel multiplier[M] and shift[M] arrays of a flexq_channel_requant and its initializer. */
+function channelRequant(id: string, perChannel: readonly RequantConstants[]): { arrays: CArray[]; init: string } {
+  const fixed = perChannel.map((c) => {
+    if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
+    return c;
+  });
+  const [first] = fixed;
+  const multiplier: CArray = { name: `${id}_multiplier`, type: 'int32_t', values: fixed.map((c) => c.multiplier) };
+  const shift: CArray = { name: `${id}_shift`, type: 'int32_t', values: fixed.map((c) => c.shift) };
+  return { arrays: [multiplier, shift], init: `{${multiplier.name}, ${shift.name}, ${first.zeroPoint}, ${first.min}, ${first.max}}` };
+}
+
+/**
+ * bias[m] + Σ_k (x_k − z)·w[m][k] = (bias[m] − z·Σ_k w[m][k]) + Σ_k x_k·w[m][k]: the optimized kernels multiply raw
+ * inputs and start from this bias (int32 wrap-around, as the kernels' sums).
+ */
+export function foldInputZeroPoint(bias: Int32Array, weights: Int8Array, rows: number, depth: number, zeroPoint: number): Int32Array {
+  const out = new Int32Array(rows);
+  for (let m = 0; m < rows; m++) {
+    let sum = 0;
+    for (let k = 0; k < depth; k++) sum += weights[m * depth + k];
+    out[m] = (bias[m] - Math.imul(zeroPoint, sum)) | 0;
+  }
+  return out;
 }
 
 const round4 = (k: number): number => Math.ceil(k / 4) * 4;
 
 /**
- * Rows [rows][depth] → [rows][round4(depth)], each group of four taps k..k+3 stored as k, k+2, k+1, k+3 (zero tail):
- * the order in which SXTB16 of a word, and of the word rotated by 8, give (w[k], w[k+1]) and (w[k+2], w[k+3])
- * (kernels/gemm_dsp.h).
+ * Rows [rows][depth] → the packing of kernels/gemm_dsp.h: rows in pairs, each pair as, per group of four taps, row m's
+ * four bytes then row m+1's (a last odd row alone); each four stored k, k+2, k+1, k+3 (zero tail to round4(depth)):
+ * the order in which SXTB16 of a word, and of the word rotated by 8, give (w[k], w[k+1]) and (w[k+2], w[k+3]).
  */
-export function interleaveForSmlad(values: Int8Array, rows: number, depth: number): Int8Array {
+export function packForGemmDsp(values: Int8Array, rows: number, depth: number): Int8Array {
   const depth4 = round4(depth);
   const out = new Int8Array(rows * depth4);
   const order = [0, 2, 1, 3];
-  for (let r = 0; r < rows; r++)
-    for (let k = 0; k < depth4; k++) {
-      const tap = (k & ~3) + order[k & 3];
-      out[r * depth4 + k] = tap < depth ? values[r * depth + tap] : 0;
-    }
+  const tap = (r: number, k: number): number => {
+    const t = (k & ~3) + order[k & 3];
+    return t < depth ? values[r * depth + t] : 0;
+  };
+  let at = 0;
+  for (let r = 0; r < rows; r += 2) {
+    const pair = r + 1 < rows ? [r, r + 1] : [r];
+    for (let k = 0; k < depth4; k += 4) for (const row of pair) for (let j = 0; j < 4; j++) out[at++] = tap(row, k + j);
+  }
   return out;
 }
 
@@ -240,17 +280,24 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
   // TFLite's per-tensor FullyConnected takes its multiplier from the float32 product sx·sw (runtime/kernels/gemm.ts).
   const requant = tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(n.grid(x).scale, w.scale, y.scale), range).constants;
-  const optimized = n.kernels === 'optimized';
-  const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: optimized ? interleaveForSmlad(rowMajor, units, depth) : rowMajor };
+  if (n.kernels === 'optimized') {
+    const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: packForGemmDsp(rowMajor, units, depth) };
+    const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
+    const r = channelRequant(id, Array(units).fill(requant));
+    return {
+      node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, ${weights.name}, ${folded.name}, ${r.init}}` },
+      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: round4(depth) * 2,
+      sources: ['fully_connected_dsp.c', 'gemm_dsp.c'],
+      call: (p) => `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
+    };
+  }
+  const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: rowMajor };
   const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, units) };
   const init = `{${depth}, ${units}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${requantInit(requant)}}`;
   return {
     node, params: { type: 'flexq_fully_connected_params', init }, arrays: [weights, bias], inputs: [x], output: out,
-    outputBytes: units, scratchBytes: optimized ? round4(depth) * 2 : 0,
-    sources: optimized ? ['fully_connected_dsp.c', 'gemm_dsp.c'] : ['fully_connected.c'],
-    call: (p) => optimized
-      ? `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`
-      : `flexq_fully_connected_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+    outputBytes: units, scratchBytes: 0, sources: ['fully_connected.c'],
+    call: (p) => `flexq_fully_connected_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
 }
 

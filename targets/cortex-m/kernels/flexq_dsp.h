@@ -13,6 +13,12 @@
 /* Sign-extends bytes 0 and 2 into the low and high halfwords (SXTB16); the word is reinterpreted as ACLE's int8x4_t. */
 static inline int32_t flexq_sxtb16(uint32_t x) { return __sxtb16((int8x4_t)x); }
 #define flexq_smlad __smlad
+/* SXTB16 of the word rotated right by 8 (bytes 1 and 3), one instruction (gcc does not fold the rotate into it). */
+static inline int32_t flexq_sxtb16_ror8(uint32_t x) {
+  int32_t r;
+  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
+  return r;
+}
 #else
 /* Sign-extends bytes 0 and 2 into the low and high halfwords. */
 static inline int32_t flexq_sxtb16(uint32_t x) {
@@ -20,6 +26,8 @@ static inline int32_t flexq_sxtb16(uint32_t x) {
   const uint32_t high = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xff) & 0xffffu;
   return (int32_t)(low | (high << 16));
 }
+/* Sign-extends bytes 1 and 3 into the low and high halfwords. */
+static inline int32_t flexq_sxtb16_ror8(uint32_t x) { return flexq_sxtb16(x >> 8); }
 /* acc + x.lo·y.lo + x.hi·y.hi on signed halfwords; wraps like the instruction. */
 static inline int32_t flexq_smlad(int32_t x, int32_t y, int32_t acc) {
   const int32_t lo = (int32_t)(int16_t)(x & 0xffff) * (int32_t)(int16_t)(y & 0xffff);
@@ -27,9 +35,6 @@ static inline int32_t flexq_smlad(int32_t x, int32_t y, int32_t acc) {
   return (int32_t)((uint32_t)acc + (uint32_t)lo + (uint32_t)hi);
 }
 #endif
-
-/* Rotate right, n in 1..31 (gcc's arm_acle.h has no __ror; the idiom compiles to ROR). */
-static inline uint32_t flexq_ror(uint32_t x, uint32_t n) { return (x >> n) | (x << (32u - n)); }
 
 /* Unaligned 32-bit loads (LDR allows them on Cortex-M3 and later); memcpy keeps them defined C. */
 static inline uint32_t flexq_read_u32(const void *p) {

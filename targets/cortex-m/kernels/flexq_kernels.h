@@ -17,6 +17,16 @@ typedef struct {
   int32_t max;
 } flexq_requant;
 
+/* Per-output-channel requantization of the optimized kernels: channel m uses multiplier[m] and shift[m] (as in
+ * flexq_requant), one zero point and clamp range for the tensor. Per-tensor models repeat one pair M times. */
+typedef struct {
+  const int32_t *multiplier; /* [M], Q31 in [0, 2^31) */
+  const int32_t *shift;      /* [M], -31..30 */
+  int32_t zero_point;
+  int32_t min;
+  int32_t max;
+} flexq_channel_requant;
+
 /* 2-D window of a convolution or pool over [C, H, W]; output [M, out_h, out_w]. */
 typedef struct {
   int32_t in_c, in_h, in_w;
@@ -36,6 +46,25 @@ typedef struct {
   const int32_t *bias;  /* one per output channel, at scale s_in · s_w */
   flexq_requant requant;
 } flexq_conv_params;
+
+/* Conv for the DSP kernels: the input's zero point is folded into the bias (bias[m] = b[m] − z_in · Σ w[m]), so the
+ * kernels multiply raw int8 inputs, and a tap in the padding takes the value pad_value = z_in (it then adds 0). */
+typedef struct {
+  flexq_window window;
+  int32_t pad_value;
+  const int8_t *weights; /* layout in each kernel's file */
+  const int32_t *bias;   /* [M], zero point folded in */
+  flexq_channel_requant requant;
+} flexq_conv_dsp_params;
+
+/* Fully connected for the DSP kernel: y[m] = requant(bias[m] + Σ_k x[k] · w[m][k]), the input's zero point folded
+ * into bias as in flexq_conv_dsp_params. */
+typedef struct {
+  int32_t depth, units;
+  const int8_t *weights;
+  const int32_t *bias;
+  flexq_channel_requant requant;
+} flexq_fully_connected_dsp_params;
 
 /* Fully connected: y[m] = requant(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]). */
 typedef struct {
@@ -92,8 +121,8 @@ void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t
 /* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values), bit-exact to the reference ones above.
  * Their weights are laid out for the dual multiply-accumulate and their scratch sizes are given in each file;
  * flexq's code generator lays them out and places `scratch` in the arena. */
-void flexq_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
-void flexq_depthwise_conv_s8_dsp(const flexq_conv_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
-void flexq_fully_connected_s8_dsp(const flexq_fully_connected_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_depthwise_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 
 #endif

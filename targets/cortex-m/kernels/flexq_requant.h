@@ -40,4 +40,39 @@ static inline int8_t flexq_requantize(const flexq_requant *r, int32_t acc) {
   return (int8_t)y;
 }
 
+/* One output channel's requantization constants, unpacked once per channel by the optimized kernels. */
+typedef struct {
+  int32_t multiplier;
+  int32_t left_shift;  /* max(shift, 0) */
+  int32_t right_shift; /* max(−shift, 0) */
+  int32_t mask;        /* 2^right_shift − 1 */
+  int32_t half;        /* mask >> 1 */
+} flexq_channel_constants;
+
+static inline flexq_channel_constants flexq_channel_constants_of(const flexq_channel_requant *r, int32_t m) {
+  flexq_channel_constants c;
+  const int32_t shift = r->shift[m];
+  c.multiplier = r->multiplier[m];
+  c.left_shift = shift > 0 ? shift : 0;
+  c.right_shift = shift > 0 ? 0 : -shift;
+  c.mask = (int32_t)((1ll << c.right_shift) - 1);
+  c.half = c.mask >> 1;
+  return c;
+}
+
+/* flexq_requantize's value for any acc, in fewer operations, given a multiplier in [0, 2^31) (never INT32_MIN, so
+ * the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or 1 − 2^30 for a negative product) with a division
+ * truncating toward zero is floor((a·b + 2^30) / 2^31) for either sign, one 64-bit add and shift; the rounding divide
+ * is flexq_rounding_divide_by_pot with its mask and half precomputed. */
+static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
+  const int32_t high = (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
+  const int32_t threshold = c->half + (int32_t)((uint32_t)high >> 31);
+  int32_t y = (high >> c->right_shift) + ((high & c->mask) > threshold ? 1 : 0);
+  y = (int32_t)((uint32_t)y + (uint32_t)zero_point);
+  if (y < min) y = min;
+  if (y > max) y = max;
+  return (int8_t)y;
+}
+
 #endif
