@@ -28,6 +28,19 @@ export interface ExecutorOptions {
 
 export type ExecutorFactory = (q: QuantizedGraph, o: ExecutorOptions) => Promise<BatchExecutor>;
 
+/** An int8 model another tool made (the TFLite converter's .tflite, a QDQ .onnx): its file, run as it is. */
+export interface ForeignArtefact {
+  readonly path: string;
+  readonly format: 'tflite' | 'onnx';
+  readonly bytes: Uint8Array;
+  /** The artefact in flexq's QuantizedGraph, where flexq imports it (int8 .tflite); the integer runtime runs this. */
+  readonly q?: QuantizedGraph;
+  /** Its graph inputs and outputs (NCHW), the names and shapes every executor of it uses. */
+  readonly graph: Graph;
+}
+
+export type ForeignExecutorFactory = (a: ForeignArtefact, o: ExecutorOptions) => Promise<BatchExecutor>;
+
 /** Options every exporter may read. */
 export interface ExportOptions {
   /** Input/output tensors as int8 (the graph's own quantized I/O) or float (quantize/dequantize inside the model). */
@@ -92,6 +105,8 @@ export interface Target {
   readonly description: string;
   /** --executor names. */
   readonly executors?: Readonly<Record<string, ExecutorFactory>>;
+  /** --executor names that run a foreign int8 artefact's own file in its real runtime (they win over `executors` for it). */
+  readonly foreignExecutors?: Readonly<Record<string, ForeignExecutorFactory>>;
   /** --format names. */
   readonly exporters?: Readonly<Record<string, Exporter>>;
   /** --target names of compile. */

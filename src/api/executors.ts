@@ -1,25 +1,36 @@
 // Opening an artefact and an executor for it: the float executor (models, and .fq with float activations), flexq's
-// integer runtime in one requantization mode, or any target's executor by name.
+// integer runtime in one requantization mode, or any target's executor by name. An int8 model another tool made
+// (a foreign artefact) runs in its real runtime (a target's foreignExecutors) or, imported, in flexq's own executors.
 import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
 import { fail } from '../errors.js';
 import { createFloatExecutor } from '../exec/float-executor.js';
 import type { Graph } from '../ir/graph.js';
 import type { Dim } from '../ir/shape.js';
-import { readModelFile } from '../import/index.js';
+import { detectFormat, readModelFile } from '../import/index.js';
+import { importTfliteInt8, isInt8Tflite } from '../import/tflite/import-tflite-int8.js';
 import { loadModel } from '../load-model.js';
 import { decodeFq, isFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
-import type { BatchExecutor, ExecutorOptions } from '../target.js';
-import { targetExecutor } from './registry.js';
+import type { BatchExecutor, ExecutorOptions, ForeignArtefact } from '../target.js';
+import { executorNames, foreignExecutor, targetExecutor } from './registry.js';
 
-/** A model file (.onnx, .tflite) or a quantized graph (.fq). */
-export type Artefact = { kind: 'model'; graph: Graph } | { kind: 'fq'; q: QuantizedGraph };
+/** A float model file (.onnx, .tflite), a quantized graph (.fq), or an int8 model another tool made. */
+export type Artefact = { kind: 'model'; graph: Graph } | { kind: 'fq'; q: QuantizedGraph } | { kind: 'foreign'; foreign: ForeignArtefact };
 
 export function openArtefact(path: string, inputShape?: readonly Dim[]): Artefact {
   const bytes = readModelFile(path);
   if (isFq(bytes)) return { kind: 'fq', q: decodeFq(bytes, path) };
+  if (detectFormat(bytes) === 'tflite' && isInt8Tflite(bytes, path)) {
+    const q = importTfliteInt8(bytes, path, { inputShape });
+    return { kind: 'foreign', foreign: { path, format: 'tflite', bytes, q, graph: q.graph } };
+  }
   return { kind: 'model', graph: loadModel(path, { inputShape }).graph };
+}
+
+/** The quantized graph of an .fq or an imported foreign artefact, for commands that read integers. */
+export function quantizedGraphOf(a: Artefact): QuantizedGraph | undefined {
+  return a.kind === 'fq' ? a.q : a.kind === 'foreign' ? a.foreign.q : undefined;
 }
 
 export function checkMode(mode: string): RequantMode {
@@ -60,8 +71,21 @@ export async function quantizedExecutor(q: QuantizedGraph, name: string, o: Exec
   return targetExecutor(name)(q, o);
 }
 
+/**
+ * A foreign artefact's executor: a target's runtime of the file itself under that name (litert, ort-node), else flexq's
+ * own executors of its imported graph (runtime by default; float; or a target's, on flexq's export of it).
+ */
+async function foreignArtefactExecutor(a: ForeignArtefact, name: string | undefined, o: ExecutorOptions): Promise<BatchExecutor> {
+  const own = name === undefined ? undefined : foreignExecutor(name);
+  if (own) return own(a, o);
+  if (!a.q) fail('BAD_ARGUMENT', `${a.path}: flexq cannot import this ${a.format} model, so only its own runtime runs it: give --executor ${a.format === 'tflite' ? 'litert' : 'ort-node'}`);
+  if (name !== undefined && !executorNames().includes(name)) fail('BAD_ARGUMENT', `executor '${name}': expected one of ${executorNames().join(', ')}`);
+  return quantizedExecutor(a.q, name ?? 'runtime', o);
+}
+
 /** The executor for an artefact: float for models and weights-only .fq, the integer runtime otherwise. */
 export async function defaultExecutor(a: Artefact, name: string | undefined, o: ExecutorOptions): Promise<BatchExecutor> {
+  if (a.kind === 'foreign') return foreignArtefactExecutor(a.foreign, name, o);
   if (a.kind === 'model') {
     if (name !== undefined && name !== 'float') fail('BAD_ARGUMENT', `executor '${name}' runs a quantized graph (.fq); quantize the model first`);
     return floatExecutor(a.graph);

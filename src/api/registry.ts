@@ -2,7 +2,7 @@
 // each registered Target (targets/index.ts) exports, executes and compiles.
 import { TARGETS } from '../../targets/index.js';
 import { fail } from '../errors.js';
-import type { Compiler, Exporter, ExecutorFactory, Target } from '../target.js';
+import type { Compiler, Exporter, ExecutorFactory, ForeignExecutorFactory, Target } from '../target.js';
 
 /** The executors flexq itself provides, before any target's. */
 export const BUILT_IN_EXECUTORS = ['float', 'runtime'] as const;
@@ -12,11 +12,12 @@ function collect<T>(pick: (t: Target) => Readonly<Record<string, T>> | undefined
 }
 
 const EXECUTORS = collect((t) => t.executors);
+const FOREIGN_EXECUTORS = collect((t) => t.foreignExecutors);
 const EXPORTERS = collect((t) => t.exporters);
 const COMPILERS = collect((t) => t.compilers);
 
 /** Every executor name: float, runtime, then each target's. */
-export const executorNames = (): string[] => [...BUILT_IN_EXECUTORS, ...EXECUTORS.keys()];
+export const executorNames = (): string[] => [...new Set([...BUILT_IN_EXECUTORS, ...EXECUTORS.keys(), ...FOREIGN_EXECUTORS.keys()])];
 export const exportFormats = (): string[] => [...EXPORTERS.keys()];
 export const compileTargets = (): string[] => [...COMPILERS.keys()];
 
@@ -28,6 +29,8 @@ function lookup<T>(table: Map<string, T>, kind: string, name: string, all: reado
 
 /** A target's executor factory by name (float and runtime are the API's own: see executors.ts). */
 export const targetExecutor = (name: string): ExecutorFactory => lookup(EXECUTORS, 'executor', name, executorNames());
+/** The executor that runs a foreign artefact's own file under this name, if a target has one. */
+export const foreignExecutor = (name: string): ForeignExecutorFactory | undefined => FOREIGN_EXECUTORS.get(name);
 export const exporterFor = (format: string): Exporter => lookup(EXPORTERS, 'format', format, exportFormats());
 export const compilerFor = (target: string): Compiler => lookup(COMPILERS, 'target', target, compileTargets());
 
@@ -40,7 +43,7 @@ export function describeTargets(): { name: string; description: string; formats:
     name: t.name,
     description: t.description,
     formats: Object.keys(t.exporters ?? {}),
-    executors: Object.keys(t.executors ?? {}),
+    executors: [...new Set([...Object.keys(t.executors ?? {}), ...Object.keys(t.foreignExecutors ?? {})])],
     compile: Object.keys(t.compilers ?? {}),
   }));
 }

@@ -4,7 +4,7 @@ import { writeFileAtomic } from '../fs-atomic.js';
 import type { ActivationQuant } from '../ir/quantized-graph.js';
 import type { RequantMode } from '../quant/requant-mode.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
-import { checkMode, defaultExecutor, openArtefact, type Artefact } from './executors.js';
+import { checkMode, defaultExecutor, openArtefact, quantizedGraphOf, type Artefact } from './executors.js';
 import { encodeNpyFloat32, encodeNpyInt8 } from './npy.js';
 import { silentProgress, type JobHooks } from './progress.js';
 
@@ -53,8 +53,9 @@ function requantizeOutput(y: Float32Array, grid: ActivationQuant): Int8Array {
 /** The output grid when `raw` integers are asked for; an error when the artefact has none. */
 function rawGrid(path: string, artefact: Artefact, o: RunOptions): ActivationQuant | undefined {
   if (!o.raw) return undefined;
-  const grid = artefact.kind === 'fq' ? artefact.q.activations.get(artefact.q.graph.outputs[0]) : undefined;
-  if (!grid) fail('BAD_ARGUMENT', `${path}: raw integer outputs need an .fq with quantized activations (this is ${artefact.kind === 'fq' ? 'a weights-only .fq' : 'a float model'})`);
+  const q = quantizedGraphOf(artefact);
+  const grid = q?.activations.get(q.graph.outputs[0]);
+  if (!grid) fail('BAD_ARGUMENT', `${path}: raw integer outputs need an .fq with quantized activations or an int8 model (this is ${q ? 'a weights-only .fq' : 'a float model'})`);
   if (o.output === undefined) fail('BAD_ARGUMENT', 'raw outputs are written to the output .npy: give an output path (-o)');
   return grid;
 }

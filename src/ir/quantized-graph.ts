@@ -1,3 +1,4 @@
+import { fail } from '../errors.js';
 import type { Graph } from './graph.js';
 
 /**
@@ -77,8 +78,17 @@ export function dequantizeBias(b: QuantizedBias): Float32Array {
   return Float32Array.from(b.values, (q, i) => weightScaleOf(b, i) * q);
 }
 
-/** The first weight quantized per channel, for targets whose arithmetic has one weight scale per layer. */
-export function firstPerChannelWeight(q: QuantizedGraph): string | undefined {
-  for (const [name, w] of q.weights) if (w.channelScales) return name;
-  return undefined;
+/**
+ * Fails, naming the first layer with per-channel weights, for targets whose kernels take one weight scale per layer
+ * (`target` says which, and `what` what to do instead).
+ */
+export function refusePerChannelWeights(q: QuantizedGraph, target: string): void {
+  const layer = q.graph.nodes.find((n) => q.weights.get(n.inputs[1] ?? '')?.channelScales);
+  if (!layer) return;
+  const scales = q.weights.get(layer.inputs[1])!.channelScales!.length;
+  fail(
+    'UNSUPPORTED_ATTR',
+    `${q.graph.source}: node '${layer.name}' (${layer.op}) has per-channel weights (${scales} scales); the ${target} kernels take one weight scale per layer: ` +
+      'run this model with --executor runtime or litert, or quantize the float model with flexq (per-tensor weights)',
+  );
 }

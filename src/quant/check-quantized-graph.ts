@@ -35,9 +35,17 @@ function weightProblems(name: string, w: QuantizedWeight, q: QuantizedGraph): st
   if (!v?.data) return [...problems, `${what}: the graph has no constant of that name`];
   if (!isStatic(v.shape) || formatShape(v.shape) !== formatShape(w.shape) || w.values.length !== sizeOf(v.shape))
     return [...problems, `${what}: ${w.values.length} integers of shape ${formatShape(w.shape)}, but the graph's tensor is ${formatShape(v.shape)}`];
+  if (w.channelScales) problems.push(...channelScaleProblems(what, w.channelScales, w.shape[0]));
   if (problems.length > 0) return problems;
   const bad = w.values.findIndex((x) => x < w.qmin || x > w.qmax);
   return bad < 0 ? [] : [`${what}: integer ${w.values[bad]} at index ${bad} is outside its range [${w.qmin}, ${w.qmax}]`];
+}
+
+/** Per-channel scales: one finite float32 > 0 per output channel (axis 0). */
+function channelScaleProblems(what: string, scales: Float32Array, channels: number): string[] {
+  if (scales.length !== channels) return [`${what}: ${scales.length} channel scales for ${channels} output channels`];
+  const bad = scales.findIndex((s) => !(s > 0) || s > FLOAT32_MAX);
+  return bad < 0 ? [] : [`${what}: channel scale ${scales[bad]} at channel ${bad}, expected a finite float32 > 0`];
 }
 
 /**
@@ -61,6 +69,7 @@ export function quantizedGraphProblems(q: QuantizedGraph): string[] {
     if (!v?.data || !isStatic(v.shape) || b.values.length !== sizeOf(v.shape))
       problems.push(`bias '${name}': ${b.values.length} integers, but the graph's tensor is ${v ? formatShape(v.shape) : 'missing'}`);
     if (typeof b.scale !== 'number' || !(b.scale > 0) || b.scale > FLOAT32_MAX) problems.push(`bias '${name}': scale ${b.scale}, expected a finite float32 > 0`);
+    if (b.channelScales) problems.push(...channelScaleProblems(`bias '${name}'`, b.channelScales, b.values.length));
   }
   for (const v of q.graph.values.values()) {
     const bad = v.data ? firstNonFinite(v.data) : -1;

@@ -10,7 +10,7 @@ import type { BatchExecutor, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
 import type { Node } from '../../src/ir/graph.js';
 import { sizeOf } from '../../src/ir/shape.js';
-import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
+import { refusePerChannelWeights, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { buildA100, type A100Build } from './build.js';
 import { GPU_OPS, layerTemplate } from './layers.js';
 import { queryDevice, runJob } from './runner.js';
@@ -59,6 +59,7 @@ export type LayerDevice = 'gpu' | 'host';
 
 /** The executor over a given build; `host` runs the same graph walk and jobs without a GPU (for tests of the walk). */
 export function createA100Executor(q: QuantizedGraph, build: A100Build, where: LayerDevice): BatchExecutor {
+  refusePerChannelWeights(q, 'A100 IMMA');
   const rt = createIntegerRuntime(q, 'a100'); // validates every node and grid exactly as the runtime executor does
   const steps = q.graph.nodes.map((node) => prepareStep(q, node, build, where));
   const input = q.graph.inputs[0];

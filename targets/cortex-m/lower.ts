@@ -10,7 +10,7 @@ import type { Graph, Node } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
+import { refusePerChannelWeights, type ActivationQuant, type QuantizedGraph, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
 import { fusedActivationRange, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
@@ -87,6 +87,7 @@ interface NodeInfo {
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
 export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
   const { graph } = q;
+  refusePerChannelWeights(q, 'Cortex-M C');
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
   createIntegerRuntime(q, C_REQUANT_MODE);
   if (graph.outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${graph.source}: the C target builds models with one output; this one has ${graph.outputs.length}`);

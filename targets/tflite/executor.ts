@@ -8,6 +8,7 @@
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../src/ir/layout.js';
 import { tfliteBytes, type TfliteExportOptions } from '../../src/export/tflite/index.js';
 import { transposeConst } from '../../src/ops/transpose.js';
+import type { Graph } from '../../src/ir/graph.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { BatchExecutor, ExecutorFactory } from '../../src/target.js';
 import type { TfliteInterpreter } from './interpreter.js';
@@ -41,21 +42,33 @@ function relayout(data: Float32Array, shape: readonly number[], perm: readonly n
 export async function createTfliteExecutor(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<BatchExecutor> {
   const interpreter = await openTfliteInterpreter(kind, q, path);
   const { graph } = q;
+  const nhwc = { input: true, outputs: graph.outputs.map(() => true) };
+  return interpreterExecutor(`${interpreter.name} (${path === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels'})`, interpreter, graph, nhwc);
+}
+
+/** Which rank-4 tensors the interpreter holds in NHWC (flexq's exports: all; a foreign model: those it states so). */
+export interface InterpreterLayout {
+  readonly input: boolean;
+  readonly outputs: readonly boolean[];
+}
+
+/** Runs the interpreter sample by sample on batches of the graph's input, re-laid to and from its layout. */
+export function interpreterExecutor(name: string, interpreter: TfliteInterpreter, graph: Graph, nhwc: InterpreterLayout): BatchExecutor {
   const outputShapes = graph.outputs.map((name) => graph.values.get(name)!.shape.slice(1) as number[]);
   return {
-    name: `${interpreter.name} (${path === 'xnnpack' ? 'XNNPACK delegate' : 'built-in kernels'})`,
+    name,
     graph,
     async run(input) {
       const [n, ...sample] = input.shape;
       const size = sample.reduce((a, b) => a * b, 1);
       const outputs = outputShapes.map((s) => new Float32Array(n * s.reduce((a, b) => a * b, 1)));
       for (let i = 0; i < n; i++) {
-        const x = relayout(input.data.subarray(i * size, (i + 1) * size), [1, ...sample], NCHW_TO_NHWC);
-        const ys = await interpreter.run(x);
+        const x = input.data.subarray(i * size, (i + 1) * size);
+        const ys = await interpreter.run(nhwc.input ? relayout(x, [1, ...sample], NCHW_TO_NHWC) : x);
         ys.forEach((y, k) => {
           const s = outputShapes[k];
-          const nhwc = s.length === 3 ? [1, s[1], s[2], s[0]] : [1, ...s];
-          outputs[k].set(relayout(y, nhwc, NHWC_TO_NCHW), i * y.length);
+          const shape = s.length === 3 ? [1, s[1], s[2], s[0]] : [1, ...s];
+          outputs[k].set(nhwc.outputs[k] ? relayout(y, shape, NHWC_TO_NCHW) : y, i * y.length);
         });
       }
       return new Map(graph.outputs.map((name, k) => [name, { shape: [n, ...outputShapes[k]], data: outputs[k] }]));

@@ -3,6 +3,7 @@
 import { exportTflite } from '../../src/export/tflite/index.js';
 import type { Target } from '../../src/target.js';
 import { tfliteExecutor } from './executor.js';
+import { foreignLiteRt } from './foreign.js';
 
 export const TFLITE_TARGET: Target = {
   name: 'tflite',
@@ -14,4 +15,5 @@ export const TFLITE_TARGET: Target = {
     'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
     'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
   },
+  foreignExecutors: { litert: foreignLiteRt },
 };

@@ -9,8 +9,8 @@ interface ExportFlags { format: string; output: string; io: string; flavour: str
 export function registerExport(program: Command): void {
   program
     .command('export')
-    .description('write a quantized graph (.fq) as a deployable model')
-    .argument('<quantized>', 'the .fq file')
+    .description('write a quantized graph (.fq, or an int8 .tflite another tool made) as a deployable model')
+    .argument('<quantized>', 'the .fq file or int8 .tflite')
     .requiredOption('--format <format>', `export format: ${exportFormats().join(' | ')}`)
     .requiredOption('-o, --output <path>', 'the file (or folder, for c) to write')
     .option('--io <type>', 'input/output tensor type: int8 | float', 'float')
