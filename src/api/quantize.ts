@@ -7,6 +7,8 @@ import type { TensorBackend } from '../backend/backend.js';
 import { BACKEND_KINDS, openBackend, type BackendKind } from '../backend/select.js';
 import { fail } from '../errors.js';
 import { createFloatExecutor } from '../exec/float-executor.js';
+import type { Graph } from '../ir/graph.js';
+import { weightedLayers } from '../quant/layers.js';
 import { loadModel } from '../load-model.js';
 import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
@@ -33,6 +35,8 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly wbits?: WeightBits;
   /** Default 8. */
   readonly abits?: ActivationBits;
+  /** Bits per weighted layer by node name (a bit plan, validate --suggest-bits); layers it leaves out take wbits. */
+  readonly layerBits?: ReadonlyMap<string, WeightBits>;
   /** 'int7' caps weights at [−64, 63] (what onnxruntime-node's u8s8 kernels take exactly); default 'int8'. */
   readonly weightRange?: WeightRange;
   /** Activation range observer; default 'minmax'. */
@@ -108,10 +112,20 @@ function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: 
 function runFingerprint(model: string, o: QuantizeOptions, s: Settled, settings: ReconstructionOptions): string {
   const { calib, labels, preprocess, preprocessOverrides, layout, limit, offset, inputShape, samples, weightRange } = o;
   const { wbits, abits, observer } = s;
+  const layerBits = o.layerBits && Object.fromEntries(o.layerBits);
   return createHash('sha256')
     .update(readFileSync(model))
-    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', preprocessOverrides, layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, wbits, abits, observer, settings }))
+    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', preprocessOverrides, layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, wbits, abits, observer, settings, layerBits }))
     .digest('hex');
+}
+
+/** Every layer a bit plan names is a weighted layer of the model, with a width flexq quantizes to. */
+function checkLayerBits(graph: Graph, model: string, layerBits: ReadonlyMap<string, WeightBits>): void {
+  const names = weightedLayers(graph).map((l) => l.node.name);
+  for (const [layer, bits] of layerBits) {
+    if (!names.includes(layer)) fail('BAD_ARGUMENT', `bit plan: layer '${layer}' is not a weighted layer of ${model} (its weighted layers: ${names.join(', ')}); write the plan for this model with flexq validate … --suggest-bits`);
+    if (!WEIGHT_BITS.includes(bits)) fail('BAD_ARGUMENT', `bit plan: layer '${layer}' has ${bits} bits; expected one of ${WEIGHT_BITS.join(', ')}`);
+  }
 }
 
 /** Quantizes a model: calibrate activation grids on the float model, then round (RTN) or learn the rounding. */
@@ -143,11 +157,13 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     }
     progress.finish();
   }
-  const rtnOptions = { wbits: s.wbits, edgeBits: 8, range: o.weightRange };
+  if (o.layerBits) checkLayerBits(graph, model, o.layerBits);
+  const rtnOptions = { wbits: s.wbits, edgeBits: 8, range: o.weightRange, layerBits: o.layerBits };
   const info: QuantInfo = {
     flexqVersion: FLEXQ_VERSION,
     method: s.method,
-    wbits: s.wbits,
+    // With a bit plan, the narrowest width it gives (what W<n> in names and summaries means).
+    wbits: o.layerBits ? Math.min(...o.layerBits.values()) : s.wbits,
     abits: s.abits,
     seed: s.seed,
     model,

@@ -36,7 +36,7 @@ export interface LayerReport extends AgreementStats {
   readonly value: string;
   readonly op: string;
   readonly shape: string;
-  /** Counts of (int − float) in steps of the layer's grid, ERROR_HISTOGRAM's bins. */
+  /** Counts of (int − float) in steps of the layer's grid, ERROR_HISTOGRAM's bins (none for a value without a grid). */
   readonly errorHistogram: number[];
 }
 
@@ -73,7 +73,8 @@ export interface ValidateReport {
 function executorsAsked(o: ValidateOptions): string[] {
   const integer = executorNames().filter((n) => n !== BUILT_IN_EXECUTORS[0]);
   const names = o.executors === 'all' ? integer : [...(o.executors ?? ['runtime'])];
-  for (const n of names) if (!integer.includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${integer.join(', ')}, or all`);
+  // float runs the dequantized weights: the one executor of a weights-only .fq.
+  for (const n of names) if (!executorNames().includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${executorNames().join(', ')}, or all`);
   return names;
 }
 
@@ -108,8 +109,10 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const data = await openData(o.data, o, sampleShape);
   const reference = await floatExecutor(graph);
   const tested: BatchExecutor[] = [];
-  const layers = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
   const output = graph.outputs[0];
+  // Every value with an activation grid; a weights-only .fq has none, and is compared at its output.
+  const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
+  const layers = gridded.length > 0 ? gridded : [output];
   const classes = sizeOf(graph.values.get(output)!.shape.slice(1) as number[]);
   const agree: number[] = [];
   const correct = [0];
@@ -122,7 +125,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   try {
     tested.push(...(await openExecutors(q, o)));
     stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
-    histograms = tested.map(() => new Map(layers.map((v) => [v, new ErrorHistogram(q.activations.get(v)!.scale)])));
+    histograms = tested.map(() => new Map(gridded.map((v) => [v, new ErrorHistogram(q.activations.get(v)!.scale)])));
     confusion = tested.map(() => Array.from({ length: classes }, () => new Array<number>(classes).fill(0)));
     agree.push(...tested.map(() => 0));
     correct.push(...tested.map(() => 0));
@@ -146,7 +149,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
         for (const v of layers)
           if (out.has(v)) {
             stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
-            histograms[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
+            histograms[k].get(v)?.add(ref.get(v)!.data, out.get(v)!.data);
           }
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
         tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
@@ -184,7 +187,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
       output: stats[k].get(output)!.stats(),
       layers: layers
         .filter((v) => stats[k].get(v)!.stats().count > 0)
-        .map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats(), errorHistogram: histograms[k].get(v)!.counts })),
+        .map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats(), errorHistogram: histograms[k].get(v)?.counts ?? [] })),
       confusion: confusion[k],
       msPerSample: spent[k + 1] / data.size,
     })),

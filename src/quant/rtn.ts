@@ -26,6 +26,8 @@ export interface RtnOptions {
   readonly edgeBits: number;
   /** 'int7' caps every layer at 7 bits, [−64, 63] (schemes.ts); default 'int8'. */
   readonly range?: WeightRange;
+  /** Bits of named layers (a bit plan), over wbits and edgeBits. */
+  readonly layerBits?: ReadonlyMap<string, number>;
 }
 
 /**
@@ -42,7 +44,7 @@ export function rtnWeights(graph: Graph, options: RtnOptions): Map<string, Quant
   const bits = layerBits(layers, options.wbits, options.edgeBits);
   return new Map(layers.map((layer) => {
     const w = graph.values.get(layer.weight)!;
-    const capped = cappedWeightBits(bits.get(layer.node.name)!, options.range ?? 'int8');
+    const capped = cappedWeightBits(options.layerBits?.get(layer.node.name) ?? bits.get(layer.node.name)!, options.range ?? 'int8');
     return [layer.weight, quantizeWeightRtn(w.data as Float32Array, w.shape as number[], capped)];
   }));
 }

@@ -50,7 +50,7 @@ export const WORST_LAYERS = 4;
 
 /** The layers of the first executor with the lowest SQNR, worst first. */
 export function worstLayers(r: ValidateReport): string[] {
-  const layers = [...(r.executors[0]?.layers ?? [])].sort((a, b) => a.sqnrDb - b.sqnrDb);
+  const layers = (r.executors[0]?.layers ?? []).filter((l) => l.errorHistogram.length > 0).sort((a, b) => a.sqnrDb - b.sqnrDb);
   return layers.slice(0, WORST_LAYERS).map((l) => l.value);
 }
 
@@ -146,7 +146,8 @@ function planChart(r: ValidateReport, id: string): Promise<Chart> {
 /** Every chart of one validation, ids prefixed with `id`. */
 export async function validationCharts(r: ValidateReport, id: string): Promise<Chart[]> {
   const charts = [...layerCharts(r, id)];
-  if (r.executors.length > 0) charts.push(histogramChart(r, id), confusionChart(r, id), mismatchChart(r, id));
+  if (r.executors.length > 0) charts.push(confusionChart(r, id), mismatchChart(r, id));
+  if (worstLayers(r).length > 0) charts.push(histogramChart(r, id));
   if (r.blame) charts.push(blameChart(r, id));
   if (r.plan) charts.push(planChart(r, id));
   return Promise.all(charts);

@@ -3,12 +3,15 @@
 //   /ort/<file>              onnxruntime-web's dist files (the .mjs loader and its .wasm)
 //   /model/web.json          the page config (web-config.ts), computed per request so edits to DIR/web.json show
 //   /model/model.qdq.onnx    DIR's QDQ model;  /model/model.onnx  DIR's float model (404 when absent)
+//   /report/, /report/report.json   a validate --report folder's page and data (serve --report; / leads there
+//                                    when no model DIR is served)
 
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { REPORT_DATA, REPORT_PAGE } from '../../src/api/report.js';
 import { ORT_WEB_DIST } from './ort-executor.js';
 import { FLOAT_MODEL_FILE, pageConfig, QDQ_MODEL_FILE } from './web-config.js';
 
@@ -49,10 +52,28 @@ function notFound(res: ServerResponse): void {
   res.end('not found\n');
 }
 
-function route(dir: string, req: IncomingMessage, res: ServerResponse): void {
+export interface ServeOptions {
+  /** A validate --report folder to serve under /report/. */
+  readonly reportDir?: string;
+}
+
+function routeReport(reportDir: string | undefined, path: string, res: ServerResponse): void {
+  if (reportDir === undefined) return notFound(res);
+  if (path === '/report/' || path === `/report/${REPORT_PAGE}`) return sendFile(res, join(reportDir, REPORT_PAGE));
+  if (path === `/report/${REPORT_DATA}`) return sendFile(res, join(reportDir, REPORT_DATA));
+  notFound(res);
+}
+
+function route(dir: string | undefined, o: ServeOptions, req: IncomingMessage, res: ServerResponse): void {
   const path = new URL(req.url ?? '/', 'http://localhost').pathname;
   const ort = ORT_FILE.exec(path);
   if (ort) return sendFile(res, join(ORT_WEB_DIST, ort[1]));
+  if (path.startsWith('/report/')) return routeReport(o.reportDir, path, res);
+  if (dir === undefined) {
+    if (path !== '/' || o.reportDir === undefined) return notFound(res);
+    res.writeHead(302, { ...ISOLATION, location: '/report/' });
+    return void res.end();
+  }
   switch (path) {
     case '/':
       return sendFile(res, join(PAGE_DIR, 'index.html'));
@@ -78,9 +99,9 @@ function route(dir: string, req: IncomingMessage, res: ServerResponse): void {
   }
 }
 
-/** Serves DIR on host:port (port 0: any free port) until close(). */
-export async function startWebServer(dir: string, port: number, host = '127.0.0.1'): Promise<WebServer> {
-  const server = createServer((req, res) => route(dir, req, res));
+/** Serves DIR (the page's model folder, if any) and the report folder on host:port (port 0: any free port) until close(). */
+export async function startWebServer(dir: string | undefined, port: number, host = '127.0.0.1', o: ServeOptions = {}): Promise<WebServer> {
+  const server = createServer((req, res) => route(dir, o, req, res));
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(port, host, resolve);

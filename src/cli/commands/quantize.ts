@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { ACTIVATION_BITS, DEFAULT_ITERATIONS, GRANULARITIES, quantize, QUANT_METHODS, SETTINGS, WEIGHT_BITS, type QuantizeOptions } from '../../api/quantize.js';
+import { readBitPlan } from '../../api/bit-plan.js';
 import { BACKEND_KINDS } from '../../backend/select.js';
 import { OBSERVER_KINDS } from '../../../calibration/observers.js';
 import { checkpointPath, removeCheckpoint } from '../../quant/checkpoint.js';
@@ -24,6 +25,7 @@ export interface QuantizeFlags extends DataFlags {
   backend: string;
   weightRange: string;
   resume?: boolean;
+  bits?: string;
 }
 
 /** The flags as the API's typed options; each bad value is an error naming its flag. */
@@ -44,6 +46,7 @@ export function quantizeOptions(f: QuantizeFlags): QuantizeOptions {
     backend: oneOf('--backend', f.backend, BACKEND_KINDS),
     weightRange: oneOf('--weight-range', f.weightRange, WEIGHT_RANGES),
     resume: f.resume,
+    layerBits: f.bits !== undefined ? readBitPlan(f.bits) : undefined,
     progress: createProgress,
     log: (line) => process.stderr.write(`${line}\n`),
   };
@@ -64,6 +67,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--samples <n>', 'calibration samples to use (default: all of --calib after --offset/--limit)', parseCount('--samples', 1))
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
     .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
+    .option('--bits <plan>', 'per-layer weight bits from a plan (PLAN.json of validate --suggest-bits); layers it leaves out take --wbits')
     .option('--resume', 'continue an interrupted reconstruction from OUTPUT.resume');
 }
 

@@ -5,9 +5,10 @@ import { startWebServer } from '../../../targets/web/server.js';
 import { pageConfig, parsePreprocess, QDQ_MODEL_FILE, readLabels, readWebSettings, WEB_CONFIG_FILE, type PageConfig, type WebSettings } from '../../../targets/web/web-config.js';
 import { fail } from '../../errors.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
+import { REPORT_PAGE } from '../../api/report.js';
 import { parseCount } from '../options.js';
 
-interface ServeOptions { port: number; host: string; preprocess?: string; labels?: string; json?: boolean }
+interface ServeOptions { port: number; host: string; preprocess?: string; labels?: string; json?: boolean; report?: string }
 
 /** Checks DIR, writes DIR/web.json when --preprocess or --labels are given, and returns the page config. */
 export function prepareServeDir(dir: string, o: Pick<ServeOptions, 'preprocess' | 'labels'>): PageConfig {
@@ -27,18 +28,23 @@ export function prepareServeDir(dir: string, o: Pick<ServeOptions, 'preprocess' 
 export function registerServe(program: Command): void {
   program
     .command('serve')
-    .description('serve the onnxruntime-web page for DIR/model.qdq.onnx (DIR/model.onnx, the float model, is compared when present)')
-    .argument('<dir>', 'directory with model.qdq.onnx, optionally model.onnx and web.json')
+    .description('serve the onnxruntime-web page for DIR/model.qdq.onnx (DIR/model.onnx, the float model, is compared when present), and/or a validate report at /report/')
+    .argument('[dir]', 'directory with model.qdq.onnx, optionally model.onnx and web.json')
     .option('--port <n>', 'port (0: any free port)', parseCount('--port'), 8080)
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--preprocess <preset>', 'none | unit | pm1 | imagenet (written to DIR/web.json)')
     .option('--labels <file>', 'class labels, one per line or a JSON array (written to DIR/web.json)')
+    .option('--report <dir>', 'also serve this validate --report folder at /report/')
     .option('--json', 'one JSON object on stdout when the server is up')
-    .action(async (dir: string, o: ServeOptions) => {
-      const config = prepareServeDir(dir, o);
-      const server = await startWebServer(dir, o.port, o.host);
-      if (o.json) process.stdout.write(JSON.stringify({ url: server.url, dir, preprocess: config.preprocess, inputShape: config.inputShape, floatModel: config.hasFloatModel }) + '\n');
-      else process.stdout.write(`serving ${dir} at ${server.url} (Ctrl-C stops)\n`);
+    .action(async (dir: string | undefined, o: ServeOptions) => {
+      if (dir === undefined && o.report === undefined) fail('BAD_ARGUMENT', 'serve: give a model folder (DIR with model.qdq.onnx), a report folder (--report DIR), or both');
+      if (o.report !== undefined && !existsSync(join(o.report, REPORT_PAGE)))
+        fail('FILE_NOT_FOUND', `--report ${o.report}: no ${REPORT_PAGE}; write the report with flexq validate MODEL FQ --data DATA --report ${o.report}`);
+      const config = dir === undefined ? undefined : prepareServeDir(dir, o);
+      const server = await startWebServer(dir, o.port, o.host, { reportDir: o.report });
+      const report = o.report === undefined ? undefined : `${server.url}report/`;
+      if (o.json) process.stdout.write(JSON.stringify({ url: server.url, dir, preprocess: config?.preprocess, inputShape: config?.inputShape, floatModel: config?.hasFloatModel, report }) + '\n');
+      else process.stdout.write(`serving ${[dir, o.report].filter((d) => d !== undefined).join(' and ')} at ${report ?? server.url} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
       await server.close();
     });

@@ -72,7 +72,7 @@ export function registerValidate(program: Command): void {
       .argument('<quantized...>', 'the .fq files made from it (several: one report section each)'),
   )
     .option('--modes <modes>', `integer runtime modes to run: comma-separated (${REQUANT_MODES.join(', ')}), or all`, 'all')
-    .option('--executors <names>', `integer executors to compare: comma-separated (${executorNames().slice(1).join(', ')}), or all`, 'runtime')
+    .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all`, 'runtime')
     .option('--report <dir>', 'write an HTML report (index.html, charts drawn offline) and report.json into DIR; a compiled target\'s executor (qemu-m4) adds its deployment figures')
     .option('--force', 'with --report: write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--blame', 'measure what quantizing each layer\'s weights alone loses and keeping each float regains')
