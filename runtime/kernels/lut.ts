@@ -1,4 +1,4 @@
-// Element-wise activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish) as a 256-entry table built at prepare time:
+// Element-wise activations (Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Tanh, Elu) as a 256-entry table built at prepare time:
 // an int8 input has 256 values, so the table holds every answer and eval is one lookup per element.
 // Contract, entry q of the table, input grid (sx, zx), output grid (sy, zy), clamp to [qmin, qmax] of the output:
 // tflite-double, tflite-single:
@@ -13,6 +13,8 @@
 // tflite-xnnpack: LiteRT.js and tfjs-tflite fill their int8 LOGISTIC and HARD_SWISH tables this way; measured equal on
 // all 256 inputs of the grids in test/targets/tflite. Not exact yet: the exp inside Sigmoid (glibc expf, MLAS's
 // logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite-Micro's fixed-point HARD_SWISH kernel.
+// LeakyRelu, Tanh, Elu: the onnx table is measured equal to onnxruntime's QDQ graph on all 256 inputs (test/runtime);
+// neither the TFLite nor the C target exports them yet, so their tflite-mode tables (LUTPopulateInt8 form) are unverified.
 
 import type { Node } from '../../src/ir/graph.js';
 import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
@@ -41,6 +43,21 @@ const hardSwishGate = hardSigmoid(1 / 6, 0.5);
 
 /** onnxruntime's HardSwish (the ONNX function body): x · HardSigmoid(x; alpha = fp32(1/6), beta = 1/2). */
 export const hardSwishOnnx: FloatActivation = (x) => f32(x * hardSwishGate(x));
+
+/** LeakyRelu: x ≥ 0 ? x : alpha·x, one float32 product (exact in every target). */
+export function leakyRelu(alpha: number): FloatActivation {
+  const a = f32(alpha);
+  return (x) => (x >= 0 ? x : f32(a * x));
+}
+
+/** Tanh in float32 (correctly rounded here; targets use their own approximations: see the contract above). */
+export const tanh: FloatActivation = (x) => f32(Math.tanh(x));
+
+/** Elu: x > 0 ? x : alpha·(eˣ − 1), every step rounded to float32. */
+export function elu(alpha: number): FloatActivation {
+  const a = f32(alpha);
+  return (x) => (x > 0 ? x : f32(a * f32(f32(Math.exp(x)) - 1)));
+}
 
 export function clipTo(lo: number, hi: number): FloatActivation {
   const [min, max] = [f32(lo), f32(hi)];
@@ -83,6 +100,9 @@ function floatActivation(ctx: KernelContext): FloatActivation {
   if (node.op === 'Sigmoid') return sigmoid;
   if (node.op === 'HardSigmoid') return hardSigmoid(Number(node.attrs.alpha ?? 0.2), Number(node.attrs.beta ?? 0.5));
   if (node.op === 'HardSwish') return ctx.mode === 'onnx' || ctx.mode === 'a100' ? hardSwishOnnx : hardSwishTflite;
+  if (node.op === 'LeakyRelu') return leakyRelu(Number(node.attrs.alpha ?? 0.01));
+  if (node.op === 'Tanh') return tanh;
+  if (node.op === 'Elu') return elu(Number(node.attrs.alpha ?? 1));
   return ctx.unsupported('this activation has no table rule');
 }
 

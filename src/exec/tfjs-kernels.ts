@@ -317,6 +317,20 @@ const expandKernel: Factory = (ctx) => {
   return viaNchw((x) => tf.broadcastTo(x, out.map((d, i) => (typeof d === 'number' ? d : x.shape[i - (out.length - x.rank)]!))))(ctx);
 };
 
+/** Pad mode 'edge' (tfjs has none): along each axis, the first and last slice repeated before and after. */
+function edgePad(x: tf.Tensor, pairs: readonly [number, number][]): tf.Tensor {
+  return pairs.reduce((t, [before, after], axis) => {
+    if (before === 0 && after === 0) return t;
+    const n = t.shape[axis]!;
+    const repeated = (start: number, times: number) => {
+      const begin = t.shape.map((_, k) => (k === axis ? start : 0));
+      const size = t.shape.map((d, k) => (k === axis ? 1 : d!));
+      return tf.tile(tf.slice(t, begin, size), t.shape.map((_, k) => (k === axis ? times : 1)));
+    };
+    return tf.concat([...(before ? [repeated(0, before)] : []), t, ...(after ? [repeated(n - 1, after)] : [])], axis);
+  }, x);
+}
+
 /** IR op → float kernel on TensorFlow.js. The one table of what the float executor runs. */
 export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factory>([
   ['Conv', conv],
@@ -366,6 +380,7 @@ export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factor
     const value = Number(ctx.node.attrs.value ?? 0);
     if (mode === 'constant') return ([x]) => tf.pad(x!, pairs, value);
     if (mode === 'reflect') return ([x]) => tf.mirrorPad(x!, pairs, 'reflect');
+    if (mode === 'edge') return ([x]) => edgePad(x!, pairs);
     return unsupported(ctx, `pad mode '${mode}'`);
   }],
   ['Flatten', viaNchw(reshapeTo)],

@@ -241,6 +241,10 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
       return [one('Reshape', num('allowzero', 0) ? [intAttribute('allowzero', 1)] : [])];
     case 'HardSigmoid':
       return [one('HardSigmoid', [floatAttribute('alpha', num('alpha', 0.2)), floatAttribute('beta', num('beta', 0.5))])];
+    case 'LeakyRelu':
+      return [one('LeakyRelu', [floatAttribute('alpha', num('alpha', 0.01))])];
+    case 'Elu':
+      return [one('Elu', [floatAttribute('alpha', num('alpha', 1))])];
     case 'Clip': {
       const bound = (k: 'min' | 'max') => {
         if (a[k] === undefined) return '';
@@ -265,11 +269,12 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
     case 'Relu':
     case 'Sigmoid':
     case 'HardSwish':
+    case 'Tanh':
     case 'GlobalAveragePool':
     case 'Identity':
       return [one(node.op)];
     default:
-      return fail('UNSUPPORTED_OP', `${node.name} (${node.op}): no ONNX QDQ export rule; supported: Conv, Gemm, MatMul, Add, Mul, pools, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, Softmax, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Identity`);
+      return fail('UNSUPPORTED_OP', `${node.name} (${node.op}): no ONNX QDQ export rule; supported: Conv, Gemm, MatMul, Add, Mul, pools, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Elu, Tanh, Softmax, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Identity`);
   }
 }
 

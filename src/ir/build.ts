@@ -70,7 +70,6 @@ export class GraphBuilder {
       return v;
     });
     const outs = this.infer(contract, node, inputs);
-    const folded = this.options.foldConstants ? this.withFileName(() => constantOutputs(node, inputs)) : undefined;
     if (node.outputs.some((o, i) => o !== '' && !outs[i]))
       fail('MODEL_INVALID', `${where} has ${node.outputs.length} outputs [${node.outputs.join(', ')}], but ${node.op} produces ${outs.length}; fix the node or re-export the model`);
     node.outputs.forEach((o, i) => {
@@ -79,7 +78,11 @@ export class GraphBuilder {
         fail('MODEL_INVALID', `${where} writes '${o}', which ${this.inputs.includes(o) ? 'is a graph input' : 'an earlier node, input or initializer already provides'}; every value must have one producer: re-export the model`);
       const problem = shapeProblem(outs[i].shape);
       if (problem) fail('SHAPE', `${where}: output '${o}': ${problem}; check the node's attributes and input shapes`);
-      this.values.set(o, folded ? { name: o, ...folded[i] } : { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
+    });
+    // Folded only after the outputs passed the size limits, so a hostile constant subgraph cannot allocate without bound.
+    const folded = this.options.foldConstants ? this.withFileName(() => constantOutputs(node, inputs)) : undefined;
+    node.outputs.forEach((o, i) => {
+      if (o !== '') this.values.set(o, folded ? { name: o, ...folded[i] } : { name: o, dtype: outs[i].dtype, shape: outs[i].shape });
     });
     if (!folded) this.nodes.push(node);
   }

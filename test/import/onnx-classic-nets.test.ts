@@ -1,26 +1,58 @@
 // One small randomly initialised model per classic-CNN pattern, built in code: flexq's float executor matches
 // onnxruntime-node within 1e-4 relative error on a seeded random input.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { encodeNpyFloat32 } from '../../src/api/npy.js';
 import { importOnnx } from '../../src/import/onnx/import-onnx.js';
 import { optimizeGraph } from '../../src/passes/pipeline.js';
+import { flexq } from '../helpers/cli.js';
+import { randomFloats } from '../helpers/graphs.js';
 import { OnnxNet, float, floatAgreement, int, ints, str } from '../helpers/onnx-net.js';
+import { relativeMaxError } from '../helpers/shared.js';
 
 const pool = (net: OnnxNet, op: 'MaxPool' | 'AveragePool', x: string, k: number, stride: number, pad = 0) =>
   net.op(op, [x], [ints('kernel_shape', [k, k]), ints('strides', [stride, stride]), ints('pads', [pad, pad, pad, pad])]);
 const relu = (net: OnnxNet, x: string) => net.op('Relu', [x]);
 const opsOf = (bytes: Uint8Array) => optimizeGraph(importOnnx(bytes, 'm.onnx')).nodes.map((n) => n.op);
 
+/** AlexNet/ZFNet in small: conv → relu → LRN → max pool twice, then dense layers with dropout; input [N,3,19,19], 5 classes. */
+function alexNet(): Uint8Array {
+  const net = new OnnxNet(['N', 3, 19, 19]);
+  let h = net.op('LRN', [relu(net, net.conv('x', 3, 8, 5, { pad: 2, stride: 2 }))], [int('size', 5), float('alpha', 0.01), float('beta', 0.75), float('bias', 2)]);
+  h = pool(net, 'MaxPool', h, 3, 2);
+  h = net.op('LRN', [relu(net, net.conv(h, 8, 12, 3, { pad: 1 }))], [int('size', 3), float('alpha', 0.02)]);
+  h = net.op('Flatten', [pool(net, 'MaxPool', h, 2, 2)]);
+  h = net.node('Dropout', [relu(net, net.gemm(h, 48, 16))], [], 2)[0];
+  return net.bytes(net.gemm(h, 16, 5));
+}
+
 describe('classic CNN patterns run like onnxruntime', () => {
   it('AlexNet/ZFNet: conv → relu → LRN → max pool, then dropout and dense layers', async () => {
-    const net = new OnnxNet([1, 3, 19, 19]);
-    let h = net.op('LRN', [relu(net, net.conv('x', 3, 8, 5, { pad: 2, stride: 2 }))], [int('size', 5), float('alpha', 0.01), float('beta', 0.75), float('bias', 2)]);
-    h = pool(net, 'MaxPool', h, 3, 2);
-    h = net.op('LRN', [relu(net, net.conv(h, 8, 12, 3, { pad: 1 }))], [int('size', 3), float('alpha', 0.02)]);
-    h = net.op('Flatten', [pool(net, 'MaxPool', h, 2, 2)]);
-    h = net.node('Dropout', [relu(net, net.gemm(h, 48, 16))], [], 2)[0];
-    const bytes = net.bytes(net.gemm(h, 16, 5));
+    const bytes = alexNet();
     expect(opsOf(bytes)).toContain('LRN');
-    expect(await floatAgreement(bytes, [1, 3, 19, 19])).toBeLessThan(1e-4);
+    expect(await floatAgreement(bytes, [2, 3, 19, 19])).toBeLessThan(1e-4);
+  });
+
+  it('`flexq run --executor float` on the AlexNet model gives onnxruntime\'s scores', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'flexq-classics-'));
+    try {
+      const x = randomFloats(3 * 3 * 19 * 19, 5).map((v) => 3 * v);
+      writeFileSync(join(dir, 'alexnet.onnx'), alexNet());
+      writeFileSync(join(dir, 'x.npy'), encodeNpyFloat32([3, 3, 19, 19], x));
+      const r = await flexq('run', join(dir, 'alexnet.onnx'), '--data', join(dir, 'x.npy'), '--executor', 'float', '--json');
+      expect(r.code, r.stderr).toBe(0);
+      const got = Float32Array.from((JSON.parse(r.stdout).samples as { scores: number[] }[]).flatMap((s) => s.scores));
+      const session = await ort.InferenceSession.create(alexNet());
+      const want = (await session.run({ x: new ort.Tensor('float32', x, [3, 3, 19, 19]) })).y.data as Float32Array;
+      await session.release();
+      expect(got).toHaveLength(15);
+      expect(relativeMaxError(got, want)).toBeLessThan(1e-4);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('VGG: stacks of 3×3 conv + relu, max pools, a dense head', async () => {

@@ -15,7 +15,7 @@ import { concat, rescaleTable } from '../../runtime/kernels/concat.js';
 import { conv2d, prepareConv2d, type Conv2dParams } from '../../runtime/kernels/conv2d.js';
 import { climb, fullyConnected, fusedActivationRange, prepareFullyConnected, staircase, type FusedActivation } from '../../runtime/kernels/gemm.js';
 import { globalAveragePool, meanRequantizer } from '../../runtime/kernels/global-average-pool.js';
-import { clipTo, floatTable, hardSigmoid, hardSwishOnnx, hardSwishTflite, tfliteReluTable, tfliteTableQuantizer } from '../../runtime/kernels/lut.js';
+import { clipTo, elu, floatTable, hardSigmoid, hardSwishOnnx, hardSwishTflite, leakyRelu, tanh, tfliteReluTable, tfliteTableQuantizer } from '../../runtime/kernels/lut.js';
 import { maxPool2d } from '../../runtime/kernels/max-pool.js';
 import { mulElement } from '../../runtime/kernels/mul.js';
 import { softmax } from '../../runtime/kernels/softmax.js';
@@ -677,7 +677,7 @@ describe('onnx mode is bit-exact with onnxruntime-node', () => {
     }
   });
 
-  it('Relu, HardSigmoid, HardSwish tables (DequantizeLinear → op → QuantizeLinear)', async () => {
+  it('Relu, HardSigmoid, HardSwish, LeakyRelu, Tanh, Elu tables (DequantizeLinear → op → QuantizeLinear)', async () => {
     const r = rng(34);
     const all = Int8Array.from({ length: 256 }, (_, i) => i - 128);
     const f = (v: number) => ({ name: '', type: 1, f: v });
@@ -685,6 +685,9 @@ describe('onnx mode is bit-exact with onnxruntime-node', () => {
       ['Relu', [], clipTo(0, Infinity)],
       ['HardSigmoid', [{ ...f(0.2), name: 'alpha' }, { ...f(0.5), name: 'beta' }], hardSigmoid(0.2, 0.5)],
       ['HardSwish', [], hardSwishOnnx],
+      ['LeakyRelu', [{ ...f(0.1), name: 'alpha' }], leakyRelu(0.1)],
+      ['Tanh', [], tanh],
+      ['Elu', [{ ...f(0.7), name: 'alpha' }], elu(0.7)],
     ];
     for (const [op, attrs, fn] of ops)
       for (let t = 0; t < 10; t++) {
