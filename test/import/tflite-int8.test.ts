@@ -6,6 +6,7 @@ import { createIntegerRuntime } from '../../runtime/executor.js';
 import { openData, readAllSamples } from '../../src/api/data.js';
 import { defaultExecutor, openArtefact } from '../../src/api/executors.js';
 import { evaluate } from '../../src/index.js';
+import { validateArtefacts } from '../../src/api/validate-artefacts.js';
 import { importTfliteInt8 } from '../../src/import/tflite/import-tflite-int8.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { dequantizeBias, dequantizeWeight, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
@@ -130,6 +131,21 @@ describe('eval on a foreign int8 .tflite: LiteRT.js runs the file, the runtime i
     expect(a.kind).toBe('foreign');
     await expect(defaultExecutor(a, 'no-such', { mode: 'tflite-xnnpack' })).rejects.toThrow(/executor 'no-such': expected one of .*litert/);
   });
+});
+
+describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {
+  it('DS-CNN: LiteRT.js and the runtime give the same integers, and agree with float.onnx on top-1', async () => {
+    const r = await validateArtefacts(model('dscnn-kws/float.onnx'), [model('dscnn-kws/int8-reference.tflite')], {
+      data: data('kws/features.npy'), labels: data('kws/labels.npy'), preprocess: 'none', limit: 100,
+    });
+    expect(r.count).toBe(100);
+    expect(r.executors.map((e) => e.executor)).toEqual([expect.stringMatching(/LiteRT/), 'runtime (tflite-xnnpack)']);
+    for (const e of r.executors) {
+      expect(e.top1Agreement).toBeGreaterThanOrEqual(0.95);
+      expect(e.output.sqnrDb).toBeGreaterThan(25);
+    }
+    expect(Object.values(r.mismatches).flatMap((row) => Object.values(row))).toEqual([0, 0, 0, 0]);
+  }, 60_000);
 });
 
 describe('flexq CLI on the converter\'s int8 models', () => {
