@@ -29,5 +29,6 @@ export const {
   readQuantized,
   run,
   validate,
+  validateArtefacts,
   writeQuantized,
 } = flexq;

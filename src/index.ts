@@ -6,6 +6,7 @@ export { exportModel, type ExportModelOptions } from './api/export.js';
 export { compile, type CompileOptions, type CompileResult } from './api/compile.js';
 export { evaluate, type EvaluateOptions, type EvalReport } from './api/evaluate.js';
 export { validate, type ValidateOptions, type ValidateReport, type ExecutorReport, type LayerReport } from './api/validate.js';
+export { validateArtefacts, type ValidateArtefactsOptions, type ValidateArtefactsReport } from './api/validate-artefacts.js';
 export { run, type RunOptions, type RunReport, type SampleResult } from './api/run.js';
 export type { DataOptions } from './api/data.js';
 export type { JobHooks, Progress, ProgressFactory } from './api/progress.js';

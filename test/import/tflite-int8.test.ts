@@ -1,11 +1,14 @@
 // The TFLite converter's int8 models: imported into the QuantizedGraph (per-channel conv weights, int32 biases),
 // run by flexq's integer runtime bit-exact with LiteRT.js running the file itself, in every tensor, on real data.
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { openData, readAllSamples } from '../../src/api/data.js';
 import { defaultExecutor, openArtefact } from '../../src/api/executors.js';
-import { evaluate } from '../../src/index.js';
+import { evaluate, exportModel } from '../../src/index.js';
+import { validateArtefacts } from '../../src/api/validate-artefacts.js';
 import { importTfliteInt8 } from '../../src/import/tflite/import-tflite-int8.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { dequantizeBias, dequantizeWeight, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
@@ -130,6 +133,38 @@ describe('eval on a foreign int8 .tflite: LiteRT.js runs the file, the runtime i
     expect(a.kind).toBe('foreign');
     await expect(defaultExecutor(a, 'no-such', { mode: 'tflite-xnnpack' })).rejects.toThrow(/executor 'no-such': expected one of .*litert/);
   });
+});
+
+describe('export of an imported int8 model', () => {
+  it('ResNet-8: the .tflite flexq writes from the import (per-channel weights) gives LiteRT.js the same outputs as the original', async () => {
+    const path = model('resnet8-cifar10/int8-reference.tflite');
+    const out = join(mkdtempSync(join(tmpdir(), 'flexq-int8-')), 'reexported.tflite');
+    await exportModel(path, { format: 'tflite', output: out });
+    const [original, reexported] = await Promise.all([path, out].map((p) => defaultExecutor(openArtefact(p), 'litert', { mode: 'tflite-xnnpack' })));
+    const shape = original.graph.values.get(original.graph.inputs[0])!.shape.slice(1) as number[];
+    const x = await readAllSamples(await openData(data('cifar10/test-200'), { preprocess: 'none', limit: 16 }, shape));
+    const input = { shape: [16, ...shape], data: x };
+    const [a, b] = [(await original.run(input)).get(original.graph.outputs[0])!.data, (await reexported.run(input)).get(reexported.graph.outputs[0])!.data];
+    expect(a.length).toBe(160);
+    expect(countDifferent(a, b)).toBe(0);
+    const sg = readTfliteModel(readFileSync(out), out).subgraphs[0];
+    expect(sg.tensors.filter((t) => (t.quantization?.scale.length ?? 0) > 1).length).toBe(18); // 9 per-channel filters and their biases
+  }, 60_000);
+});
+
+describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {
+  it('DS-CNN: LiteRT.js and the runtime give the same integers, and agree with float.onnx on top-1', async () => {
+    const r = await validateArtefacts(model('dscnn-kws/float.onnx'), [model('dscnn-kws/int8-reference.tflite')], {
+      data: data('kws/features.npy'), labels: data('kws/labels.npy'), preprocess: 'none', limit: 100,
+    });
+    expect(r.count).toBe(100);
+    expect(r.executors.map((e) => e.executor)).toEqual([expect.stringMatching(/LiteRT/), 'runtime (tflite-xnnpack)']);
+    for (const e of r.executors) {
+      expect(e.top1Agreement).toBeGreaterThanOrEqual(0.95);
+      expect(e.output.sqnrDb).toBeGreaterThan(25);
+    }
+    expect(Object.values(r.mismatches).flatMap((row) => Object.values(row))).toEqual([0, 0, 0, 0]);
+  }, 60_000);
 });
 
 describe('flexq CLI on the converter\'s int8 models', () => {

@@ -3,6 +3,9 @@ import { executorNames } from '../../api/registry.js';
 import { writeBitPlan } from '../../api/bit-plan.js';
 import { writeReport } from '../../api/report.js';
 import { validate, type ValidateReport } from '../../api/validate.js';
+import { validateArtefacts, type ValidateArtefactsReport } from '../../api/validate-artefacts.js';
+import { readModelFile } from '../../import/index.js';
+import { isFq } from '../../quant/fq-file.js';
 import { fail } from '../../errors.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
 import { addDataOptions, dataOptions, oneOf, parseList, type DataFlags } from '../options.js';
@@ -11,7 +14,7 @@ import { createProgress } from '../progress.js';
 interface ValidateFlags extends DataFlags {
   data: string;
   modes: string;
-  executors: string;
+  executors?: string;
   json?: boolean;
   report?: string;
   force?: boolean;
@@ -63,16 +66,26 @@ function printReport(r: ValidateReport): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
+/** Several artefacts, or int8 models other tools made: accuracy and agreement at the outputs. */
+function printArtefacts(r: ValidateArtefactsReport): void {
+  const lines = [`${r.artefacts.join(', ')} vs ${r.model} on ${r.data} (N=${r.count})`, `  float top-1: ${pct(r.floatTop1)}`];
+  for (const e of r.executors)
+    lines.push(`  ${e.artefact}: ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
+  lines.push('', '  output values that differ between executors:');
+  Object.values(r.mismatches).forEach((row, k) => lines.push(`  [${k + 1}] ${Object.values(row).map((n) => String(n).padStart(8)).join(' ')}`));
+  process.stdout.write(lines.join('\n') + '\n');
+}
+
 export function registerValidate(program: Command): void {
   addDataOptions(
     program
       .command('validate')
-      .description('compare quantized graphs against their float model: accuracy, top-1 agreement, per-layer SQNR; optionally an HTML report, blame per layer and a bit plan')
+      .description('compare quantized artefacts against their float model: accuracy, top-1 agreement, per-layer SQNR; optionally an HTML report, blame per layer and a bit plan')
       .argument('<model>', 'the float model (.onnx/.tflite)')
-      .argument('<quantized...>', 'the .fq files made from it (several: one report section each)'),
+      .argument('<quantized...>', 'the .fq files made from it (several: one report section each), or int8 models other tools made (e.g. the TFLite converter\'s .tflite) with more .fq files'),
   )
     .option('--modes <modes>', `integer runtime modes to run: comma-separated (${REQUANT_MODES.join(', ')}), or all`, 'all')
-    .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all`, 'runtime')
+    .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all (default: runtime; with int8 models from other tools also litert)`)
     .option('--report <dir>', 'write an HTML report (index.html, charts drawn offline) and report.json into DIR; a compiled target\'s executor (qemu-m4) adds its deployment figures')
     .option('--force', 'with --report: write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--blame', 'measure what quantizing each layer\'s weights alone loses and keeping each float regains')
@@ -80,6 +93,24 @@ export function registerValidate(program: Command): void {
     .option('--budget-kb <n>', 'with --suggest-bits: KiB of packed weights the plan may use', parseFloat)
     .option('--json', 'one JSON object on stdout (an array with several .fq files)')
     .action(async (model: string, quantized: string[], f: ValidateFlags) => {
+      if (!quantized.every((q) => isFq(readModelFile(q)))) {
+        if (f.report !== undefined || f.blame || f.suggestBits !== undefined)
+          fail('BAD_ARGUMENT', `--report, --blame and --suggest-bits read flexq's .fq files; ${quantized.filter((q) => !isFq(readModelFile(q))).join(', ')} is an int8 model made by another tool: validate it without them, or give its .fq`);
+        const executors = f.executors === undefined ? undefined : parseList(f.executors);
+        if (executors === 'all') fail('BAD_ARGUMENT', '--executors all compares one .fq; name the executors to run the int8 models in (e.g. litert,runtime)');
+        const modes = parseList(f.modes);
+        const r = await validateArtefacts(model, quantized, {
+          ...dataOptions(f),
+          data: f.data,
+          executors,
+          mode: modes === 'all' ? undefined : oneOf('--modes', modes[0], REQUANT_MODES),
+          progress: createProgress,
+        });
+        if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
+        else printArtefacts(r);
+        return;
+      }
+      f.executors ??= 'runtime';
       if ((f.suggestBits !== undefined) !== (f.budgetKb !== undefined)) fail('BAD_ARGUMENT', '--suggest-bits and --budget-kb go together: give both, e.g. --suggest-bits PLAN.json --budget-kb 30');
       if (f.suggestBits !== undefined && quantized.length > 1) fail('BAD_ARGUMENT', `--suggest-bits writes one plan: give one .fq, found ${quantized.length}`);
       const modes = parseList(f.modes);

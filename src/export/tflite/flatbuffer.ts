@@ -65,10 +65,12 @@ export function tensorTable(b: flatbuffers.Builder, t: TensorSpec, buffer: numbe
   ];
   if (t.quantization) {
     const q = FIELD.QuantizationParameters;
+    const { channels } = t.quantization;
+    const scales = channels ? Array.from(channels.scales) : [t.quantization.scale];
     const quantization = table(b, [
-      offsetField(q.scale, float32Vector(b, [t.quantization.scale])),
-      offsetField(q.zero_point, int64Vector(b, [t.quantization.zeroPoint])),
-      int32Field(q.quantized_dimension, 0),
+      offsetField(q.scale, float32Vector(b, scales)),
+      offsetField(q.zero_point, int64Vector(b, channels ? scales.map(() => 0) : [t.quantization.zeroPoint])),
+      int32Field(q.quantized_dimension, channels?.dimension ?? 0),
     ]);
     fields.push(offsetField(FIELD.Tensor.quantization, quantization));
   }

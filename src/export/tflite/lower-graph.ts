@@ -56,7 +56,8 @@ function lowerOutputs(l: TfliteLowering): number[] {
 /** What the model says about itself: its description line and the "flexq" metadata buffer (JSON). */
 function modelMetadata(q: QuantizedGraph): { description: string; metadata: Map<string, Uint8Array> } {
   const { flexqVersion, method, wbits, abits, seed, calibrationSamples } = q.info;
-  const description = `flexq ${flexqVersion}: ${method} W${wbits}A${abits}, per-tensor int8, from ${basename(q.info.model)}`;
+  const granularity = [...q.weights.values()].some((w) => w.channelScales) ? 'per-channel' : 'per-tensor';
+  const description = `flexq ${flexqVersion}: ${method} W${wbits}A${abits}, ${granularity} int8, from ${basename(q.info.model)}`;
   const json = JSON.stringify({ flexqVersion, method, wbits, abits, seed, calibrationSamples, model: basename(q.info.model) });
   return { description, metadata: new Map([['flexq', new TextEncoder().encode(json)]]) };
 }

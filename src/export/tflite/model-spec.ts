@@ -1,10 +1,12 @@
 // A TFLite model as plain data, between lowering (lower.ts: QuantizedGraph → this) and serialization
 // (flatbuffer.ts: this → bytes). One subgraph; every tensor has a static shape.
 
-/** Per-tensor affine quantization: real = scale · (q − zeroPoint). */
+/** Affine quantization: real = scale · (q − zeroPoint), per tensor or, with `channels`, per index of one dimension. */
 export interface TensorQuantization {
   readonly scale: number;
   readonly zeroPoint: number;
+  /** Per-channel scales along `dimension` (zero points 0): weights and biases of per-channel layers. */
+  readonly channels?: { readonly scales: ArrayLike<number>; readonly dimension: number };
 }
 
 export interface TensorSpec {

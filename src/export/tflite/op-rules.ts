@@ -54,8 +54,10 @@ function weightOf(l: TfliteLowering, node: Node, i: number): QuantizedWeight {
   return w ?? l.unsupported(node, `input '${node.inputs[i]}' has no quantized integers; TFLite export needs the weights of Conv, Gemm and MatMul quantized`);
 }
 
-function weightTensor(l: TfliteLowering, name: string, w: QuantizedWeight, shape: readonly number[], values: Int8Array): number {
-  return l.parameter({ name, shape, type: TensorType.INT8, quantization: { scale: w.scale, zeroPoint: 0 }, data: littleEndian(values) });
+/** A weight in its TFLite layout; per-channel scales index `channelDimension` there (0 for OHWI and FC, 3 for 1HWO). */
+function weightTensor(l: TfliteLowering, name: string, w: QuantizedWeight, shape: readonly number[], values: Int8Array, channelDimension = 0): number {
+  const channels = w.channelScales ? { scales: w.channelScales, dimension: channelDimension } : undefined;
+  return l.parameter({ name, shape, type: TensorType.INT8, quantization: { scale: w.scale, zeroPoint: 0, channels }, data: littleEndian(values) });
 }
 
 /**
@@ -64,9 +66,13 @@ function weightTensor(l: TfliteLowering, name: string, w: QuantizedWeight, shape
  */
 function biasTensor(l: TfliteLowering, node: Node, i: number, units: number, weight: QuantizedWeight): number {
   const name = node.inputs[i];
-  const b = name ? l.q.biases.get(name) : { values: new Int32Array(units), scale: Math.fround(l.grid(node.inputs[0], node).scale * weight.scale) };
+  const inputScale = l.grid(node.inputs[0], node).scale;
+  const b = name
+    ? l.q.biases.get(name)
+    : { values: new Int32Array(units), scale: Math.fround(inputScale * weight.scale), channelScales: weight.channelScales?.map((s) => Math.fround(inputScale * s)) };
   if (!b) return l.unsupported(node, `bias '${name}' has no int32 values; re-quantize the model`);
-  return l.parameter({ name: name || `${node.outputs[0]}/bias`, shape: [units], type: TensorType.INT32, quantization: { scale: b.scale, zeroPoint: 0 }, data: littleEndian(b.values) });
+  const channels = b.channelScales ? { scales: b.channelScales, dimension: 0 } : undefined;
+  return l.parameter({ name: name || `${node.outputs[0]}/bias`, shape: [units], type: TensorType.INT32, quantization: { scale: b.scale, zeroPoint: 0, channels }, data: littleEndian(b.values) });
 }
 
 /** IR [M][C][kh][kw] → OHWI [M][kh][kw][C]; a depthwise IR [M][1][kh][kw] → 1HWO [1][kh][kw][M]. */
@@ -91,7 +97,7 @@ const lowerConv: OpRule = (l, node) => {
   } else xt = l.activation(x, node);
   const [m, , kh, kw] = w.shape;
   const filter = depthwise
-    ? weightTensor(l, node.inputs[1], w, [1, kh, kw, m], permuteInt8(w.values, w.shape, TO_1HWO))
+    ? weightTensor(l, node.inputs[1], w, [1, kh, kw, m], permuteInt8(w.values, w.shape, TO_1HWO), 3)
     : weightTensor(l, node.inputs[1], w, [m, kh, kw, channels], permuteInt8(w.values, w.shape, TO_OHWI));
   const bias = biasTensor(l, node, 2, m, w);
   const common = { padding, stride_w: window.strides[1], stride_h: window.strides[0], dilation_w_factor: window.dilations[1], dilation_h_factor: window.dilations[0] };
