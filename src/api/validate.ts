@@ -5,6 +5,8 @@ import { producers } from '../ir/graph.js';
 import { formatShape } from '../ir/shape.js';
 import { loadModel } from '../load-model.js';
 import { AgreementAccumulator, argmaxRows, type AgreementStats } from '../metrics.js';
+import { DetectionAccumulator, MaskIouAccumulator, TASKS, type DetectionStats, type DetectorOutputs, type SegmentationStats, type Task } from '../task-metrics.js';
+import type { Graph } from '../ir/graph.js';
 import { readFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
@@ -20,6 +22,8 @@ export interface ValidateOptions extends DataOptions, JobHooks {
   readonly modes?: readonly RequantMode[] | 'all';
   /** Integer executors to compare; default ['runtime']; 'all' is every one this machine can run. */
   readonly executors?: readonly string[] | 'all';
+  /** What the outputs are, for unlabelled comparisons: segmentation (mask IoU) or detection (top score and box); default classification. */
+  readonly task?: Task;
 }
 
 export interface LayerReport extends AgreementStats {
@@ -34,6 +38,10 @@ export interface ExecutorReport {
   /** Fraction of samples whose top-1 class equals the float model's. */
   readonly top1Agreement: number;
   readonly output: AgreementStats;
+  /** SQNR, cosine and max |err| of every graph output, by name. */
+  readonly outputs: Record<string, AgreementStats>;
+  readonly segmentation?: SegmentationStats;
+  readonly detection?: DetectionStats;
   readonly layers: LayerReport[];
 }
 
@@ -42,6 +50,7 @@ export interface ValidateReport {
   readonly quantized: string;
   readonly data: string;
   readonly count: number;
+  readonly task: Task;
   readonly floatTop1?: number;
   readonly executors: ExecutorReport[];
   /** Output elements that differ between each pair of integer executors (0 = bit-exact with each other). */
@@ -69,6 +78,30 @@ async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<Bat
   return opened;
 }
 
+/** The output a segmentation is read from: the first, which must be a per-pixel probability (a Sigmoid's). */
+function segmentationOutput(graph: Graph, path: string): string {
+  const output = graph.outputs[0];
+  const op = producers(graph).get(output)?.op;
+  if (op !== 'Sigmoid')
+    fail('BAD_ARGUMENT', `${path}: --task segmentation reads per-pixel probabilities, but output '${output}' is made by ${op ?? 'no node'}, not a Sigmoid; use --task classification, or a model whose first output is the mask probability`);
+  return output;
+}
+
+/** The score ([N, anchors, 1]) and box ([N, anchors, ≥ 4]) outputs of a detector such as BlazeFace. */
+function detectorOutputs(graph: Graph, path: string): DetectorOutputs {
+  const shapeOf = (v: string) => graph.values.get(v)!.shape;
+  const anchored = (v: string, least: number) => shapeOf(v).length === 3 && typeof shapeOf(v).at(-1) === 'number' && (shapeOf(v).at(-1) as number) >= least;
+  const scores = graph.outputs.find((v) => anchored(v, 1) && shapeOf(v)[2] === 1);
+  const boxes = graph.outputs.find((v) => v !== scores && anchored(v, 4));
+  if (!scores || !boxes || shapeOf(scores)[1] !== shapeOf(boxes)[1])
+    fail(
+      'BAD_ARGUMENT',
+      `${path}: --task detection needs a score output [N, anchors, 1] and a box output [N, anchors, ≥ 4] (centre x, y, width, height first); ` +
+        `found ${graph.outputs.map((v) => `'${v}' ${formatShape(shapeOf(v))}`).join(', ')}`,
+    );
+  return { scores, boxes };
+}
+
 /** Compares `quantized` (a QuantizedGraph or an .fq path) with the float model it was made from. */
 export async function validate(modelPath: string, quantized: QuantizedGraph | string, o: ValidateOptions): Promise<ValidateReport> {
   const { graph } = loadModel(modelPath, { inputShape: o.inputShape });
@@ -76,22 +109,31 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const fqPath = typeof quantized === 'string' ? quantized : q.graph.source;
   if (q.graph.nodes.length !== graph.nodes.length || q.graph.outputs[0] !== graph.outputs[0])
     fail('BAD_ARGUMENT', `${fqPath} was not made from ${modelPath} (its graph differs); give the model it was quantized from (${q.info.model})`);
+  const task = o.task ?? 'classification';
+  if (!TASKS.includes(task)) fail('BAD_ARGUMENT', `--task ${String(task)}: expected one of ${TASKS.join(', ')}`);
+  // Checked before any data is read: a task the outputs cannot answer fails at once.
+  const mask = task === 'segmentation' ? segmentationOutput(graph, modelPath) : undefined;
+  const detector = task === 'detection' ? detectorOutputs(graph, modelPath) : undefined;
   const sampleShape = sampleShapeOf(graph, modelPath);
   const data = await openData(o.data, o, sampleShape);
   const reference = await floatExecutor(graph);
   const tested: BatchExecutor[] = [];
-  const layers = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
+  const layers = [...new Set([...q.activations.keys(), ...graph.outputs])].filter((v) => !graph.inputs.includes(v));
   const output = graph.outputs[0];
   const agree: number[] = [];
   const correct = [0];
   let stats: Map<string, AgreementAccumulator>[] = [];
   let mismatch: number[][] = [];
+  const masks: MaskIouAccumulator[] = [];
+  const detections: DetectionAccumulator[] = [];
   try {
     tested.push(...(await openExecutors(q, o)));
     stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
     agree.push(...tested.map(() => 0));
     correct.push(...tested.map(() => 0));
     mismatch = tested.map(() => tested.map(() => 0));
+    masks.push(...tested.map(() => new MaskIouAccumulator()));
+    detections.push(...tested.map(() => new DetectionAccumulator()));
     const progress = (o.progress ?? silentProgress)('validate', data.size);
     for await (const batch of data.batches(o.batch ?? DEFAULT_BATCH)) {
       const input = { shape: [batch.count, ...sampleShape], data: batch.data };
@@ -103,6 +145,9 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
       outs.forEach((out, k) => {
         for (const v of layers) if (out.has(v)) stats[k].get(v)!.add(ref.get(v)!.data, out.get(v)!.data);
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
+        if (mask) masks[k].add(ref.get(mask)!.data, out.get(mask)!.data, batch.count);
+        if (detector)
+          detections[k].add(ref.get(detector.scores)!.data, out.get(detector.scores)!.data, ref.get(detector.boxes)!.data, out.get(detector.boxes)!.data, batch.count);
         outs.forEach((other, j) => (mismatch[k][j] += out.get(output)!.data.filter((x, i) => x !== other.get(output)!.data[i]).length));
       });
       if (batch.labels) [refTop, ...tops].forEach((top, k) => (correct[k] += top.filter((c, i) => c === batch.labels![i]).length));
@@ -114,18 +159,23 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
     for (const t of tested) await t.dispose();
   }
   const made = producers(graph);
-  const labeled = data.labeled;
+  // Labels score a classifier only: a segmenter's or detector's outputs are compared with the float model's instead.
+  const labeled = data.labeled && task === 'classification';
   return {
     model: modelPath,
     quantized: fqPath,
     data: o.data,
     count: data.size,
+    task,
     ...(labeled ? { floatTop1: correct[0] / data.size } : {}),
     executors: tested.map((ex, k) => ({
       executor: ex.name,
       ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
       top1Agreement: agree[k] / data.size,
       output: stats[k].get(output)!.stats(),
+      outputs: Object.fromEntries(graph.outputs.map((v) => [v, stats[k].get(v)!.stats()])),
+      ...(mask ? { segmentation: masks[k].stats() } : {}),
+      ...(detector ? { detection: detections[k].stats() } : {}),
       layers: layers.filter((v) => stats[k].get(v)!.stats().count > 0).map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats() })),
     })),
     mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),

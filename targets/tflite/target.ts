@@ -1,6 +1,7 @@
 // The TFLite target: the .tflite flatbuffer (int8, NHWC) and the real interpreters that run it in Node, LiteRT.js
 // and tfjs-tflite, each through the XNNPACK delegate or its built-in kernels.
 import { exportTflite } from '../../src/export/tflite/index.js';
+import { OP_RULES } from '../../src/export/tflite/op-rules.js';
 import type { Target } from '../../src/target.js';
 import { tfliteExecutor } from './executor.js';
 
@@ -14,4 +15,5 @@ export const TFLITE_TARGET: Target = {
     'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
     'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
   },
+  cannotDeploy: (node) => (OP_RULES.has(node.op) ? undefined : `the TFLite export has no builtin operator for ${node.op}`),
 };
