@@ -13,10 +13,11 @@ export type GraphProto = pkg.onnx.IGraphProto;
 /** The TensorProto data type of each IR dtype. */
 export const ONNX_TYPE: Readonly<Record<DType, number>> = { float32: 1, uint8: 2, int8: 3, int32: 6, int64: 7, bool: 9 };
 
-const { INT, INTS, FLOAT } = onnx.AttributeProto.AttributeType;
+const { INT, INTS, FLOAT, STRING } = onnx.AttributeProto.AttributeType;
 export const intsAttribute = (name: string, v: readonly number[]): AttributeProto => ({ name, type: INTS, ints: [...v] });
 export const intAttribute = (name: string, v: number): AttributeProto => ({ name, type: INT, i: v });
 export const floatAttribute = (name: string, v: number): AttributeProto => ({ name, type: FLOAT, f: v });
+export const stringAttribute = (name: string, v: string): AttributeProto => ({ name, type: STRING, s: new TextEncoder().encode(v) });
 
 /** Attributes from a record of ints and int lists (what conv/pool/gemm attributes are). */
 export const intAttributes = (attrs: Readonly<Record<string, number | readonly number[]>>): AttributeProto[] =>

@@ -4,7 +4,7 @@
 
 import type { QdqFlavour } from './export/onnx-qdq.js';
 import type { FloatTensor } from './tensor.js';
-import type { Graph } from './ir/graph.js';
+import type { Graph, Node } from './ir/graph.js';
 import type { QuantizedGraph } from './ir/quantized-graph.js';
 import type { RequantMode } from './quant/requant-mode.js';
 
@@ -111,4 +111,9 @@ export interface Target {
   readonly exporters?: Readonly<Record<string, Exporter>>;
   /** --target names of compile. */
   readonly compilers?: Readonly<Record<string, Compiler>>;
+  /**
+   * Why `node` of a float graph cannot be deployed on this target (no kernel, no exporter rule), or undefined when it
+   * can: `quantize --target` and `compile` ask it of every node before calibration, so nothing is computed or written.
+   */
+  readonly cannotDeploy?: (node: Node, graph: Graph) => string | undefined;
 }

@@ -5,16 +5,21 @@ import { addKernel } from './add.js';
 import { averagePoolKernel } from './average-pool.js';
 import { concatKernel } from './concat.js';
 import { conv2dKernel } from './conv2d.js';
+import { convTransposeKernel } from './conv-transpose.js';
 import { gemmKernel, matmulKernel } from './gemm.js';
 import { globalAveragePoolKernel } from './global-average-pool.js';
 import { lookupTableKernel } from './lut.js';
 import { maxPoolKernel } from './max-pool.js';
 import { mulKernel } from './mul.js';
+import { padKernel } from './pad.js';
 import { reshapeKernel } from './reshape.js';
+import { resizeKernel } from './resize.js';
 import { softmaxKernel } from './softmax.js';
+import { transposeKernel } from './transpose.js';
 
 export const KERNELS: ReadonlyMap<string, KernelFactory> = new Map<string, KernelFactory>([
   ['Conv', conv2dKernel],
+  ['ConvTranspose', convTransposeKernel],
   ['Gemm', gemmKernel],
   ['MatMul', matmulKernel],
   ['Add', addKernel],
@@ -37,6 +42,9 @@ export const KERNELS: ReadonlyMap<string, KernelFactory> = new Map<string, Kerne
   ['Unsqueeze', reshapeKernel],
   ['Identity', reshapeKernel],
   ['Concat', concatKernel],
+  ['Pad', padKernel],
+  ['Transpose', transposeKernel],
+  ['Resize', resizeKernel],
 ]);
 
 export type { Kernel, KernelContext, KernelFactory } from './kernel.js';

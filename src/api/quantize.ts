@@ -21,6 +21,7 @@ import type { Setting } from '../quant/unit-trainer.js';
 import { FLEXQ_VERSION } from '../version.js';
 import { DEFAULT_BATCH, openData, readAllSamples, sampleShapeOf, type DataOptions } from './data.js';
 import { silentProgress, type JobHooks, type Progress } from './progress.js';
+import { checkDeployable } from './registry.js';
 
 export type WeightBits = 8 | 4 | 3 | 2;
 /** 32 keeps activations float (weights-only quantization). */
@@ -58,6 +59,8 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   /** A resume file written after every unit (the CLI uses OUTPUT.resume); with `resume`, a run continues from it. */
   readonly checkpoint?: string;
   readonly resume?: boolean;
+  /** A deployment target (registry.deploymentTargets()): every node is checked to be deployable on it before calibration. */
+  readonly target?: string;
 }
 
 export const QUANT_METHODS: readonly QuantMethod[] = ['rtn', ...(Object.keys(ROUNDING_METHODS) as RoundingMethod[])];
@@ -143,6 +146,7 @@ export async function quantize(model: string, o: QuantizeOptions): Promise<Quant
 async function quantizeOn(backend: TensorBackend | undefined, model: string, o: QuantizeOptions, s: Settled): Promise<QuantizedGraph> {
   const progressOf = o.progress ?? silentProgress;
   const { graph } = loadModel(model, { inputShape: o.inputShape });
+  if (o.target !== undefined) checkDeployable(graph, o.target);
   const sampleShape = sampleShapeOf(graph, model);
   const limit = o.samples !== undefined ? Math.min(o.samples, o.limit ?? Infinity) : o.limit;
   const data = await openData(o.calib, { ...o, limit }, sampleShape);

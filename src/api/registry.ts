@@ -2,6 +2,7 @@
 // each registered Target (targets/index.ts) exports, executes and compiles.
 import { TARGETS } from '../../targets/index.js';
 import { fail } from '../errors.js';
+import type { Graph } from '../ir/graph.js';
 import type { Compiler, Exporter, ExecutorFactory, ForeignExecutorFactory, Target } from '../target.js';
 
 /** The executors flexq itself provides, before any target's. */
@@ -46,4 +47,33 @@ export function describeTargets(): { name: string; description: string; formats:
     executors: [...new Set([...Object.keys(t.executors ?? {}), ...Object.keys(t.foreignExecutors ?? {})])],
     compile: Object.keys(t.compilers ?? {}),
   }));
+}
+
+/** Names `--target` takes: every compile target (cortex-m4, …) and every target (tflite, onnx, a100, cortex-m). */
+export const deploymentTargets = (): string[] => [...compileTargets(), ...TARGETS.map((t) => t.name)];
+
+function deploymentTarget(name: string): Target {
+  const found = TARGETS.find((t) => t.name === name || Object.hasOwn(t.compilers ?? {}, name));
+  if (found === undefined) fail('BAD_ARGUMENT', `target '${name}': expected one of ${deploymentTargets().join(', ')}`);
+  return found;
+}
+
+/**
+ * Fails, naming every node the target cannot deploy (op, node, why, which targets can), when there is any: run
+ * before calibration, so an undeployable model costs no work and leaves no output behind.
+ */
+export function checkDeployable(graph: Graph, target: string): void {
+  const chosen = deploymentTarget(target);
+  const problems = graph.nodes.flatMap((node) => {
+    const why = chosen.cannotDeploy?.(node, graph);
+    if (why === undefined) return [];
+    const others = TARGETS.filter((t) => t !== chosen && t.cannotDeploy?.(node, graph) === undefined).map((t) => t.name);
+    return [`  node '${node.name}' (${node.op}): ${why}; deployable on: ${others.length > 0 ? others.join(', ') : 'no flexq target yet'}`];
+  });
+  if (problems.length === 0) return;
+  fail(
+    'UNSUPPORTED_OP',
+    `${graph.source}: ${problems.length} node(s) cannot be deployed on ${target}; nothing was computed or written:\n${problems.join('\n')}\n` +
+      'Pick a target that can run every node (see the lists above), or rewrite those nodes in the source model.',
+  );
 }

@@ -6,6 +6,8 @@ import { producers } from '../ir/graph.js';
 import { formatShape, sizeOf } from '../ir/shape.js';
 import { loadModel } from '../load-model.js';
 import { AgreementAccumulator, argmaxRows, ErrorHistogram, type AgreementStats } from '../metrics.js';
+import { DetectionAccumulator, MaskIouAccumulator, TASKS, type DetectionStats, type DetectorOutputs, type SegmentationStats, type Task } from '../task-metrics.js';
+import type { Graph } from '../ir/graph.js';
 import { readFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
@@ -30,6 +32,8 @@ export interface ValidateOptions extends DataOptions, JobHooks {
   readonly budgetKb?: number;
   /** Also build and prove each compiled target of an executor compared (e.g. qemu-m4): flash, arena, instructions. */
   readonly deployment?: boolean;
+  /** What the outputs are, for unlabelled comparisons: segmentation (mask IoU) or detection (top score and box); default classification. */
+  readonly task?: Task;
 }
 
 export interface LayerReport extends AgreementStats {
@@ -46,6 +50,10 @@ export interface ExecutorReport {
   /** Fraction of samples whose top-1 class equals the float model's. */
   readonly top1Agreement: number;
   readonly output: AgreementStats;
+  /** SQNR, cosine and max |err| of every graph output, by name. */
+  readonly outputs: Record<string, AgreementStats>;
+  readonly segmentation?: SegmentationStats;
+  readonly detection?: DetectionStats;
   readonly layers: LayerReport[];
   /** confusion[f][c]: samples the float model called f and this executor c. */
   readonly confusion: number[][];
@@ -58,6 +66,7 @@ export interface ValidateReport {
   readonly quantized: string;
   readonly data: string;
   readonly count: number;
+  readonly task: Task;
   readonly floatTop1?: number;
   readonly floatMsPerSample: number;
   readonly quantization: Pick<QuantizedGraph['info'], 'method' | 'wbits' | 'abits'>;
@@ -97,6 +106,30 @@ async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<Bat
   return opened;
 }
 
+/** The output a segmentation is read from: the first, which must be a per-pixel probability (a Sigmoid's). */
+function segmentationOutput(graph: Graph, path: string): string {
+  const output = graph.outputs[0];
+  const op = producers(graph).get(output)?.op;
+  if (op !== 'Sigmoid')
+    fail('BAD_ARGUMENT', `${path}: --task segmentation reads per-pixel probabilities, but output '${output}' is made by ${op ?? 'no node'}, not a Sigmoid; use --task classification, or a model whose first output is the mask probability`);
+  return output;
+}
+
+/** The score ([N, anchors, 1]) and box ([N, anchors, ≥ 4]) outputs of a detector such as BlazeFace. */
+function detectorOutputs(graph: Graph, path: string): DetectorOutputs {
+  const shapeOf = (v: string) => graph.values.get(v)!.shape;
+  const anchored = (v: string, least: number) => shapeOf(v).length === 3 && typeof shapeOf(v).at(-1) === 'number' && (shapeOf(v).at(-1) as number) >= least;
+  const scores = graph.outputs.find((v) => anchored(v, 1) && shapeOf(v)[2] === 1);
+  const boxes = graph.outputs.find((v) => v !== scores && anchored(v, 4));
+  if (!scores || !boxes || shapeOf(scores)[1] !== shapeOf(boxes)[1])
+    fail(
+      'BAD_ARGUMENT',
+      `${path}: --task detection needs a score output [N, anchors, 1] and a box output [N, anchors, ≥ 4] (centre x, y, width, height first); ` +
+        `found ${graph.outputs.map((v) => `'${v}' ${formatShape(shapeOf(v))}`).join(', ')}`,
+    );
+  return { scores, boxes };
+}
+
 /** Compares `quantized` (a QuantizedGraph or an .fq path) with the float model it was made from. */
 export async function validate(modelPath: string, quantized: QuantizedGraph | string, o: ValidateOptions): Promise<ValidateReport> {
   const { graph } = loadModel(modelPath, { inputShape: o.inputShape });
@@ -105,15 +138,21 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   if (q.graph.nodes.length !== graph.nodes.length || q.graph.outputs[0] !== graph.outputs[0])
     fail('BAD_ARGUMENT', `${fqPath} was not made from ${modelPath} (its graph differs); give the model it was quantized from (${q.info.model})`);
   if (o.budgetKb !== undefined && !(o.budgetKb > 0)) fail('BAD_ARGUMENT', `budget ${o.budgetKb} KiB: expected a positive number of KiB of weights`);
+  const task = o.task ?? 'classification';
+  if (!TASKS.includes(task)) fail('BAD_ARGUMENT', `--task ${String(task)}: expected one of ${TASKS.join(', ')}`);
+  // Checked before any data is read: a task the outputs cannot answer fails at once.
+  const mask = task === 'segmentation' ? segmentationOutput(graph, modelPath) : undefined;
+  const detector = task === 'detection' ? detectorOutputs(graph, modelPath) : undefined;
   const sampleShape = sampleShapeOf(graph, modelPath);
   const data = await openData(o.data, o, sampleShape);
   const reference = await floatExecutor(graph);
   const tested: BatchExecutor[] = [];
   const output = graph.outputs[0];
-  // Every value with an activation grid; a weights-only .fq has none, and is compared at its output.
+  // Every value with an activation grid (a weights-only .fq has none) and every graph output.
   const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
-  const layers = gridded.length > 0 ? gridded : [output];
-  const classes = sizeOf(graph.values.get(output)!.shape.slice(1) as number[]);
+  const layers = [...new Set([...gridded, ...graph.outputs])];
+  // The float-vs-int confusion is a classifier's: a segmenter's or detector's outputs are not classes.
+  const classes = task === 'classification' ? sizeOf(graph.values.get(output)!.shape.slice(1) as number[]) : 0;
   const agree: number[] = [];
   const correct = [0];
   // Milliseconds spent in run(), the float reference first.
@@ -122,6 +161,8 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   let histograms: Map<string, ErrorHistogram>[] = [];
   let confusion: number[][][] = [];
   let mismatch: number[][] = [];
+  const masks: MaskIouAccumulator[] = [];
+  const detections: DetectionAccumulator[] = [];
   try {
     tested.push(...(await openExecutors(q, o)));
     stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
@@ -131,6 +172,8 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
     correct.push(...tested.map(() => 0));
     spent.push(...tested.map(() => 0));
     mismatch = tested.map(() => tested.map(() => 0));
+    masks.push(...tested.map(() => new MaskIouAccumulator()));
+    detections.push(...tested.map(() => new DetectionAccumulator()));
     const progress = (o.progress ?? silentProgress)('validate', data.size);
     const timed = async <T>(k: number, run: () => Promise<T>): Promise<T> => {
       const start = performance.now();
@@ -152,7 +195,10 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
             histograms[k].get(v)?.add(ref.get(v)!.data, out.get(v)!.data);
           }
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
-        tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
+        if (task === 'classification') tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
+        if (mask) masks[k].add(ref.get(mask)!.data, out.get(mask)!.data, batch.count);
+        if (detector)
+          detections[k].add(ref.get(detector.scores)!.data, out.get(detector.scores)!.data, ref.get(detector.boxes)!.data, out.get(detector.boxes)!.data, batch.count);
         outs.forEach((other, j) => (mismatch[k][j] += out.get(output)!.data.filter((x, i) => x !== other.get(output)!.data[i]).length));
       });
       if (batch.labels) [refTop, ...tops].forEach((top, k) => (correct[k] += top.filter((c, i) => c === batch.labels![i]).length));
@@ -164,7 +210,8 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
     for (const t of tested) await t.dispose();
   }
   const made = producers(graph);
-  const labeled = data.labeled;
+  // Labels score a classifier only: a segmenter's or detector's outputs are compared with the float model's instead.
+  const labeled = data.labeled && task === 'classification';
   let blame: BlameReport | undefined;
   let plan: BitPlanReport | undefined;
   if (o.blame || o.budgetKb !== undefined) {
@@ -177,6 +224,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
     quantized: fqPath,
     data: o.data,
     count: data.size,
+    task,
     ...(labeled ? { floatTop1: correct[0] / data.size } : {}),
     floatMsPerSample: spent[0] / data.size,
     quantization: { method: q.info.method, wbits: q.info.wbits, abits: q.info.abits },
@@ -185,6 +233,9 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
       ...(labeled ? { top1: correct[k + 1] / data.size } : {}),
       top1Agreement: agree[k] / data.size,
       output: stats[k].get(output)!.stats(),
+      outputs: Object.fromEntries(graph.outputs.map((v) => [v, stats[k].get(v)!.stats()])),
+      ...(mask ? { segmentation: masks[k].stats() } : {}),
+      ...(detector ? { detection: detections[k].stats() } : {}),
       layers: layers
         .filter((v) => stats[k].get(v)!.stats().count > 0)
         .map((v) => ({ value: v, op: made.get(v)?.op ?? 'input', shape: formatShape(graph.values.get(v)!.shape), ...stats[k].get(v)!.stats(), errorHistogram: histograms[k].get(v)?.counts ?? [] })),

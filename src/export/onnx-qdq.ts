@@ -33,6 +33,7 @@ import {
   floatAttribute,
   intAttribute,
   intsAttribute,
+  stringAttribute,
   ONNX_TYPE,
   rawTensor,
   valueInfo,
@@ -207,6 +208,12 @@ function constantTensor(v: Value): TensorProto {
   return rawTensor(v.name, v.dtype, v.shape as number[], data);
 }
 
+/** The IR ops the QDQ export writes (onnxNodes' cases); any other op is refused, by quantize --target onnx before any work. */
+export const QDQ_OPS: ReadonlySet<string> = new Set([
+  'Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish',
+  'LeakyRelu', 'Elu', 'Tanh', 'Softmax', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Identity', 'Transpose', 'Pad', 'Resize',
+]);
+
 /** The ONNX node(s) of one IR node, reading `inputs` (float names) and writing float `output`. */
 function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder): NodeProto[] {
   const a = node.attrs;
@@ -273,8 +280,22 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
     case 'GlobalAveragePool':
     case 'Identity':
       return [one(node.op)];
+    case 'Transpose':
+      return [one('Transpose', a.perm === undefined ? [] : [intsAttribute('perm', list('perm'))])];
+    case 'Pad': {
+      // Pad-13 takes its pads and constant as inputs; the value 0 quantizes to the zero point, as the runtime pads.
+      const [pads, value] = [`${node.name}/pads`, `${node.name}/value`];
+      b.initializers.push(rawTensor(pads, 'int64', [list('pads').length], BigInt64Array.from(list('pads'), BigInt)), rawTensor(value, 'float32', [], Float32Array.of(num('value', 0))));
+      return [one('Pad', [stringAttribute('mode', String(a.mode ?? 'constant'))], [inputs[0], pads, value])];
+    }
+    case 'Resize':
+      return [one('Resize', [
+        stringAttribute('mode', String(a.mode ?? 'nearest')),
+        stringAttribute('coordinate_transformation_mode', String(a.coordinateTransformationMode ?? 'half_pixel')),
+        stringAttribute('nearest_mode', String(a.nearestMode ?? 'round_prefer_floor')),
+      ], [...inputs, '', '', ''].slice(0, 4))];
     default:
-      return fail('UNSUPPORTED_OP', `${node.name} (${node.op}): no ONNX QDQ export rule; supported: Conv, Gemm, MatMul, Add, Mul, pools, Relu, Clip, Sigmoid, HardSigmoid, HardSwish, LeakyRelu, Elu, Tanh, Softmax, Reshape, Flatten, Squeeze, Unsqueeze, Concat, Identity`);
+      return fail('UNSUPPORTED_OP', `${node.name} (${node.op}): no ONNX QDQ export rule; supported: ${[...QDQ_OPS].join(', ')}`);
   }
 }
 

@@ -18,7 +18,7 @@ export interface RangeObserver {
 export type ObserverFactory = () => RangeObserver;
 
 /** Ops whose integer output reuses the input's grid (they only move or select values). */
-export const SAME_GRID: ReadonlySet<string> = new Set(['MaxPool', 'AveragePool', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Pad', 'Slice']);
+export const SAME_GRID: ReadonlySet<string> = new Set(['MaxPool', 'AveragePool', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Transpose', 'Identity', 'Pad', 'Slice', 'Resize']);
 /** Ops whose integer output has the fixed [0, 1) grid (TFLite's LOGISTIC / SOFTMAX contract). */
 export const UNIT_GRID: ReadonlySet<string> = new Set(['Sigmoid', 'HardSigmoid', 'Softmax']);
 

@@ -1,15 +1,17 @@
 import type { Graph, Node } from '../ir/graph.js';
 
-/** A layer with a constant weight that quantization rounds: Conv, Gemm, or MatMul by a constant. */
+/** A layer with a constant weight that quantization rounds: Conv, ConvTranspose, Gemm, or MatMul by a constant. */
 export interface WeightedLayer {
   readonly node: Node;
   readonly weight: string;
   readonly bias?: string;
 }
 
+const WEIGHTED_OPS: ReadonlySet<string> = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
 export function weightedLayers(graph: Graph): WeightedLayer[] {
   return graph.nodes.flatMap((node) => {
-    if (node.op !== 'Conv' && node.op !== 'Gemm' && node.op !== 'MatMul') return [];
+    if (!WEIGHTED_OPS.has(node.op)) return [];
     const w = graph.values.get(node.inputs[1]);
     if (!w?.data || w.dtype !== 'float32') return [];
     const b = node.op !== 'MatMul' && node.inputs[2] ? node.inputs[2] : undefined;

@@ -71,6 +71,9 @@ export interface LoweredModel {
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
+/** The ops the C target runs (a kernel or an alias of its input); the target's deployability check reads it. */
+export const isCOp = (op: string): boolean => Object.hasOwn(RULES, op) || ALIAS_OPS.has(op);
+
 const SUPPORTED = ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', ...LOOKUP_OPS, ...ALIAS_OPS];
 
 /** What every lowering rule reads about its node. */

@@ -1,5 +1,5 @@
 // The ONNX target: the QDQ graph, run by onnxruntime-node and onnxruntime-web (wasm, in Node and in the browser page).
-import { exportOnnxQdq } from '../../src/export/onnx-qdq.js';
+import { exportOnnxQdq, QDQ_OPS } from '../../src/export/onnx-qdq.js';
 import type { Target } from '../../src/target.js';
 import { createOrtExecutor } from './ort-executor.js';
 
@@ -11,4 +11,5 @@ export const WEB_TARGET: Target = {
     'ort-node': (q) => createOrtExecutor(q, 'node'),
     'ort-web': (q) => createOrtExecutor(q, 'web'),
   },
+  cannotDeploy: (node) => (QDQ_OPS.has(node.op) ? undefined : `the ONNX QDQ export has no rule for ${node.op}`),
 };

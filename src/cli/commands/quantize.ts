@@ -8,6 +8,7 @@ import { writeFq } from '../../quant/fq-file.js';
 import { WEIGHT_RANGES } from '../../quant/schemes.js';
 import { addDataOptions, dataOptions, oneOf, parseCount, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
+import { deploymentTargets } from '../../api/registry.js';
 
 /** The quantize flags as commander hands them over (shared with compile). */
 export interface QuantizeFlags extends DataFlags {
@@ -74,10 +75,12 @@ export function addQuantizeOptions(cmd: Command): Command {
 export function registerQuantize(program: Command): void {
   addQuantizeOptions(addDataOptions(program.command('quantize').description('quantize a model after training and write the QuantizedGraph (.fq)').argument('<model>', '.onnx or .tflite model'), '--calib'))
     .requiredOption('-o, --output <file>', 'the .fq file to write')
+    .option('--target <target>', `check first that every node deploys on ${deploymentTargets().join(' | ')}`)
     .option('--json', 'one JSON object on stdout')
-    .action(async (model: string, f: QuantizeFlags & { output: string; json?: boolean }) => {
+    .action(async (model: string, f: QuantizeFlags & { output: string; target?: string; json?: boolean }) => {
       const start = performance.now();
-      const q = await quantize(model, { ...quantizeOptions(f), checkpoint: checkpointPath(f.output) });
+      const target = oneOf('--target', f.target, deploymentTargets());
+      const q = await quantize(model, { ...quantizeOptions(f), target, checkpoint: checkpointPath(f.output) });
       writeFq(f.output, q);
       removeCheckpoint(checkpointPath(f.output));
       const summary = { output: f.output, ...q.info, layers: q.weights.size, activations: q.activations.size, seconds: (performance.now() - start) / 1000 };

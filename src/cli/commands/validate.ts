@@ -8,6 +8,7 @@ import { readModelFile } from '../../import/index.js';
 import { isFq } from '../../quant/fq-file.js';
 import { fail } from '../../errors.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
+import { TASKS } from '../../task-metrics.js';
 import { addDataOptions, dataOptions, oneOf, parseList, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 
@@ -15,6 +16,7 @@ interface ValidateFlags extends DataFlags {
   data: string;
   modes: string;
   executors?: string;
+  task?: string;
   json?: boolean;
   report?: string;
   force?: boolean;
@@ -37,9 +39,18 @@ function commandLine(model: string, quantized: string[], f: ValidateFlags): stri
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
 
 function printReport(r: ValidateReport): void {
-  const lines = [`${r.quantized} vs ${r.model} on ${r.data} (N=${r.count})`, `  float top-1: ${pct(r.floatTop1)}`];
-  for (const e of r.executors)
-    lines.push(`  ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
+  const lines = [`${r.quantized} vs ${r.model} on ${r.data} (N=${r.count})`];
+  if (r.task === 'classification') lines.push(`  float top-1: ${pct(r.floatTop1)}`);
+  for (const e of r.executors) {
+    if (r.task === 'classification')
+      lines.push(`  ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
+    else lines.push(`  ${e.executor}:`);
+    if (e.segmentation) lines.push(`    mask IoU (p > 0.5) with float: ${e.segmentation.maskIou.toFixed(4)} mean per image, ${e.segmentation.pooledMaskIou.toFixed(4)} pooled`);
+    if (e.detection)
+      lines.push(`    top score: same anchor as float ${pct(e.detection.topScoreAgreement)}, |score error| ${e.detection.topScoreError.toPrecision(3)}; top box IoU with float ${e.detection.topBoxIou.toFixed(4)}`);
+    if (r.task !== 'classification')
+      for (const [name, s] of Object.entries(e.outputs)) lines.push(`    output '${name}': SQNR ${s.sqnrDb.toFixed(1)} dB, cosine ${s.cosine.toFixed(5)}, max |err| ${s.maxAbsError.toPrecision(3)}`);
+  }
   const first = r.executors[0];
   lines.push(`  float: ${r.floatMsPerSample.toFixed(3)} ms per sample; ${r.executors.map((e) => `${e.executor}: ${e.msPerSample.toFixed(3)}`).join(', ')}`);
   lines.push('', `  per layer (${first.executor} vs float):`);
@@ -86,6 +97,7 @@ export function registerValidate(program: Command): void {
   )
     .option('--modes <modes>', `integer runtime modes to run: comma-separated (${REQUANT_MODES.join(', ')}), or all`, 'all')
     .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all (default: runtime; with int8 models from other tools also litert)`)
+    .option('--task <task>', `what the outputs are: ${TASKS.join(' | ')} (segmentation: mask IoU; detection: top score and box)`, 'classification')
     .option('--report <dir>', 'write an HTML report (index.html, charts drawn offline) and report.json into DIR; a compiled target\'s executor (qemu-m4) adds its deployment figures')
     .option('--force', 'with --report: write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--blame', 'measure what quantizing each layer\'s weights alone loses and keeping each float regains')
@@ -124,6 +136,7 @@ export function registerValidate(program: Command): void {
             executors: parseList(f.executors),
             blame: f.blame,
             budgetKb: f.budgetKb,
+            task: oneOf('--task', f.task, TASKS),
             deployment: f.report !== undefined,
             progress: createProgress,
             log: (line) => process.stderr.write(`${line}\n`),

@@ -1,0 +1,155 @@
+// Resize, bilinear ('linear' mode on H and W of NCHW), on one grid: interpolating between values of one grid stays
+// inside that grid's range, so input and output share scale and zero point (calibration gives Resize its input's).
+// Contract, per output pixel (y, x) and channel:
+//   tflite-double, tflite-single (and the built-in kernels of tflite-builtin / tflite-xnnpack): TFLite's
+//     reference ResizeBilinearInteger on the raw int8 values, with 10-bit fixed-point positions:
+//       scale10 = (1024·in + ⌊out/2⌋) div out   (align_corners: (1024·(in−1) + ⌊(out−1)/2⌋) div (out−1))
+//       p = y·scale10 (+ scale10 div 2 − 512 with half_pixel_centers);  y0 = max(p div 1024, 0);
+//       y1 = min((p + 1023) div 1024, in − 1);  fy = p − 1024·y0   (div truncates toward zero, as C does)
+//       acc = Σ corners q·wy·wx (wy ∈ {1024 − fy, fy}, wx alike), int64 with 20 fraction bits;
+//       double: (acc ± 2^19) div 2^20 (half away from zero); single: (acc + 2^19) >> 20 (half up).
+//   onnx, a100: the QDQ graph's DequantizeLinear → float Resize → QuantizeLinear: onnxruntime's linear Resize in
+//     fp32 (source position p clamped to [0, in − 1]; weights |p − upper| and |p − lower|, 0.5 each at the edge;
+//     y = Σ (wy·wx)·X over the corners in its order), then the mode's rounding onto the grid.
+// asymmetric (TF1's default, neither flag): p = y·scale10 / y·in/out.
+
+import { stringAttr } from '../../src/ops/contract.js';
+import { tfliteBuild } from '../requant/index.js';
+import { gridQuantizer } from '../quantize-input.js';
+import { checkSameGrid } from './average-pool.js';
+import type { KernelFactory } from './kernel.js';
+
+const COORDINATES = ['half_pixel', 'align_corners', 'asymmetric'] as const;
+export type ResizeCoordinates = (typeof COORDINATES)[number];
+
+/** One axis of the resize: for each output index, the two source rows and their weights. */
+export interface ResizeAxis {
+  readonly lower: Int32Array;
+  readonly upper: Int32Array;
+  /** Weight of `upper`, in 1024ths for TFLite, as a float32 for onnx. */
+  readonly weight: Float64Array;
+  /** Weight of `lower`: 1024 − weight for TFLite; onnxruntime's |p − upper| (0.5 each where lower = upper). */
+  readonly lowerWeight: Float64Array;
+}
+
+/** TFLite's ComputeInterpolationValuesInteger over one axis. */
+export function tfliteAxis(input: number, output: number, coordinates: ResizeCoordinates): ResizeAxis {
+  const scale10 =
+    coordinates === 'align_corners' && output > 1
+      ? Math.trunc((1024 * (input - 1) + Math.trunc((output - 1) / 2)) / (output - 1))
+      : Math.trunc((1024 * input + Math.trunc(output / 2)) / output);
+  const axis = { lower: new Int32Array(output), upper: new Int32Array(output), weight: new Float64Array(output), lowerWeight: new Float64Array(output) };
+  for (let o = 0; o < output; o++) {
+    const p = coordinates === 'half_pixel' ? o * scale10 + Math.trunc(scale10 / 2) - 512 : o * scale10;
+    const lower = Math.max(Math.trunc(p / 1024), 0);
+    axis.lower[o] = lower;
+    axis.upper[o] = Math.min(Math.trunc((p + 1023) / 1024), input - 1);
+    axis.weight[o] = p - 1024 * lower;
+    axis.lowerWeight[o] = 1024 - axis.weight[o];
+  }
+  return axis;
+}
+
+/** onnxruntime's linear Resize over one axis, in fp32: the source position clamped to the input. */
+export function onnxAxis(input: number, output: number, coordinates: ResizeCoordinates): ResizeAxis {
+  const f32 = Math.fround;
+  const scale = f32(output / input);
+  const axis = { lower: new Int32Array(output), upper: new Int32Array(output), weight: new Float64Array(output), lowerWeight: new Float64Array(output) };
+  for (let o = 0; o < output; o++) {
+    const raw =
+      coordinates === 'half_pixel' ? f32(f32(f32(o + 0.5) / scale) - 0.5)
+      : coordinates === 'align_corners' ? (output === 1 ? 0 : f32(f32(o * (input - 1)) / (output - 1)))
+      : f32(o / scale);
+    const p = Math.min(Math.max(raw, 0), input - 1);
+    const lower = Math.floor(p);
+    const upper = Math.min(lower + 1, input - 1);
+    axis.lower[o] = lower;
+    axis.upper[o] = upper;
+    axis.weight[o] = lower === upper ? 0.5 : f32(p - lower);
+    axis.lowerWeight[o] = lower === upper ? 0.5 : f32(upper - p);
+  }
+  return axis;
+}
+
+export interface ResizePlan {
+  readonly channels: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly rows: ResizeAxis;
+  readonly cols: ResizeAxis;
+}
+
+/** TFLite's integer interpolation; `single` picks the single-rounding build's (acc + 2^19) >> 20. */
+export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, batch: number, y: Int8Array): void {
+  const { channels, inHeight, inWidth, rows, cols } = plan;
+  const outHeight = rows.lower.length;
+  const outWidth = cols.lower.length;
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    const base = plane * inHeight * inWidth;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const fy = rows.weight[oy];
+      const r0 = base + rows.lower[oy] * inWidth;
+      const r1 = base + rows.upper[oy] * inWidth;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const fx = cols.weight[ox];
+        const c0 = cols.lower[ox];
+        const c1 = cols.upper[ox];
+        // At most 127·2^20 in magnitude: exact in a double.
+        const gx = cols.lowerWeight[ox];
+        const gy = rows.lowerWeight[oy];
+        const acc = x[r0 + c0] * gy * gx + x[r1 + c0] * fy * gx + x[r0 + c1] * gy * fx + x[r1 + c1] * fy * fx;
+        y[o++] = single ? Math.floor((acc + 524288) / 1048576) : Math.trunc((acc + (acc > 0 ? 524288 : -524288)) / 1048576);
+      }
+    }
+  }
+}
+
+/** Dequantize, interpolate in fp32, quantize with the mode's rounding (`quantize`). */
+export function resizeDequantized(plan: ResizePlan, zeroPoint: number, scale: number, quantize: (v: number) => number, x: Int8Array, batch: number, y: Int8Array): void {
+  const f32 = Math.fround;
+  const { channels, inHeight, inWidth, rows, cols } = plan;
+  const outHeight = rows.lower.length;
+  const outWidth = cols.lower.length;
+  const dq = (q: number) => f32((q - zeroPoint) * scale);
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    const base = plane * inHeight * inWidth;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const dy1 = rows.weight[oy];
+      const dy2 = rows.lowerWeight[oy];
+      const r0 = base + rows.lower[oy] * inWidth;
+      const r1 = base + rows.upper[oy] * inWidth;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const dx1 = cols.weight[ox];
+        const dx2 = cols.lowerWeight[ox];
+        const c0 = cols.lower[ox];
+        const c1 = cols.upper[ox];
+        // onnxruntime's order: (dx·dy)·X per corner, summed left to right, each step in fp32.
+        const v = f32(
+          f32(f32(f32(f32(dx2 * dy2) * dq(x[r0 + c0])) + f32(f32(dx1 * dy2) * dq(x[r0 + c1]))) + f32(f32(dx2 * dy1) * dq(x[r1 + c0]))) +
+            f32(f32(dx1 * dy1) * dq(x[r1 + c1])),
+        );
+        y[o++] = quantize(v);
+      }
+    }
+  }
+}
+
+export const resizeKernel: KernelFactory = (ctx) => {
+  checkSameGrid(ctx);
+  const mode = stringAttr(ctx.node, 'mode', 'nearest');
+  const named = stringAttr(ctx.node, 'coordinateTransformationMode', 'half_pixel');
+  if (mode !== 'linear') ctx.unsupported(`mode '${mode}': the integer Resize supports 'linear' (bilinear)`);
+  const coordinates = COORDINATES.find((c) => c === named) ?? ctx.unsupported(`coordinate_transformation_mode '${named}'; supported: ${COORDINATES.join(', ')}`);
+  const [channels, inHeight, inWidth] = ctx.inputShape(0);
+  const [outChannels, outHeight, outWidth] = ctx.outputShape;
+  if (ctx.inputShape(0).length !== 3 || outChannels !== channels) ctx.unsupported('a resize of other axes than H and W of an NCHW input');
+  const build = tfliteBuild(ctx.mode);
+  const axis = build ? tfliteAxis : onnxAxis;
+  const plan = { channels, inHeight, inWidth, rows: axis(inHeight, outHeight, coordinates), cols: axis(inWidth, outWidth, coordinates) };
+  if (build) return (inputs, batch, output) => resizeTflite(plan, build === 'tflite-single', inputs[0], batch, output);
+  const grid = ctx.inputGrid(0);
+  const quantize = gridQuantizer(ctx.mode, grid);
+  return (inputs, batch, output) => resizeDequantized(plan, grid.zeroPoint, Math.fround(grid.scale), quantize, inputs[0], batch, output);
+};
