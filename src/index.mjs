@@ -26,8 +26,11 @@ export const {
   exportModel,
   importModel,
   quantize,
+  readBitPlan,
   readQuantized,
   run,
   validate,
+  writeBitPlan,
   writeQuantized,
+  writeReport,
 } = flexq;
