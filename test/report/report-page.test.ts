@@ -33,7 +33,7 @@ describe.skipIf(lacksTools('chromium'))('validate --report page in headless Chro
     reportDir = join(work, 'report');
     const onnx = model('resnet8-cifar10/float.onnx');
     const q = await quantize(onnx, { calib: data('cifar10/calib-1024'), limit: 128, wbits: 4, abits: 8 });
-    const r = await validate(onnx, q, { data: data('cifar10/test-200'), limit: 32, modes: ['tflite-double', 'onnx'], blame: true, budgetKb: 25 });
+    const r = await validate(onnx, q, { data: data('cifar10/test-200'), limit: 16, modes: ['tflite-double', 'onnx'], blame: true, budgetKb: 25 });
     await writeReport(reportDir, [r], { command: 'flexq validate (test)' });
     server = await startWebServer(undefined, 0, '127.0.0.1', { reportDir });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });
