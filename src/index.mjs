@@ -26,9 +26,12 @@ export const {
   exportModel,
   importModel,
   quantize,
+  readBitPlan,
   readQuantized,
   run,
   validate,
   validateArtefacts,
+  writeBitPlan,
   writeQuantized,
+  writeReport,
 } = flexq;

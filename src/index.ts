@@ -7,6 +7,10 @@ export { compile, type CompileOptions, type CompileResult } from './api/compile.
 export { evaluate, type EvaluateOptions, type EvalReport } from './api/evaluate.js';
 export { validate, type ValidateOptions, type ValidateReport, type ExecutorReport, type LayerReport } from './api/validate.js';
 export { validateArtefacts, type ValidateArtefactsOptions, type ValidateArtefactsReport } from './api/validate-artefacts.js';
+export { writeReport, type ReportOptions } from './api/report.js';
+export type { BlameReport, LayerBlame, WeightScore } from './api/blame.js';
+export { readBitPlan, writeBitPlan, type BitPlanReport, type BitPlanFile } from './api/bit-plan.js';
+export type { DeploymentReport } from './api/deployment.js';
 export { run, type RunOptions, type RunReport, type SampleResult } from './api/run.js';
 export type { DataOptions } from './api/data.js';
 export type { JobHooks, Progress, ProgressFactory } from './api/progress.js';

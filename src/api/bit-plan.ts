@@ -78,8 +78,8 @@ export async function suggestBits(scorer: WeightScorer, blame: BlameReport, budg
   return { budgetKb, bytes: layers.reduce((sum, l) => sum + packedBytes(l.params, l.bits), 0), layers, predicted, measured };
 }
 
-/** Writes PLAN.json atomically; a file there that is not a flexq bit plan is never replaced. */
-export function writeBitPlan(path: string, model: string, plan: BitPlanReport): void {
+/** Fails unless `path` is free or holds a flexq bit plan (checked before the work, and again when writing). */
+export function checkBitPlanPath(path: string): void {
   if (existsSync(path)) {
     let format: unknown;
     try {
@@ -89,6 +89,11 @@ export function writeBitPlan(path: string, model: string, plan: BitPlanReport): 
     }
     if (format !== BIT_PLAN_FORMAT) fail('OUTPUT_REFUSED', `${path}: exists and is not a flexq bit plan; choose another path for the plan (--suggest-bits FILE) or move the file away`);
   }
+}
+
+/** Writes PLAN.json atomically; a file there that is not a flexq bit plan is never replaced. */
+export function writeBitPlan(path: string, model: string, plan: BitPlanReport): void {
+  checkBitPlanPath(path);
   const file: BitPlanFile = { format: BIT_PLAN_FORMAT, model, budgetKb: plan.budgetKb, bits: Object.fromEntries(plan.layers.map((l) => [l.layer, l.bits])) };
   writeFileAtomic(path, JSON.stringify(file, null, 2) + '\n');
 }

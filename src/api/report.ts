@@ -3,12 +3,10 @@
 import { join } from 'node:path';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { writeOutputFolder } from '../output-folder.js';
+import { REPORT_DATA, REPORT_PAGE } from '../report/files.js';
 import { jsonNumbers, reportHtml, type ReportData } from '../report/html.js';
 import { FLEXQ_VERSION } from '../version.js';
 import type { ValidateReport } from './validate.js';
-
-export const REPORT_PAGE = 'index.html';
-export const REPORT_DATA = 'report.json';
 
 export interface ReportOptions {
   /** The command line that reproduces the report, shown on the page. */

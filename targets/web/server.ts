@@ -11,7 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPORT_DATA, REPORT_PAGE } from '../../src/api/report.js';
+import { REPORT_DATA, REPORT_PAGE } from '../../src/report/files.js';
 import { ORT_WEB_DIST } from './ort-executor.js';
 import { FLOAT_MODEL_FILE, pageConfig, QDQ_MODEL_FILE } from './web-config.js';
 

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPORT_DATA, REPORT_PAGE, writeReport } from '../../src/api/report.js';
+import { writeReport } from '../../src/api/report.js';
+import { REPORT_DATA, REPORT_PAGE } from '../../src/report/files.js';
 import { validate } from '../../src/api/validate.js';
 import { quantize } from '../../src/index.js';
 import { CELL_FORMATS, formatCell, valueAt, type CellFormat } from '../../src/report/html.js';
@@ -32,7 +33,7 @@ describe.skipIf(lacksTools('chromium'))('validate --report page in headless Chro
     reportDir = join(work, 'report');
     const onnx = model('resnet8-cifar10/float.onnx');
     const q = await quantize(onnx, { calib: data('cifar10/calib-1024'), limit: 128, wbits: 4, abits: 8 });
-    const r = await validate(onnx, q, { data: data('cifar10/test-200'), limit: 32, modes: ['tflite-double', 'onnx'], blame: true, budgetKb: 25 });
+    const r = await validate(onnx, q, { data: data('cifar10/test-200'), limit: 16, modes: ['tflite-double', 'onnx'], blame: true, budgetKb: 25 });
     await writeReport(reportDir, [r], { command: 'flexq validate (test)' });
     server = await startWebServer(undefined, 0, '127.0.0.1', { reportDir });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, headless: true, args: ['--no-sandbox'] });

@@ -5,7 +5,7 @@ import { startWebServer } from '../../../targets/web/server.js';
 import { pageConfig, parsePreprocess, QDQ_MODEL_FILE, readLabels, readWebSettings, WEB_CONFIG_FILE, type PageConfig, type WebSettings } from '../../../targets/web/web-config.js';
 import { fail } from '../../errors.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
-import { REPORT_PAGE } from '../../api/report.js';
+import { REPORT_PAGE } from '../../report/files.js';
 import { parseCount } from '../options.js';
 
 interface ServeOptions { port: number; host: string; preprocess?: string; labels?: string; json?: boolean; report?: string }

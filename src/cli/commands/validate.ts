@@ -1,12 +1,13 @@
 import type { Command } from 'commander';
 import { executorNames } from '../../api/registry.js';
-import { writeBitPlan } from '../../api/bit-plan.js';
+import { checkBitPlanPath, writeBitPlan } from '../../api/bit-plan.js';
 import { writeReport } from '../../api/report.js';
 import { validate, type ValidateReport } from '../../api/validate.js';
 import { validateArtefacts, type ValidateArtefactsReport } from '../../api/validate-artefacts.js';
 import { readModelFile } from '../../import/index.js';
 import { isFq } from '../../quant/fq-file.js';
 import { fail } from '../../errors.js';
+import { checkOutputFolder } from '../../output-folder.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
 import { TASKS } from '../../task-metrics.js';
 import { addDataOptions, dataOptions, oneOf, parseList, type DataFlags } from '../options.js';
@@ -125,6 +126,10 @@ export function registerValidate(program: Command): void {
       f.executors ??= 'runtime';
       if ((f.suggestBits !== undefined) !== (f.budgetKb !== undefined)) fail('BAD_ARGUMENT', '--suggest-bits and --budget-kb go together: give both, e.g. --suggest-bits PLAN.json --budget-kb 30');
       if (f.suggestBits !== undefined && quantized.length > 1) fail('BAD_ARGUMENT', `--suggest-bits writes one plan: give one .fq, found ${quantized.length}`);
+      // Both outputs are checked before minutes of work, and again when written.
+      const planPath = f.suggestBits === true ? 'PLAN.json' : f.suggestBits;
+      if (planPath !== undefined) checkBitPlanPath(planPath);
+      if (f.report !== undefined) checkOutputFolder(f.report, { force: f.force });
       const modes = parseList(f.modes);
       const reports: ValidateReport[] = [];
       for (const fq of quantized)
@@ -142,7 +147,7 @@ export function registerValidate(program: Command): void {
             log: (line) => process.stderr.write(`${line}\n`),
           }),
         );
-      if (f.suggestBits !== undefined) writeBitPlan(f.suggestBits === true ? 'PLAN.json' : f.suggestBits, model, reports[0].plan!);
+      if (planPath !== undefined) writeBitPlan(planPath, model, reports[0].plan!);
       if (f.report !== undefined) await writeReport(f.report, reports, { command: commandLine(model, quantized, f), force: f.force });
       if (f.json) process.stdout.write(JSON.stringify(reports.length === 1 ? reports[0] : reports) + '\n');
       else reports.forEach(printReport);
