@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { toNumbers } from '../ir/dtype.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
-import { intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
+import { checkedAxis, intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
 import { window2d, type Window2d } from '../ops/window.js';
 import { gatherIndices } from '../ops/gather.js';
 import { reduceAxes } from '../ops/reduce.js';
@@ -298,8 +298,7 @@ function lrnKernel(ctx: PrepareContext): Kernel {
 }
 
 function gatherKernel(ctx: PrepareContext): Kernel {
-  const rank = rankOf(ctx, 0);
-  const axis = intAttr(ctx.node, 'axis', 0) < 0 ? intAttr(ctx.node, 'axis', 0) + rank : intAttr(ctx.node, 'axis', 0);
+  const axis = checkedAxis(ctx.node, intAttr(ctx.node, 'axis', 0), rankOf(ctx, 0));
   const given = ctx.constant(1, 'indices');
   const indices = ctx.own(tf.tensor(gatherIndices(ctx.node, given, ctx.input(0)!.shape[axis]), given.shape as number[], 'int32'));
   return viaNchw((x) => tf.gather(x, indices, axis))(ctx);
