@@ -1,7 +1,7 @@
 import { fail } from '../errors.js';
 import { toNumbers } from '../ir/dtype.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
-import { intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
+import { checkedAxis, intAttr, intsAttr, stringAttr, type ConstTensor } from '../ops/contract.js';
 import { window2d, type Window2d } from '../ops/window.js';
 import { gatherIndices } from '../ops/gather.js';
 import { reduceAxes } from '../ops/reduce.js';
@@ -298,8 +298,7 @@ function lrnKernel(ctx: PrepareContext): Kernel {
 }
 
 function gatherKernel(ctx: PrepareContext): Kernel {
-  const rank = rankOf(ctx, 0);
-  const axis = intAttr(ctx.node, 'axis', 0) < 0 ? intAttr(ctx.node, 'axis', 0) + rank : intAttr(ctx.node, 'axis', 0);
+  const axis = checkedAxis(ctx.node, intAttr(ctx.node, 'axis', 0), rankOf(ctx, 0));
   const given = ctx.constant(1, 'indices');
   const indices = ctx.own(tf.tensor(gatherIndices(ctx.node, given, ctx.input(0)!.shape[axis]), given.shape as number[], 'int32'));
   return viaNchw((x) => tf.gather(x, indices, axis))(ctx);
@@ -347,6 +346,11 @@ export const TFJS_KERNELS: ReadonlyMap<string, Factory> = new Map<string, Factor
   ['PRelu', binary((x, slope) => tf.add(tf.relu(x), tf.mul(slope, tf.minimum(x, 0))))],
   ['Relu', unary((x) => tf.relu(x))],
   ['Tanh', unary((x) => tf.tanh(x))],
+  ['Floor', unary((x) => tf.floor(x))],
+  ['Ceil', unary((x) => tf.ceil(x))],
+  ['Sqrt', unary((x) => tf.sqrt(x))],
+  ['Neg', unary((x) => tf.neg(x))],
+  ['Abs', unary((x) => tf.abs(x))],
   ['LeakyRelu', unary((x, n) => tf.leakyRelu(x, Number(n.attrs.alpha ?? 0.01)))],
   ['Elu', unary((x, n) => tf.add(tf.relu(x), tf.mul(tf.sub(tf.exp(tf.minimum(x, 0)), 1), Number(n.attrs.alpha ?? 1))))],
   ['LRN', lrnKernel],

@@ -1,14 +1,18 @@
-import { allocate, type TensorData } from '../ir/dtype.js';
+import { allocate, fromNumbers, toNumbers, type TensorData } from '../ir/dtype.js';
+import type { Node } from '../ir/graph.js';
 import { broadcastShapes, formatShape, isStatic, sizeOf } from '../ir/shape.js';
 import { nodeError, requireInput, type ConstTensor, type OpContract } from './contract.js';
 
-/** Contract shared by ops whose output has the input's type and shape (activations, Identity). */
-export function unaryContract(op: string): OpContract {
+/** Contract shared by ops whose output has the input's type and shape (activations, Identity); `fn` evaluates it on constants. */
+export function unaryContract(op: string, fn?: (x: number, node: Node) => number): OpContract {
   return {
     op,
     minInputs: 1,
     maxInputs: 1,
     infer: (node, inputs) => [requireInput(node, inputs, 0)],
+    ...(fn && {
+      evaluate: (node: Node, [x]: readonly (ConstTensor | undefined)[]) => [{ ...x!, data: fromNumbers(x!.dtype, toNumbers(x!.data).map((v) => fn(v, node))) }],
+    }),
   };
 }
 

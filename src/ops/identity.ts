@@ -1,4 +1,4 @@
 import { unaryContract } from './elementwise.js';
 
 /** Identity(X) = x, element-wise. */
-export const identity = unaryContract('Identity');
+export const identity = unaryContract('Identity', (x) => x);

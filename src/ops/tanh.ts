@@ -1,4 +1,4 @@
 import { unaryContract } from './elementwise.js';
 
 /** Tanh(X), element-wise. */
-export const tanh = unaryContract('Tanh');
+export const tanh = unaryContract('Tanh', Math.tanh);

@@ -79,6 +79,10 @@ const CASES: OpCase[] = [
   { title: 'leaky relu', op: 'LeakyRelu', x: [2, 3, 4, 4], attrs: { alpha: 0.1 } },
   { title: 'elu', op: 'Elu', x: [2, 3, 4, 4], attrs: { alpha: 0.5 } },
   { title: 'tanh', op: 'Tanh', x: [2, 3, 4, 4] },
+  { title: 'floor', op: 'Floor', x: [2, 3, 4, 4] },
+  { title: 'ceil', op: 'Ceil', x: [2, 3, 4, 4] },
+  { title: 'neg', op: 'Neg', x: [2, 3, 4, 4] },
+  { title: 'abs', op: 'Abs', x: [2, 3, 4, 4] },
   { title: 'max of three (variadic)', op: 'Max', x: [2, 3, 4, 4], weights: { a: [3, 1, 1], b: [4] }, inputs: ['a', 'b'] },
   { title: 'reduce mean over H and W, dims dropped', op: 'ReduceMean', x: [2, 3, 4, 5], attrs: { axes: [2, 3], keepdims: 0 } },
   { title: 'gather channels with a negative index', op: 'Gather', x: [2, 4, 3, 3], weights: { i: { ints: [3, -4, 1] } }, inputs: ['i'], attrs: { axis: 1 } },
@@ -104,4 +108,22 @@ describe('float executor op by op, against onnxruntime-node (models made by code
       expect(relativeMaxError(got.data, want.data as Float32Array)).toBeLessThan(1e-5);
     });
   }
+});
+
+describe('float executor ops onnxruntime cannot check', () => {
+  it('LRN with an even size sums channels c−1 … c+2 (ONNX\'s window), checked against the formula', async () => {
+    const shape = [1, 6, 2, 2];
+    const graph = optimizeGraph(importOnnx(caseModel({ title: 'lrn4', op: 'LRN', x: shape, attrs: { size: 4, alpha: 0.3, beta: 0.75, bias: 1.5 } }), 'lrn4'));
+    const x = randomFloats(24, 5).map((v) => 3 * v);
+    const ex = await createFloatExecutor(graph);
+    const got = ex.run({ x: { shape, data: x } }).get(graph.outputs[0])!;
+    ex.dispose();
+    const want = x.map((v, i) => {
+      const [c, p] = [Math.floor(i / 4), i % 4];
+      let sum = 0;
+      for (let k = Math.max(0, c - 1); k <= Math.min(5, c + 2); k++) sum += x[k * 4 + p] ** 2;
+      return v / (1.5 + (0.3 / 4) * sum) ** 0.75;
+    });
+    expect(relativeMaxError(got.data, want)).toBeLessThan(1e-5);
+  });
 });

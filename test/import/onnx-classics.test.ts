@@ -159,6 +159,23 @@ describe('constant subgraphs fold', () => {
     expect(await agreement(net.bytes(net.op('Pad', ['x', pads])), [1, 2, 5, 5])).toBeLessThan(1e-4);
   });
 
+  it('PyTorch\'s opset-11 interpolate (Resize sizes from Shape, Slice, Cast, Mul, Floor, Sqrt, Concat) folds and runs like onnxruntime', async () => {
+    const net = new OnnxNet([1, 3, 4, 5], 11);
+    const h = net.conv('x', 3, 4, 1);
+    const dims = net.op('Shape', [h]);
+    const slice = (from: number, to: number) => net.op('Slice', [dims, net.int64([from]), net.int64([to])]);
+    const scales = net.op('Sqrt', [net.float32([4, 6.25])]);
+    const spatial = net.op('Cast', [net.op('Floor', [net.op('Mul', [net.op('Cast', [slice(2, 4)], [int('to', 1)]), scales])])], [int('to', 7)]);
+    const sizes = net.op('Concat', [slice(0, 2), spatial], [int('axis', 0)]);
+    const attrs = [str('mode', 'nearest'), str('coordinate_transformation_mode', 'asymmetric'), str('nearest_mode', 'floor')];
+    const empty = net.float32([], [0]);
+    const bytes = net.bytes(net.op('Resize', [h, empty, empty, sizes], attrs));
+    const imported = importOnnx(bytes, 'm.onnx');
+    expect(imported.nodes.map((n) => n.op)).toEqual(['Conv', 'Resize', 'Identity']);
+    expect(imported.values.get('y')!.shape).toEqual([1, 4, 8, 12]);
+    expect(await agreement(bytes, [1, 3, 4, 5])).toBeLessThan(1e-4);
+  });
+
   it('ConstantOfShape of a shape computed at run time is refused with what to do', () => {
     const bytes = encodeModel({
       name: 'g',

@@ -1,0 +1,4 @@
+import { unaryContract } from './elementwise.js';
+
+/** Abs(X) = |x|, element-wise. */
+export const abs = unaryContract('Abs', Math.abs);
