@@ -188,7 +188,7 @@ function lowerConv(n: NodeInfo): CStep {
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
       ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round8(depth) * 2]
-      : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwisePlaneBytes(window, outShape)];
+      : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
       node, params: { type: 'flexq_conv_dsp_params', init }, arrays: [weights, folded, ...r.arrays], inputs: [x], output: out,
@@ -278,13 +278,13 @@ function padRowsToEven(values: Int8Array, rows: number, width: number): Int16Arr
   return out;
 }
 
-/** The zero-bordered int16 plane of kernels/depthwise_conv_dsp.c (padded_extent there). */
-function depthwisePlaneBytes(w: Window2d, outShape: readonly number[]): number {
+/** kernels/depthwise_conv_dsp.c's scratch: the bordered int16 plane (padded_extent there) to 4 bytes, then one int32 per output. */
+function depthwiseScratchBytes(w: Window2d, outShape: readonly number[]): number {
   const [, outH, outW] = outShape;
   const kw2 = w.kernel[1] + (w.kernel[1] % 2);
   const height = (outH - 1) * w.strides[0] + (w.kernel[0] - 1) * w.dilations[0] + 1;
   const width = (outW - 1) * w.strides[1] + kw2;
-  return height * width * 2;
+  return Math.ceil((height * width) / 2) * 4 + 4 * outH * outW;
 }
 
 /** Gemm (weights [units][depth] after transB) and MatMul by a constant [depth][units], as the runtime's gemm.ts reads them. */

@@ -54,7 +54,7 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.mask = (int32_t)((1ll << c.right_shift) - 1);
+  c.mask = (int32_t)((1u << c.right_shift) - 1u);
   c.half = c.mask >> 1;
   return c;
 }
