@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { sizeOf } from '../../src/ir/shape.js';
 import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
 import type { CArray, KernelSet, LoweredModel } from './lower.js';
-import { ARENA_ALIGNMENT, planArena, type ArenaBuffer } from './plan-arena.js';
+import { arenaBuffers, scratchId } from './arena-buffers.js';
+import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
 
 export const KERNELS_DIR = fileURLToPath(new URL('./kernels/', import.meta.url));
 
@@ -39,18 +40,21 @@ export interface EmitOptions {
   readonly prefix?: string;
   /** Stated at the top of every file; without it, the graph's file name only. */
   readonly provenance?: Provenance;
+  /** Let steps that allow it write over an input no later step reads (default true); false for the bench's comparison. */
+  readonly inPlace?: boolean;
 }
 
 export function emitC(model: LoweredModel, kernels: KernelSet, o: EmitOptions = {}): GeneratedC {
   const prefix = o.prefix ?? DEFAULT_PREFIX;
   const header = fileHeader('c', o.provenance ?? bareProvenance(model), prefix);
-  const plan = planArena(arenaBuffers(model));
+  const { buffers, storage } = arenaBuffers(model, { inPlace: o.inPlace ?? true });
+  const plan = planArena(buffers);
   const kernelSources = [...new Set(model.steps.flatMap((s) => s.sources))].sort();
   const kernelText = new Map([...kernelSources, ...includedHeaders(kernelSources)].map((name) => [name, readFileSync(`${KERNELS_DIR}${name}`, 'utf8')]));
   const names = new CNames(prefix);
   const files = new Map<string, string>([
     ['model.h', header + modelHeader(model, plan.size, names)],
-    ['model.c', header + modelSource(model, plan.offsets, plan.size, names)],
+    ['model.c', header + modelSource(model, storage, plan.offsets, plan.size, names)],
     [NAMES_HEADER, header + namesHeader(kernelFunctions([...kernelText.values()]), prefix)],
   ]);
   for (const [name, text] of kernelText) files.set(name, withHeader(text, header));
@@ -124,25 +128,6 @@ class CNames {
   m(name: string): string {
     return `${this.macro}_${name}`;
   }
-}
-
-/** The value whose bytes `name` is (aliases resolved). */
-function storageOf(model: LoweredModel, name: string): string {
-  return model.aliases.get(name) ?? name;
-}
-
-const scratchId = (i: number): string => `#scratch${i}`;
-
-function arenaBuffers(model: LoweredModel): ArenaBuffer[] {
-  const { steps } = model;
-  const lastRead = new Map<string, number>();
-  steps.forEach((s, i) => s.inputs.forEach((x) => lastRead.set(storageOf(model, x), i)));
-  lastRead.set(storageOf(model, model.output.name), steps.length); // read by the final copy to the caller's output
-  const buffers: ArenaBuffer[] = steps.map((s, i) => ({ id: s.output, bytes: s.outputBytes, first: i, last: Math.max(i, lastRead.get(s.output) ?? i) }));
-  steps.forEach((s, i) => {
-    if (s.scratchBytes > 0) buffers.push({ id: scratchId(i), bytes: s.scratchBytes, first: i, last: i });
-  });
-  return buffers;
 }
 
 /** A float32 value as a C float literal that reads back to exactly that value. */
@@ -219,15 +204,15 @@ function cArray(a: CArray, attribute: string): string {
   return `${attribute} static const ${a.type} ${a.name}[${values.length}] = {\n${lines.join('\n')}\n};`;
 }
 
-function modelSource(model: LoweredModel, offsets: ReadonlyMap<string, number>, arenaBytes: number, n: CNames): string {
+function modelSource(model: LoweredModel, storage: ReadonlyMap<string, string>, offsets: ReadonlyMap<string, number>, arenaBytes: number, n: CNames): string {
   const constAttribute = n.m('CONST_ATTRIBUTE');
   const arenaAttribute = n.m('ARENA_ATTRIBUTE');
   let readsArena = false;
   const pointer = (name: string): string => {
-    const storage = storageOf(model, name);
-    if (storage === model.input.name) return 'input';
+    const buffer = storage.get(name);
+    if (buffer === undefined) return 'input';
     readsArena = true;
-    return `(arena + ${offsets.get(storage)!})`;
+    return `(arena + ${offsets.get(buffer)!})`;
   };
   const data: string[] = [];
   const calls: string[] = [];

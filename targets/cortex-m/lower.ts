@@ -18,6 +18,7 @@ import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
 import {
+  multiplyByQuantizedMultiplierDouble,
   prepareRequantizer,
   tfliteDoubleFromMultiplier,
   tfliteFullyConnectedMultiplier,
@@ -55,6 +56,8 @@ export interface CStep {
   readonly output: string;
   readonly outputBytes: number;
   readonly scratchBytes: number;
+  /** Inputs whose bytes the output may take when no later step reads them (the kernel reads each element first). */
+  readonly inPlaceInputs?: readonly number[];
   /** The kernel sources (under kernels/) this step links. */
   readonly sources: readonly string[];
   call(p: CallPointers): string;
@@ -182,17 +185,18 @@ function lowerConv(n: NodeInfo): CStep {
   if (isConvDsp || isDepthwiseDsp) {
     const zeroPoint = n.grid(x).zeroPoint;
     const weights: CArray = isConvDsp
-      ? { name: `${id}_weights`, type: 'int8_t', values: packForGemmDsp(w.values, outChannels, depth) }
+      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(w.values, outChannels, depth)) }
       : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
     const r = channelRequant(id, Array(outChannels).fill(requant));
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
-      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round4(depth) * 2]
-      : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwisePlaneBytes(window, outShape)];
+      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round8(depth) * 2]
+      : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
+    const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
       node, params: { type: 'flexq_conv_dsp_params', init }, arrays: [weights, folded, ...r.arrays], inputs: [x], output: out,
-      outputBytes: sizeOf(outShape), scratchBytes, sources,
+      outputBytes: sizeOf(outShape), scratchBytes, inPlaceInputs: inPlace ? [0] : [], sources,
       call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };
   }
@@ -204,6 +208,15 @@ function lowerConv(n: NodeInfo): CStep {
     outputBytes: sizeOf(outShape), scratchBytes: 0, sources: ['conv.c'],
     call: (p) => `flexq_conv_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
+}
+
+/**
+ * conv_dsp.c gathers every channel of output pixels p, p+1 before writing them: with a 1×1 window, stride 1, no padding
+ * and no more output than input channels, output [m][p] only covers input bytes of pixels already gathered.
+ */
+function isPointwiseInPlace(w: Window2d, inShape: readonly number[], outShape: readonly number[]): boolean {
+  const unit = (v: readonly number[]): boolean => v.every((d) => d === 1);
+  return unit(w.kernel) && unit(w.strides) && w.pads.every((p) => p === 0) && outShape[0] <= inShape[0] && outShape[1] === inShape[1] && outShape[2] === inShape[2];
 }
 
 /** The per-output-channel multiplier[M] and shift[M] arrays of a flexq_channel_requant and its initializer. */
@@ -232,16 +245,16 @@ export function foldInputZeroPoint(bias: Int32Array, weights: Int8Array, rows: n
   return out;
 }
 
-const round4 = (k: number): number => Math.ceil(k / 4) * 4;
+const round8 = (k: number): number => Math.ceil(k / 8) * 8;
 
 /**
  * Rows [rows][depth] → the packing of kernels/gemm_dsp.h: rows in pairs, each pair as, per group of four taps, row m's
- * four bytes then row m+1's (a last odd row alone); each four stored k, k+2, k+1, k+3 (zero tail to round4(depth)):
+ * four bytes then row m+1's (a last odd row alone); each four stored k, k+2, k+1, k+3 (zero tail to round8(depth)):
  * the order in which SXTB16 of a word, and of the word rotated by 8, give (w[k], w[k+1]) and (w[k+2], w[k+3]).
  */
 export function packForGemmDsp(values: Int8Array, rows: number, depth: number): Int8Array {
-  const depth4 = round4(depth);
-  const out = new Int8Array(rows * depth4);
+  const depth8 = round8(depth);
+  const out = new Int8Array(rows * depth8);
   const order = [0, 2, 1, 3];
   const tap = (r: number, k: number): number => {
     const t = (k & ~3) + order[k & 3];
@@ -250,9 +263,15 @@ export function packForGemmDsp(values: Int8Array, rows: number, depth: number): 
   let at = 0;
   for (let r = 0; r < rows; r += 2) {
     const pair = r + 1 < rows ? [r, r + 1] : [r];
-    for (let k = 0; k < depth4; k += 4) for (const row of pair) for (let j = 0; j < 4; j++) out[at++] = tap(row, k + j);
+    for (let k = 0; k < depth8; k += 4) for (const row of pair) for (let j = 0; j < 4; j++) out[at++] = tap(row, k + j);
   }
   return out;
+}
+
+/** Bytes (a multiple of 4) → the int32 words that hold them on a little-endian core: int32 arrays are 4-byte aligned, as LDRD needs. */
+function littleEndianWords(bytes: Int8Array): Int32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return Int32Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(4 * i, true));
 }
 
 /** Rows of `width` values → int16 rows of round2(width) with a zero tail (the depthwise kernel's weight pairs). */
@@ -263,13 +282,13 @@ function padRowsToEven(values: Int8Array, rows: number, width: number): Int16Arr
   return out;
 }
 
-/** The zero-bordered int16 plane of kernels/depthwise_conv_dsp.c (padded_extent there). */
-function depthwisePlaneBytes(w: Window2d, outShape: readonly number[]): number {
+/** kernels/depthwise_conv_dsp.c's scratch: the bordered int16 plane (padded_extent there) to 4 bytes, then one int32 per output. */
+function depthwiseScratchBytes(w: Window2d, outShape: readonly number[]): number {
   const [, outH, outW] = outShape;
   const kw2 = w.kernel[1] + (w.kernel[1] % 2);
   const height = (outH - 1) * w.strides[0] + (w.kernel[0] - 1) * w.dilations[0] + 1;
   const width = (outW - 1) * w.strides[1] + kw2;
-  return height * width * 2;
+  return Math.ceil((height * width) / 2) * 4 + 4 * outH * outW;
 }
 
 /** Gemm (weights [units][depth] after transB) and MatMul by a constant [depth][units], as the runtime's gemm.ts reads them. */
@@ -285,12 +304,12 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   // TFLite's per-tensor FullyConnected takes its multiplier from the float32 product sx·sw (runtime/kernels/gemm.ts).
   const requant = tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(n.grid(x).scale, w.scale, y.scale), range).constants;
   if (n.kernels === 'optimized') {
-    const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: packForGemmDsp(rowMajor, units, depth) };
+    const weights: CArray = { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(rowMajor, units, depth)) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
     const r = channelRequant(id, Array(units).fill(requant));
     return {
-      node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, ${weights.name}, ${folded.name}, ${r.init}}` },
-      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: round4(depth) * 2,
+      node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}` },
+      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: round8(depth) * 2,
       sources: ['fully_connected_dsp.c', 'gemm_dsp.c'],
       call: (p) => `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };
@@ -314,12 +333,25 @@ function lowerAdd(n: NodeInfo): CStep {
     fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
   const gy = n.grid(out);
   const c = tfliteAddConstants('tflite-double', n.grid(a), n.grid(b), gy);
-  const operand = (o: AddOperand): string => `${-o.zeroPoint}, ${o.multiplier}, ${o.shift}`;
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
-  const requant = tfliteDoubleFromMultiplier(c.outputMultiplier, range).constants;
+  const requant = requantInit(tfliteDoubleFromMultiplier(c.outputMultiplier, range).constants);
+  if (n.kernels === 'optimized') {
+    // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
+    const table = (o: AddOperand, name: string): CArray => ({
+      name, type: 'int32_t',
+      values: Int32Array.from({ length: 256 }, (_, i) => multiplyByQuantizedMultiplierDouble((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
+    });
+    const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
+    return {
+      node, params: { type: 'flexq_add_table_params', init: `{${size}, ${ta.name}, ${tb.name}, ${requant}}` },
+      arrays: [ta, tb], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, inPlaceInputs: [0, 1], sources: ['add_table.c'],
+      call: (p) => `flexq_add_s8_table(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+    };
+  }
+  const operand = (o: AddOperand): string => `${-o.zeroPoint}, ${o.multiplier}, ${o.shift}`;
   return {
-    node, params: { type: 'flexq_add_params', init: `{${size}, ${c.leftShift}, ${operand(c.a)}, ${operand(c.b)}, ${requantInit(requant)}}` },
-    arrays: [], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, sources: ['add.c'],
+    node, params: { type: 'flexq_add_params', init: `{${size}, ${c.leftShift}, ${operand(c.a)}, ${operand(c.b)}, ${requant}}` },
+    arrays: [], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, inPlaceInputs: [0, 1], sources: ['add.c'],
     call: (p) => `flexq_add_s8(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
   };
 }
@@ -377,7 +409,7 @@ function lowerLookup(n: NodeInfo): CStep {
   const size = sizeOf(n.shape(out));
   return {
     node, arrays: [{ name: `${id}_table`, type: 'int8_t', values: table }], inputs: [x], output: out,
-    outputBytes: size, scratchBytes: 0, sources: ['lookup.c'],
+    outputBytes: size, scratchBytes: 0, inPlaceInputs: [0], sources: ['lookup.c'],
     call: (p) => `flexq_lookup_s8(${id}_table, ${size}, ${p.inputs[0]}, ${p.output});`,
   };
 }

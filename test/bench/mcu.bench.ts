@@ -1,11 +1,13 @@
 /**
  * `npm run bench -- mcu`: ResNet-8, DS-CNN and MNIST-8 (RTN W8A8) compiled to C for the Cortex-M4, M7 and M55 with
- * the reference and the DSP-extension kernels: flash, arena, stack and instructions per inference, counted in QEMU
- * under -icount shift=0 through SysTick (instructions per tick measured by the harness's calibration loop), and the
- * ratio optimized / reference. Every build is also checked bit-exact against the integer runtime on the inputs.
+ * the reference and the optimized kernels: instructions per inference (QEMU under -icount shift=0 through SysTick,
+ * instructions per tick measured by the harness's calibration loop), flash, arena (with and without in-place steps)
+ * and stack, beside TFLite-Micro's figures on the same networks from ../shared/README.md (its int8-reference models,
+ * Cortex-M4 in QEMU) and the ratios. Every build is also checked bit-exact against the integer runtime on the inputs.
  */
 import { CORTEX_M_CORES, CORE_NAMES } from '../../targets/cortex-m/boards.js';
-import { KERNEL_SETS } from '../../targets/cortex-m/lower.js';
+import { emitC } from '../../targets/cortex-m/emit-c.js';
+import { KERNEL_SETS, lowerForC } from '../../targets/cortex-m/lower.js';
 import { generateC } from '../../targets/cortex-m/library.js';
 import { proveOnCortexM } from '../../targets/cortex-m/prove.js';
 import { MODEL_CASES, prepareCase } from '../targets/cortex-m/cases.js';
@@ -14,39 +16,54 @@ import type { BenchResult } from './table.js';
 /** Inputs checked bit-exact per build (the instruction count is taken on the first). */
 const CHECKED = 10;
 
+/** TFLite-Micro on the int8-reference models, Cortex-M4F in QEMU mps2-an386 (../shared/README.md, "The MCU peer"). */
+const TFLM: Record<string, { referenceM: number; cmsisNnM: number; arenaKB: number; flashKB: number; cmsisFlashKB: number }> = {
+  'ResNet-8': { referenceM: 107.3, cmsisNnM: 29.9, arenaKB: 54.3, flashKB: 145, cmsisFlashKB: 179 },
+  'DS-CNN': { referenceM: 43.0, cmsisNnM: 7.7, arenaKB: 22.8, flashKB: 96, cmsisFlashKB: 139 },
+};
+
+const kib = (bytes: number): string => (bytes / 1024).toFixed(1);
+const ratio = (a: number, b: number | undefined): string => (b === undefined ? '' : (a / b).toFixed(2));
+
 export default async function mcu(): Promise<BenchResult> {
   const rows: (string | number)[][] = [];
   const raw: unknown[] = [];
   for (const c of MODEL_CASES) {
     const p = await prepareCase(c);
+    const peer = TFLM[c.name];
     for (const coreName of CORE_NAMES) {
       const core = CORTEX_M_CORES[coreName];
-      const reports = [];
       for (const kernels of KERNEL_SETS) {
         const generated = generateC(p.q, kernels);
+        const arenaWithoutInPlace = emitC(lowerForC(p.q, kernels), kernels, { inPlace: false }).arenaBytes;
         const r = await proveOnCortexM(p.q, generated, core, p.inputs.subarray(0, CHECKED * generated.inputBytes), CHECKED);
         if (!r.bitExact) throw new Error(`${c.name} ${core.name} ${kernels}: ${r.mismatchedBytes} bytes differ from the integer runtime`);
-        reports.push(r);
-        raw.push({ model: c.name, ...r });
-      }
-      const [reference, optimized] = reports;
-      for (const r of reports) {
+        raw.push({ model: c.name, arenaWithoutInPlace, ...r });
+        const instructionsM = r.instructionsPerInference / 1e6;
+        // reference kernels against TFLite-Micro's reference kernels, optimized ones against CMSIS-NN
+        const peerM = kernels === 'reference' ? peer?.referenceM : peer?.cmsisNnM;
         rows.push([
-          c.name, core.name, r.kernels, (r.flashBytes / 1024).toFixed(1), (r.constantBytes / 1024).toFixed(1), (r.arenaBytes / 1024).toFixed(1),
-          (r.stackBytes / 1024).toFixed(2), (r.instructionsPerInference / 1e6).toFixed(2),
-          r === optimized ? (optimized.instructionsPerInference / reference.instructionsPerInference).toFixed(3) : '',
+          c.name, core.name, r.kernels, instructionsM.toFixed(2), peer ? peer.referenceM.toFixed(1) : '', peer ? peer.cmsisNnM.toFixed(1) : '',
+          ratio(instructionsM, peerM), kib(r.flashBytes), peer ? `${peer.flashKB} / ${peer.cmsisFlashKB}` : '', ratio(r.flashBytes / 1024, peer?.flashKB),
+          kib(r.constantBytes), kib(r.arenaBytes), kib(arenaWithoutInPlace), kib(r.stackBytes), kib(r.arenaBytes + r.stackBytes),
+          peer ? peer.arenaKB.toFixed(1) : '', ratio(r.arenaBytes / 1024, peer?.arenaKB),
         ]);
       }
     }
   }
   return {
-    title: 'Generated C on Cortex-M in QEMU (RTN W8A8, tflite-double, gcc 12.2 -O2)',
-    columns: ['model', 'core', 'kernels', 'flash KiB', 'weights KiB', 'arena KiB', 'stack KiB', 'M instr / inference', 'optimized / reference'],
+    title: 'Generated C on Cortex-M in QEMU (RTN W8A8, tflite-double, gcc 12.2 -O2) beside TFLite-Micro',
+    columns: [
+      'model', 'core', 'kernels', 'M instr', 'TFLM ref M', 'TFLM+CMSIS-NN M', '× TFLM (ref: ref, optimized: CMSIS-NN)', 'flash KiB', 'TFLM flash KiB ref / CMSIS-NN', '× TFLM ref flash',
+      'weights KiB', 'arena KiB', 'arena KiB, no in-place', 'stack KiB', 'arena+stack KiB', 'TFLM arena KiB', '× TFLM arena',
+    ],
     rows,
     notes: [
-      'flash = text + rodata + data of the whole ELF (model, kernels, harness, libm exp); weights = const arrays alone.',
+      'flash = text + rodata + data of the whole ELF (model, kernels, harness); weights = const arrays alone.',
+      'TFLM columns: TFLite-Micro on the int8-reference .tflite models on the Cortex-M4 (../shared/README.md), shown on every core; the ratios divide by them.',
+      '"no in-place": the arena when no step writes over an input that dies with it (element-wise ops, depthwise and 1×1 convs).',
       `Instructions: -icount shift=0 and SysTick; instructions per tick measured by the calibration loop: ${[...new Set(raw.map((r) => (r as { instructionsPerTick: number }).instructionsPerTick))].join(', ')}. Each build bit-exact on ${CHECKED} held-out inputs.`,
     ],
-    extra: { reports: raw },
+    extra: { reports: raw, tflm: TFLM },
   };
 }

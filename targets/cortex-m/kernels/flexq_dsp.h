@@ -43,4 +43,83 @@ static inline uint32_t flexq_read_u32(const void *p) {
   return v;
 }
 
+#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* Two output channels × two input rows over depth8 taps (a multiple of 8): acc[0] += row 0 · channel m,
+ * acc[1] += row 1 · m, acc[2] += row 0 · m+1, acc[3] += row 1 · m+1. `w`: the pair's weights in gemm_dsp.h's packing
+ * (8 bytes per 4 taps, 4-byte aligned), `x0`: row 0, row 1 `row_bytes` after it. Returns w past the pair. On the
+ * DSP extension, one loop in assembly: every register holds an accumulator, a pointer or an operand (gcc's own
+ * allocation spills accumulators in this loop); per four taps one LDRD of weights, four LDRs of inputs, four SXTB16,
+ * eight SMLADs. */
+static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
+  const int8_t *end = w + 2 * depth8;
+  const int32_t next_row = row_bytes - 4; /* row 1's word, read after row 0's post-increment */
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+  uint32_t w0, w1;
+  int32_t xa, xb, t;
+  __asm__(
+      "1:\n\t"
+      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+      "ldr %[xa], [%[x]], #4\n\t"
+      "ldr %[xb], [%[x], %[next]]\n\t"
+      "sxtb16 %[t], %[w0]\n\t"
+      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
+      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
+      "sxtb16 %[t], %[w1]\n\t"
+      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
+      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+      "ldr %[xa], [%[x]], #4\n\t"
+      "ldr %[xb], [%[x], %[next]]\n\t"
+      "sxtb16 %[t], %[w0], ror #8\n\t"
+      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
+      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
+      "sxtb16 %[t], %[w1], ror #8\n\t"
+      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
+      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
+      "ldr %[xa], [%[x]], #4\n\t"
+      "ldr %[xb], [%[x], %[next]]\n\t"
+      "sxtb16 %[t], %[w0]\n\t"
+      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
+      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
+      "sxtb16 %[t], %[w1]\n\t"
+      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
+      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+      "ldr %[xa], [%[x]], #4\n\t"
+      "ldr %[xb], [%[x], %[next]]\n\t"
+      "sxtb16 %[t], %[w0], ror #8\n\t"
+      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
+      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
+      "sxtb16 %[t], %[w1], ror #8\n\t"
+      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
+      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+      "cmp %[w], %[end]\n\t"
+      "bne 1b"
+      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x0),
+        [w0] "=&r"(w0), [w1] "=&r"(w1), [xa] "=&r"(xa), [xb] "=&r"(xb), [t] "=&r"(t)
+      : [end] "r"(end), [next] "r"(next_row)
+      : "cc", "memory");
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+  return w;
+}
+#else
+/* Two output channels × two input rows over depth8 taps; the contract of the DSP version above. */
+static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
+  const int16_t *x1 = x0 + row_bytes / 2;
+  for (int32_t k = 0; k < depth8; k += 4, w += 8) {
+    const int32_t w0_lo = flexq_sxtb16(flexq_read_u32(w)), w0_hi = flexq_sxtb16_ror8(flexq_read_u32(w));
+    const int32_t w1_lo = flexq_sxtb16(flexq_read_u32(w + 4)), w1_hi = flexq_sxtb16_ror8(flexq_read_u32(w + 4));
+    const int32_t x0_lo = (int32_t)flexq_read_u32(x0 + k), x0_hi = (int32_t)flexq_read_u32(x0 + k + 2);
+    const int32_t x1_lo = (int32_t)flexq_read_u32(x1 + k), x1_hi = (int32_t)flexq_read_u32(x1 + k + 2);
+    acc[0] = flexq_smlad(w0_hi, x0_hi, flexq_smlad(w0_lo, x0_lo, acc[0]));
+    acc[1] = flexq_smlad(w0_hi, x1_hi, flexq_smlad(w0_lo, x1_lo, acc[1]));
+    acc[2] = flexq_smlad(w1_hi, x0_hi, flexq_smlad(w1_lo, x0_lo, acc[2]));
+    acc[3] = flexq_smlad(w1_hi, x1_hi, flexq_smlad(w1_lo, x1_lo, acc[3]));
+  }
+  return w;
+}
+#endif
+
 #endif

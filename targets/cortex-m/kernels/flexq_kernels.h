@@ -84,6 +84,14 @@ typedef struct {
   flexq_requant requant;
 } flexq_add_params;
 
+/* Add with each operand's rescale tabulated: y = requant(a_table[a] + b_table[b]), tables indexed by int8 + 128. */
+typedef struct {
+  int32_t size;
+  const int32_t *a_table; /* [256] */
+  const int32_t *b_table; /* [256] */
+  flexq_requant requant;
+} flexq_add_table_params;
+
 typedef struct {
   flexq_window window;
   int32_t pad_bottom, pad_right;
@@ -124,5 +132,8 @@ void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_depthwise_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+
+/* Optimized kernels in portable C, bit-exact to the reference ones. */
+void flexq_add_s8_table(const flexq_add_table_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 
 #endif

@@ -49,15 +49,18 @@ typedef struct {
   int32_t half;        /* mask >> 1 */
 } flexq_channel_constants;
 
-static inline flexq_channel_constants flexq_channel_constants_of(const flexq_channel_requant *r, int32_t m) {
+static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int32_t shift) {
   flexq_channel_constants c;
-  const int32_t shift = r->shift[m];
-  c.multiplier = r->multiplier[m];
+  c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.mask = (int32_t)((1ll << c.right_shift) - 1);
+  c.mask = (int32_t)((1u << c.right_shift) - 1u);
   c.half = c.mask >> 1;
   return c;
+}
+
+static inline flexq_channel_constants flexq_channel_constants_of(const flexq_channel_requant *r, int32_t m) {
+  return flexq_constants_of(r->multiplier[m], r->shift[m]);
 }
 
 /* flexq_requantize's value for any acc, in fewer operations, given a multiplier in [0, 2^31) (never INT32_MIN, so

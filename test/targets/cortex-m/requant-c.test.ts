@@ -1,0 +1,76 @@
+// flexq_requant.h's two requantizations, the reference flexq_requantize and the optimized kernels'
+// flexq_requantize_channel (64-bit nudge-and-shift, per-channel constants), against the runtime's tflite-double
+// MultiplyByQuantizedMultiplier on accumulators at the int32 edges and at random, every shift, multipliers at the ends of
+// [2^30, 2^31) and 0; built for the host with gcc, C_WARNINGS and the sanitizers.
+
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { mulberry32 } from '../../../src/random.js';
+import { multiplyByQuantizedMultiplierDouble } from '../../../runtime/requant/index.js';
+import { C_WARNINGS } from '../../../targets/cortex-m/build.js';
+import { KERNELS_DIR } from '../../../targets/cortex-m/emit-c.js';
+import { runTool } from '../../../src/run-tool.js';
+
+const work = mkdtempSync(join(tmpdir(), 'flexq-requant-c-'));
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+const DRIVER = `#include <stdio.h>
+#include "flexq_kernels.h"
+#include "flexq_requant.h"
+/* Records of 6 int32 (acc, multiplier, shift, zero point, min, max); each answered with the reference's and the
+ * per-channel function's int8. */
+int main(int argc, char **argv) {
+  FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
+  int32_t v[6];
+  if (argc != 3 || !in || !out) return 2;
+  while (fread(v, sizeof v[0], 6, in) == 6) {
+    const flexq_requant reference = {v[1], v[2], v[3], v[4], v[5]};
+    const flexq_channel_requant channel = {&v[1], &v[2], v[3], v[4], v[5]};
+    const flexq_channel_constants c = flexq_channel_constants_of(&channel, 0);
+    const int8_t y[2] = {flexq_requantize(&reference, v[0]), flexq_requantize_channel(&c, v[3], v[4], v[5], v[0])};
+    fwrite(y, 1, 2, out);
+  }
+  return fclose(out);
+}
+`;
+
+describe('kernels/flexq_requant.h', () => {
+  it('flexq_requantize and flexq_requantize_channel both give the runtime\'s tflite-double bytes on 300,000 cases', async () => {
+    const r = mulberry32(20);
+    const int32 = (): number => (Math.floor(r() * 2 ** 32) | 0);
+    const EDGES = [-(2 ** 31), 2 ** 31 - 1, 0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 30 - 1, -(2 ** 30) - 1];
+    const MULTIPLIERS = [0, 2 ** 30, 2 ** 31 - 1, 2 ** 30 + 1];
+    const count = 300_000;
+    const records = new Int32Array(count * 6);
+    const want = new Int8Array(count);
+    for (let n = 0; n < count; n++) {
+      const shift = -31 + (n % 62); // -31..30
+      const acc = n % 7 === 0 ? EDGES[n % EDGES.length] : n % 3 === 0 ? int32() >> Math.floor(r() * 31) : int32();
+      const multiplier = n % 11 === 0 ? MULTIPLIERS[n % MULTIPLIERS.length] : 2 ** 30 + Math.floor(r() * 2 ** 30);
+      const zeroPoint = Math.floor(r() * 256) - 128;
+      const [min, max] = n % 2 ? [-128, 127] : [zeroPoint, 127];
+      records.set([acc, multiplier, shift, zeroPoint, min, max], n * 6);
+      want[n] = Math.min(max, Math.max(min, (multiplyByQuantizedMultiplierDouble(acc, multiplier, shift) + zeroPoint) | 0));
+    }
+    writeFileSync(join(work, 'in.bin'), new Uint8Array(records.buffer));
+    writeFileSync(join(work, 'driver.c'), DRIVER);
+    writeFileSync(join(work, 'flexq_names.h'), '/* no renames */\n');
+    const exe = join(work, 'requant');
+    const sanitizers = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
+    const gcc = await runTool('gcc', [...C_WARNINGS.filter((w) => w !== '-Wmissing-prototypes'), '-O1', '-g', ...sanitizers, `-I${work}`, `-I${KERNELS_DIR}`, join(work, 'driver.c'), '-o', exe]);
+    expect(gcc.stderr).toBe('');
+    const run = await runTool(exe, [join(work, 'in.bin'), join(work, 'out.bin')]);
+    expect(run.stderr).toBe('');
+    expect(run.exitCode).toBe(0);
+    const got = new Int8Array(readFileSync(join(work, 'out.bin')));
+    expect(got.length).toBe(2 * count);
+    const mismatches = { reference: 0, channel: 0 };
+    for (let n = 0; n < count; n++) {
+      if (got[2 * n] !== want[n]) mismatches.reference++;
+      if (got[2 * n + 1] !== want[n]) mismatches.channel++;
+    }
+    expect(mismatches).toEqual({ reference: 0, channel: 0 });
+  });
+});
