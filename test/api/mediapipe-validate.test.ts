@@ -56,6 +56,25 @@ describe('validate --task on MediaPipe models (W8A8 RTN, per-tensor weights)', (
     }
   });
 
+  it('FlexRound on BlazeFace (reconstruction through its channel Pads): runtime and QDQ in onnxruntime-node agree', async () => {
+    // A small learning rate: one step must not move the rounding far (the default for short budgets is 1/iterations).
+    const q = await quantize(FACE, { ...calib, method: 'flexround', iters: 2, lr: 1e-3, preprocess: 'mediapipe-face' });
+    expect(q.info.method).toBe('flexround');
+    const r = await validate(FACE, q, { ...held, modes: ['onnx'], preprocess: 'mediapipe-face', task: 'detection' });
+    expect(ortMismatches(r)).toBe(0);
+    expect(r.executors[0].detection!.topBoxIou).toBeGreaterThan(0.6);
+  });
+
+  it('refuses FlexRound on Selfie Segmentation before calibration, listing every node reconstruction cannot run', async () => {
+    const error = await quantize(SELFIE, { ...calib, calib: '/nonexistent', method: 'flexround', preprocess: 'mediapipe-selfie' }).catch((e: unknown) => e);
+    expect((error as FlexqError).code).toBe('UNSUPPORTED_OP');
+    const message = (error as FlexqError).message;
+    expect(message).toContain("'multiply' (Mul)");
+    expect(message).toContain("'activation' (Sigmoid)");
+    expect(message).toContain("'up_sampling2d_2' (Resize)");
+    expect(message).toContain('quantize this model with --method rtn');
+  });
+
   it('refuses a task the outputs cannot answer before reading any data', async () => {
     const q = await quantize(FACE, { ...calib, limit: 2, preprocess: 'mediapipe-face' });
     const error = await validate(FACE, q, { ...held, data: '/nonexistent', preprocess: 'mediapipe-face', task: 'segmentation' }).catch((e: unknown) => e);
