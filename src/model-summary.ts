@@ -43,7 +43,8 @@ export function summarizeModel(graph: Graph): ModelSummary {
     name: n.name,
     op: n.op,
     output: graph.values.get(n.outputs[0])!.shape,
-    params: n.inputs.slice(1).reduce((s, i) => s + (graph.values.get(i)?.dtype === 'float32' ? (graph.values.get(i)?.data?.length ?? 0) : 0), 0),
+    // Resize's float inputs (roi, scales) say how to resample, they are not learned parameters.
+    params: n.op === 'Resize' ? 0 : n.inputs.slice(1).reduce((s, i) => s + (graph.values.get(i)?.dtype === 'float32' ? (graph.values.get(i)?.data?.length ?? 0) : 0), 0),
     macs: macsOf(graph, n),
     attrs: n.attrs,
   }));

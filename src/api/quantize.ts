@@ -14,7 +14,7 @@ import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
 import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '../ir/quantized-graph.js';
-import { ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
+import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
 import { assembleQuantizedGraph, quantizeRtn, rtnWeights } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
 import type { Setting } from '../quant/unit-trainer.js';
@@ -147,6 +147,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
   const progressOf = o.progress ?? silentProgress;
   const { graph } = loadModel(model, { inputShape: o.inputShape });
   if (o.target !== undefined) checkDeployable(graph, o.target);
+  if (s.method !== 'rtn') checkReconstructionSupported(graph, o.granularity ?? 'layer');
   const sampleShape = sampleShapeOf(graph, model);
   const limit = o.samples !== undefined ? Math.min(o.samples, o.limit ?? Infinity) : o.limit;
   const data = await openData(o.calib, { ...o, limit }, sampleShape);

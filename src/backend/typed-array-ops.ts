@@ -195,3 +195,31 @@ export function reconstructionLoss(y: FloatTensor, target: FloatTensor): { loss:
   }
   return { loss: sum / p, dy: { shape: y.shape, data: dy } };
 }
+
+/** Pad of a 4-D NCHW tensor with a constant, ONNX pads [n0, c0, h0, w0, n1, c1, h1, w1] (the batch is not padded). */
+export function padConstant(x: FloatTensor, pads: readonly number[], value: number): FloatTensor {
+  const [n, c, h, w] = x.shape;
+  const [oc, oh, ow] = [c + pads[1] + pads[5], h + pads[2] + pads[6], w + pads[3] + pads[7]];
+  const y = new Float32Array(n * oc * oh * ow).fill(value);
+  for (let b = 0; b < n; b++)
+    for (let k = 0; k < c; k++)
+      for (let i = 0; i < h; i++) {
+        const src = ((b * c + k) * h + i) * w;
+        y.set(x.data.subarray(src, src + w), ((b * oc + k + pads[1]) * oh + i + pads[2]) * ow + pads[3]);
+      }
+  return { shape: [n, oc, oh, ow], data: y };
+}
+
+/** ∂L/∂x of padConstant: the gradient inside the border, cropped out of dy. */
+export function padConstantBackward(xShape: readonly number[], dy: FloatTensor, pads: readonly number[]): FloatTensor {
+  const [n, c, h, w] = xShape;
+  const [, oc, oh, ow] = dy.shape;
+  const dx = new Float32Array(n * c * h * w);
+  for (let b = 0; b < n; b++)
+    for (let k = 0; k < c; k++)
+      for (let i = 0; i < h; i++) {
+        const at = ((b * oc + k + pads[1]) * oh + i + pads[2]) * ow + pads[3];
+        dx.set(dy.data.subarray(at, at + w), ((b * c + k) * h + i) * w);
+      }
+  return { shape: [...xShape], data: dx };
+}

@@ -211,7 +211,7 @@ function constantTensor(v: Value): TensorProto {
 /** The IR ops the QDQ export writes (onnxNodes' cases); any other op is refused, by quantize --target onnx before any work. */
 export const QDQ_OPS: ReadonlySet<string> = new Set([
   'Conv', 'Gemm', 'MatMul', 'Add', 'Mul', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish',
-  'LeakyRelu', 'Elu', 'Tanh', 'Softmax', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Identity', 'Transpose', 'Pad', 'Resize',
+  'LeakyRelu', 'Elu', 'Tanh', 'Softmax', 'Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Concat', 'Identity', 'Transpose', 'Pad', 'Resize', 'ConvTranspose',
 ]);
 
 /** The ONNX node(s) of one IR node, reading `inputs` (float names) and writing float `output`. */
@@ -311,7 +311,7 @@ interface IntegerConvPlan {
 }
 
 /**
- * ort-web flavour, grouped (depthwise) Conv: onnxruntime-web's wasm build has no SIMD uint8 depthwise kernel (MobileNetV2's
+ * Every flavour, ConvTranspose (no QLinear form exists); ort-web flavour, grouped (depthwise) Conv: onnxruntime-web's wasm build has no SIMD uint8 depthwise kernel (MobileNetV2's
  * depthwise QLinearConvs run ~8× slower than its float ones), so these run as integer arithmetic on integer-valued
  * floats, step for step QLinearConv's (runtime/requant/onnx.ts):
  *   acc = Conv(x − zp_x, w, b)                      exact: every partial sum < 2^24 (checked: |b| + terms·255·max|w|)
@@ -321,13 +321,15 @@ interface IntegerConvPlan {
  * undefined where that is not exact or not a depthwise layer (the QDQ Conv is written instead).
  */
 function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undefined {
-  if (node.op !== 'Conv' || Number(node.attrs.group ?? 1) === 1) return undefined;
+  const transposed = node.op === 'ConvTranspose';
+  if (!transposed && (node.op !== 'Conv' || Number(node.attrs.group ?? 1) === 1)) return undefined;
   const [x, weight, bias] = node.inputs;
   const [gx, gy, w] = [q.activations.get(x), q.activations.get(node.outputs[0]), q.weights.get(weight)];
   const b = bias ? q.biases.get(bias) : undefined;
   const activation = String(node.attrs.activation ?? 'none');
   if (!gx || !gy || !w || w.zeroPoint !== 0 || (bias && !b) || !['none', 'relu', 'relu6'].includes(activation)) return undefined;
-  const terms = w.shape.slice(1).reduce((a, d) => a * d, 1);
+  // Terms per output: a Conv's weight is [M, C, kh, kw]; a ConvTranspose's [C, M, kh, kw] sums over C and the taps.
+  const terms = (transposed ? [w.shape[0], ...w.shape.slice(2)] : w.shape.slice(1)).reduce((a, d) => a * d, 1);
   const maxW = w.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const maxB = b ? b.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0;
   if (maxB + terms * 255 * maxW >= FLOAT32_EXACT_INTEGERS) return undefined;
@@ -345,7 +347,7 @@ function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: Qdq
   const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
   const attribute = [intsAttribute('kernel_shape', list('kernel', [])), intsAttribute('strides', list('strides', [1, 1])), intsAttribute('pads', list('pads', [0, 0, 0, 0])), intsAttribute('dilations', list('dilations', [1, 1])), intAttribute('group', Number(a.group))];
   b.nodes.push(
-    { name: node.name, opType: 'Conv', input: inputs, output: [acc], attribute },
+    { name: node.name, opType: node.op, input: inputs, output: [acc], attribute },
     { name: `${node.name}/Mul`, opType: 'Mul', input: [acc, b.scalar(`${node.name}/multiplier`, plan.multiplier)], output: [v] },
     { name: `${node.name}/Clip`, opType: 'Clip', input: [v, b.scalar(`${node.name}/clip.lo`, plan.lo), b.scalar(`${node.name}/clip.hi`, plan.hi)], output: [clamped] },
   );
@@ -386,7 +388,8 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
     if (outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${where}: ${outputs.length} outputs; the QDQ export writes single-output nodes`);
     const out = outputs[0];
     if (!q.activations.has(out)) fail('MISSING_TENSOR', `${where}: output '${out}' has no activation grid; re-quantize the model`);
-    const plan = flavour === 'ort-web' ? integerConvPlan(node, q) : undefined;
+    // A transposed conv has no QDQ fusion in onnxruntime: it always runs as integer arithmetic (exact, as the runtime).
+    const plan = flavour === 'ort-web' || node.op === 'ConvTranspose' ? integerConvPlan(node, q) : undefined;
     if (plan) {
       integerConvNodes(node, plan, out, b);
       continue;

@@ -1,6 +1,7 @@
 import { consumers, producers, type Graph, type Node } from '../ir/graph.js';
 import { intAttr } from '../ops/contract.js';
 import { weightedLayers } from './layers.js';
+import { isReconstructible } from './node-autodiff.js';
 
 /**
  * A unit of reconstruction: nodes optimised together against the float model's output of the last one.
@@ -76,7 +77,8 @@ function separablePairs(graph: Graph): Node[][] {
  * separable pairs, with every weighted layer outside them a unit of its own.
  */
 export function reconstructionUnits(graph: Graph, granularity: Granularity): ReconstructionUnit[] {
-  const layers = weightedLayers(graph).map((l) => l.node);
+  // Layers without reconstruction rules (ConvTranspose) keep their rounding-to-nearest weights.
+  const layers = weightedLayers(graph).map((l) => l.node).filter((n) => isReconstructible(n.op));
   const groups: Node[][] = [];
   const taken = new Set<Node>();
   if (granularity === 'block')

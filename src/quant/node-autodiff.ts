@@ -161,6 +161,13 @@ function elementwise(forward: (node: Node, xs: FloatTensor[], graph: Graph) => F
 /** Flatten and Reshape move no data: the output takes the graph's per-sample shape of the node's output. */
 const reshaped = (node: Node, x: FloatTensor, graph: Graph): FloatTensor => ({ shape: [x.shape[0], ...(graph.values.get(node.outputs[0])!.shape.slice(1) as number[])], data: x.data });
 const unshaped = (x: FloatTensor, dy: FloatTensor): FloatTensor => ({ shape: x.shape, data: dy.data });
+/** A 4-D constant Pad's pads (BlazeFace's channel padding); other pads and modes are refused here. */
+function constantPads(node: Node): readonly number[] {
+  const pads = node.attrs.pads as readonly number[];
+  if (stringAttr(node, 'mode', 'constant') !== 'constant' || pads.length !== 8 || pads[0] !== 0 || pads[4] !== 0)
+    fail('UNSUPPORTED_ATTR', `node '${node.name}' (Pad): reconstruction pads 4-D tensors with a constant, not the batch axis; quantize this model with --method rtn`);
+  return pads;
+}
 /** Clip's bounds (normalized attributes; absent = unbounded). */
 const clipMin = (n: Node) => (n.attrs.min as number | undefined) ?? -Infinity;
 const clipMax = (n: Node) => (n.attrs.max as number | undefined) ?? Infinity;
@@ -178,11 +185,21 @@ const RULES: Record<string, OpRule> = {
   MaxPool: elementwise((n, [x]) => ew.maxPool(x, window2d(n)).y, (n, [x], _y, dy) => [ew.maxPoolBackward(x.shape, ew.maxPool(x, window2d(n)).argmax, dy)]),
   Flatten: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
   Reshape: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
+  Pad: elementwise((n, [x]) => ew.padConstant(x, constantPads(n), Number(n.attrs.value ?? 0)), (n, [x], _y, dy) => [ew.padConstantBackward(x.shape, dy, constantPads(n))]),
 };
 
-/** Fails with a clear message for a node reconstruction cannot run (before any work is done). */
-export function checkReconstructible(node: Node): void {
-  if (!RULES[node.op]) fail('UNSUPPORTED_OP', `node '${node.name}' (${node.op}): reconstruction runs ${Object.keys(RULES).join(', ')}; quantize this model with --method rtn`);
+/** Whether reconstruction has forward and backward rules for `op`. */
+export const isReconstructible = (op: string): boolean => Object.hasOwn(RULES, op);
+
+/** Fails, listing every node of `nodes` reconstruction cannot run (called before any work is done). */
+export function checkReconstructible(nodes: readonly Node[], source: string): void {
+  const bad = nodes.filter((n) => !isReconstructible(n.op));
+  if (bad.length === 0) return;
+  fail(
+    'UNSUPPORTED_OP',
+    `${source}: reconstruction runs ${Object.keys(RULES).join(', ')}; ${bad.length} node(s) up to the last weighted layer are none of these: ` +
+      `${bad.map((n) => `'${n.name}' (${n.op})`).join(', ')}; quantize this model with --method rtn`,
+  );
 }
 
 export function forwardNode(b: TensorBackend, graph: Graph, node: Node, xs: FloatTensor[], weight?: Float32Array): Promise<FloatTensor> {

@@ -124,6 +124,17 @@ export function quantizerInit(graph: Graph, node: Node, rtn: QuantizedWeight, it
   return { w: w.data as Float32Array, shape: rtn.shape, layout, rtn, iterations };
 }
 
+/** The nodes reconstruction runs: every node up to the last unit's last. */
+function reconstructedNodes(graph: Graph, units: readonly ReconstructionUnit[]): Node[] {
+  return graph.nodes.slice(0, graph.nodes.indexOf(units.at(-1)!.nodes.at(-1)!) + 1);
+}
+
+/** Fails before calibration, listing every node reconstruction would have to run but cannot. */
+export function checkReconstructionSupported(graph: Graph, granularity: Granularity): void {
+  const units = reconstructionUnits(graph, granularity);
+  if (units.length > 0) checkReconstructible(reconstructedNodes(graph, units), graph.source);
+}
+
 export async function reconstruct(
   graph: Graph,
   rtn: ReadonlyMap<string, QuantizedWeight>,
@@ -135,9 +146,8 @@ export async function reconstruct(
 ): Promise<ReconstructionCheckpoint> {
   const units = reconstructionUnits(graph, o.granularity);
   const weightOf = new Map(weightedLayers(graph).map((l) => [l.node, l.weight]));
-  const lastNode = graph.nodes.indexOf(units.at(-1)!.nodes.at(-1)!);
-  const nodes = graph.nodes.slice(0, lastNode + 1);
-  for (const n of nodes) checkReconstructible(n);
+  const nodes = reconstructedNodes(graph, units);
+  checkReconstructible(nodes, graph.source);
 
   const weights = new Map(hooks.resume?.weights ?? rtn);
   const steps = activationSteps(graph, hooks.resume?.activations ?? grids);

@@ -114,3 +114,22 @@ describe('mse loss', () => {
     expect(() => E.reconstructionLoss(y, input([4, 9], 1))).toThrow(/reconstructionLoss: operands have shapes \[4,10\] and \[4,9\]/);
   });
 });
+
+describe('constant pad (BlazeFace channel padding)', () => {
+  it('puts x inside a border of the value; its backward is the adjoint (⟨pad x, dy⟩ = ⟨x, pad*(dy)⟩)', () => {
+    const x = input([2, 3, 4, 5], 21);
+    const pads = [0, 1, 2, 0, 0, 4, 0, 3];
+    const y = E.padConstant(x, pads, 0);
+    expect(y.shape).toEqual([2, 8, 6, 8]);
+    expect(y.data[((1 * 8 + 1) * 6 + 2) * 8 + 0]).toBe(x.data[((1 * 3 + 0) * 4 + 0) * 5 + 0]);
+    expect(y.data[((1 * 8 + 5) * 6 + 0) * 8 + 0]).toBe(0);
+    const dy = input([2, 8, 6, 8], 22);
+    const dx = E.padConstantBackward(x.shape, dy, pads);
+    let left = 0;
+    let right = 0;
+    y.data.forEach((v, i) => (left += v * dy.data[i]));
+    x.data.forEach((v, i) => (right += v * dx.data[i]));
+    expect(Math.abs(left - right)).toBeLessThanOrEqual(1e-9 * Math.abs(left));
+    expect(E.padConstant(x, pads, -2).data[0]).toBe(-2);
+  });
+});

@@ -8,6 +8,7 @@ import { readAllSamples } from '../../src/api/data.js';
 import { createFloatExecutor } from '../../src/exec/float-executor.js';
 import { NCHW_TO_NHWC } from '../../src/ir/layout.js';
 import { loadModel } from '../../src/load-model.js';
+import { importModel } from '../../src/api/import.js';
 import { transposeConst } from '../../src/ops/transpose.js';
 import { openLiteRt } from '../../targets/tflite/litert.js';
 import { data, model } from '../helpers/shared.js';
@@ -18,6 +19,19 @@ const CASES: readonly { name: string; file: string; preprocess: Preprocess; ops:
   { name: 'Selfie Segmentation', file: model('mediapipe-selfie-segmentation/model.tflite'), preprocess: 'mediapipe-selfie', ops: ['Resize', 'ConvTranspose'] },
   { name: 'BlazeFace', file: model('mediapipe-face-detection/model.tflite'), preprocess: 'mediapipe-face', ops: ['Pad', 'Concat'] },
 ];
+
+describe('Selfie Segmentation inspected', () => {
+  it('imports RESIZE_BILINEAR and the custom transposed conv: ops, shapes, and weights only as parameters', () => {
+    const { summary } = importModel(model('mediapipe-selfie-segmentation/model.tflite'));
+    expect(summary.ops).toMatchObject({ Conv: 54, Resize: 3, ConvTranspose: 1, HardSwish: 11, Mul: 10 });
+    const resizes = summary.layers.filter((l) => l.op === 'Resize');
+    expect(resizes.map((l) => l.output)).toEqual([['N', 128, 32, 32], ['N', 24, 64, 64], ['N', 16, 128, 128]]);
+    expect(resizes.every((l) => l.params === 0)).toBe(true);
+    // MediaPipe's 2×2 stride-2 head with SAME padding: [N,16,128,128] → [N,1,256,256], 16·4 weights + 1 bias.
+    const head = summary.layers.find((l) => l.op === 'ConvTranspose')!;
+    expect([head.output, head.params, head.attrs.pads]).toEqual([['N', 1, 256, 256], 65, [0, 0, 0, 0]]);
+  });
+});
 
 for (const c of CASES)
   describe(`${c.name} float, imported from TFLite`, () => {
