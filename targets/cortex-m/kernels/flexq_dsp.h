@@ -43,7 +43,32 @@ static inline uint32_t flexq_read_u32(const void *p) {
   return v;
 }
 
-#if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#include <arm_mve.h>
+/* Two output channels × two input rows over depth8 taps, Helium (MVE): eight taps per turn as int16 vectors; each
+ * channel's eight weight bytes are gathered from the pair's packing and sign-extended in one load
+ * (VLDRB.S16 gather), then four VMLADAVA.S16 (eight products summed into a scalar each). Same contract as below. */
+static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
+  /* byte of tap k+i of channel m within a group of 8 taps: 4-tap halves 8 bytes apart, stored k, k+2, k+1, k+3 */
+  static const uint16_t tap_bytes[8] = {0, 2, 1, 3, 8, 10, 9, 11};
+  const uint16x8_t channel_m = vld1q_u16(tap_bytes), channel_m1 = vaddq_n_u16(channel_m, 4);
+  const int16_t *x1 = x0 + row_bytes / 2;
+  int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
+  for (int32_t k = 0; k < depth8; k += 8, w += 16) {
+    const int16x8_t wm = vldrbq_gather_offset_s16(w, channel_m), wm1 = vldrbq_gather_offset_s16(w, channel_m1);
+    const int16x8_t r0 = vld1q_s16(x0 + k), r1 = vld1q_s16(x1 + k);
+    a00 = vmladavaq_s16(a00, wm, r0);
+    a01 = vmladavaq_s16(a01, wm, r1);
+    a10 = vmladavaq_s16(a10, wm1, r0);
+    a11 = vmladavaq_s16(a11, wm1, r1);
+  }
+  acc[0] = a00;
+  acc[1] = a01;
+  acc[2] = a10;
+  acc[3] = a11;
+  return w;
+}
+#elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 /* Two output channels × two input rows over depth8 taps (a multiple of 8): acc[0] += row 0 · channel m,
  * acc[1] += row 1 · m, acc[2] += row 0 · m+1, acc[3] += row 1 · m+1. `w`: the pair's weights in gemm_dsp.h's packing
  * (8 bytes per 4 taps, 4-byte aligned), `x0`: row 0, row 1 `row_bytes` after it. Returns w past the pair. On the

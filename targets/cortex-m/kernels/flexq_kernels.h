@@ -37,7 +37,7 @@ typedef struct {
   int32_t pad_top, pad_left;
 } flexq_window;
 
-/* Conv with `groups` groups. Reference weights [M][C/groups][kh][kw]; the DSP kernels' layouts are in their files. */
+/* Conv with `groups` groups, for the reference kernel: weights [M][C/groups][kh][kw]. */
 typedef struct {
   flexq_window window;
   int32_t groups;
@@ -126,7 +126,8 @@ void flexq_global_average_pool_s8(const flexq_global_average_pool_params *p, con
 void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input, int8_t *output);
 void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
 
-/* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values), bit-exact to the reference ones above.
+/* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values; the GEMM's inner loop on Helium/MVE where the core
+ * has it, flexq_dsp.h), bit-exact to the reference ones above.
  * Their weights are laid out for the dual multiply-accumulate and their scratch sizes are given in each file;
  * flexq's code generator lays them out and places `scratch` in the arena. */
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Dot products of one or two int16 input rows with every weight row, two output channels at a time, eight taps per
  * step: each pair of weight words is loaded once and feeds four SMLADs per input row (layouts in gemm_dsp.h;
- * the pair loop is flexq_dsp.h's flexq_mac_2x2). */
+ * the pair loop is flexq_dsp.h's flexq_mac_2x2: SMLAD, or Helium/MVE on a core that has it). */
 #include "gemm_dsp.h"
 #include "flexq_dsp.h"
 #include "flexq_requant.h"

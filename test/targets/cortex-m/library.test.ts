@@ -24,7 +24,7 @@ const work = mkdtempSync(join(tmpdir(), 'flexq-c-library-'));
 afterAll(() => rmSync(work, { recursive: true, force: true }));
 
 const DSCNN = MODEL_CASES.find((c) => c.name === 'DS-CNN')!;
-const SYSTEM_HEADERS = new Set(['stdint.h', 'stddef.h', 'string.h', 'stdio.h', 'arm_acle.h']);
+const SYSTEM_HEADERS = new Set(['stdint.h', 'stddef.h', 'string.h', 'stdio.h', 'arm_acle.h', 'arm_mve.h']);
 
 let p: PreparedCase;
 let c: GeneratedC;
