@@ -152,6 +152,20 @@ describe('export of an imported int8 model', () => {
   }, 60_000);
 });
 
+describe('ONNX QDQ export of an imported int8 model (per-axis DequantizeLinear)', () => {
+  it('DS-CNN: onnxruntime-node runs it bit-exact with the runtime in onnx mode', async () => {
+    const a = openArtefact(model('dscnn-kws/int8-reference.tflite'));
+    const [ort, runtime] = [await defaultExecutor(a, 'ort-node', { mode: 'onnx' }), await defaultExecutor(a, 'runtime', { mode: 'onnx' })];
+    const shape = ort.graph.values.get(ort.graph.inputs[0])!.shape.slice(1) as number[];
+    const x = await readAllSamples(await openData(data('kws/features.npy'), { preprocess: 'none', labels: data('kws/labels.npy'), limit: 32 }, shape));
+    const input = { shape: [32, ...shape], data: x };
+    const [y1, y2] = [(await ort.run(input)).get(ort.graph.outputs[0])!.data, (await runtime.run(input)).get(runtime.graph.outputs[0])!.data];
+    expect(y1.length).toBe(32 * 12);
+    expect(countDifferent(y1, y2)).toBe(0);
+    await ort.dispose();
+  }, 60_000);
+});
+
 describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {
   it('DS-CNN: LiteRT.js and the runtime give the same integers, and agree with float.onnx on top-1', async () => {
     const r = await validateArtefacts(model('dscnn-kws/float.onnx'), [model('dscnn-kws/int8-reference.tflite')], {
