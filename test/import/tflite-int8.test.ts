@@ -12,6 +12,7 @@ import { validateArtefacts } from '../../src/api/validate-artefacts.js';
 import { importTfliteInt8 } from '../../src/import/tflite/import-tflite-int8.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { dequantizeBias, dequantizeWeight, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
+import { decodeFq, encodeFq } from '../../src/quant/fq-file.js';
 import { withFloatIo } from '../../targets/tflite/float-io.js';
 import { openLiteRt } from '../../targets/tflite/litert.js';
 import { flexq } from '../helpers/cli.js';
@@ -164,6 +165,23 @@ describe('ONNX QDQ export of an imported int8 model (per-axis DequantizeLinear)'
     expect(countDifferent(y1, y2)).toBe(0);
     await ort.dispose();
   }, 60_000);
+});
+
+describe('.fq version 2: per-channel scales on disk', () => {
+  it('DS-CNN\'s import round-trips through an .fq (version 2) and runs the same integers; per-tensor files stay version 1', () => {
+    const q = importTfliteInt8(readFileSync(model('dscnn-kws/int8-reference.tflite')), 'dscnn.tflite');
+    const bytes = encodeFq(q);
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)).toBe(2);
+    const back = decodeFq(bytes, 'dscnn.fq');
+    for (const [name, w] of q.weights) expect(back.weights.get(name)!.channelScales).toEqual(w.channelScales);
+    for (const [name, b] of q.biases) expect(back.biases.get(name)!.channelScales).toEqual(b.channelScales);
+    const x = Int8Array.from({ length: 490 * 4 }, (_, i) => ((i * 37) % 256) - 128);
+    const run = (g: QuantizedGraph) => createIntegerRuntime(g, 'tflite-double').run({ shape: [4, 1, 49, 10], data: x }).get(g.graph.outputs[0])!.data;
+    expect(run(back)).toEqual(run(q));
+    const perTensor: QuantizedGraph = { ...q, weights: new Map([...q.weights].map(([k, { channelScales: _, ...w }]) => [k, w])), biases: new Map([...q.biases].map(([k, b]) => [k, { values: b.values, scale: b.scale }])) };
+    const v1 = encodeFq(perTensor);
+    expect(new DataView(v1.buffer, v1.byteOffset).getUint32(8, true)).toBe(1);
+  });
 });
 
 describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {
