@@ -15,5 +15,5 @@ export const TFLITE_TARGET: Target = {
     'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
     'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
   },
-  foreignExecutors: { litert: foreignLiteRt },
+  foreignExecutors: { tflite: { litert: foreignLiteRt } },
 };

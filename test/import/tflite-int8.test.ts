@@ -154,10 +154,15 @@ describe('export of an imported int8 model', () => {
 });
 
 describe('ONNX QDQ export of an imported int8 model (per-axis DequantizeLinear)', () => {
-  it('DS-CNN: onnxruntime-node runs it bit-exact with the runtime in onnx mode', async () => {
-    const a = openArtefact(model('dscnn-kws/int8-reference.tflite'));
-    const [ort, runtime] = [await defaultExecutor(a, 'ort-node', { mode: 'onnx' }), await defaultExecutor(a, 'runtime', { mode: 'onnx' })];
-    const shape = ort.graph.values.get(ort.graph.inputs[0])!.shape.slice(1) as number[];
+  it('DS-CNN: the .onnx file, opened as an integer ONNX model, runs in onnxruntime-node bit-exact with the runtime in onnx mode', async () => {
+    const tflite = model('dscnn-kws/int8-reference.tflite');
+    const onnxPath = join(mkdtempSync(join(tmpdir(), 'flexq-int8-')), 'dscnn.qdq.onnx');
+    await exportModel(tflite, { format: 'onnx-qdq', output: onnxPath });
+    const file = openArtefact(onnxPath);
+    expect(file.kind === 'foreign' && file.foreign.format).toBe('onnx');
+    const [ort, runtime] = [await defaultExecutor(file, undefined, { mode: 'onnx' }), await defaultExecutor(openArtefact(tflite), 'runtime', { mode: 'onnx' })];
+    expect(ort.name).toBe('ort-node (the file as it is)');
+    const shape = runtime.graph.values.get(runtime.graph.inputs[0])!.shape.slice(1) as number[];
     const x = await readAllSamples(await openData(data('kws/features.npy'), { preprocess: 'none', labels: data('kws/labels.npy'), limit: 32 }, shape));
     const input = { shape: [32, ...shape], data: x };
     const [y1, y2] = [(await ort.run(input)).get(ort.graph.outputs[0])!.data, (await runtime.run(input)).get(runtime.graph.outputs[0])!.data];
