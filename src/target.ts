@@ -105,8 +105,8 @@ export interface Target {
   readonly description: string;
   /** --executor names. */
   readonly executors?: Readonly<Record<string, ExecutorFactory>>;
-  /** --executor names that run a foreign int8 artefact's own file in its real runtime (they win over `executors` for it). */
-  readonly foreignExecutors?: Readonly<Record<string, ForeignExecutorFactory>>;
+  /** --executor names that run a foreign int8 artefact's own file in its real runtime, per file format (they win over `executors` for it). */
+  readonly foreignExecutors?: Readonly<Partial<Record<ForeignArtefact['format'], Readonly<Record<string, ForeignExecutorFactory>>>>>;
   /** --format names. */
   readonly exporters?: Readonly<Record<string, Exporter>>;
   /** --target names of compile. */

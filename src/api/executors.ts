@@ -8,6 +8,7 @@ import type { Graph } from '../ir/graph.js';
 import type { Dim } from '../ir/shape.js';
 import { detectFormat, readModelFile } from '../import/index.js';
 import { importTfliteInt8, isInt8Tflite } from '../import/tflite/import-tflite-int8.js';
+import { isIntegerOnnx, onnxInterface } from '../import/foreign-onnx.js';
 import { loadModel } from '../load-model.js';
 import { decodeFq, isFq } from '../quant/fq-file.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
@@ -25,6 +26,7 @@ export function openArtefact(path: string, inputShape?: readonly Dim[]): Artefac
     const q = importTfliteInt8(bytes, path, { inputShape });
     return { kind: 'foreign', foreign: { path, format: 'tflite', bytes, q, graph: q.graph } };
   }
+  if (detectFormat(bytes) === 'onnx' && isIntegerOnnx(bytes)) return { kind: 'foreign', foreign: { path, format: 'onnx', bytes, graph: onnxInterface(bytes, path) } };
   return { kind: 'model', graph: loadModel(path, { inputShape }).graph };
 }
 
@@ -76,12 +78,16 @@ export async function quantizedExecutor(q: QuantizedGraph, name: string, o: Exec
  * own executors of its imported graph (runtime by default; float; or a target's, on flexq's export of it).
  */
 async function foreignArtefactExecutor(a: ForeignArtefact, name: string | undefined, o: ExecutorOptions): Promise<BatchExecutor> {
-  const own = name === undefined ? undefined : foreignExecutor(name);
+  const chosen = name ?? (a.q ? 'runtime' : OWN_RUNTIME[a.format]);
+  const own = foreignExecutor(a.format, chosen);
   if (own) return own(a, o);
-  if (!a.q) fail('BAD_ARGUMENT', `${a.path}: flexq cannot import this ${a.format} model, so only its own runtime runs it: give --executor ${a.format === 'tflite' ? 'litert' : 'ort-node'}`);
-  if (name !== undefined && !executorNames().includes(name)) fail('BAD_ARGUMENT', `executor '${name}': expected one of ${executorNames().join(', ')}`);
-  return quantizedExecutor(a.q, name ?? 'runtime', o);
+  if (!a.q) fail('BAD_ARGUMENT', `${a.path}: flexq does not import this ${a.format} model's integers, so only its own runtime runs it: --executor ${OWN_RUNTIME[a.format]}`);
+  if (!executorNames().includes(chosen)) fail('BAD_ARGUMENT', `executor '${chosen}': expected one of ${executorNames().join(', ')}`);
+  return quantizedExecutor(a.q, chosen, o);
 }
+
+/** The runtime each foreign format is made for. */
+const OWN_RUNTIME = { tflite: 'litert', onnx: 'ort-node' } as const;
 
 /** The executor for an artefact: float for models and weights-only .fq, the integer runtime otherwise. */
 export async function defaultExecutor(a: Artefact, name: string | undefined, o: ExecutorOptions): Promise<BatchExecutor> {

@@ -13,12 +13,15 @@ function collect<T>(pick: (t: Target) => Readonly<Record<string, T>> | undefined
 }
 
 const EXECUTORS = collect((t) => t.executors);
-const FOREIGN_EXECUTORS = collect((t) => t.foreignExecutors);
+const FOREIGN_EXECUTORS = new Map(
+  (['tflite', 'onnx'] as const).map((format) => [format, collect((t) => t.foreignExecutors?.[format])] as const),
+);
+const foreignNames = (): string[] => [...FOREIGN_EXECUTORS.values()].flatMap((m) => [...m.keys()]);
 const EXPORTERS = collect((t) => t.exporters);
 const COMPILERS = collect((t) => t.compilers);
 
 /** Every executor name: float, runtime, then each target's. */
-export const executorNames = (): string[] => [...new Set([...BUILT_IN_EXECUTORS, ...EXECUTORS.keys(), ...FOREIGN_EXECUTORS.keys()])];
+export const executorNames = (): string[] => [...new Set([...BUILT_IN_EXECUTORS, ...EXECUTORS.keys(), ...foreignNames()])];
 export const exportFormats = (): string[] => [...EXPORTERS.keys()];
 export const compileTargets = (): string[] => [...COMPILERS.keys()];
 
@@ -30,8 +33,8 @@ function lookup<T>(table: Map<string, T>, kind: string, name: string, all: reado
 
 /** A target's executor factory by name (float and runtime are the API's own: see executors.ts). */
 export const targetExecutor = (name: string): ExecutorFactory => lookup(EXECUTORS, 'executor', name, executorNames());
-/** The executor that runs a foreign artefact's own file under this name, if a target has one. */
-export const foreignExecutor = (name: string): ForeignExecutorFactory | undefined => FOREIGN_EXECUTORS.get(name);
+/** The executor that runs a foreign artefact's own file of this format under this name, if a target has one. */
+export const foreignExecutor = (format: 'tflite' | 'onnx', name: string): ForeignExecutorFactory | undefined => FOREIGN_EXECUTORS.get(format)!.get(name);
 export const exporterFor = (format: string): Exporter => lookup(EXPORTERS, 'format', format, exportFormats());
 export const compilerFor = (target: string): Compiler => lookup(COMPILERS, 'target', target, compileTargets());
 
@@ -44,7 +47,7 @@ export function describeTargets(): { name: string; description: string; formats:
     name: t.name,
     description: t.description,
     formats: Object.keys(t.exporters ?? {}),
-    executors: [...new Set([...Object.keys(t.executors ?? {}), ...Object.keys(t.foreignExecutors ?? {})])],
+    executors: [...new Set([...Object.keys(t.executors ?? {}), ...Object.values(t.foreignExecutors ?? {}).flatMap((e) => Object.keys(e))])],
     compile: Object.keys(t.compilers ?? {}),
   }));
 }

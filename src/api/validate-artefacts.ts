@@ -14,7 +14,7 @@ import { silentProgress, type JobHooks } from './progress.js';
 
 export interface ValidateArtefactsOptions extends DataOptions, JobHooks {
   readonly data: string;
-  /** Executors per artefact; default: each artefact's default executor (the runtime), plus litert for an int8 .tflite. */
+  /** Executors per artefact; default: each artefact's default (the runtime; ort-node for an integer .onnx), plus litert for an int8 .tflite. */
   readonly executors?: readonly string[];
   /** Mode of the integer runtime; default tflite-xnnpack (LiteRT's arithmetic on the XNNPACK delegate). */
   readonly mode?: RequantMode;

@@ -113,22 +113,16 @@ class QdqBuilder {
     if (name === '') return '';
     const grid = this.q.activations.get(name);
     if (grid) return this.dequantizeActivation(name, grid);
-    const w = this.q.weights.get(name);
-    if (w) {
+    const constant = this.q.weights.get(name) ?? this.q.biases.get(name);
+    if (constant) {
       if (!this.dequantized.has(name)) {
         this.integers(name);
-        this.initializers.push(rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(w.scale)));
-        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
-        this.dequantized.add(name);
-      }
-      return `${name}.dq`;
-    }
-    const b = this.q.biases.get(name);
-    if (b) {
-      if (!this.dequantized.has(name)) {
-        this.integers(name);
-        this.initializers.push(rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(b.scale)));
-        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`] });
+        // Per-channel scales dequantize along axis 0, the output channel of Conv weights, Gemm's B (transB) and biases.
+        const { channelScales } = constant;
+        const scale = channelScales ? rawTensor(`${name}.scale`, 'float32', [channelScales.length], channelScales) : rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(constant.scale));
+        this.initializers.push(scale);
+        const attribute = channelScales ? [intAttribute('axis', 0)] : [];
+        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`], attribute });
         this.dequantized.add(name);
       }
       return `${name}.dq`;
@@ -151,8 +145,14 @@ class QdqBuilder {
     if (this.integerTensors.has(name)) return;
     const w = this.q.weights.get(name);
     const b = this.q.biases.get(name);
-    if (w) this.initializers.push(rawTensor(`${name}.q`, 'int8', w.shape, w.values), rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint)));
-    else if (b) this.initializers.push(rawTensor(`${name}.q`, 'int32', [b.values.length], b.values), rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0)));
+    // A per-axis DequantizeLinear takes one zero point per channel (all 0, TFLite's per-channel rule).
+    if (w) {
+      const zeroPoint = w.channelScales ? rawTensor(`${name}.zero_point`, 'int8', [w.shape[0]], new Int8Array(w.shape[0])) : rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint));
+      this.initializers.push(rawTensor(`${name}.q`, 'int8', w.shape, w.values), zeroPoint);
+    } else if (b) {
+      const zeroPoint = b.channelScales ? rawTensor(`${name}.zero_point`, 'int32', [b.values.length], new Int32Array(b.values.length)) : rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0));
+      this.initializers.push(rawTensor(`${name}.q`, 'int32', [b.values.length], b.values), zeroPoint);
+    }
     this.integerTensors.add(name);
   }
 
@@ -327,7 +327,7 @@ function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undef
   const [gx, gy, w] = [q.activations.get(x), q.activations.get(node.outputs[0]), q.weights.get(weight)];
   const b = bias ? q.biases.get(bias) : undefined;
   const activation = String(node.attrs.activation ?? 'none');
-  if (!gx || !gy || !w || w.zeroPoint !== 0 || (bias && !b) || !['none', 'relu', 'relu6'].includes(activation)) return undefined;
+  if (!gx || !gy || !w || w.zeroPoint !== 0 || w.channelScales || (bias && !b) || !['none', 'relu', 'relu6'].includes(activation)) return undefined;
   // Terms per output: a Conv's weight is [M, C, kh, kw]; a ConvTranspose's [C, M, kh, kw] sums over C and the taps.
   const terms = (transposed ? [w.shape[0], ...w.shape.slice(2)] : w.shape.slice(1)).reduce((a, d) => a * d, 1);
   const maxW = w.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);

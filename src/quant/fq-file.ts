@@ -34,11 +34,15 @@ import {
  * The graph's source is not stored (info.model names the model); a loaded graph's source is the .fq path.
  * Quantized weights are stored only as integers (int8) with their grid; biases as int32 with their
  * scale; other constants as their typed data. Non-finite numbers in attributes (Clip's ±∞) are
- * written as {"$number": "Infinity"}. A reader accepts versions ≤ its own; the checksum catches damage, and
+ * written as {"$number": "Infinity"}. Version 2 adds per-channel scales: a weight's or bias's optional
+ * `channelScales` blob (float32, one per index of axis 0); flexq writes version 1 when no tensor has them, so such
+ * files stay readable by older versions. A reader accepts versions ≤ its own; the checksum catches damage, and
  * the reader validates everything else (see "Reading" below), since an edited file can carry a fresh checksum.
  */
 export const FQ_MAGIC = 'FLEXQFQ\0';
-export const FQ_VERSION = 1;
+export const FQ_VERSION = 2;
+/** The version a file without per-channel scales is written in (its format is unchanged since). */
+const FQ_VERSION_PER_TENSOR = 1;
 const PREFIX = 48;
 
 interface Blob { readonly offset: number; readonly length: number }
@@ -47,8 +51,8 @@ interface FqHeader {
   readonly info: QuantInfo;
   readonly graph: { name: string; inputs: readonly string[]; outputs: readonly string[]; nodes: readonly Node[]; values: FqValue[] };
   readonly activations: Record<string, ActivationQuant>;
-  readonly weights: Record<string, Omit<QuantizedWeight, 'values'> & { blob: Blob }>;
-  readonly biases: Record<string, { scale: number; blob: Blob }>;
+  readonly weights: Record<string, Omit<QuantizedWeight, 'values' | 'channelScales'> & { blob: Blob; channelScales?: Blob }>;
+  readonly biases: Record<string, { scale: number; blob: Blob; channelScales?: Blob }>;
 }
 
 const encodeNumber = (_: string, v: unknown) => (typeof v === 'number' && !Number.isFinite(v) ? { $number: String(v) } : v);
@@ -94,9 +98,12 @@ export function encodeFq(q: QuantizedGraph): Uint8Array {
     info: q.info,
     graph: { name: q.graph.name, inputs: q.graph.inputs, outputs: q.graph.outputs, nodes: q.graph.nodes, values },
     activations: Object.fromEntries(q.activations),
-    weights: Object.fromEntries([...q.weights].map(([k, { values: ints, ...grid }]) => [k, { ...grid, blob: data.add(ints) }])),
-    biases: Object.fromEntries([...q.biases].map(([k, b]) => [k, { scale: b.scale, blob: data.add(b.values) }])),
+    weights: Object.fromEntries(
+      [...q.weights].map(([k, { values: ints, channelScales, ...grid }]) => [k, { ...grid, blob: data.add(ints), ...(channelScales ? { channelScales: data.add(channelScales) } : {}) }]),
+    ),
+    biases: Object.fromEntries([...q.biases].map(([k, b]) => [k, { scale: b.scale, blob: data.add(b.values), ...(b.channelScales ? { channelScales: data.add(b.channelScales) } : {}) }])),
   };
+  const perChannel = [...q.weights.values(), ...q.biases.values()].some((t) => t.channelScales);
   let json = JSON.stringify(header, encodeNumber);
   json += ' '.repeat((8 - (Buffer.byteLength(json) % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
@@ -106,7 +113,7 @@ export function encodeFq(q: QuantizedGraph): Uint8Array {
   const out = new Uint8Array(PREFIX + body.length);
   out.set(new TextEncoder().encode(FQ_MAGIC), 0);
   const view = new DataView(out.buffer);
-  view.setUint32(8, FQ_VERSION, true);
+  view.setUint32(8, perChannel ? FQ_VERSION : FQ_VERSION_PER_TENSOR, true);
   view.setUint32(12, headerBytes.length, true);
   out.set(createHash('sha256').update(body).digest(), 16);
   out.set(body, PREFIX);
@@ -169,8 +176,8 @@ const headerSchema = z.strictObject({
     values: z.array(z.strictObject({ name, dtype: z.enum(DTYPES), shape: shapeSchema, blob: blobSchema.optional() })).max(MAX_LIST),
   }),
   activations: z.record(name, z.strictObject(gridFields)),
-  weights: z.record(name, z.strictObject({ ...gridFields, shape: z.array(z.int().min(0).max(MAX_DIM)).max(MAX_RANK), blob: blobSchema })),
-  biases: z.record(name, z.strictObject({ scale: z.number().positive(), blob: blobSchema })),
+  weights: z.record(name, z.strictObject({ ...gridFields, shape: z.array(z.int().min(0).max(MAX_DIM)).max(MAX_RANK), blob: blobSchema, channelScales: blobSchema.optional() })),
+  biases: z.record(name, z.strictObject({ scale: z.number().positive(), blob: blobSchema, channelScales: blobSchema.optional() })),
 });
 
 /** Fails when the JSON text nests deeper than MAX_HEADER_DEPTH; a linear scan, so it cannot overflow the stack. */
@@ -215,7 +222,7 @@ function parseHeader(bytes: Uint8Array, path: string): FqHeader {
 }
 
 /** Cross-checks the header's names and blobs: every reference resolves, every blob lies in the data and fits its shape. */
-function checkHeader(header: FqHeader, dataLength: number, path: string): void {
+function checkHeader(header: FqHeader, version: number, dataLength: number, path: string): void {
   const bad = (what: string): never => fail('MODEL_INVALID', `${path}: ${what}; the file was edited or damaged: quantize again`);
   const g = header.graph;
   const byName = new Map<string, FqValue>();
@@ -238,11 +245,15 @@ function checkHeader(header: FqHeader, dataLength: number, path: string): void {
     const v = stored(key, 'weight');
     if (formatShape(v.shape) !== formatShape(w.shape)) bad(`weight '${key}' has shape ${formatShape(w.shape)} but its tensor is ${formatShape(v.shape)}`);
     blobFits(w.blob, sizeOf(w.shape), `weight '${key}'`);
+    if (w.channelScales) blobFits(w.channelScales, (w.shape[0] ?? 0) * 4, `weight '${key}''s channel scales`);
   }
+  const perChannel = [...Object.values(header.weights), ...Object.values(header.biases)].some((t) => t.channelScales);
+  if (perChannel && version < 2) bad(`a version ${version} file holds per-channel scales, which version 2 introduced`);
   for (const [key, b] of Object.entries(header.biases)) {
     if (Object.hasOwn(header.weights, key)) bad(`'${key}' is both a weight and a bias`);
     const v = stored(key, 'bias');
     blobFits(b.blob, staticSize(v, `bias '${key}'`) * 4, `bias '${key}'`);
+    if (b.channelScales) blobFits(b.channelScales, staticSize(v, `bias '${key}'`) * 4, `bias '${key}''s channel scales`);
   }
   for (const key of Object.keys(header.activations)) if (!byName.has(key)) bad(`activation '${key}' names no value of the graph`);
   for (const i of g.inputs) if (!byName.has(i) || byName.get(i)!.blob) bad(`graph input '${i}' is not a value without data`);
@@ -274,13 +285,14 @@ export function decodeFq(bytes: Uint8Array, path: string): QuantizedGraph {
     fail('MODEL_INVALID', `${path}: checksum mismatch: the file was truncated, damaged or edited after flexq wrote it; quantize again`);
   const header = parseHeader(bytes.subarray(PREFIX, PREFIX + headerLength), path);
   const dataStart = PREFIX + headerLength;
-  checkHeader(header, bytes.length - dataStart, path);
+  checkHeader(header, version, bytes.length - dataStart, path);
 
+  const scales = (blob: Blob | undefined) => (blob ? { channelScales: readBlob(bytes, dataStart, blob, 'float32') as Float32Array } : {});
   const weights = new Map<string, QuantizedWeight>(
-    Object.entries(header.weights).map(([k, { blob, ...grid }]) => [k, { ...grid, values: readBlob(bytes, dataStart, blob, 'int8') as Int8Array }]),
+    Object.entries(header.weights).map(([k, { blob, channelScales, ...grid }]) => [k, { ...grid, values: readBlob(bytes, dataStart, blob, 'int8') as Int8Array, ...scales(channelScales) }]),
   );
   const biases = new Map<string, QuantizedBias>(
-    Object.entries(header.biases).map(([k, b]) => [k, { scale: b.scale, values: readBlob(bytes, dataStart, b.blob, 'int32') as Int32Array }]),
+    Object.entries(header.biases).map(([k, b]) => [k, { scale: b.scale, values: readBlob(bytes, dataStart, b.blob, 'int32') as Int32Array, ...scales(b.channelScales) }]),
   );
   const constant = (v: FqValue): Value | undefined => {
     const w = weights.get(v.name);

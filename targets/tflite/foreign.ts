@@ -1,6 +1,5 @@
 // A foreign int8 .tflite (the TFLite converter's) run as it is in LiteRT.js: its float-I/O copy (float-io.ts), so
 // LiteRT's own QUANTIZE takes flexq's float inputs onto the model's input grid and DEQUANTIZE gives float outputs.
-import { fail } from '../../src/errors.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { NHWC_TO_NCHW } from '../../src/ir/layout.js';
 import type { ForeignExecutorFactory } from '../../src/target.js';
@@ -16,7 +15,6 @@ function isNhwc(tflite: readonly number[], ir: readonly (number | string)[]): bo
 }
 
 export const foreignLiteRt: ForeignExecutorFactory = async (a) => {
-  if (a.format !== 'tflite') fail('BAD_ARGUMENT', `${a.path}: the litert executor runs .tflite models; for an .onnx model use --executor ort-node`);
   const sg = readTfliteModel(a.bytes, a.path).subgraphs[0];
   const shapeOf = (name: string) => a.graph.values.get(name)!.shape;
   const layout = {

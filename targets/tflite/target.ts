@@ -16,6 +16,6 @@ export const TFLITE_TARGET: Target = {
     'tfjs-tflite': tfliteExecutor('tfjs-tflite', 'xnnpack'),
     'tfjs-tflite-builtin': tfliteExecutor('tfjs-tflite', 'builtin'),
   },
-  foreignExecutors: { litert: foreignLiteRt },
+  foreignExecutors: { tflite: { litert: foreignLiteRt } },
   cannotDeploy: (node) => (OP_RULES.has(node.op) ? undefined : `the TFLite export has no builtin operator for ${node.op}`),
 };

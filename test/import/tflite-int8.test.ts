@@ -12,6 +12,7 @@ import { validateArtefacts } from '../../src/api/validate-artefacts.js';
 import { importTfliteInt8 } from '../../src/import/tflite/import-tflite-int8.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { dequantizeBias, dequantizeWeight, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
+import { decodeFq, encodeFq } from '../../src/quant/fq-file.js';
 import { withFloatIo } from '../../targets/tflite/float-io.js';
 import { openLiteRt } from '../../targets/tflite/litert.js';
 import { flexq } from '../helpers/cli.js';
@@ -150,6 +151,42 @@ describe('export of an imported int8 model', () => {
     const sg = readTfliteModel(readFileSync(out), out).subgraphs[0];
     expect(sg.tensors.filter((t) => (t.quantization?.scale.length ?? 0) > 1).length).toBe(18); // 9 per-channel filters and their biases
   }, 60_000);
+});
+
+describe('ONNX QDQ export of an imported int8 model (per-axis DequantizeLinear)', () => {
+  it('DS-CNN: the .onnx file, opened as an integer ONNX model, runs in onnxruntime-node bit-exact with the runtime in onnx mode', async () => {
+    const tflite = model('dscnn-kws/int8-reference.tflite');
+    const onnxPath = join(mkdtempSync(join(tmpdir(), 'flexq-int8-')), 'dscnn.qdq.onnx');
+    await exportModel(tflite, { format: 'onnx-qdq', output: onnxPath });
+    const file = openArtefact(onnxPath);
+    expect(file.kind === 'foreign' && file.foreign.format).toBe('onnx');
+    const [ort, runtime] = [await defaultExecutor(file, undefined, { mode: 'onnx' }), await defaultExecutor(openArtefact(tflite), 'runtime', { mode: 'onnx' })];
+    expect(ort.name).toBe('ort-node (the file as it is)');
+    const shape = runtime.graph.values.get(runtime.graph.inputs[0])!.shape.slice(1) as number[];
+    const x = await readAllSamples(await openData(data('kws/features.npy'), { preprocess: 'none', labels: data('kws/labels.npy'), limit: 32 }, shape));
+    const input = { shape: [32, ...shape], data: x };
+    const [y1, y2] = [(await ort.run(input)).get(ort.graph.outputs[0])!.data, (await runtime.run(input)).get(runtime.graph.outputs[0])!.data];
+    expect(y1.length).toBe(32 * 12);
+    expect(countDifferent(y1, y2)).toBe(0);
+    await ort.dispose();
+  }, 60_000);
+});
+
+describe('.fq version 2: per-channel scales on disk', () => {
+  it('DS-CNN\'s import round-trips through an .fq (version 2) and runs the same integers; per-tensor files stay version 1', () => {
+    const q = importTfliteInt8(readFileSync(model('dscnn-kws/int8-reference.tflite')), 'dscnn.tflite');
+    const bytes = encodeFq(q);
+    expect(new DataView(bytes.buffer, bytes.byteOffset).getUint32(8, true)).toBe(2);
+    const back = decodeFq(bytes, 'dscnn.fq');
+    for (const [name, w] of q.weights) expect(back.weights.get(name)!.channelScales).toEqual(w.channelScales);
+    for (const [name, b] of q.biases) expect(back.biases.get(name)!.channelScales).toEqual(b.channelScales);
+    const x = Int8Array.from({ length: 490 * 4 }, (_, i) => ((i * 37) % 256) - 128);
+    const run = (g: QuantizedGraph) => createIntegerRuntime(g, 'tflite-double').run({ shape: [4, 1, 49, 10], data: x }).get(g.graph.outputs[0])!.data;
+    expect(run(back)).toEqual(run(q));
+    const perTensor: QuantizedGraph = { ...q, weights: new Map([...q.weights].map(([k, { channelScales: _, ...w }]) => [k, w])), biases: new Map([...q.biases].map(([k, b]) => [k, { values: b.values, scale: b.scale }])) };
+    const v1 = encodeFq(perTensor);
+    expect(new DataView(v1.buffer, v1.byteOffset).getUint32(8, true)).toBe(1);
+  });
 });
 
 describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {

@@ -68,7 +68,7 @@ describe('.fq file', () => {
   it('rejects a file from a newer format version, saying to upgrade', () => {
     const newer = bytes.slice();
     new DataView(newer.buffer).setUint32(8, FQ_VERSION + 1, true);
-    expect(codeOf(() => decodeFq(newer, 'n.fq'))).toMatch(/^MODEL_INVALID: n.fq: .fq format version 2 was written by a newer flexq.*upgrade/);
+    expect(codeOf(() => decodeFq(newer, 'n.fq'))).toMatch(new RegExp(`^MODEL_INVALID: n.fq: .fq format version ${FQ_VERSION + 1} was written by a newer flexq.*upgrade`));
   });
 
   it('rejects an edited file', () => {
