@@ -286,13 +286,16 @@ export function layerRequantizers(w: QuantizedWeight, channels: number, prepare:
   return Array.from({ length: channels }, (_, m) => prepare(w.channelScales![m]));
 }
 
+/** A fully-connected layer's requantizers: TFLite's per-channel FullyConnected takes the conv multiplier (the mode's own rule); per tensor, its own. */
+export function fullyConnectedLayerRequantizers(mode: RequantMode, w: QuantizedWeight, units: number, p: Omit<RequantParams, 'weightScale'>): Requantizer | Requantizer[] {
+  return layerRequantizers(w, units, (weightScale) => (w.channelScales ? prepareRequantizer(mode, { ...p, weightScale }) : fullyConnectedRequantizer(mode, { ...p, weightScale })));
+}
+
 function fullyConnectedKernel(ctx: KernelContext, p: Omit<FullyConnectedParams, 'requantizer'>, activation: FusedActivation): Kernel {
   const x = ctx.inputGrid(0);
   const w = ctx.weight(1);
   const range = fusedActivationRange(activation, ctx.outputGrid);
-  const params = (weightScale: number): RequantParams => ({ inputScale: x.scale, weightScale, outputScale: ctx.outputGrid.scale, ...range });
-  // TFLite's per-channel FullyConnected takes the conv multiplier (the mode's own rule); per tensor, its own.
-  const requantizer = layerRequantizers(w, p.units, (s) => (w.channelScales ? prepareRequantizer(ctx.mode, params(s)) : fullyConnectedRequantizer(ctx.mode, params(s))));
+  const requantizer = fullyConnectedLayerRequantizers(ctx.mode, w, p.units, { inputScale: x.scale, outputScale: ctx.outputGrid.scale, ...range });
   const f = prepareFullyConnected({ ...p, requantizer });
   const rowsPerSample = sizeOf(ctx.inputShape(0)) / p.depth;
   return (inputs, batch, output) => fullyConnected(f, inputs[0], batch * rowsPerSample, output);

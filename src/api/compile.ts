@@ -1,4 +1,4 @@
-// compile: quantize → the target's artefacts (model.fq, model.tflite, and what the target builds) → run on the
+// compile: quantize (or take an already-quantized artefact: a .fq, an int8 .tflite the TFLite converter made) → the target's artefacts (model.fq, model.tflite, and what the target builds) → run on the
 // calibration inputs in the target's emulator → byte-compared with the integer runtime. The output folder is
 // checked before any work and written whole at the end, so a failure leaves nothing partial and no user file is lost.
 import { join } from 'node:path';
@@ -12,7 +12,8 @@ import { KERNEL_SETS, type CompileJob, type CompileReport, type KernelSet } from
 import type { Dataset } from '../../calibration/index.js';
 import { openData, readAllSamples, sampleShapeOf } from './data.js';
 import { quantize, type QuantizeOptions } from './quantize.js';
-import { compilerFor } from './registry.js';
+import { openArtefact, quantizedGraphOf, requireQuantizedActivations } from './executors.js';
+import { checkDeployable, compilerFor } from './registry.js';
 
 export interface CompileOptions extends Omit<QuantizeOptions, 'checkpoint'> {
   /** A compile target: 'cortex-m4', 'cortex-m7', 'cortex-m55', … (registry.compileTargets()). */
@@ -38,14 +39,14 @@ export interface CompileResult {
   /** Every file written into the output folder. */
   readonly files: string[];
   /** What the proof ran on: the data path, the first sample's index in it, and whether calibration saw it. */
-  readonly proof: { readonly data: string; readonly offset: number; readonly count: number; readonly calibrationData: boolean };
+  readonly proof: { readonly data: string; readonly offset: number; readonly count: number; readonly calibrationData: boolean; readonly quantizedBefore: boolean };
   readonly report: CompileReport;
   /** The report as a person reads it. */
   readonly summary: string;
 }
 
 /** The proof inputs as one float array: checkData, or calib past what calibration used, or calib itself. */
-async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions): Promise<CompileResult['proof'] & { inputs: Float32Array }> {
+async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions): Promise<Omit<CompileResult['proof'], 'quantizedBefore'> & { inputs: Float32Array }> {
   const sampleShape = sampleShapeOf(q.graph, model);
   const open = (data: string, labels: string | undefined, offset: number, limit: number | undefined) => openData(data, { ...o, labels, offset, limit }, sampleShape);
   const read = async (data: string, offset: number, set: Dataset, calibrationData: boolean) => ({ data, offset, count: set.size, calibrationData, inputs: await readAllSamples(set) });
@@ -61,6 +62,18 @@ async function proofInputs(q: QuantizedGraph, model: string, o: CompileOptions):
   return read(o.calib, offset, await open(o.calib, o.labels, offset, Number.isFinite(limit) ? limit : undefined), true);
 }
 
+/**
+ * The quantized graph of an artefact that is already quantized (.fq, or an int8 .tflite flexq imports with its own
+ * scales, per-channel weights included): compiled as it is, without calibration. Undefined for a float model.
+ */
+function quantizedArtefact(model: string, o: CompileOptions): QuantizedGraph | undefined {
+  const q = quantizedGraphOf(openArtefact(model, o.inputShape));
+  if (!q) return undefined;
+  requireQuantizedActivations(q, o.target);
+  checkDeployable(q.graph, o.target);
+  return q;
+}
+
 export async function compile(model: string, o: CompileOptions): Promise<CompileResult> {
   const compiler = compilerFor(o.target);
   const kernels = o.kernels ?? 'optimized';
@@ -68,8 +81,10 @@ export async function compile(model: string, o: CompileOptions): Promise<Compile
   checkOutputFolder(o.output, { force: o.force });
   // The resume file sits beside the folder (OUT.resume), not in it: the folder holds only finished outputs.
   const resumeBase = o.output.replace(/\/+$/, '');
-  const q = await quantize(model, { ...o, checkpoint: checkpointPath(resumeBase) });
-  const { inputs, ...proof } = await proofInputs(q, model, o);
+  const ready = quantizedArtefact(model, o);
+  const q = ready ?? (await quantize(model, { ...o, checkpoint: checkpointPath(resumeBase) }));
+  const { inputs, ...proven } = await proofInputs(q, model, o);
+  const proof = { ...proven, quantizedBefore: ready !== undefined };
   const count = proof.count;
   let built: CompileReport | undefined;
   const files = await writeOutputFolder(o.output, async (staging) => {
@@ -77,8 +92,9 @@ export async function compile(model: string, o: CompileOptions): Promise<Compile
     await exportTflite(q, join(staging, 'model.tflite'), { io: 'int8' });
     built = await compiler.compile({ q, outDir: staging, kernels, inputs, count, source: o.source });
   }, { force: o.force });
-  removeCheckpoint(checkpointPath(resumeBase));
+  if (!ready) removeCheckpoint(checkpointPath(resumeBase));
   const report = { ...built!, artefact: join(o.output, built!.artefact) };
-  const provenOn = `  proven on    ${proof.count} samples of ${proof.data} from #${proof.offset}${proof.calibrationData ? ' (calibration data: calibration used every sample)' : ', none of them seen by calibration'}`;
+  const seen = proof.quantizedBefore ? ' (the model came quantized: no calibration here)' : proof.calibrationData ? ' (calibration data: calibration used every sample)' : ', none of them seen by calibration';
+  const provenOn = `  proven on    ${proof.count} samples of ${proof.data} from #${proof.offset}${seen}`;
   return { files, proof, report, summary: `${compiler.describe(report)}\n${provenOn}` };
 }

@@ -10,10 +10,10 @@ import type { Graph, Node } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import { refusePerChannelWeights, type ActivationQuant, type QuantizedGraph, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
+import { type ActivationQuant, type QuantizedGraph, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
-import { fusedActivationRange, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { fullyConnectedLayerRequantizers, fusedActivationRange, layerRequantizers, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
 import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.js';
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
@@ -21,9 +21,9 @@ import {
   multiplyByQuantizedMultiplierDouble,
   prepareRequantizer,
   tfliteDoubleFromMultiplier,
-  tfliteFullyConnectedMultiplier,
   type OutputRange,
   type RequantConstants,
+  type Requantizer,
 } from '../../runtime/requant/index.js';
 
 // Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply.
@@ -93,7 +93,6 @@ interface NodeInfo {
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
 export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
   const { graph } = q;
-  refusePerChannelWeights(q, 'Cortex-M C');
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
   createIntegerRuntime(q, C_REQUANT_MODE);
   if (graph.outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${graph.source}: the C target builds models with one output; this one has ${graph.outputs.length}`);
@@ -172,10 +171,10 @@ function lowerConv(n: NodeInfo): CStep {
   const window = window2d(node);
   const groups = intAttr(node, 'group', 1);
   const y = n.grid(out);
-  const requant = prepareRequantizer(C_REQUANT_MODE, {
-    inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y),
-  }).constants;
   const [channels, outChannels] = [inShape[0], outShape[0]];
+  const r = channelRequant(id, perChannel(layerRequantizers(w, outChannels, (weightScale) => prepareRequantizer(C_REQUANT_MODE, {
+    inputScale: n.grid(x).scale, weightScale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y),
+  })), outChannels));
   const [kh, kw] = window.kernel;
   const depth = (channels / groups) * kh * kw;
   const bias = biasValues(n, 2, outChannels);
@@ -188,7 +187,6 @@ function lowerConv(n: NodeInfo): CStep {
       ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(w.values, outChannels, depth)) }
       : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
-    const r = channelRequant(id, Array(outChannels).fill(requant));
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
       ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round8(depth) * 2]
@@ -202,9 +200,9 @@ function lowerConv(n: NodeInfo): CStep {
   }
   const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: w.values };
   const biasArray: CArray = { name: `${id}_bias`, type: 'int32_t', values: bias };
-  const init = `{${windowText}, ${groups}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${biasArray.name}, ${requantInit(requant)}}`;
+  const init = `{${windowText}, ${groups}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${biasArray.name}, ${r.init}}`;
   return {
-    node, params: { type: 'flexq_conv_params', init }, arrays: [weights, biasArray], inputs: [x], output: out,
+    node, params: { type: 'flexq_conv_params', init }, arrays: [weights, biasArray, ...r.arrays], inputs: [x], output: out,
     outputBytes: sizeOf(outShape), scratchBytes: 0, sources: ['conv.c'],
     call: (p) => `flexq_conv_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
@@ -217,6 +215,11 @@ function lowerConv(n: NodeInfo): CStep {
 function isPointwiseInPlace(w: Window2d, inShape: readonly number[], outShape: readonly number[]): boolean {
   const unit = (v: readonly number[]): boolean => v.every((d) => d === 1);
   return unit(w.kernel) && unit(w.strides) && w.pads.every((p) => p === 0) && outShape[0] <= inShape[0] && outShape[1] === inShape[1] && outShape[2] === inShape[2];
+}
+
+/** One requantizer per output channel: a per-tensor layer's one, repeated. */
+function perChannel(r: Requantizer | Requantizer[], channels: number): RequantConstants[] {
+  return Array.isArray(r) ? r.map((c) => c.constants) : new Array<RequantConstants>(channels).fill(r.constants);
 }
 
 /** The per-output-channel multiplier[M] and shift[M] arrays of a flexq_channel_requant and its initializer. */
@@ -301,12 +304,10 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   if (rows !== 1) fail('UNSUPPORTED_ATTR', `${n.where}: input '${x}' holds ${rows} rows of ${depth}; the C fully-connected kernel takes one row per sample: flatten the input first`);
   const y = n.grid(out);
   const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
-  // TFLite's per-tensor FullyConnected takes its multiplier from the float32 product sx·sw (runtime/kernels/gemm.ts).
-  const requant = tfliteDoubleFromMultiplier(tfliteFullyConnectedMultiplier(n.grid(x).scale, w.scale, y.scale), range).constants;
+  const r = channelRequant(id, perChannel(fullyConnectedLayerRequantizers(C_REQUANT_MODE, w, units, { inputScale: n.grid(x).scale, outputScale: y.scale, ...range }), units));
   if (n.kernels === 'optimized') {
     const weights: CArray = { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(rowMajor, units, depth)) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
-    const r = channelRequant(id, Array(units).fill(requant));
     return {
       node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}` },
       arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: round8(depth) * 2,
@@ -316,9 +317,9 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   }
   const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: rowMajor };
   const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, units) };
-  const init = `{${depth}, ${units}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${requantInit(requant)}}`;
+  const init = `{${depth}, ${units}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${r.init}}`;
   return {
-    node, params: { type: 'flexq_fully_connected_params', init }, arrays: [weights, bias], inputs: [x], output: out,
+    node, params: { type: 'flexq_fully_connected_params', init }, arrays: [weights, bias, ...r.arrays], inputs: [x], output: out,
     outputBytes: units, scratchBytes: 0, sources: ['fully_connected.c'],
     call: (p) => `flexq_fully_connected_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };

@@ -17,8 +17,9 @@ typedef struct {
   int32_t max;
 } flexq_requant;
 
-/* Per-output-channel requantization of the optimized kernels: channel m uses multiplier[m] and shift[m] (as in
- * flexq_requant), one zero point and clamp range for the tensor. Per-tensor models repeat one pair M times. */
+/* Per-output-channel requantization of the conv and fully-connected kernels: channel m uses multiplier[m] and
+ * shift[m] (as in flexq_requant), one zero point and clamp range for the tensor (per-channel weights, as the TFLite
+ * converter makes them). Per-tensor models repeat one pair M times. */
 typedef struct {
   const int32_t *multiplier; /* [M], Q31 in [0, 2^31) */
   const int32_t *shift;      /* [M], -31..30 */
@@ -43,8 +44,8 @@ typedef struct {
   int32_t groups;
   int32_t input_offset; /* −zero point of the input */
   const int8_t *weights;
-  const int32_t *bias;  /* one per output channel, at scale s_in · s_w */
-  flexq_requant requant;
+  const int32_t *bias;  /* one per output channel, at scale s_in · s_w[m] */
+  flexq_channel_requant requant;
 } flexq_conv_params;
 
 /* Conv for the DSP kernels: the input's zero point is folded into the bias (bias[m] = b[m] − z_in · Σ w[m]), so the
@@ -72,7 +73,7 @@ typedef struct {
   int32_t input_offset;
   const int8_t *weights;
   const int32_t *bias;
-  flexq_requant requant;
+  flexq_channel_requant requant;
 } flexq_fully_connected_params;
 
 /* TFLite's int8 ADD (reference_integer_ops::AddFunc), both operands of `size` elements. */

@@ -40,6 +40,12 @@ static inline int8_t flexq_requantize(const flexq_requant *r, int32_t acc) {
   return (int8_t)y;
 }
 
+/* Channel m of a flexq_channel_requant as a flexq_requant, for the reference kernels' flexq_requantize. */
+static inline flexq_requant flexq_requant_of_channel(const flexq_channel_requant *r, int32_t m) {
+  const flexq_requant c = {r->multiplier[m], r->shift[m], r->zero_point, r->min, r->max};
+  return c;
+}
+
 /* One output channel's requantization constants, unpacked once per channel by the optimized kernels. */
 typedef struct {
   int32_t multiplier;

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Fully connected, reference: TFLite-Micro's reference_integer_ops::FullyConnected.
- * Contract: y[m] = requant(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]), weights [units][depth]. */
+ * Contract: y[m] = requant_m(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]), weights [units][depth]. */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 
@@ -9,6 +9,7 @@ void flexq_fully_connected_s8(const flexq_fully_connected_params *p, const int8_
     const int8_t *row = p->weights + m * p->depth;
     int32_t acc = 0;
     for (int32_t k = 0; k < p->depth; k++) acc += (input[k] + p->input_offset) * row[k];
-    output[m] = flexq_requantize(&p->requant, acc + p->bias[m]);
+    const flexq_requant requant = flexq_requant_of_channel(&p->requant, m);
+    output[m] = flexq_requantize(&requant, acc + p->bias[m]);
   }
 }

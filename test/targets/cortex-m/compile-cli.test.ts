@@ -28,7 +28,7 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('flexq compile --target corte
     expect(report.checked).toBe(20);
     expect(report.mismatchedBytes).toBe(0);
     // Proven on samples calibration never saw: the 200 after the 200 it used.
-    expect(report.proof).toEqual({ data: data('mnist/test-images.npy'), offset: 200, count: 20, calibrationData: false });
+    expect(report.proof).toEqual({ data: data('mnist/test-images.npy'), offset: 200, count: 20, calibrationData: false, quantizedBefore: false });
     expect(report.instructionsPerTick).toBe(40); // 25 MHz SysTick under -icount shift=0 (1 instruction per ns)
     expect(report.instructionsPerInference).toBeGreaterThan(1e6);
     expect(report.flashBytes).toBeGreaterThan(report.constantBytes as number);
