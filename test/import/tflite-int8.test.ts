@@ -171,6 +171,16 @@ describe('validate FLOAT INT8: the converter\'s model against the float one it s
   }, 60_000);
 });
 
+describe('validate FLOAT INT8 with the wrong float model', () => {
+  it('is refused before any data is read, naming both files and their shapes', async () => {
+    const int8 = model('resnet8-cifar10/int8-reference.tflite');
+    const float = model('dscnn-kws/float.onnx');
+    await expect(validate(float, int8, { data: '/no/such/data' })).rejects.toThrow(
+      `${int8} takes ["N",3,32,32] and gives ["N",10], but ${float} takes ["N",1,49,10] and gives ["N",12]: give the float model the int8 model was converted from`,
+    );
+  });
+});
+
 describe('flexq CLI on the converter\'s int8 models', () => {
   it('flexq eval int8-reference.tflite --executor litert reports the accuracy', async () => {
     const r = await flexq('eval', model('resnet8-cifar10/int8-reference.tflite'), '--data', data('cifar10/test-200'), '--executor', 'litert', '--limit', '40', '--json');
