@@ -30,7 +30,6 @@ export const {
   readQuantized,
   run,
   validate,
-  validateArtefacts,
   writeBitPlan,
   writeQuantized,
   writeReport,

@@ -6,7 +6,6 @@ export { exportModel, type ExportModelOptions } from './api/export.js';
 export { compile, type CompileOptions, type CompileResult } from './api/compile.js';
 export { evaluate, type EvaluateOptions, type EvalReport } from './api/evaluate.js';
 export { validate, type ValidateOptions, type ValidateReport, type ExecutorReport, type LayerReport } from './api/validate.js';
-export { validateArtefacts, type ValidateArtefactsOptions, type ValidateArtefactsReport } from './api/validate-artefacts.js';
 export { writeReport, type ReportOptions } from './api/report.js';
 export type { BlameReport, LayerBlame, WeightScore } from './api/blame.js';
 export { readBitPlan, writeBitPlan, type BitPlanReport, type BitPlanFile } from './api/bit-plan.js';

@@ -41,7 +41,8 @@ export interface BitPlanFile {
   readonly bits: Record<string, WeightBits>;
 }
 
-const packedBytes = (params: number, bits: number) => Math.ceil((params * bits) / 8);
+/** Bytes of `params` weights packed at `bits` each. */
+export const packedBytes = (params: number, bits: number) => Math.ceil((params * bits) / 8);
 
 function rtnValues(layer: WeightedLayer, scorer: WeightScorer, weights: ReadonlyMap<string, Float32Array>, bits: number): Float32Array {
   const w = weights.get(layer.weight)!;

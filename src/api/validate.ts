@@ -8,15 +8,15 @@ import { loadModel } from '../load-model.js';
 import { AgreementAccumulator, argmaxRows, ErrorHistogram, type AgreementStats } from '../metrics.js';
 import { DetectionAccumulator, MaskIouAccumulator, TASKS, type DetectionStats, type DetectorOutputs, type SegmentationStats, type Task } from '../task-metrics.js';
 import type { Graph } from '../ir/graph.js';
-import { readFq } from '../quant/fq-file.js';
+import { alignNames } from '../ir/align-names.js';
 import type { QuantizedGraph } from '../ir/quantized-graph.js';
 import { REQUANT_MODES, type RequantMode } from '../quant/requant-mode.js';
-import type { BatchExecutor } from '../target.js';
+import type { BatchExecutor, ForeignArtefact } from '../target.js';
 import { blameLayers, weightScorer, type BlameReport } from './blame.js';
-import { suggestBits, type BitPlanReport } from './bit-plan.js';
+import { packedBytes, suggestBits, type BitPlanReport } from './bit-plan.js';
 import { deployments, type DeploymentReport } from './deployment.js';
 import { DEFAULT_BATCH, openData, sampleShapeOf, type DataOptions } from './data.js';
-import { checkMode, floatExecutor, quantizedExecutor } from './executors.js';
+import { checkMode, defaultExecutor, floatExecutor, openArtefact, type Artefact } from './executors.js';
 import { silentProgress, type JobHooks } from './progress.js';
 import { BUILT_IN_EXECUTORS, executorNames } from './registry.js';
 
@@ -24,7 +24,7 @@ export interface ValidateOptions extends DataOptions, JobHooks {
   readonly data: string;
   /** Integer runtime modes to run; default all. */
   readonly modes?: readonly RequantMode[] | 'all';
-  /** Integer executors to compare; default ['runtime']; 'all' is every one this machine can run. */
+  /** Integer executors to compare; default ['runtime'], and litert first for an int8 .tflite another tool made; 'all' is every one this machine can run. */
   readonly executors?: readonly string[] | 'all';
   /** Also measure what quantizing each layer alone costs and keeping it float regains (blame.ts). */
   readonly blame?: boolean;
@@ -64,6 +64,10 @@ export interface ExecutorReport {
 export interface ValidateReport {
   readonly model: string;
   readonly quantized: string;
+  /** Who made the quantized model: flexq (a .fq), or another tool (an int8 .tflite or .onnx, imported into flexq's graph to run in the integer runtime). */
+  readonly artefact: 'fq' | ForeignArtefact['format'];
+  /** Bytes of the weights packed at their bits (biases and activations aside): the size the artefacts are compared by. */
+  readonly weightBytes: number;
   readonly data: string;
   readonly count: number;
   readonly task: Task;
@@ -78,25 +82,33 @@ export interface ValidateReport {
   readonly deployments?: DeploymentReport[];
 }
 
-/** The integer executors' names the options ask for. */
-function executorsAsked(o: ValidateOptions): string[] {
+/** A quantized artefact: a .fq (or a QuantizedGraph in memory), or an int8 model another tool made. */
+type QuantizedArtefact = Exclude<Artefact, { kind: 'model' }>;
+
+/** The executor with per-layer figures (the most layers; a runtime of a file as it is, such as litert, has only the outputs). */
+export function layeredExecutor(r: ValidateReport): ExecutorReport | undefined {
+  return r.executors.reduce<ExecutorReport | undefined>((best, e) => (e.layers.length > (best?.layers.length ?? -1) ? e : best), undefined);
+}
+
+/** The integer executors' names the options ask for (default: the runtime, after its own runtime for a foreign model). */
+function executorsAsked(o: ValidateOptions, a: QuantizedArtefact): string[] {
   const integer = executorNames().filter((n) => n !== BUILT_IN_EXECUTORS[0]);
-  const names = o.executors === 'all' ? integer : [...(o.executors ?? ['runtime'])];
+  const names = o.executors === 'all' ? integer : [...(o.executors ?? (a.kind === 'foreign' ? ['litert', 'runtime'] : ['runtime']))];
   // float runs the dequantized weights: the one executor of a weights-only .fq.
   for (const n of names) if (!executorNames().includes(n)) fail('BAD_ARGUMENT', `executor '${n}': expected some of ${executorNames().join(', ')}, or all`);
   return names;
 }
 
 /** The integer executors to compare: the runtime once per mode, every other executor once. */
-async function openExecutors(q: QuantizedGraph, o: ValidateOptions): Promise<BatchExecutor[]> {
+async function openExecutors(a: QuantizedArtefact, o: ValidateOptions): Promise<BatchExecutor[]> {
   const all = o.executors === 'all';
-  const names = executorsAsked(o);
+  const names = executorsAsked(o, a);
   const modes = o.modes === undefined || o.modes === 'all' ? [...REQUANT_MODES] : o.modes.map(checkMode);
   const opened: BatchExecutor[] = [];
   for (const n of names)
     for (const mode of n === 'runtime' ? modes : [modes[0]]) {
       try {
-        opened.push(await quantizedExecutor(q, n, { mode }));
+        opened.push(await defaultExecutor(a, n, { mode }));
       } catch (e) {
         // `all` means every executor this machine can run: one that needs absent hardware is left out, and said so.
         if (!all || !(e instanceof FlexqError) || e.code !== 'DEVICE_MISSING') throw e;
@@ -130,13 +142,41 @@ function detectorOutputs(graph: Graph, path: string): DetectorOutputs {
   return { scores, boxes };
 }
 
-/** Compares `quantized` (a QuantizedGraph or an .fq path) with the float model it was made from. */
+/**
+ * Inputs of a Relu or Clip whose grid holds nothing below 0 (TFLite fuses the activation into the op before it, so
+ * an imported model has no pre-activation tensor): their integers are the activation's, not the float pre-activation.
+ */
+function clampedPreActivations(q: QuantizedGraph): Set<string> {
+  const lowest = (v: string) => {
+    const g = q.activations.get(v);
+    return g ? g.scale * (g.qmin - g.zeroPoint) : -Infinity;
+  };
+  return new Set(q.graph.nodes.filter((n) => (n.op === 'Relu' || n.op === 'Clip') && lowest(n.inputs[0]) >= 0).map((n) => n.inputs[0]));
+}
+
+/**
+ * The artefact to compare with `graph`: a .fq must have been made from it; an int8 model another tool made is
+ * imported and takes the float model's names wherever the graphs pair, so both compare layer by layer alike.
+ */
+function openQuantized(quantized: QuantizedGraph | string, graph: Graph, o: ValidateOptions): QuantizedArtefact {
+  const a: Artefact = typeof quantized === 'string' ? openArtefact(quantized, o.inputShape) : { kind: 'fq', q: quantized };
+  if (a.kind === 'model') return fail('BAD_ARGUMENT', `${String(quantized)} is a float model; validate compares a quantized one (a .fq, or an int8 .tflite another tool made) with ${graph.source}`);
+  if (a.kind === 'foreign') {
+    if (!a.foreign.q) return fail('BAD_ARGUMENT', `${a.foreign.path}: flexq cannot import this ${a.foreign.format} model, so validate cannot compare it with ${graph.source}`);
+    const q = alignNames(a.foreign.q, graph);
+    return { kind: 'foreign', foreign: { ...a.foreign, q, graph: q.graph } };
+  }
+  if (a.q.graph.nodes.length !== graph.nodes.length || a.q.graph.outputs[0] !== graph.outputs[0])
+    fail('BAD_ARGUMENT', `${typeof quantized === 'string' ? quantized : a.q.graph.source} was not made from ${graph.source} (its graph differs); give the model it was quantized from (${a.q.info.model})`);
+  return a;
+}
+
+/** Compares `quantized` (a QuantizedGraph, an .fq path, or an int8 .tflite another tool made) with the float model it stands for. */
 export async function validate(modelPath: string, quantized: QuantizedGraph | string, o: ValidateOptions): Promise<ValidateReport> {
   const { graph } = loadModel(modelPath, { inputShape: o.inputShape });
-  const q = typeof quantized === 'string' ? readFq(quantized) : quantized;
+  const artefact = openQuantized(quantized, graph, o);
+  const q = artefact.kind === 'fq' ? artefact.q : artefact.foreign.q!;
   const fqPath = typeof quantized === 'string' ? quantized : q.graph.source;
-  if (q.graph.nodes.length !== graph.nodes.length || q.graph.outputs[0] !== graph.outputs[0])
-    fail('BAD_ARGUMENT', `${fqPath} was not made from ${modelPath} (its graph differs); give the model it was quantized from (${q.info.model})`);
   if (o.budgetKb !== undefined && !(o.budgetKb > 0)) fail('BAD_ARGUMENT', `budget ${o.budgetKb} KiB: expected a positive number of KiB of weights`);
   const task = o.task ?? 'classification';
   if (!TASKS.includes(task)) fail('BAD_ARGUMENT', `--task ${String(task)}: expected one of ${TASKS.join(', ')}`);
@@ -148,9 +188,11 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const reference = await floatExecutor(graph);
   const tested: BatchExecutor[] = [];
   const output = graph.outputs[0];
-  // Every value with an activation grid (a weights-only .fq has none) and every graph output.
-  const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v));
-  const layers = [...new Set([...gridded, ...graph.outputs])];
+  // Every value with an activation grid (a weights-only .fq has none) and every graph output, in graph order; of an
+  // imported model, those that pair with a value of the float model.
+  const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v) && graph.values.has(v) && !clampedPreActivations(q).has(v));
+  const order = new Map(graph.nodes.flatMap((n, k) => n.outputs.map((v) => [v, k] as const)));
+  const layers = [...new Set([...gridded, ...graph.outputs])].sort((a, b) => order.get(a)! - order.get(b)!);
   // The float-vs-int confusion is a classifier's: a segmenter's or detector's outputs are not classes.
   const classes = task === 'classification' ? sizeOf(graph.values.get(output)!.shape.slice(1) as number[]) : 0;
   const agree: number[] = [];
@@ -164,7 +206,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const masks: MaskIouAccumulator[] = [];
   const detections: DetectionAccumulator[] = [];
   try {
-    tested.push(...(await openExecutors(q, o)));
+    tested.push(...(await openExecutors(artefact, o)));
     stats = tested.map(() => new Map(layers.map((v) => [v, new AgreementAccumulator()])));
     histograms = tested.map(() => new Map(gridded.map((v) => [v, new ErrorHistogram(q.activations.get(v)!.scale)])));
     confusion = tested.map(() => Array.from({ length: classes }, () => new Array<number>(classes).fill(0)));
@@ -222,6 +264,8 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   return {
     model: modelPath,
     quantized: fqPath,
+    artefact: artefact.kind === 'fq' ? 'fq' : artefact.foreign.format,
+    weightBytes: [...q.weights.values()].reduce((sum, w) => sum + packedBytes(w.values.length, w.bits), 0),
     data: o.data,
     count: data.size,
     task,
@@ -245,6 +289,6 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
     mismatches: Object.fromEntries(tested.map((a, k) => [a.name, Object.fromEntries(tested.map((b, j) => [b.name, mismatch[k][j]]))])),
     ...(blame ? { blame } : {}),
     ...(plan ? { plan } : {}),
-    ...(o.deployment ? { deployments: await deployments(q, executorsAsked(o), data, o) } : {}),
+    ...(o.deployment ? { deployments: await deployments(q, executorsAsked(o, artefact), data, o) } : {}),
   };
 }

@@ -1,9 +1,10 @@
 // The report's charts: Vega-Lite specs compiled to Vega and drawn to SVG in Node (no canvas, no browser), so the
 // page carries finished pictures and needs nothing at view time.
+import { basename } from 'node:path';
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import { ERROR_HISTOGRAM } from '../metrics.js';
-import type { ValidateReport } from '../api/validate.js';
+import { layeredExecutor, type ValidateReport } from '../api/validate.js';
 
 export interface Chart {
   readonly id: string;
@@ -48,16 +49,16 @@ function layerCharts(r: ValidateReport, id: string): Promise<Chart>[] {
 /** How many of the worst layers get an error histogram. */
 export const WORST_LAYERS = 4;
 
-/** The layers of the first executor with the lowest SQNR, worst first. */
+/** The layers with the lowest SQNR, worst first, of the executor with per-layer figures. */
 export function worstLayers(r: ValidateReport): string[] {
-  const layers = (r.executors[0]?.layers ?? []).filter((l) => l.errorHistogram.length > 0).sort((a, b) => a.sqnrDb - b.sqnrDb);
+  const layers = (layeredExecutor(r)?.layers ?? []).filter((l) => l.errorHistogram.length > 0).sort((a, b) => a.sqnrDb - b.sqnrDb);
   return layers.slice(0, WORST_LAYERS).map((l) => l.value);
 }
 
 function histogramChart(r: ValidateReport, id: string): Promise<Chart> {
   const { rangeLsb, bins } = ERROR_HISTOGRAM;
   const width = (2 * rangeLsb) / bins;
-  const first = r.executors[0];
+  const first = layeredExecutor(r)!;
   const rows = worstLayers(r).flatMap((v) =>
     first.layers.find((l) => l.value === v)!.errorHistogram.map((count, b) => ({ layer: v, from: -rangeLsb + b * width, to: -rangeLsb + (b + 1) * width, count })),
   );
@@ -140,6 +141,35 @@ function planChart(r: ValidateReport, id: string): Promise<Chart> {
       y: { field: 'kib', type: 'quantitative', title: 'packed weights (KiB)' },
       color: { field: 'bits', type: 'ordinal', scale: { scheme: 'viridis' } },
     },
+  }, rows);
+}
+
+/** Several artefacts of one float model side by side (flexq's and another tool's): top-1 and agreement with float per executor. */
+export function comparisonChart(validations: readonly ValidateReport[]): Promise<Chart> {
+  const rows = validations.flatMap((r) =>
+    r.executors.flatMap((e) => {
+      const run = `${basename(r.quantized)}: ${e.executor}`;
+      return [
+        ...(e.top1 === undefined ? [] : [{ run, measure: 'top-1', percent: 100 * e.top1 }]),
+        { run, measure: 'top-1 agreement with float', percent: 100 * e.top1Agreement },
+      ];
+    }),
+  );
+  const float = validations[0].floatTop1;
+  return render('compare', `The quantized models compared on the same data${float === undefined ? '' : ` (float top-1 ${(100 * float).toFixed(2)} %: the line)`}`, {
+    width: 360,
+    layer: [
+      {
+        mark: 'bar',
+        encoding: {
+          y: { field: 'run', type: 'nominal', sort: null, title: null, axis: { labelLimit: 480 } },
+          yOffset: { field: 'measure', type: 'nominal' },
+          x: { field: 'percent', type: 'quantitative', title: '%', scale: { domain: [0, 100] } },
+          color: { field: 'measure', type: 'nominal', title: null },
+        },
+      },
+      ...(float === undefined ? [] : [{ mark: { type: 'rule' as const, color: 'black' }, encoding: { x: { datum: 100 * float } } }]),
+    ],
   }, rows);
 }
 

@@ -1,7 +1,7 @@
 // The validation report as one self-contained HTML page: the charts as inline SVG, tables whose number cells name
 // the report.json field they show (data-key, data-format), the data itself embedded as JSON, and the command.
 import type { ValidateReport } from '../api/validate.js';
-import { validationCharts, type Chart } from './charts.js';
+import { comparisonChart, validationCharts, type Chart } from './charts.js';
 
 /** What report.json holds and the page embeds. */
 export interface ReportData {
@@ -108,6 +108,24 @@ function planTable(r: ValidateReport, at: string, data: ReportData): string {
   return outcome + layers;
 }
 
+/** Who made a validated model, in words. */
+function madeBy(r: ValidateReport): string {
+  const q = r.quantization;
+  return r.artefact === 'fq' ? `flexq, ${q.method} W${q.wbits}A${q.abits}` : `another tool (int8 ${r.artefact}), imported by flexq to run in its runtime`;
+}
+
+/** One row per artefact and executor: the figures a person compares flexq's model with a converter's by. */
+function comparisonTable(data: ReportData): string {
+  const rows = data.validations.flatMap((r, k) =>
+    r.executors.map((e, j): Cell[] => {
+      const ex = `validations.${k}.executors.${j}`;
+      return [r.quantized, madeBy(r), e.executor, { key: `${ex}.top1`, format: 'percent' }, { key: `${ex}.top1Agreement`, format: 'percent' }, { key: `${ex}.output.sqnrDb`, format: 'db' }, { key: `validations.${k}.weightBytes`, format: 'kib' }];
+    }),
+  );
+  const first = data.validations[0];
+  return table(`The quantized models compared on ${first.data} (${first.count} samples)`, ['model', 'made by', 'executor', 'top-1', 'top-1 agreement with float', 'output SQNR dB', 'KiB of weights'], rows, data);
+}
+
 function figure(c: Chart): string {
   return `<figure id="${c.id}" class="chart"><figcaption>${escapeHtml(c.title)}</figcaption>${c.svg}</figure>`;
 }
@@ -116,9 +134,8 @@ async function section(r: ValidateReport, k: number, data: ReportData): Promise<
   const at = `validations.${k}`;
   const charts = new Map((await validationCharts(r, `v${k}`)).map((c) => [c.id.slice(`v${k}-`.length), c]));
   const chart = (name: string) => (charts.has(name) ? figure(charts.get(name)!) : '');
-  const q = r.quantization;
   return [
-    `<section><h2>${escapeHtml(`${r.quantized}: ${q.method} W${q.wbits}A${q.abits}`)}</h2>`,
+    `<section><h2>${escapeHtml(`${r.quantized}: made by ${madeBy(r)}`)}</h2>`,
     accuracyTable(r, at, data),
     deploymentTable(r, at, data),
     `<div class="charts">${['sqnr', 'cosine', 'histograms', 'confusion', 'mismatch'].map(chart).join('')}</div>`,
@@ -136,6 +153,8 @@ caption{text-align:left;font-weight:bold;padding:4px 0}td,th{border:1px solid #c
 export async function reportHtml(data: ReportData, json: string): Promise<string> {
   const shown = JSON.parse(json) as ReportData;
   const sections = await Promise.all(data.validations.map((r, k) => section(r, k, shown)));
+  // Several models of one float model (flexq's, a converter's): their figures side by side first.
+  if (data.validations.length > 1) sections.unshift(`<section><h2>Comparison</h2>${comparisonTable(shown)}<div class="charts">${figure(await comparisonChart(data.validations))}</div></section>`);
   // "</" inside the JSON would end the script element early.
   const embedded = json.replace(/<\//g, '<\\/');
   const model = data.validations[0]?.model ?? '';

@@ -8,7 +8,7 @@ import { createIntegerRuntime } from '../../runtime/executor.js';
 import { openData, readAllSamples } from '../../src/api/data.js';
 import { defaultExecutor, openArtefact } from '../../src/api/executors.js';
 import { evaluate, exportModel } from '../../src/index.js';
-import { validateArtefacts } from '../../src/api/validate-artefacts.js';
+import { validate } from '../../src/api/validate.js';
 import { importTfliteInt8 } from '../../src/import/tflite/import-tflite-int8.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import { dequantizeBias, dequantizeWeight, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
@@ -190,18 +190,32 @@ describe('.fq version 2: per-channel scales on disk', () => {
 });
 
 describe('validate FLOAT INT8: the converter\'s model against the float one it stands for', () => {
-  it('DS-CNN: LiteRT.js and the runtime give the same integers, and agree with float.onnx on top-1', async () => {
-    const r = await validateArtefacts(model('dscnn-kws/float.onnx'), [model('dscnn-kws/int8-reference.tflite')], {
-      data: data('kws/features.npy'), labels: data('kws/labels.npy'), preprocess: 'none', limit: 100,
+  it('DS-CNN: LiteRT.js and the runtime give the same integers, agree with float.onnx on top-1, and every layer pairs', async () => {
+    const r = await validate(model('dscnn-kws/float.onnx'), model('dscnn-kws/int8-reference.tflite'), {
+      data: data('kws/features.npy'), labels: data('kws/labels.npy'), preprocess: 'none', limit: 100, modes: ['tflite-xnnpack'],
     });
     expect(r.count).toBe(100);
+    expect(r.artefact).toBe('tflite');
     expect(r.executors.map((e) => e.executor)).toEqual([expect.stringMatching(/LiteRT/), 'runtime (tflite-xnnpack)']);
     for (const e of r.executors) {
       expect(e.top1Agreement).toBeGreaterThanOrEqual(0.95);
       expect(e.output.sqnrDb).toBeGreaterThan(25);
     }
     expect(Object.values(r.mismatches).flatMap((row) => Object.values(row))).toEqual([0, 0, 0, 0]);
+    // The import takes float.onnx's names: all 13 node outputs (9 convs, pool, flatten, FC, softmax) compare per layer.
+    expect(r.executors[1].layers.map((l) => l.op)).toEqual([...new Array(9).fill('Conv'), 'GlobalAveragePool', 'Flatten', 'Gemm', 'Softmax']);
+    for (const l of r.executors[1].layers) expect(l.sqnrDb, l.value).toBeGreaterThan(15);
   }, 60_000);
+});
+
+describe('validate FLOAT INT8 with the wrong float model', () => {
+  it('is refused before any data is read, naming both files and their shapes', async () => {
+    const int8 = model('resnet8-cifar10/int8-reference.tflite');
+    const float = model('dscnn-kws/float.onnx');
+    await expect(validate(float, int8, { data: '/no/such/data' })).rejects.toThrow(
+      `${int8} takes ["N",3,32,32] and gives ["N",10], but ${float} takes ["N",1,49,10] and gives ["N",12]: give the float model the int8 model was converted from`,
+    );
+  });
 });
 
 describe('flexq CLI on the converter\'s int8 models', () => {

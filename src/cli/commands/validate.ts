@@ -2,10 +2,7 @@ import type { Command } from 'commander';
 import { executorNames } from '../../api/registry.js';
 import { checkBitPlanPath, writeBitPlan } from '../../api/bit-plan.js';
 import { writeReport } from '../../api/report.js';
-import { validate, type ValidateReport } from '../../api/validate.js';
-import { validateArtefacts, type ValidateArtefactsReport } from '../../api/validate-artefacts.js';
-import { readModelFile } from '../../import/index.js';
-import { isFq } from '../../quant/fq-file.js';
+import { layeredExecutor, validate, type ValidateReport } from '../../api/validate.js';
 import { fail } from '../../errors.js';
 import { checkOutputFolder } from '../../output-folder.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
@@ -40,7 +37,8 @@ function commandLine(model: string, quantized: string[], f: ValidateFlags): stri
 const pct = (x: number | undefined) => (x === undefined ? '—' : `${(100 * x).toFixed(2)} %`);
 
 function printReport(r: ValidateReport): void {
-  const lines = [`${r.quantized} vs ${r.model} on ${r.data} (N=${r.count})`];
+  const made = r.artefact === 'fq' ? `${r.quantization.method} W${r.quantization.wbits}A${r.quantization.abits}` : `int8 ${r.artefact} made by another tool`;
+  const lines = [`${r.quantized} (${made}, ${(r.weightBytes / 1024).toFixed(2)} KiB of weights) vs ${r.model} on ${r.data} (N=${r.count})`];
   if (r.task === 'classification') lines.push(`  float top-1: ${pct(r.floatTop1)}`);
   for (const e of r.executors) {
     if (r.task === 'classification')
@@ -52,10 +50,10 @@ function printReport(r: ValidateReport): void {
     if (r.task !== 'classification')
       for (const [name, s] of Object.entries(e.outputs)) lines.push(`    output '${name}': SQNR ${s.sqnrDb.toFixed(1)} dB, cosine ${s.cosine.toFixed(5)}, max |err| ${s.maxAbsError.toPrecision(3)}`);
   }
-  const first = r.executors[0];
   lines.push(`  float: ${r.floatMsPerSample.toFixed(3)} ms per sample; ${r.executors.map((e) => `${e.executor}: ${e.msPerSample.toFixed(3)}`).join(', ')}`);
-  lines.push('', `  per layer (${first.executor} vs float):`);
-  const rows = first.layers.map((l) => [l.value, l.op, l.shape, l.sqnrDb.toFixed(1), l.cosine.toFixed(5), l.maxAbsError.toPrecision(3)]);
+  const first = layeredExecutor(r);
+  lines.push('', `  per layer (${first?.executor ?? 'no executor'} vs float):`);
+  const rows = (first?.layers ?? []).map((l) => [l.value, l.op, l.shape, l.sqnrDb.toFixed(1), l.cosine.toFixed(5), l.maxAbsError.toPrecision(3)]);
   const header = ['value', 'op', 'shape', 'SQNR dB', 'cosine', 'max |err|'];
   const widths = header.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));
   for (const row of [header, ...rows]) lines.push('  ' + row.map((c, k) => (k >= 3 ? c.padStart(widths[k]) : c.padEnd(widths[k]))).join('  '));
@@ -78,26 +76,16 @@ function printReport(r: ValidateReport): void {
   process.stdout.write(lines.join('\n') + '\n');
 }
 
-/** Several artefacts, or int8 models other tools made: accuracy and agreement at the outputs. */
-function printArtefacts(r: ValidateArtefactsReport): void {
-  const lines = [`${r.artefacts.join(', ')} vs ${r.model} on ${r.data} (N=${r.count})`, `  float top-1: ${pct(r.floatTop1)}`];
-  for (const e of r.executors)
-    lines.push(`  ${e.artefact}: ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
-  lines.push('', '  output values that differ between executors:');
-  Object.values(r.mismatches).forEach((row, k) => lines.push(`  [${k + 1}] ${Object.values(row).map((n) => String(n).padStart(8)).join(' ')}`));
-  process.stdout.write(lines.join('\n') + '\n');
-}
-
 export function registerValidate(program: Command): void {
   addDataOptions(
     program
       .command('validate')
       .description('compare quantized artefacts against their float model: accuracy, top-1 agreement, per-layer SQNR; optionally an HTML report, blame per layer and a bit plan')
       .argument('<model>', 'the float model (.onnx/.tflite)')
-      .argument('<quantized...>', 'the .fq files made from it (several: one report section each), or int8 models other tools made (e.g. the TFLite converter\'s .tflite) with more .fq files'),
+      .argument('<quantized...>', 'the .fq files made from it, or int8 models other tools made from it (the TFLite converter\'s .tflite): one report section each'),
   )
     .option('--modes <modes>', `integer runtime modes to run: comma-separated (${REQUANT_MODES.join(', ')}), or all`, 'all')
-    .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all (default: runtime; with int8 models from other tools also litert)`)
+    .option('--executors <names>', `executors to compare: comma-separated (${executorNames().join(', ')}; float runs the dequantized weights, the one executor of a weights-only .fq), or all (default: runtime; for an int8 .tflite another tool made, litert on the file and runtime on its import)`)
     .option('--task <task>', `what the outputs are: ${TASKS.join(' | ')} (segmentation: mask IoU; detection: top score and box)`, 'classification')
     .option('--report <dir>', 'write an HTML report (index.html, charts drawn offline) and report.json into DIR; a compiled target\'s executor (qemu-m4) adds its deployment figures')
     .option('--force', 'with --report: write into a non-empty folder flexq did not write (only its own files are replaced)')
@@ -106,24 +94,6 @@ export function registerValidate(program: Command): void {
     .option('--budget-kb <n>', 'with --suggest-bits: KiB of packed weights the plan may use', parseFloat)
     .option('--json', 'one JSON object on stdout (an array with several .fq files)')
     .action(async (model: string, quantized: string[], f: ValidateFlags) => {
-      if (!quantized.every((q) => isFq(readModelFile(q)))) {
-        if (f.report !== undefined || f.blame || f.suggestBits !== undefined)
-          fail('BAD_ARGUMENT', `--report, --blame and --suggest-bits read flexq's .fq files; ${quantized.filter((q) => !isFq(readModelFile(q))).join(', ')} is an int8 model made by another tool: validate it without them, or give its .fq`);
-        const executors = f.executors === undefined ? undefined : parseList(f.executors);
-        if (executors === 'all') fail('BAD_ARGUMENT', '--executors all compares one .fq; name the executors to run the int8 models in (e.g. litert,runtime)');
-        const modes = parseList(f.modes);
-        const r = await validateArtefacts(model, quantized, {
-          ...dataOptions(f),
-          data: f.data,
-          executors,
-          mode: modes === 'all' ? undefined : oneOf('--modes', modes[0], REQUANT_MODES),
-          progress: createProgress,
-        });
-        if (f.json) process.stdout.write(JSON.stringify(r) + '\n');
-        else printArtefacts(r);
-        return;
-      }
-      f.executors ??= 'runtime';
       if ((f.suggestBits !== undefined) !== (f.budgetKb !== undefined)) fail('BAD_ARGUMENT', '--suggest-bits and --budget-kb go together: give both, e.g. --suggest-bits PLAN.json --budget-kb 30');
       if (f.suggestBits !== undefined && quantized.length > 1) fail('BAD_ARGUMENT', `--suggest-bits writes one plan: give one .fq, found ${quantized.length}`);
       // Both outputs are checked before minutes of work, and again when written.
@@ -138,7 +108,7 @@ export function registerValidate(program: Command): void {
             ...dataOptions(f),
             data: f.data,
             modes: modes === 'all' ? 'all' : modes.map((m) => oneOf('--modes', m, REQUANT_MODES)!),
-            executors: parseList(f.executors),
+            executors: f.executors === undefined ? undefined : parseList(f.executors),
             blame: f.blame,
             budgetKb: f.budgetKb,
             task: oneOf('--task', f.task, TASKS),
