@@ -190,7 +190,8 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const output = graph.outputs[0];
   // Every value with an activation grid (a weights-only .fq has none) and every graph output, in graph order; of an
   // imported model, those that pair with a value of the float model.
-  const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v) && graph.values.has(v) && !clampedPreActivations(q).has(v));
+  const clamped = clampedPreActivations(q);
+  const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v) && graph.values.has(v) && !clamped.has(v));
   const order = new Map(graph.nodes.flatMap((n, k) => n.outputs.map((v) => [v, k] as const)));
   const layers = [...new Set([...gridded, ...graph.outputs])].sort((a, b) => order.get(a)! - order.get(b)!);
   // The float-vs-int confusion is a classifier's: a segmenter's or detector's outputs are not classes.

@@ -92,7 +92,7 @@ export function registerValidate(program: Command): void {
     .option('--blame', 'measure what quantizing each layer\'s weights alone loses and keeping each float regains')
     .option('--suggest-bits [file]', 'write per-layer weight bits fitting --budget-kb to FILE (default PLAN.json; use with quantize --bits)')
     .option('--budget-kb <n>', 'with --suggest-bits: KiB of packed weights the plan may use', parseFloat)
-    .option('--json', 'one JSON object on stdout (an array with several .fq files)')
+    .option('--json', 'one JSON object on stdout (an array with several quantized models)')
     .action(async (model: string, quantized: string[], f: ValidateFlags) => {
       if ((f.suggestBits !== undefined) !== (f.budgetKb !== undefined)) fail('BAD_ARGUMENT', '--suggest-bits and --budget-kb go together: give both, e.g. --suggest-bits PLAN.json --budget-kb 30');
       if (f.suggestBits !== undefined && quantized.length > 1) fail('BAD_ARGUMENT', `--suggest-bits writes one plan: give one .fq, found ${quantized.length}`);
