@@ -119,6 +119,7 @@ function graphInputValue(b: TfliteGraphBuilder, i: number, options: ImportOption
 export function importTflite(bytes: Uint8Array, source: string, options: ImportOptions = {}): Graph {
   const model = readTfliteModel(bytes, source);
   const sg = firstSubgraph(source, model);
+  checkIndices(source, model, sg);
   checkFloatActivations(source, sg);
   return convertSubgraph(source, model, sg, CONVERTERS, options).graph;
 }
