@@ -1,7 +1,7 @@
 /**
- * `npm run bench -- mcu`: ResNet-8, DS-CNN and MNIST-8 (RTN W8A8) compiled to C for the Cortex-M4, M7 and M55 with
- * the reference and the optimized kernels (DSP extension on the M4 and M7; on the M55 the GEMM's channel-pair loop in
- * Helium/MVE): instructions per inference (QEMU under -icount shift=0 through SysTick,
+ * `npm run bench -- mcu`: ResNet-8, DS-CNN and MNIST-8 (RTN W8A8), and the int8-reference models themselves, compiled
+ * to C for the Cortex-M4, M7 and M55 with the reference and the optimized kernels (DSP extension on the M4 and M7; on
+ * the M55 the GEMM's channel-pair loop in Helium/MVE): instructions per inference (QEMU under -icount shift=0 through SysTick,
  * instructions per tick measured by the harness's calibration loop), flash, arena (with and without in-place steps)
  * and stack, beside TFLite-Micro's figures on the same networks from ../shared/README.md (its int8-reference models,
  * Cortex-M4 in QEMU) and the ratios. Every build is also checked bit-exact against the integer runtime on the inputs.
@@ -11,7 +11,7 @@ import { emitC } from '../../targets/cortex-m/emit-c.js';
 import { KERNEL_SETS, lowerForC } from '../../targets/cortex-m/lower.js';
 import { generateC } from '../../targets/cortex-m/library.js';
 import { proveOnCortexM } from '../../targets/cortex-m/prove.js';
-import { MODEL_CASES, prepareCase } from '../targets/cortex-m/cases.js';
+import { INT8_REFERENCE_CASES, MODEL_CASES, prepareCase } from '../targets/cortex-m/cases.js';
 import type { BenchResult } from './table.js';
 
 /** Inputs checked bit-exact per build (the instruction count is taken on the first). */
@@ -29,9 +29,9 @@ const ratio = (a: number, b: number | undefined): string => (b === undefined ? '
 export default async function mcu(): Promise<BenchResult> {
   const rows: (string | number)[][] = [];
   const raw: unknown[] = [];
-  for (const c of MODEL_CASES) {
+  for (const c of [...MODEL_CASES, ...INT8_REFERENCE_CASES]) {
     const p = await prepareCase(c);
-    const peer = TFLM[c.name];
+    const peer = TFLM[c.peer ?? c.name];
     for (const coreName of CORE_NAMES) {
       const core = CORTEX_M_CORES[coreName];
       for (const kernels of KERNEL_SETS) {
@@ -53,7 +53,7 @@ export default async function mcu(): Promise<BenchResult> {
     }
   }
   return {
-    title: 'Generated C on Cortex-M in QEMU (RTN W8A8, tflite-double, gcc 12.2 -O2) beside TFLite-Micro',
+    title: 'Generated C on Cortex-M in QEMU (RTN W8A8, and the int8-reference models as they are; tflite-double, gcc 12.2 -O2) beside TFLite-Micro',
     columns: [
       'model', 'core', 'kernels', 'M instr', 'TFLM ref M', 'TFLM+CMSIS-NN M', '× TFLM (ref: ref, optimized: CMSIS-NN)', 'flash KiB', 'TFLM flash KiB ref / CMSIS-NN', '× TFLM ref flash',
       'weights KiB', 'arena KiB', 'arena KiB, no in-place', 'stack KiB', 'arena+stack KiB', 'TFLM arena KiB', '× TFLM arena',
@@ -63,6 +63,7 @@ export default async function mcu(): Promise<BenchResult> {
       'optimized = SMLAD kernels on the M4 and M7; on the M55 the conv/fully-connected GEMM runs on Helium (MVE: VLDRB.S16 gather of the packed weights, VMLADAVA.S16).',
       'flash = text + rodata + data of the whole ELF (model, kernels, harness); weights = const arrays alone.',
       'TFLM columns: TFLite-Micro on the int8-reference .tflite models on the Cortex-M4 (../shared/README.md), shown on every core; the ratios divide by them.',
+      '"int8-reference" rows: those same .tflite models compiled (per-channel conv weights), so the comparison with TFLM is byte for byte the same model.',
       '"no in-place": the arena when no step writes over an input that dies with it (element-wise ops, depthwise and 1×1 convs).',
       `Instructions: -icount shift=0 and SysTick; instructions per tick measured by the calibration loop: ${[...new Set(raw.map((r) => (r as { instructionsPerTick: number }).instructionsPerTick))].join(', ')}. Each build bit-exact on ${CHECKED} held-out inputs.`,
     ],

@@ -1,8 +1,11 @@
 // The three shared models the Cortex-M target is proven on: quantized (RTN W8A8) on one split of their data, and
-// PROOF_INPUTS held-out samples, quantized as the C target's input (tflite-double rounding).
+// PROOF_INPUTS held-out samples, quantized as the C target's input (tflite-double rounding). The TFLite converter's
+// int8 models come quantized: imported as they are (INT8_REFERENCE_CASES, the mcu bench's same-bytes rows).
 
+import { readFileSync } from 'node:fs';
 import { openDataset, type DataSpec } from '../../../calibration/index.js';
 import { quantize } from '../../../src/index.js';
+import { importTfliteInt8 } from '../../../src/import/tflite/import-tflite-int8.js';
 import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
@@ -13,8 +16,11 @@ export const PROOF_INPUTS = 100;
 export interface ModelCase {
   readonly name: string;
   readonly file: string;
-  readonly calib: { path: string; labels?: string; limit: number; preprocess: DataSpec['preprocess'] };
+  /** Quantized with RTN W8A8 on this data; absent for an int8 .tflite, imported with its own scales. */
+  readonly calib?: { path: string; labels?: string; limit: number; preprocess: DataSpec['preprocess'] };
   readonly test: Omit<DataSpec, 'sampleShape' | 'limit'>;
+  /** The key of TFLite-Micro's figures on this network (../shared/README.md), when it is not `name`. */
+  readonly peer?: string;
 }
 
 export const MODEL_CASES: readonly ModelCase[] = [
@@ -38,6 +44,11 @@ export const MODEL_CASES: readonly ModelCase[] = [
   },
 ];
 
+export const INT8_REFERENCE_CASES: readonly ModelCase[] = [
+  { name: 'ResNet-8 int8-reference', peer: 'ResNet-8', file: 'resnet8-cifar10/int8-reference.tflite', test: MODEL_CASES[0].test },
+  { name: 'DS-CNN int8-reference', peer: 'DS-CNN', file: 'dscnn-kws/int8-reference.tflite', test: MODEL_CASES[1].test },
+];
+
 export interface PreparedCase {
   readonly q: QuantizedGraph;
   /** The PROOF_INPUTS float samples (NCHW, after preprocessing), back to back. */
@@ -50,10 +61,12 @@ export interface PreparedCase {
 }
 
 export async function prepareCase(c: ModelCase): Promise<PreparedCase> {
-  const q = await quantize(model(c.file), {
-    calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, preprocess: c.calib.preprocess,
-    method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
-  });
+  const q = c.calib
+    ? await quantize(model(c.file), {
+        calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, preprocess: c.calib.preprocess,
+        method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32,
+      })
+    : importTfliteInt8(readFileSync(model(c.file)), model(c.file));
   const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
   const ds = await openDataset({ ...c.test, limit: PROOF_INPUTS, sampleShape: sample });
   const parts: Float32Array[] = [];

@@ -60,6 +60,22 @@ async function labelled(c: Int8Case): Promise<Labelled> {
   return { q, sample, floats, labels };
 }
 
+/**
+ * The graph with its one fully-connected layer (Gemm, weights [units][depth]) given a scale per unit, 1× to 2× its own
+ * (the converter quantizes FC weights per tensor), its bias's scales following: every unit requantizes differently.
+ */
+function withPerChannelDense(q: QuantizedGraph): QuantizedGraph {
+  const dense = q.graph.nodes.find((n) => n.op === 'Gemm')!;
+  const [w, b] = [q.weights.get(dense.inputs[1])!, q.biases.get(dense.inputs[2])!];
+  const channelScales = Float32Array.from({ length: w.shape[0] }, (_, m) => w.scale * (1 + m / w.shape[0]));
+  const inputScale = q.activations.get(dense.inputs[0])!.scale;
+  return {
+    ...q,
+    weights: new Map([...q.weights, [dense.inputs[1], { ...w, scale: Math.max(...channelScales), channelScales }]]),
+    biases: new Map([...q.biases, [dense.inputs[2], { ...b, channelScales: channelScales.map((s) => Math.fround(inputScale * s)) }]]),
+  };
+}
+
 /** Index of the first maximum of each row of `width` values. */
 function argmaxRows(values: ArrayLike<number>, width: number): number[] {
   return Array.from({ length: values.length / width }, (_, r) => {
@@ -102,6 +118,16 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('the converter\'s int8 models
       const [ours, peer] = [argmaxRows(optimized.qemu, classes), argmaxRows(theirs, classes)];
       expect({ c: correct(ours, l.labels), litert: correct(peer, l.labels) }).toEqual(c.correct);
     }, 120_000);
+
+  it('a per-channel fully-connected layer (DS-CNN\'s dense made per-channel): reference and optimized C bit-exact on 10 inputs', async () => {
+    const l = await labelled({ ...CASES[1], samples: 10 });
+    const q = withPerChannelDense(l.q);
+    for (const kernels of ['reference', 'optimized'] as const) {
+      const r = await runBoth({ ...l, q }, kernels, 10, 'DS-CNN per-channel dense');
+      expect(r.qemu.length).toBe(120);
+      expect(mismatchedBytes(r.qemu, r.runtime)).toBe(0);
+    }
+  }, 120_000);
 
   it('flexq compile int8-reference.tflite --target cortex-m4: no calibration, proven bit-exact, sizes and instructions reported', async () => {
     const out = `/tmp/flexq-int8-compile-${process.pid}`;
