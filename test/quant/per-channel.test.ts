@@ -13,7 +13,7 @@ const SELFIE = model('mediapipe-selfie-segmentation/model.tflite');
 const cifarCalib: QuantizeOptions = { calib: data('cifar10/calib-1024'), limit: 64, method: 'rtn', wbits: 8, abits: 8 };
 
 describe.skipIf(!hasShared)('per-channel RTN weights', () => {
-  it('ResNet-8: every Conv and the Gemm get one scale per output channel, biases at s_in·s_w[m]; runtime, ort-node (QDQ) and LiteRT agree byte for byte', async () => {
+  it('ResNet-8: every Conv and the Gemm get one scale per output channel, biases at s_in·s_w[m]; runtime, ort-node (QDQ) and LiteRT (TFLite) agree byte for byte', async () => {
     const q = await quantize(RESNET8, { ...cifarCalib, weightScales: 'per-channel' });
     const layers = q.graph.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm');
     expect(layers.length).toBe(10);
@@ -27,11 +27,14 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
       const sIn = q.activations.get(n.inputs[0])!.scale;
       expect([...b.channelScales!]).toEqual([...w.channelScales!].map((s) => Math.fround(sIn * s)));
     }
-    const report = await validate(RESNET8, q, { data: data('cifar10/test-200'), limit: 20, modes: ['onnx'], executors: ['runtime', 'ort-node', 'litert'] });
-    expect(report.executors.length).toBe(3);
-    const mismatched = Object.values(report.mismatches).flatMap((row) => Object.values(row));
-    expect(mismatched.length).toBe(9);
-    expect(mismatched.every((n) => n === 0)).toBe(true);
+    // Two bit-exact families: the runtime's onnx mode with ort-node (QDQ export) and LiteRT's XNNPACK delegate
+    // (TFLite export), and its tflite-builtin mode with LiteRT's built-in kernels.
+    const report = await validate(RESNET8, q, { data: data('cifar10/test-200'), limit: 20, modes: ['onnx', 'tflite-builtin'], executors: ['runtime', 'ort-node', 'litert', 'litert-builtin'] });
+    const names = report.executors.map((e) => e.executor);
+    const named = (part: string) => names.find((n) => n.includes(part))!;
+    const xnnpackFamily = [named('runtime (onnx)'), named('ort-node'), named('XNNPACK')];
+    for (const a of xnnpackFamily) for (const b of xnnpackFamily) expect(report.mismatches[a][b]).toBe(0);
+    expect(report.mismatches[named('runtime (tflite-builtin)')][named('built-in kernels')]).toBe(0);
   }, 60_000);
 
   it('learned rounding refuses per-channel weights by name', async () => {
