@@ -15,7 +15,7 @@ import { calibrateActivations } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
 import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '../ir/quantized-graph.js';
 import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
-import { assembleQuantizedGraph, quantizeRtn, rtnWeights } from '../quant/rtn.js';
+import { assembleQuantizedGraph, quantizeRtn, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
 import type { Setting } from '../quant/unit-trainer.js';
 import { FLEXQ_VERSION } from '../version.js';
@@ -40,6 +40,8 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly layerBits?: ReadonlyMap<string, WeightBits>;
   /** 'int7' caps weights at [−64, 63] (what onnxruntime-node's u8s8 kernels take exactly); default 'int8'. */
   readonly weightRange?: WeightRange;
+  /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN only for now); default 'per-tensor'. */
+  readonly weightScales?: WeightScales;
   /** Activation range observer; default 'minmax'. */
   readonly observer?: ObserverKind;
   /** Seed of every random choice; default 0. */
@@ -90,6 +92,9 @@ function settle(o: QuantizeOptions): Settled {
   oneOf('wbits', s.wbits, WEIGHT_BITS);
   oneOf('abits', s.abits, ACTIVATION_BITS, ' (32 keeps activations float)');
   oneOf('weightRange', o.weightRange ?? 'int8', WEIGHT_RANGES);
+  oneOf('weightScales', o.weightScales ?? 'per-tensor', WEIGHT_SCALES);
+  // Learned rounding starts from, and learns, one per-tensor grid per layer.
+  if (o.weightScales === 'per-channel' && s.method !== 'rtn') fail('BAD_ARGUMENT', `per-channel weights support method rtn for now, not ${s.method}; drop --per-channel or use --method rtn`);
   oneOf('observer', s.observer, OBSERVER_KINDS);
   oneOf('granularity', o.granularity ?? 'layer', GRANULARITIES);
   oneOf('setting', o.setting ?? 'brecq', SETTINGS);
@@ -163,7 +168,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     progress.finish();
   }
   if (o.layerBits) checkLayerBits(graph, model, o.layerBits);
-  const rtnOptions = { wbits: s.wbits, edgeBits: 8, range: o.weightRange, layerBits: o.layerBits };
+  const rtnOptions = { wbits: s.wbits, edgeBits: 8, range: o.weightRange, layerBits: o.layerBits, weightScales: o.weightScales };
   const info: QuantInfo = {
     flexqVersion: FLEXQ_VERSION,
     method: s.method,

@@ -1,4 +1,4 @@
-import type { Graph, Value } from '../ir/graph.js';
+import type { Graph, Node, Value } from '../ir/graph.js';
 import { layerBits, weightedLayers } from './layers.js';
 import {
   dequantizeBias,
@@ -10,14 +10,20 @@ import {
   type QuantizedWeight,
 } from '../ir/quantized-graph.js';
 import { cappedWeightBits, fp32, type WeightRange } from './schemes.js';
-import { quantizeWeightRtn } from './weight-grid.js';
+import { quantizeWeightRtn, quantizeWeightRtnPerChannel } from './weight-grid.js';
 
 const INT32_MAX = 2 ** 31 - 1;
 
 /** bias / (s_in · s_w) rounded to int32, the scale every int8 target expects for a conv/FC bias. */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScale: number): QuantizedBias {
-  const scale = fp32(inputScale * weightScale);
-  return { scale, values: Int32Array.from(bias, (b) => Math.max(-INT32_MAX, Math.min(INT32_MAX, Math.round(b / scale)))) };
+export function quantizeBias(bias: Float32Array, inputScale: number, weight: QuantizedWeight): QuantizedBias {
+  const toInt32 = (b: number, scale: number) => Math.max(-INT32_MAX, Math.min(INT32_MAX, Math.round(b / scale)));
+  if (!weight.channelScales) {
+    const scale = fp32(inputScale * weight.scale);
+    return { scale, values: Int32Array.from(bias, (b) => toInt32(b, scale)) };
+  }
+  // Per-channel weights: output m accumulates at s_in · s_w[m], so its bias does too.
+  const channelScales = weight.channelScales.map((s) => fp32(inputScale * s));
+  return { scale: Math.max(...channelScales), channelScales, values: Int32Array.from(bias, (b, m) => toInt32(b, channelScales[m])) };
 }
 
 export interface RtnOptions {
@@ -28,10 +34,20 @@ export interface RtnOptions {
   readonly range?: WeightRange;
   /** Bits of named layers (a bit plan), over wbits and edgeBits. */
   readonly layerBits?: ReadonlyMap<string, number>;
+  /** 'per-channel': one scale per output channel of every Conv and transB Gemm (other layers stay per tensor); default 'per-tensor'. */
+  readonly weightScales?: WeightScales;
+}
+
+export type WeightScales = 'per-tensor' | 'per-channel';
+export const WEIGHT_SCALES: readonly WeightScales[] = ['per-tensor', 'per-channel'];
+
+/** Layers whose weight's axis 0 is the output channel, the axis channelScales index (runtime, exporters, C). */
+function outputChannelFirst(node: Node): boolean {
+  return node.op === 'Conv' || (node.op === 'Gemm' && (node.attrs.transB ?? 0) === 1);
 }
 
 /**
- * Rounding to nearest on the clipping-searched per-tensor grid, for every weighted layer; biases become
+ * Rounding to nearest on the clipping-searched per-tensor (or per-channel) grid, for every weighted layer; biases become
  * int32 when activations are quantized. The graph keeps the dequantized values so it runs as is.
  */
 export function quantizeRtn(graph: Graph, activations: ReadonlyMap<string, ActivationQuant>, options: RtnOptions, info: QuantInfo): QuantizedGraph {
@@ -45,7 +61,8 @@ export function rtnWeights(graph: Graph, options: RtnOptions): Map<string, Quant
   return new Map(layers.map((layer) => {
     const w = graph.values.get(layer.weight)!;
     const capped = cappedWeightBits(options.layerBits?.get(layer.node.name) ?? bits.get(layer.node.name)!, options.range ?? 'int8');
-    return [layer.weight, quantizeWeightRtn(w.data as Float32Array, w.shape as number[], capped)];
+    const perChannel = options.weightScales === 'per-channel' && outputChannelFirst(layer.node);
+    return [layer.weight, (perChannel ? quantizeWeightRtnPerChannel : quantizeWeightRtn)(w.data as Float32Array, w.shape as number[], capped)];
   }));
 }
 
@@ -57,7 +74,7 @@ export function assembleQuantizedGraph(graph: Graph, activations: ReadonlyMap<st
   const biases = new Map<string, QuantizedBias>();
   for (const layer of weightedLayers(graph)) {
     const input = activations.get(layer.node.inputs[0]);
-    if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, weights.get(layer.weight)!.scale));
+    if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, weights.get(layer.weight)!));
   }
   const values = new Map<string, Value>(graph.values);
   for (const [name, w] of weights) values.set(name, { ...values.get(name)!, data: dequantizeWeight(w) });

@@ -38,3 +38,22 @@ export function quantizeWeightRtn(w: Float32Array, shape: readonly number[], bit
   }
   return { shape, values: roundToGrid(w, best.scale, qmin, qmax), scale: best.scale, zeroPoint: 0, bits, qmin, qmax };
 }
+
+/**
+ * One clipping-searched symmetric grid per index of axis 0 (the output channel of a Conv, and of a Gemm with
+ * transB): layers whose channels' ranges differ widely (depthwise convs) keep their small channels' precision.
+ * `scale` is the largest channel scale (reports only; consumers read channelScales).
+ */
+export function quantizeWeightRtnPerChannel(w: Float32Array, shape: readonly number[], bits: number): QuantizedWeight {
+  const channels = shape[0];
+  const inner = w.length / channels;
+  const values = new Int8Array(w.length);
+  const channelScales = new Float32Array(channels);
+  for (let m = 0; m < channels; m++) {
+    const channel = quantizeWeightRtn(w.subarray(m * inner, (m + 1) * inner), [inner], bits);
+    values.set(channel.values, m * inner);
+    channelScales[m] = channel.scale;
+  }
+  const { qmin, qmax } = weightRange(bits);
+  return { shape, values, scale: Math.max(...channelScales), channelScales, zeroPoint: 0, bits, qmin, qmax };
+}

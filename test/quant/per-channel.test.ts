@@ -1,0 +1,61 @@
+// quantize --per-channel (RTN): one weight scale per output channel, run bit-exactly by the integer runtime and by
+// onnxruntime-node on the QDQ export, and the mask quality it buys on MediaPipe Selfie Segmentation, whose
+// depthwise channels' weight ranges differ by up to 60×.
+import { describe, expect, it } from 'vitest';
+import { quantize, validate } from '../../src/index.js';
+import type { QuantizeOptions } from '../../src/api/quantize.js';
+import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
+import { FlexqError } from '../../src/errors.js';
+import { data, hasShared, model } from '../helpers/shared.js';
+
+const RESNET8 = model('resnet8-cifar10/float.onnx');
+const SELFIE = model('mediapipe-selfie-segmentation/model.tflite');
+const cifarCalib: QuantizeOptions = { calib: data('cifar10/calib-1024'), limit: 64, method: 'rtn', wbits: 8, abits: 8 };
+
+describe.skipIf(!hasShared)('per-channel RTN weights', () => {
+  it('ResNet-8: every Conv and the Gemm get one scale per output channel, biases at s_in·s_w[m]; runtime, ort-node (QDQ) and LiteRT (TFLite) agree byte for byte', async () => {
+    const q = await quantize(RESNET8, { ...cifarCalib, weightScales: 'per-channel' });
+    const layers = q.graph.nodes.filter((n) => n.op === 'Conv' || n.op === 'Gemm');
+    expect(layers.length).toBe(10);
+    for (const n of layers) {
+      const w = q.weights.get(n.inputs[1])!;
+      expect(w.channelScales!.length).toBe(w.shape[0]);
+      expect(w.scale).toBe(Math.max(...w.channelScales!));
+      // The channels do not all share the largest scale: the grids really are per channel.
+      expect(new Set(w.channelScales).size).toBeGreaterThan(1);
+      const b = q.biases.get(n.inputs[2])!;
+      const sIn = q.activations.get(n.inputs[0])!.scale;
+      expect([...b.channelScales!]).toEqual([...w.channelScales!].map((s) => Math.fround(sIn * s)));
+    }
+    // Two bit-exact families: the runtime's onnx mode with ort-node (QDQ export) and LiteRT's XNNPACK delegate
+    // (TFLite export), and its tflite-builtin mode with LiteRT's built-in kernels.
+    const report = await validate(RESNET8, q, { data: data('cifar10/test-200'), limit: 20, modes: ['onnx', 'tflite-builtin'], executors: ['runtime', 'ort-node', 'litert', 'litert-builtin'] });
+    const names = report.executors.map((e) => e.executor);
+    const named = (part: string) => names.find((n) => n.includes(part))!;
+    const xnnpackFamily = [named('runtime (onnx)'), named('ort-node'), named('XNNPACK')];
+    for (const a of xnnpackFamily) for (const b of xnnpackFamily) expect(report.mismatches[a][b]).toBe(0);
+    expect(report.mismatches[named('runtime (tflite-builtin)')][named('built-in kernels')]).toBe(0);
+  }, 60_000);
+
+  it('learned rounding refuses per-channel weights by name', async () => {
+    await expect(quantize(RESNET8, { ...cifarCalib, method: 'flexround', weightScales: 'per-channel' })).rejects.toThrow(FlexqError);
+    await expect(quantize(RESNET8, { ...cifarCalib, method: 'flexround', weightScales: 'per-channel' })).rejects.toThrow(/per-channel weights support method rtn/);
+  });
+
+  // Weights only (A32) isolates the weight grids: per tensor, the depthwise layers' small channels round to zero.
+  // W8A8 keeps less (the minmax activation grids cost more there), but per-channel still leads.
+  it('Selfie Segmentation: per-channel weights keep the float mask on held-out photos, per-tensor weights do not', async () => {
+    const photos = { preprocess: 'mediapipe-selfie' as const };
+    const maskIou = async (weightScales: 'per-tensor' | 'per-channel', abits: 8 | 32) => {
+      const q: QuantizedGraph = await quantize(SELFIE, { ...photos, calib: data('imagenet-sample'), limit: 16, method: 'rtn', abits, weightScales });
+      const executors = abits === 32 ? ['float'] : ['runtime'];
+      const report = await validate(SELFIE, q, { ...photos, data: data('imagenet-sample'), offset: 500, limit: 4, modes: ['tflite-double'], executors, task: 'segmentation' });
+      return report.executors[0].segmentation!.maskIou;
+    };
+    const weightsOnly = { perTensor: await maskIou('per-tensor', 32), perChannel: await maskIou('per-channel', 32) };
+    expect(weightsOnly.perChannel).toBeGreaterThan(0.97);
+    expect(weightsOnly.perTensor).toBeLessThan(0.5);
+    const w8a8 = { perTensor: await maskIou('per-tensor', 8), perChannel: await maskIou('per-channel', 8) };
+    expect(w8a8.perChannel - w8a8.perTensor).toBeGreaterThan(0.03);
+  }, 150_000);
+});
