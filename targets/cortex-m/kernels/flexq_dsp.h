@@ -69,12 +69,31 @@ static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, in
   return w;
 }
 #elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
+/* Four taps of flexq_mac_2x2's loop: one LDRD of the pair's weights, four LDRs of inputs, four SXTB16, eight SMLADs. */
+#define FLEXQ_MAC_2X2_4TAPS \
+  "ldrd %[w0], %[w1], [%[w]], #8\n\t" \
+  "ldr %[xa], [%[x]], #4\n\t" \
+  "ldr %[xb], [%[x], %[next]]\n\t" \
+  "sxtb16 %[t], %[w0]\n\t" \
+  "smlad %[a00], %[t], %[xa], %[a00]\n\t" \
+  "smlad %[a01], %[t], %[xb], %[a01]\n\t" \
+  "sxtb16 %[t], %[w1]\n\t" \
+  "smlad %[a10], %[t], %[xa], %[a10]\n\t" \
+  "smlad %[a11], %[t], %[xb], %[a11]\n\t" \
+  "ldr %[xa], [%[x]], #4\n\t" \
+  "ldr %[xb], [%[x], %[next]]\n\t" \
+  "sxtb16 %[t], %[w0], ror #8\n\t" \
+  "smlad %[a00], %[t], %[xa], %[a00]\n\t" \
+  "smlad %[a01], %[t], %[xb], %[a01]\n\t" \
+  "sxtb16 %[t], %[w1], ror #8\n\t" \
+  "smlad %[a10], %[t], %[xa], %[a10]\n\t" \
+  "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+
 /* Two output channels × two input rows over depth8 taps (a multiple of 8): acc[0] += row 0 · channel m,
  * acc[1] += row 1 · m, acc[2] += row 0 · m+1, acc[3] += row 1 · m+1. `w`: the pair's weights in gemm_dsp.h's packing
  * (8 bytes per 4 taps, 4-byte aligned), `x0`: row 0, row 1 `row_bytes` after it. Returns w past the pair. On the
  * DSP extension, one loop in assembly: every register holds an accumulator, a pointer or an operand (gcc's own
- * allocation spills accumulators in this loop); per four taps one LDRD of weights, four LDRs of inputs, four SXTB16,
- * eight SMLADs. */
+ * allocation spills accumulators in this loop), eight taps per turn. */
 static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
   const int8_t *end = w + 2 * depth8;
   const int32_t next_row = row_bytes - 4; /* row 1's word, read after row 0's post-increment */
@@ -83,40 +102,8 @@ static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, in
   int32_t xa, xb, t;
   __asm__(
       "1:\n\t"
-      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-      "ldr %[xa], [%[x]], #4\n\t"
-      "ldr %[xb], [%[x], %[next]]\n\t"
-      "sxtb16 %[t], %[w0]\n\t"
-      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
-      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
-      "sxtb16 %[t], %[w1]\n\t"
-      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
-      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
-      "ldr %[xa], [%[x]], #4\n\t"
-      "ldr %[xb], [%[x], %[next]]\n\t"
-      "sxtb16 %[t], %[w0], ror #8\n\t"
-      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
-      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
-      "sxtb16 %[t], %[w1], ror #8\n\t"
-      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
-      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
-      "ldrd %[w0], %[w1], [%[w]], #8\n\t"
-      "ldr %[xa], [%[x]], #4\n\t"
-      "ldr %[xb], [%[x], %[next]]\n\t"
-      "sxtb16 %[t], %[w0]\n\t"
-      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
-      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
-      "sxtb16 %[t], %[w1]\n\t"
-      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
-      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
-      "ldr %[xa], [%[x]], #4\n\t"
-      "ldr %[xb], [%[x], %[next]]\n\t"
-      "sxtb16 %[t], %[w0], ror #8\n\t"
-      "smlad %[a00], %[t], %[xa], %[a00]\n\t"
-      "smlad %[a01], %[t], %[xb], %[a01]\n\t"
-      "sxtb16 %[t], %[w1], ror #8\n\t"
-      "smlad %[a10], %[t], %[xa], %[a10]\n\t"
-      "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+      FLEXQ_MAC_2X2_4TAPS
+      FLEXQ_MAC_2X2_4TAPS
       "cmp %[w], %[end]\n\t"
       "bne 1b"
       : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x0),
@@ -129,6 +116,7 @@ static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, in
   acc[3] = a11;
   return w;
 }
+#undef FLEXQ_MAC_2X2_4TAPS
 #else
 /* Two output channels × two input rows over depth8 taps; the contract of the DSP version above. */
 static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
