@@ -162,7 +162,7 @@ function openQuantized(quantized: QuantizedGraph | string, graph: Graph, o: Vali
   const a: Artefact = typeof quantized === 'string' ? openArtefact(quantized, o.inputShape) : { kind: 'fq', q: quantized };
   if (a.kind === 'model') return fail('BAD_ARGUMENT', `${String(quantized)} is a float model; validate compares a quantized one (a .fq, or an int8 .tflite another tool made) with ${graph.source}`);
   if (a.kind === 'foreign') {
-    if (!a.foreign.q) return fail('BAD_ARGUMENT', `${a.foreign.path}: flexq cannot import this ${a.foreign.format} model, so validate cannot compare it with ${graph.source}`);
+    if (!a.foreign.q) return fail('BAD_ARGUMENT', `${a.foreign.path}: flexq cannot import this integer ${a.foreign.format} model into its runtime, so validate cannot compare it layer by layer with ${graph.source}; measure it in its own runtime with flexq eval ${a.foreign.path} --executor ${a.foreign.format === 'onnx' ? 'ort-node' : 'litert'}`);
     const q = alignNames(a.foreign.q, graph);
     return { kind: 'foreign', foreign: { ...a.foreign, q, graph: q.graph } };
   }
