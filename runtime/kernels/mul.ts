@@ -9,16 +9,20 @@
 //   y = clamp(rne(fp32(fp32(acc·scale) + zy)), qmin, qmax)           rne: round half to even (cvtps2dq)
 //   Checked bit-exact against onnxruntime-node 1.30 on 10 M random elements; a100 uses the same arithmetic.
 
-import { prepareRequantizer, roundHalfToEven, tfliteBuild, type RequantMode } from '../requant/index.js';
+import { prepareRequantizer, roundHalfToEven, tfliteBuild, type RequantMode, type Requantizer } from '../requant/index.js';
 import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { binaryPlan, runBinary, type BinaryElement } from './add.js';
 import { climb, staircase } from './gemm.js';
 import type { KernelFactory } from './kernel.js';
 
+/** TFLite's int8 MUL requantizer: M = sa·sb/sy onto the output grid (the C target's Mul takes its constants). */
+export function tfliteMulRequantizer(mode: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): Requantizer {
+  return prepareRequantizer(mode, { inputScale: a.scale, weightScale: b.scale, outputScale: y.scale, zeroPoint: y.zeroPoint, min: y.qmin, max: y.qmax });
+}
+
 /** TFLite's int8 MUL: one requantization of the exact product with M = sa·sb/sy (through its staircase, gemm.ts). */
 export function tfliteMul(mode: 'tflite-double' | 'tflite-single', a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
-  const rq = prepareRequantizer(mode, { inputScale: a.scale, weightScale: b.scale, outputScale: y.scale, zeroPoint: y.zeroPoint, min: y.qmin, max: y.qmax });
-  const steps = staircase(rq, 255 * 255);
+  const steps = staircase(tfliteMulRequantizer(mode, a, b, y), 255 * 255);
   return (qa, qb) => climb(steps, (qa - a.zeroPoint) * (qb - b.zeroPoint));
 }
 

@@ -4,6 +4,8 @@
 
 import { intsAttr, stringAttr } from '../../src/ops/contract.js';
 import { sizeOf } from '../../src/ir/shape.js';
+import type { Node } from '../../src/ir/graph.js';
+import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { checkSameGrid } from './average-pool.js';
 import type { KernelFactory } from './kernel.js';
 import { gatherCopy } from './reshape.js';
@@ -26,15 +28,19 @@ export function padSources(shape: readonly number[], before: readonly number[], 
   return source;
 }
 
+/** The output grid's integer for the node's pad value (the kernel refuses one that is not an int8 of the grid). */
+export function padFill(node: Node, grid: ActivationQuant): number {
+  return grid.zeroPoint + Number(node.attrs.value ?? 0) / grid.scale;
+}
+
 export const padKernel: KernelFactory = (ctx) => {
   checkSameGrid(ctx);
   const mode = stringAttr(ctx.node, 'mode', 'constant');
   if (mode !== 'constant') ctx.unsupported(`mode '${mode}': the integer Pad supports 'constant' only`);
   const grid = ctx.outputGrid;
-  const value = Number(ctx.node.attrs.value ?? 0);
-  const fill = grid.zeroPoint + value / grid.scale;
+  const fill = padFill(ctx.node, grid);
   if (!Number.isInteger(fill) || fill < grid.qmin || fill > grid.qmax)
-    ctx.unsupported(`pad value ${value} is not an integer on the output grid (scale ${grid.scale}, zero point ${grid.zeroPoint}); pad with 0`);
+    ctx.unsupported(`pad value ${String(ctx.node.attrs.value ?? 0)} is not an integer on the output grid (scale ${grid.scale}, zero point ${grid.zeroPoint}); pad with 0`);
   const shape = ctx.inputShape(0);
   const rank = shape.length + 1;
   const pads = intsAttr(ctx.node, 'pads');

@@ -20,7 +20,7 @@ export function arenaBuffers(model: LoweredModel, o: { readonly inPlace: boolean
   const root = (name: string): string => model.aliases.get(name) ?? name;
   const lastRead = new Map<string, number>();
   steps.forEach((s, i) => s.inputs.forEach((x) => lastRead.set(root(x), i)));
-  lastRead.set(root(model.output.name), steps.length); // read by the final copy to the caller's output
+  for (const o of model.outputs) lastRead.set(root(o.name), steps.length); // read by the final copies to the caller's output
   const storage = new Map<string, string>();
   const buffers = new Map<string, { id: string; bytes: number; first: number; last: number }>();
   steps.forEach((s, i) => {

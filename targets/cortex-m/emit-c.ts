@@ -29,10 +29,11 @@ export interface GeneratedC {
   /** Bytes of the const arrays (weights, biases, tables): the model's share of flash before code. */
   readonly constantBytes: number;
   readonly inputBytes: number;
+  /** Every output's bytes: the caller's output buffer holds the outputs back to back. */
   readonly outputBytes: number;
   /** The model's input and output tensors (one sample, NCHW without the batch) and their int8 grids. */
   readonly input: LoweredModel['input'];
-  readonly output: LoweredModel['output'];
+  readonly outputs: LoweredModel['outputs'];
   readonly kernels: KernelSet;
 }
 
@@ -66,11 +67,24 @@ export function emitC(model: LoweredModel, kernels: KernelSet, o: EmitOptions = 
     arenaBytes: plan.size,
     constantBytes: model.steps.flatMap((s) => s.arrays).reduce((sum, a) => sum + a.values.length * ELEMENT_BYTES[a.type], 0),
     inputBytes: sizeOf(model.input.shape),
-    outputBytes: sizeOf(model.output.shape),
+    outputBytes: outputOffsets(model.outputs).at(-1)!,
     input: model.input,
-    output: model.output,
+    outputs: model.outputs,
     kernels,
   };
+}
+
+/** Where each output starts in the caller's output buffer (the outputs back to back), then the buffer's size. */
+function outputOffsets(outputs: LoweredModel['outputs']): number[] {
+  const offsets = [0];
+  for (const o of outputs) offsets.push(offsets.at(-1)! + sizeOf(o.shape));
+  return offsets;
+}
+
+/** The macro prefix of each output (OUTPUT for a single one, OUTPUT0, OUTPUT1, … for several) and its offset. */
+function outputMacros(model: LoweredModel): { readonly macro: string; readonly offset: number }[] {
+  const offsets = outputOffsets(model.outputs);
+  return model.outputs.map((_, k) => ({ macro: model.outputs.length === 1 ? 'OUTPUT' : `OUTPUT${k}`, offset: offsets[k] }));
 }
 
 function bareProvenance(model: LoweredModel): Provenance {
@@ -139,7 +153,7 @@ export function cFloat(v: number): string {
 const cInt = (v: number): string => (v < 0 ? `(${v})` : String(v));
 
 function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string {
-  const io = (what: 'INPUT' | 'OUTPUT', t: LoweredModel['input']): string[] => [
+  const io = (what: string, t: LoweredModel['input']): string[] => [
     `#define ${n.m(`${what}_SIZE`)} ${sizeOf(t.shape)}`,
     `/* NCHW shape of one sample (batch 1), tensor '${commentText(t.name)}' */`,
     `#define ${n.m(`${what}_SHAPE`)} {1, ${t.shape.join(', ')}}`,
@@ -161,7 +175,7 @@ function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string
     '',
     '/* Input and output are int8 on these grids: real = scale * (q - zero point), q in [MIN, MAX]. */',
     ...io('INPUT', model.input),
-    ...io('OUTPUT', model.output),
+    ...outputsHeader(model, n, io),
     '',
     '/* Bytes of the arena that holds every intermediate tensor (planned from tensor lifetimes), and its alignment. */',
     `#define ${n.m('ARENA_SIZE')} ${Math.max(arenaBytes, 1)}`,
@@ -185,7 +199,9 @@ function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string
     ` * ${n.m('INPUT_ZERO_POINT')}, MIN, MAX), the quotient in float (TFLite's QUANTIZE; NaN gives 0). No libm. */`,
     `void ${n.fn('quantize_input')}(const float *real, int8_t *input);`,
     '',
-    `/* output -> real[${n.m('OUTPUT_SIZE')}] floats: real = ${n.m('OUTPUT_SCALE')} * (q - ${n.m('OUTPUT_ZERO_POINT')}). */`,
+    model.outputs.length === 1
+      ? `/* output -> real[${n.m('OUTPUT_SIZE')}] floats: real = ${n.m('OUTPUT_SCALE')} * (q - ${n.m('OUTPUT_ZERO_POINT')}). */`
+      : `/* output -> real[${n.m('OUTPUT_SIZE')}] floats, output k on its grid: real = ${n.m('OUTPUTk_SCALE')} * (q - ${n.m('OUTPUTk_ZERO_POINT')}). */`,
     `void ${n.fn('dequantize_output')}(const int8_t *output, float *real);`,
     '',
     '#ifdef __cplusplus',
@@ -195,6 +211,18 @@ function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string
     '#endif',
     '',
   ].join('\n');
+}
+
+/** The output macros: one output's as the input's; several back to back, each with its offset and grid. */
+function outputsHeader(model: LoweredModel, n: CNames, io: (what: string, t: LoweredModel['input']) => string[]): string[] {
+  const count = `#define ${n.m('OUTPUT_COUNT')} ${model.outputs.length}`;
+  if (model.outputs.length === 1) return [count, ...io('OUTPUT', model.outputs[0])];
+  return [
+    `/* ${model.outputs.length} outputs, back to back in the output buffer of ${n.m('OUTPUT_SIZE')} bytes: output k at ${n.m('OUTPUTk_OFFSET')}. */`,
+    count,
+    `#define ${n.m('OUTPUT_SIZE')} ${outputOffsets(model.outputs).at(-1)!}`,
+    ...outputMacros(model).flatMap(({ macro, offset }, k) => [`#define ${n.m(`${macro}_OFFSET`)} ${offset}`, ...io(macro, model.outputs[k])]),
+  ];
 }
 
 function cArray(a: CArray, attribute: string): string {
@@ -224,7 +252,10 @@ function modelSource(model: LoweredModel, storage: ReadonlyMap<string, string>, 
     calls.push(`  /* ${commentText(step.node.name)} (${step.node.op}) */`);
     calls.push(`  ${step.call({ params: `&${params}`, inputs: step.inputs.map(pointer), output: pointer(step.output), scratch })}`);
   });
-  const outputCopy = `  memcpy(output, ${pointer(model.output.name)}, ${sizeOf(model.output.shape)});`;
+  const outputCopy = outputMacros(model).map(({ offset }, k) => {
+    const o = model.outputs[k];
+    return `  memcpy(${offset === 0 ? 'output' : `output + ${offset}`}, ${pointer(o.name)}, ${sizeOf(o.shape)});`;
+  });
   const quantize = [
     `/* TFLite's QUANTIZE without libm: round half away from zero of the float quotient. */`,
     'static int8_t quantize_input_value(float x) {',
@@ -251,7 +282,10 @@ function modelSource(model: LoweredModel, storage: ReadonlyMap<string, string>, 
     '}',
     '',
     `void ${n.fn('dequantize_output')}(const int8_t *output, float *real) {`,
-    `  for (int32_t i = 0; i < ${n.m('OUTPUT_SIZE')}; i++) real[i] = ${n.m('OUTPUT_SCALE')} * (float)(output[i] - ${n.m('OUTPUT_ZERO_POINT')});`,
+    ...outputMacros(model).map(({ macro, offset }) => {
+      const at = offset === 0 ? 'i' : `${n.m(`${macro}_OFFSET`)} + i`;
+      return `  for (int32_t i = 0; i < ${n.m(`${macro}_SIZE`)}; i++) real[${at}] = ${n.m(`${macro}_SCALE`)} * (float)(output[${at}] - ${n.m(`${macro}_ZERO_POINT`)});`;
+    }),
     '}',
   ];
   return [
@@ -276,7 +310,7 @@ function modelSource(model: LoweredModel, storage: ReadonlyMap<string, string>, 
     '/* The graph in order; every intermediate tensor lives at its planned offset in the arena. */',
     'static void run(const int8_t *input, int8_t *output, int8_t *arena) {',
     ...calls,
-    outputCopy,
+    ...outputCopy,
     ...(readsArena ? [] : ['  (void)arena;']),
     '}',
     '',

@@ -4,6 +4,7 @@
 
 import type { BatchExecutor, ExecutorFactory, ExecutorOptions } from '../../src/target.js';
 import { fail } from '../../src/errors.js';
+import { sizeOf } from '../../src/ir/shape.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime, dequantize } from '../../runtime/executor.js';
 import { CORTEX_M_CORES, type CoreName } from './boards.js';
@@ -19,16 +20,22 @@ export function qemuExecutor(coreName: CoreName, kernels: KernelSet = 'optimized
     const c = generateC(q, kernels);
     const { elf } = await buildElf(c, core, q.graph.source);
     const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
-    const output = q.graph.outputs[0];
-    const grid = q.activations.get(output)!;
     return {
       name: `${core.executor} (${core.name}, ${core.machine}, ${kernels} kernels)`,
       graph: q.graph,
       async run(input) {
         const count = input.shape[0];
         const r = await runInQemu(elf, core, runtime.quantizeInput(input.data), count, c.outputBytes, { icount: false });
-        const shape = [count, ...(q.graph.values.get(output)!.shape.slice(1) as number[])];
-        return new Map([[output, { shape, data: dequantize({ shape, data: r.outputs, quant: grid }) }]]);
+        // Each sample's outputs sit back to back (model.h): output k at its offset within the sample's bytes.
+        let offset = 0;
+        return new Map(c.outputs.map((o) => {
+          const size = sizeOf(o.shape);
+          const data = new Int8Array(count * size);
+          for (let i = 0; i < count; i++) data.set(r.outputs.subarray(i * c.outputBytes + offset, i * c.outputBytes + offset + size), i * size);
+          offset += size;
+          const shape = [count, ...o.shape];
+          return [o.name, { shape, data: dequantize({ shape, data, quant: o.quant }) }];
+        }));
       },
       dispose() {},
     };

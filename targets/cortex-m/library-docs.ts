@@ -98,7 +98,13 @@ export function readme(f: LibraryFacts): string {
     '',
     `- Input: ${tensor(c.input)}. Grid: ${gridText(c.input.quant)}`,
     `  (\`${M}_INPUT_SCALE\`, \`${M}_INPUT_ZERO_POINT\`, \`${M}_INPUT_MIN\`, \`${M}_INPUT_MAX\`).`,
-    `- Output: ${tensor(c.output)}. Grid: ${gridText(c.output.quant)}.`,
+    ...(c.outputs.length === 1
+      ? [`- Output: ${tensor(c.outputs[0])}. Grid: ${gridText(c.outputs[0].quant)}.`]
+      : [
+          `- Outputs, back to back in the output buffer (\`${M}_OUTPUT_SIZE\` bytes); output k starts at \`${M}_OUTPUTk_OFFSET\` and has`,
+          `  its own grid (\`${M}_OUTPUTk_SCALE\`, \`${M}_OUTPUTk_ZERO_POINT\`, …):`,
+          ...c.outputs.map((o, k) => `  ${k}. ${tensor(o)}. Grid: ${gridText(o.quant)}.`),
+        ]),
     '',
     'Quantize a float input exactly as TFLite\'s QUANTIZE does, which is what flexq calibrated and checked against:',
     '',

@@ -12,6 +12,7 @@ import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
 import { type ActivationQuant, type QuantizedGraph, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
+import { MORE_RULES } from './lower-ops.js';
 import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
 import { fullyConnectedLayerRequantizers, fusedActivationRange, layerRequantizers, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
 import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.js';
@@ -68,19 +69,24 @@ export interface LoweredModel {
   readonly steps: readonly CStep[];
   /** Values that are another value's bytes under a new shape: name → the value they alias. */
   readonly aliases: ReadonlyMap<string, string>;
-  readonly input: { readonly name: string; readonly shape: readonly number[]; readonly quant: ActivationQuant };
-  readonly output: { readonly name: string; readonly shape: readonly number[]; readonly quant: ActivationQuant };
+  readonly input: LoweredTensor;
+  /** The graph's outputs in order: the caller's output buffer holds them back to back. */
+  readonly outputs: readonly LoweredTensor[];
+}
+
+export interface LoweredTensor {
+  readonly name: string;
+  readonly shape: readonly number[];
+  readonly quant: ActivationQuant;
 }
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
 const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
 /** The ops the C target runs (a kernel or an alias of its input); the target's deployability check reads it. */
-export const isCOp = (op: string): boolean => Object.hasOwn(RULES, op) || ALIAS_OPS.has(op);
-
-const SUPPORTED = ['Conv', 'Gemm', 'MatMul', 'Add', 'MaxPool', 'AveragePool', 'GlobalAveragePool', 'Softmax', ...LOOKUP_OPS, ...ALIAS_OPS];
+export const isCOp = (op: string): boolean => ruleOf(op) !== undefined || ALIAS_OPS.has(op);
 
 /** What every lowering rule reads about its node. */
-interface NodeInfo {
+export interface NodeInfo {
   readonly q: QuantizedGraph;
   readonly node: Node;
   readonly where: string;
@@ -95,7 +101,6 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
   const { graph } = q;
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
   createIntegerRuntime(q, C_REQUANT_MODE);
-  if (graph.outputs.length !== 1) fail('UNSUPPORTED_ATTR', `${graph.source}: the C target builds models with one output; this one has ${graph.outputs.length}`);
   const shape = (name: string): readonly number[] => graph.values.get(name)!.shape.slice(1) as number[];
   const grid = (name: string): ActivationQuant => q.activations.get(name)!;
   const aliases = new Map<string, string>();
@@ -107,21 +112,18 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
       aliases.set(output, aliases.get(node.inputs[0]) ?? node.inputs[0]);
       return;
     }
-    const rule = RULES[node.op];
-    if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${SUPPORTED.join(', ')}`);
+    const rule = ruleOf(node.op);
+    if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
     steps.push(rule({ q, node, where, id: `n${i}`, kernels, shape, grid }));
   });
-  const [input, out] = [graph.inputs[0], graph.outputs[0]];
-  return {
-    graph,
-    steps,
-    aliases,
-    input: { name: input, shape: shape(input), quant: grid(input) },
-    output: { name: out, shape: shape(out), quant: grid(out) },
-  };
+  const tensor = (name: string): LoweredTensor => ({ name, shape: shape(name), quant: grid(name) });
+  return { graph, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
 }
 
-type Rule = (n: NodeInfo) => CStep;
+export type Rule = (n: NodeInfo) => CStep;
+
+/** The rule of an op: this file's, or lower-ops.ts's (read at call time: the two modules import each other). */
+const ruleOf = (op: string): Rule | undefined => (Object.hasOwn(RULES, op) ? RULES[op] : Object.hasOwn(MORE_RULES, op) ? MORE_RULES[op] : undefined);
 
 const RULES: Record<string, Rule> = {
   Conv: lowerConv,
@@ -135,31 +137,31 @@ const RULES: Record<string, Rule> = {
   ...Object.fromEntries([...LOOKUP_OPS].map((op) => [op, lowerLookup])),
 };
 
-const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
+export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
 
 /** C initializer of a flexq_requant. */
-function requantInit(c: RequantConstants): string {
+export function requantInit(c: RequantConstants): string {
   if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
   return `{${c.multiplier}, ${c.shift}, ${c.zeroPoint}, ${c.min}, ${c.max}}`;
 }
 
-function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {
+export function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {
   return `{${[...input, ...output, ...w.kernel, ...w.strides, ...w.dilations, w.pads[0], w.pads[1]].join(', ')}}`;
 }
 
-function symmetricWeight(n: NodeInfo, i: number): QuantizedWeight {
+export function symmetricWeight(n: NodeInfo, i: number): QuantizedWeight {
   const w = n.q.weights.get(n.node.inputs[i])!;
   if (w.zeroPoint !== 0)
     fail('UNSUPPORTED_ATTR', `${n.where}: weight '${n.node.inputs[i]}' has zero point ${w.zeroPoint}; the C kernels take symmetric weights (zero point 0, TFLite's int8 rule): re-quantize with symmetric weights`);
   return w;
 }
 
-function biasValues(n: NodeInfo, i: number, units: number): Int32Array {
+export function biasValues(n: NodeInfo, i: number, units: number): Int32Array {
   const name = n.node.inputs[i];
   return (name ? n.q.biases.get(name)?.values : undefined) ?? new Int32Array(units);
 }
 
-function fusedActivation(node: Node): FusedActivation {
+export function fusedActivation(node: Node): FusedActivation {
   return (node.attrs.activation ?? 'none') as FusedActivation;
 }
 

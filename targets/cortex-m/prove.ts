@@ -43,8 +43,7 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
   const build = await buildElf(c, core, q.graph.source);
   const run = await runInQemu(build.elf, core, inputs, count, c.outputBytes, { icount: false });
   const timed = await runInQemu(build.elf, core, inputs.subarray(0, c.inputBytes), 1, c.outputBytes, { icount: true });
-  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-  const want = createIntegerRuntime(q, C_REQUANT_MODE).run({ shape: [count, ...sample], data: inputs }).get(q.graph.outputs[0])!.data;
+  const want = runtimeOutputBytes(q, inputs, count);
   let mismatchedBytes = 0;
   for (let i = 0; i < want.length; i++) if (want[i] !== run.outputs[i]) mismatchedBytes++;
   return {
@@ -66,4 +65,23 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
     mismatchedBytes,
     bitExact: mismatchedBytes === 0,
   };
+}
+
+/**
+ * The integer runtime's outputs for `count` int8 inputs, laid out as the C writes them: per sample, every graph output
+ * back to back (one output: the runtime's bytes as they are).
+ */
+export function runtimeOutputBytes(q: QuantizedGraph, inputs: Int8Array, count: number): Int8Array {
+  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+  const results = createIntegerRuntime(q, C_REQUANT_MODE).run({ shape: [count, ...sample], data: inputs });
+  const outputs = q.graph.outputs.map((name) => results.get(name)!.data);
+  const sizes = outputs.map((o) => o.length / count);
+  const perSample = sizes.reduce((a, b) => a + b, 0);
+  const bytes = new Int8Array(count * perSample);
+  for (let i = 0, at = 0; i < count; i++)
+    outputs.forEach((o, k) => {
+      bytes.set(o.subarray(i * sizes[k], (i + 1) * sizes[k]), at);
+      at += sizes[k];
+    });
+  return bytes;
 }

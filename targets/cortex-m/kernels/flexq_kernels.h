@@ -118,6 +118,62 @@ typedef struct {
   int32_t output_zero_point, output_min, output_max;
 } flexq_softmax_params;
 
+/* Element-wise binary op with numpy broadcasting over the 4-D output [d0][d1][d2][d3] (a sample's shape, ones in
+ * front): operand element (i0, i1, i2, i3) sits at Σ ik · stride[k], stride 0 on a broadcast axis. */
+typedef struct {
+  int32_t shape[4];
+  int32_t a_strides[4];
+  int32_t b_strides[4];
+} flexq_broadcast;
+
+/* TFLite's int8 MUL: y = requant((a − a_zero_point) · (b − b_zero_point)), the multiplier of s_a · s_b / s_y. */
+typedef struct {
+  flexq_broadcast broadcast;
+  int32_t a_zero_point, b_zero_point;
+  flexq_requant requant;
+} flexq_mul_params;
+
+/* TFLite's ResizeBilinearInteger over H and W of [C, in_h, in_w]: for output row oy the source rows
+ * row_lower[oy], row_upper[oy] with the upper's weight row_weight[oy] in 1024ths (columns alike). */
+typedef struct {
+  int32_t channels, in_h, in_w, out_h, out_w;
+  const int16_t *row_lower, *row_upper, *row_weight; /* [out_h] */
+  const int16_t *col_lower, *col_upper, *col_weight; /* [out_w] */
+} flexq_resize_bilinear_params;
+
+/* Transposed conv of [C, in_h, in_w] by weights [C][M][kh][kw] (zero point 0) into [M, out_h, out_w]: input pixel
+ * (iy, ix) through tap (ky, kx) adds to output (iy·stride − pad + k·dilation) on each axis (window.pad_top/left crop). */
+typedef struct {
+  flexq_window window;
+  int32_t input_offset; /* −zero point of the input */
+  const int8_t *weights;
+  const int32_t *bias;  /* [M], at scale s_in · s_w */
+  flexq_requant requant;
+} flexq_conv_transpose_params;
+
+/* Data movement of one grid, up to 4-D (ones in front). Transpose: output element (i0..i3) of `shape` reads input
+ * Σ ik · in_strides[k]. Pad: the output [shape + before + after] holds `fill` in the border and the input inside. */
+typedef struct {
+  int32_t shape[4];
+  int32_t in_strides[4];
+} flexq_transpose_params;
+
+typedef struct {
+  int32_t in_shape[4];
+  int32_t before[4];
+  int32_t out_shape[4];
+  int32_t fill;
+} flexq_pad_params;
+
+/* Concat of `count` inputs: per outer step, input i gives chunk[i] values, copied, or through its 256-entry table at
+ * tables + table_offset[i] (indexed by int8 + 128) when it is on another grid than the output. */
+typedef struct {
+  int32_t count, outer;
+  const int32_t *chunk;        /* [count] */
+  const int32_t *table_offset; /* [count]: −1 for a copied input */
+  const int8_t *tables;
+} flexq_concat_params;
+
 void flexq_conv_s8(const flexq_conv_params *p, const int8_t *input, int8_t *output);
 void flexq_fully_connected_s8(const flexq_fully_connected_params *p, const int8_t *input, int8_t *output);
 void flexq_add_s8(const flexq_add_params *p, const int8_t *a, const int8_t *b, int8_t *output);
@@ -126,6 +182,12 @@ void flexq_average_pool_s8(const flexq_pool_params *p, const int8_t *input, int8
 void flexq_global_average_pool_s8(const flexq_global_average_pool_params *p, const int8_t *input, int8_t *output);
 void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input, int8_t *output);
 void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
+void flexq_mul_s8(const flexq_mul_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void flexq_resize_bilinear_s8(const flexq_resize_bilinear_params *p, const int8_t *input, int8_t *output);
+void flexq_conv_transpose_s8(const flexq_conv_transpose_params *p, const int8_t *input, int8_t *output);
+void flexq_transpose_s8(const flexq_transpose_params *p, const int8_t *input, int8_t *output);
+void flexq_pad_s8(const flexq_pad_params *p, const int8_t *input, int8_t *output);
+void flexq_concat_s8(const flexq_concat_params *p, const int8_t *const *inputs, int8_t *output);
 
 /* Cortex-M DSP-extension kernels (SMLAD on pairs of 16-bit values; the GEMM's inner loop on Helium/MVE where the core
  * has it, flexq_dsp.h), bit-exact to the reference ones above.

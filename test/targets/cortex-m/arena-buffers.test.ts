@@ -12,7 +12,7 @@ const step = (inputs: string[], output: string, outputBytes: number, inPlaceInpu
 
 function model(steps: CStep[], aliases: [string, string][] = []): LoweredModel {
   const grid = { scale: 1, zeroPoint: 0, bits: 8, qmin: -128, qmax: 127 };
-  return { steps, aliases: new Map(aliases), input: { name: 'x', shape: [100], quant: grid }, output: { name: steps.at(-1)!.output, shape: [100], quant: grid } } as unknown as LoweredModel;
+  return { steps, aliases: new Map(aliases), input: { name: 'x', shape: [100], quant: grid }, outputs: [{ name: steps.at(-1)!.output, shape: [100], quant: grid }] } as unknown as LoweredModel;
 }
 
 describe('arenaBuffers', () => {
