@@ -1,4 +1,4 @@
-// compile: quantize (or take an already-quantized artefact: a .fq, an int8 .tflite the TFLite converter made) → the target's artefacts (model.fq, model.tflite, and what the target builds) → run on the
+// compile: quantize (or take an already-quantized artefact: a .fq, an int8 .tflite the TFLite converter made) → the target's artefacts (model.fq, model.tflite when TFLite has a builtin for every node, and what the target builds) → run on the
 // calibration inputs in the target's emulator → byte-compared with the integer runtime. The output folder is
 // checked before any work and written whole at the end, so a failure leaves nothing partial and no user file is lost.
 import { join } from 'node:path';
@@ -13,7 +13,7 @@ import type { Dataset } from '../../calibration/index.js';
 import { openData, readAllSamples, sampleShapeOf } from './data.js';
 import { quantize, type QuantizeOptions } from './quantize.js';
 import { openArtefact, quantizedGraphOf, requireQuantizedActivations } from './executors.js';
-import { checkDeployable, compilerFor } from './registry.js';
+import { checkDeployable, compilerFor, deploysEveryNode } from './registry.js';
 
 export interface CompileOptions extends Omit<QuantizeOptions, 'checkpoint'> {
   /** A compile target: 'cortex-m4', 'cortex-m7', 'cortex-m55', … (registry.compileTargets()). */
@@ -87,14 +87,17 @@ export async function compile(model: string, o: CompileOptions): Promise<Compile
   const proof = { ...proven, quantizedBefore: ready !== undefined };
   const count = proof.count;
   let built: CompileReport | undefined;
+  // The compile target may run ops TFLite has no builtin for (the C target's ConvTranspose, Resize): then no .tflite.
+  const tflite = deploysEveryNode(q.graph, 'tflite');
   const files = await writeOutputFolder(o.output, async (staging) => {
     writeFq(join(staging, 'model.fq'), q);
-    await exportTflite(q, join(staging, 'model.tflite'), { io: 'int8' });
+    if (tflite) await exportTflite(q, join(staging, 'model.tflite'), { io: 'int8' });
     built = await compiler.compile({ q, outDir: staging, kernels, inputs, count, source: o.source });
   }, { force: o.force });
   if (!ready) removeCheckpoint(checkpointPath(resumeBase));
   const report = { ...built!, artefact: join(o.output, built!.artefact) };
   const seen = proof.quantizedBefore ? ' (the model came quantized: no calibration here)' : proof.calibrationData ? ' (calibration data: calibration used every sample)' : ', none of them seen by calibration';
   const provenOn = `  proven on    ${proof.count} samples of ${proof.data} from #${proof.offset}${seen}`;
-  return { files, proof, report, summary: `${compiler.describe(report)}\n${provenOn}` };
+  const noTflite = tflite ? '' : '\n  model.tflite not written: the TFLite export has no builtin for some of its ops (flexq quantize --target tflite lists them)';
+  return { files, proof, report, summary: `${compiler.describe(report)}\n${provenOn}${noTflite}` };
 }

@@ -61,6 +61,12 @@ function deploymentTarget(name: string): Target {
   return found;
 }
 
+/** Whether the target deploys every node of the graph (checkDeployable's question, without the error). */
+export function deploysEveryNode(graph: Graph, target: string): boolean {
+  const chosen = deploymentTarget(target);
+  return graph.nodes.every((node) => chosen.cannotDeploy?.(node, graph) === undefined);
+}
+
 /**
  * Fails, naming every node the target cannot deploy (op, node, why, which targets can), when there is any: run
  * before calibration, so an undeployable model costs no work and leaves no output behind.

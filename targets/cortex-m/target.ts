@@ -11,7 +11,6 @@ import { checkFits } from './build.js';
 import { qemuExecutor } from './executor.js';
 import { exportC, generateC, writeCLibrary } from './library.js';
 import { C_REQUANT_MODE, isCOp } from './lower.js';
-import { OP_RULES as TFLITE_OP_RULES } from '../../src/export/tflite/op-rules.js';
 import { proveOnCortexM, type CortexMReport } from './prove.js';
 import { kib } from '../../src/format-bytes.js';
 
@@ -58,9 +57,5 @@ export const CORTEX_M_TARGET: Target = {
   exporters: { c: (q, output, o) => exportC(q, output, { force: o.force, ...o.source, board: coreName(o.source?.board) }) },
   executors: Object.fromEntries(Object.values(CORTEX_M_CORES).map((core) => [core.executor, qemuExecutor(core.name)])),
   compilers: Object.fromEntries(Object.values(CORTEX_M_CORES).map((core) => [core.name, cortexMCompiler(core.name) as Compiler])),
-  // compile writes model.tflite beside the C library, so a node needs both a C kernel and a TFLite builtin.
-  cannotDeploy: (node) =>
-    !isCOp(node.op) ? `the C target has no ${node.op} kernel`
-    : !TFLITE_OP_RULES.has(node.op) ? `no TFLite builtin for ${node.op} (compile also writes model.tflite)`
-    : undefined,
+  cannotDeploy: (node) => (isCOp(node.op) ? undefined : `the C target has no ${node.op} kernel`),
 };
