@@ -59,7 +59,7 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.round = (1ll << 30) + (1ll << (30 + c.right_shift));
+  c.round = ((int64_t)1 << 30) + ((int64_t)1 << (30 + c.right_shift));
   return c;
 }
 
