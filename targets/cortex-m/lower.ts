@@ -191,7 +191,7 @@ function lowerConv(n: NodeInfo): CStep {
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
-      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], 2 * round8(depth) * 2]
+      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], convDspScratchBytes(window, depth)]
       : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
@@ -253,30 +253,30 @@ export function foldInputZeroPoint(bias: Int32Array, weights: Int8Array, rows: n
 const round8 = (k: number): number => Math.ceil(k / 8) * 8;
 
 /**
- * Rows [rows][depth] → the packing of kernels/gemm_dsp.h: rows in pairs, each pair as, per group of four taps, row m's
- * four bytes then row m+1's (a last odd row alone); each four stored k, k+2, k+1, k+3 (zero tail to round8(depth)):
- * the order in which SXTB16 of a word, and of the word rotated by 8, give (w[k], w[k+1]) and (w[k+2], w[k+3]).
+ * Rows [rows][depth] → the packing of kernels/gemm_dsp.h, sign-extended to int16 offline: rows in pairs, each pair as,
+ * per group of four taps, row m's four then row m+1's (a last odd row alone), zero tail to round8(depth): the order in
+ * which the GEMM's loop loads them, two words per row and group, each word a pair of taps for SMLAD.
  */
-export function packForGemmDsp(values: Int8Array, rows: number, depth: number): Int8Array {
+export function packForGemmDsp(values: Int8Array, rows: number, depth: number): Int16Array {
   const depth8 = round8(depth);
-  const out = new Int8Array(rows * depth8);
-  const order = [0, 2, 1, 3];
-  const tap = (r: number, k: number): number => {
-    const t = (k & ~3) + order[k & 3];
-    return t < depth ? values[r * depth + t] : 0;
-  };
+  const out = new Int16Array(rows * depth8);
   let at = 0;
   for (let r = 0; r < rows; r += 2) {
     const pair = r + 1 < rows ? [r, r + 1] : [r];
-    for (let k = 0; k < depth8; k += 4) for (const row of pair) for (let j = 0; j < 4; j++) out[at++] = tap(row, k + j);
+    for (let k = 0; k < depth8; k += 4) for (const row of pair) for (let j = k; j < k + 4; j++) out[at++] = j < depth ? values[row * depth + j] : 0;
   }
   return out;
 }
 
-/** Bytes (a multiple of 4) → the int32 words that hold them on a little-endian core: int32 arrays are 4-byte aligned, as LDRD needs. */
-function littleEndianWords(bytes: Int8Array): Int32Array {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  return Int32Array.from({ length: bytes.length / 4 }, (_, i) => view.getInt32(4 * i, true));
+/** int16 values (an even count) → the int32 words that hold them on a little-endian core: int32 arrays are 4-byte aligned, as LDRD needs. */
+function littleEndianWords(values: Int16Array): Int32Array {
+  return Int32Array.from({ length: values.length / 2 }, (_, i) => (values[2 * i] & 0xffff) | (values[2 * i + 1] << 16));
+}
+
+/** kernels/conv_dsp.c's scratch: two interleaved int16 rows, and one row to gather a window into unless it is an unpadded 1×1. */
+function convDspScratchBytes(w: Window2d, depth: number): number {
+  const pointwise = w.kernel.every((k) => k === 1) && w.pads[0] === 0 && w.pads[1] === 0;
+  return (pointwise ? 2 : 3) * round8(depth) * 2;
 }
 
 /** Rows of `width` values → int16 rows of round2(width) with a zero tail (the depthwise kernel's weight pairs). */
@@ -312,7 +312,7 @@ function lowerFullyConnected(n: NodeInfo): CStep {
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
     return {
       node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}` },
-      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: round8(depth) * 2,
+      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: 2 * round8(depth) * 2,
       sources: ['fully_connected_dsp.c', 'gemm_dsp.c'],
       call: (p) => `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Conv (one group), Cortex-M DSP extension: im2col of two output pixels at a time into int16 rows of the raw input
- * (taps in the padding hold pad_value, the input's zero point, which the folded bias turns into 0), then the dual-MAC
- * GEMM of gemm_dsp.c. Bit-exact to flexq's reference Conv kernel: the same sum of the same products, in another order
- * (int32 addition). Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, packed as gemm_dsp.h says.
- * Scratch: two rows of depth8 int16. */
+ * (taps in the padding hold pad_value, the input's zero point, which the folded bias turns into 0), interleaved as
+ * gemm_dsp.h says, then the dual-MAC GEMM of gemm_dsp.c. Bit-exact to flexq's reference Conv kernel: the same sum of
+ * the same products, in another order (int32 addition). Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, packed
+ * as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16), then, for a window other than an unpadded
+ * 1×1, one row of depth8 int16 that each window is gathered into before it is interleaved. */
 #include "flexq_kernels.h"
 #include "gemm_dsp.h"
 
@@ -53,12 +54,29 @@ static void gather_window(const flexq_window *w, int16_t pad, const int8_t *inpu
   fill(dst, (int32_t)(row + depth8 - dst), 0);
 }
 
-/* Row of pixel (iy, ix) of a 1×1 window without padding: its C channels. */
-static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t iy, int32_t ix, int16_t *row, int32_t depth8) {
+/* A gathered row into slot r of the interleaved rows: two words per group of four taps. */
+static void interleave(const int16_t *row, int32_t r, int32_t depth8, int16_t *rows) {
+  uint32_t *dst = (uint32_t *)(void *)(rows + flexq_interleaved_at(r, 0));
+  const uint32_t *src = (const uint32_t *)(const void *)row;
+  for (int32_t k = 0; k < depth8; k += 4, src += 2, dst += 4) {
+    dst[0] = src[0];
+    dst[1] = src[1];
+  }
+}
+
+/* Row of pixel (iy, ix) of a 1×1 window without padding, its C channels, straight into slot r of the interleaved rows. */
+static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t iy, int32_t ix, int32_t r, int16_t *rows, int32_t depth8) {
   const int32_t plane_size = w->in_h * w->in_w, in_c = w->in_c;
   const int8_t *src = input + iy * w->in_w + ix;
-  for (int32_t c = 0; c < in_c; c++, src += plane_size) row[c] = *src;
-  fill(row + in_c, depth8 - in_c, 0);
+  int16_t *dst = rows + flexq_interleaved_at(r, 0);
+  int32_t c = 0;
+  for (; c + 4 <= in_c; c += 4, src += 4 * plane_size, dst += 8) {
+    dst[0] = src[0];
+    dst[1] = src[plane_size];
+    dst[2] = src[2 * plane_size];
+    dst[3] = src[3 * plane_size];
+  }
+  for (int32_t tail = c; tail < depth8; tail++) rows[flexq_interleaved_at(r, tail)] = tail < in_c ? src[(tail - c) * plane_size] : 0;
 }
 
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch) {
@@ -66,13 +84,19 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
   const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
+  const int16_t *weights = (const int16_t *)(const void *)p->weights;
+  int16_t *window_row = scratch + 2 * depth8;
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = px + 1 < pixels ? 2 : 1;
     for (int32_t r = 0; r < rows; r++) {
       const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
-      if (pointwise) gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, scratch + r * depth8, depth8);
-      else gather_window(w, (int16_t)p->pad_value, input, oy, ox, scratch + r * depth8, depth8);
+      if (pointwise) {
+        gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, r, scratch, depth8);
+      } else {
+        gather_window(w, (int16_t)p->pad_value, input, oy, ox, window_row, depth8);
+        interleave(window_row, r, depth8, scratch);
+      }
     }
-    flexq_gemm_rows_dsp(scratch, rows, p->weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
+    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
   }
 }

@@ -10,24 +10,8 @@
 
 #if defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 #include <arm_acle.h>
-/* Sign-extends bytes 0 and 2 into the low and high halfwords (SXTB16); the word is reinterpreted as ACLE's int8x4_t. */
-static inline int32_t flexq_sxtb16(uint32_t x) { return __sxtb16((int8x4_t)x); }
 #define flexq_smlad __smlad
-/* SXTB16 of the word rotated right by 8 (bytes 1 and 3), one instruction (gcc does not fold the rotate into it). */
-static inline int32_t flexq_sxtb16_ror8(uint32_t x) {
-  int32_t r;
-  __asm__("sxtb16 %0, %1, ror #8" : "=r"(r) : "r"(x));
-  return r;
-}
 #else
-/* Sign-extends bytes 0 and 2 into the low and high halfwords. */
-static inline int32_t flexq_sxtb16(uint32_t x) {
-  const uint32_t low = (uint32_t)(int32_t)(int8_t)(x & 0xff) & 0xffffu;
-  const uint32_t high = (uint32_t)(int32_t)(int8_t)((x >> 16) & 0xff) & 0xffffu;
-  return (int32_t)(low | (high << 16));
-}
-/* Sign-extends bytes 1 and 3 into the low and high halfwords. */
-static inline int32_t flexq_sxtb16_ror8(uint32_t x) { return flexq_sxtb16(x >> 8); }
 /* acc + x.lo·y.lo + x.hi·y.hi on signed halfwords; wraps like the instruction. */
 static inline int32_t flexq_smlad(int32_t x, int32_t y, int32_t acc) {
   const int32_t lo = (int32_t)(int16_t)(x & 0xffff) * (int32_t)(int16_t)(y & 0xffff);
@@ -43,20 +27,22 @@ static inline uint32_t flexq_read_u32(const void *p) {
   return v;
 }
 
+/* flexq_mac_2x2(w, x, depth8, acc): two output channels × two input rows over depth8 taps (a multiple of 8):
+ * acc[0] += row 0 · channel m, acc[1] += row 1 · m, acc[2] += row 0 · m+1, acc[3] += row 1 · m+1. `w`: the pair's
+ * int16 weights, `x`: the two interleaved rows, both in gemm_dsp.h's layout (per group of four taps, m's then m+1's;
+ * row 0's then row 1's). Returns w past the pair. */
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
-/* Two output channels × two input rows over depth8 taps, Helium (MVE): eight taps per turn as int16 vectors; each
- * channel's eight weight bytes are gathered from the pair's packing and sign-extended in one load
- * (VLDRB.S16 gather), then four VMLADAVA.S16 (eight products summed into a scalar each). Same contract as below. */
-static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
-  /* byte of tap k+i of channel m within a group of 8 taps: 4-tap halves 8 bytes apart, stored k, k+2, k+1, k+3 */
-  static const uint16_t tap_bytes[8] = {0, 2, 1, 3, 8, 10, 9, 11};
-  const uint16x8_t channel_m = vld1q_u16(tap_bytes), channel_m1 = vaddq_n_u16(channel_m, 4);
-  const int16_t *x1 = x0 + row_bytes / 2;
+/* Helium (MVE): eight taps per turn; one halfword gather (VLDRH.S16) collects a channel's or a row's eight taps from
+ * the two groups of four, then four VMLADAVA.S16 (eight products summed into a scalar each). */
+static inline const int16_t *flexq_mac_2x2(const int16_t *w, const int16_t *x, int32_t depth8, int32_t acc[4]) {
+  /* taps k..k+3 and k+4..k+7 of channel m (row 0) within a block of 16 halfwords; +4 for m+1 (row 1) */
+  static const uint16_t first[8] = {0, 1, 2, 3, 8, 9, 10, 11};
+  const uint16x8_t of_first = vld1q_u16(first), of_second = vaddq_n_u16(of_first, 4);
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  for (int32_t k = 0; k < depth8; k += 8, w += 16) {
-    const int16x8_t wm = vldrbq_gather_offset_s16(w, channel_m), wm1 = vldrbq_gather_offset_s16(w, channel_m1);
-    const int16x8_t r0 = vld1q_s16(x0 + k), r1 = vld1q_s16(x1 + k);
+  for (int32_t k = 0; k < depth8; k += 8, w += 16, x += 16) {
+    const int16x8_t wm = vldrhq_gather_shifted_offset_s16(w, of_first), wm1 = vldrhq_gather_shifted_offset_s16(w, of_second);
+    const int16x8_t r0 = vldrhq_gather_shifted_offset_s16(x, of_first), r1 = vldrhq_gather_shifted_offset_s16(x, of_second);
     a00 = vmladavaq_s16(a00, wm, r0);
     a01 = vmladavaq_s16(a01, wm, r1);
     a10 = vmladavaq_s16(a10, wm1, r0);
@@ -69,46 +55,37 @@ static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, in
   return w;
 }
 #elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
-/* Four taps of flexq_mac_2x2's loop: one LDRD of the pair's weights, four LDRs of inputs, four SXTB16, eight SMLADs. */
+/* Four taps of both channels on both rows: one LDM of the two rows' words (four registers, ascending), an LDRD of
+ * each channel's two words, eight SMLADs. */
 #define FLEXQ_MAC_2X2_4TAPS \
-  "ldrd %[w0], %[w1], [%[w]], #8\n\t" \
-  "ldr %[xa], [%[x]], #4\n\t" \
-  "ldr %[xb], [%[x], %[next]]\n\t" \
-  "sxtb16 %[t], %[w0]\n\t" \
-  "smlad %[a00], %[t], %[xa], %[a00]\n\t" \
-  "smlad %[a01], %[t], %[xb], %[a01]\n\t" \
-  "sxtb16 %[t], %[w1]\n\t" \
-  "smlad %[a10], %[t], %[xa], %[a10]\n\t" \
-  "smlad %[a11], %[t], %[xb], %[a11]\n\t" \
-  "ldr %[xa], [%[x]], #4\n\t" \
-  "ldr %[xb], [%[x], %[next]]\n\t" \
-  "sxtb16 %[t], %[w0], ror #8\n\t" \
-  "smlad %[a00], %[t], %[xa], %[a00]\n\t" \
-  "smlad %[a01], %[t], %[xb], %[a01]\n\t" \
-  "sxtb16 %[t], %[w1], ror #8\n\t" \
-  "smlad %[a10], %[t], %[xa], %[a10]\n\t" \
-  "smlad %[a11], %[t], %[xb], %[a11]\n\t"
+  "ldm %[x]!, {%[x0a], %[x0b], %[x1a], %[x1b]}\n\t" \
+  "ldrd %[wa], %[wb], [%[w]], #8\n\t" \
+  "smlad %[a00], %[wa], %[x0a], %[a00]\n\t" \
+  "smlad %[a00], %[wb], %[x0b], %[a00]\n\t" \
+  "smlad %[a01], %[wa], %[x1a], %[a01]\n\t" \
+  "smlad %[a01], %[wb], %[x1b], %[a01]\n\t" \
+  "ldrd %[wa], %[wb], [%[w]], #8\n\t" \
+  "smlad %[a10], %[wa], %[x0a], %[a10]\n\t" \
+  "smlad %[a10], %[wb], %[x0b], %[a10]\n\t" \
+  "smlad %[a11], %[wa], %[x1a], %[a11]\n\t" \
+  "smlad %[a11], %[wb], %[x1b], %[a11]\n\t"
 
-/* Two output channels × two input rows over depth8 taps (a multiple of 8): acc[0] += row 0 · channel m,
- * acc[1] += row 1 · m, acc[2] += row 0 · m+1, acc[3] += row 1 · m+1. `w`: the pair's weights in gemm_dsp.h's packing
- * (8 bytes per 4 taps, 4-byte aligned), `x0`: row 0, row 1 `row_bytes` after it. Returns w past the pair. On the
- * DSP extension, one loop in assembly: every register holds an accumulator, a pointer or an operand (gcc's own
- * allocation spills accumulators in this loop), eight taps per turn. */
-static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
-  const int8_t *end = w + 2 * depth8;
-  const int32_t next_row = row_bytes - 4; /* row 1's word, read after row 0's post-increment */
+/* On the DSP extension, one loop in assembly, eight taps per turn: every register holds an accumulator, a pointer or
+ * an operand; the four input words are pinned to r8..r11 so that one LDM loads them in order. */
+static inline const int16_t *flexq_mac_2x2(const int16_t *w, const int16_t *x, int32_t depth8, int32_t acc[4]) {
+  const int16_t *end = w + 2 * depth8;
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  uint32_t w0, w1;
-  int32_t xa, xb, t;
+  register int32_t x0a __asm__("r8"), x0b __asm__("r9"), x1a __asm__("r10"), x1b __asm__("r11");
+  int32_t wa, wb;
   __asm__(
       "1:\n\t"
       FLEXQ_MAC_2X2_4TAPS
       FLEXQ_MAC_2X2_4TAPS
       "cmp %[w], %[end]\n\t"
       "bne 1b"
-      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x0),
-        [w0] "=&r"(w0), [w1] "=&r"(w1), [xa] "=&r"(xa), [xb] "=&r"(xb), [t] "=&r"(t)
-      : [end] "r"(end), [next] "r"(next_row)
+      : [a00] "+r"(a00), [a01] "+r"(a01), [a10] "+r"(a10), [a11] "+r"(a11), [w] "+r"(w), [x] "+r"(x),
+        [x0a] "=&r"(x0a), [x0b] "=&r"(x0b), [x1a] "=&r"(x1a), [x1b] "=&r"(x1b), [wa] "=&r"(wa), [wb] "=&r"(wb)
+      : [end] "r"(end)
       : "cc", "memory");
   acc[0] = a00;
   acc[1] = a01;
@@ -118,18 +95,16 @@ static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, in
 }
 #undef FLEXQ_MAC_2X2_4TAPS
 #else
-/* Two output channels × two input rows over depth8 taps; the contract of the DSP version above. */
-static inline const int8_t *flexq_mac_2x2(const int8_t *w, const int16_t *x0, int32_t row_bytes, int32_t depth8, int32_t acc[4]) {
-  const int16_t *x1 = x0 + row_bytes / 2;
-  for (int32_t k = 0; k < depth8; k += 4, w += 8) {
-    const int32_t w0_lo = flexq_sxtb16(flexq_read_u32(w)), w0_hi = flexq_sxtb16_ror8(flexq_read_u32(w));
-    const int32_t w1_lo = flexq_sxtb16(flexq_read_u32(w + 4)), w1_hi = flexq_sxtb16_ror8(flexq_read_u32(w + 4));
-    const int32_t x0_lo = (int32_t)flexq_read_u32(x0 + k), x0_hi = (int32_t)flexq_read_u32(x0 + k + 2);
-    const int32_t x1_lo = (int32_t)flexq_read_u32(x1 + k), x1_hi = (int32_t)flexq_read_u32(x1 + k + 2);
-    acc[0] = flexq_smlad(w0_hi, x0_hi, flexq_smlad(w0_lo, x0_lo, acc[0]));
-    acc[1] = flexq_smlad(w0_hi, x1_hi, flexq_smlad(w0_lo, x1_lo, acc[1]));
-    acc[2] = flexq_smlad(w1_hi, x0_hi, flexq_smlad(w1_lo, x0_lo, acc[2]));
-    acc[3] = flexq_smlad(w1_hi, x1_hi, flexq_smlad(w1_lo, x1_lo, acc[3]));
+static inline const int16_t *flexq_mac_2x2(const int16_t *w, const int16_t *x, int32_t depth8, int32_t acc[4]) {
+  for (int32_t k = 0; k < depth8; k += 4, w += 8, x += 8) {
+    const int32_t x0a = (int32_t)flexq_read_u32(x), x0b = (int32_t)flexq_read_u32(x + 2);
+    const int32_t x1a = (int32_t)flexq_read_u32(x + 4), x1b = (int32_t)flexq_read_u32(x + 6);
+    const int32_t wma = (int32_t)flexq_read_u32(w), wmb = (int32_t)flexq_read_u32(w + 2);
+    const int32_t wna = (int32_t)flexq_read_u32(w + 4), wnb = (int32_t)flexq_read_u32(w + 6);
+    acc[0] = flexq_smlad(wmb, x0b, flexq_smlad(wma, x0a, acc[0]));
+    acc[1] = flexq_smlad(wmb, x1b, flexq_smlad(wma, x1a, acc[1]));
+    acc[2] = flexq_smlad(wnb, x0b, flexq_smlad(wna, x0a, acc[2]));
+    acc[3] = flexq_smlad(wnb, x1b, flexq_smlad(wna, x1a, acc[3]));
   }
   return w;
 }

@@ -51,8 +51,7 @@ typedef struct {
   int32_t multiplier;
   int32_t left_shift;  /* max(shift, 0) */
   int32_t right_shift; /* max(−shift, 0) */
-  int32_t mask;        /* 2^right_shift − 1 */
-  int32_t half;        /* mask >> 1 */
+  int64_t round;       /* 2^30 + 2^(30 + right_shift): the one-multiply path's rounding term (right_shift ≥ 1) */
 } flexq_channel_constants;
 
 static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int32_t shift) {
@@ -60,8 +59,7 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.mask = (int32_t)((1u << c.right_shift) - 1u);
-  c.half = c.mask >> 1;
+  c.round = ((int64_t)1 << 30) + ((int64_t)1 << (30 + c.right_shift));
   return c;
 }
 
@@ -69,16 +67,28 @@ static inline flexq_channel_constants flexq_channel_constants_of(const flexq_cha
   return flexq_constants_of(r->multiplier[m], r->shift[m]);
 }
 
-/* flexq_requantize's value for any acc, in fewer operations, given a multiplier in [0, 2^31) (never INT32_MIN, so
- * the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or 1 − 2^30 for a negative product) with a division
- * truncating toward zero is floor((a·b + 2^30) / 2^31) for either sign, one 64-bit add and shift; the rounding divide
- * is flexq_rounding_divide_by_pot with its mask and half precomputed. */
-static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+/* flexq_multiply_by_quantized_multiplier for any acc, in fewer operations, given a multiplier b in [0, 2^31) (never
+ * INT32_MIN, so the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or 1 − 2^30 for a negative product)
+ * with a division truncating toward zero is x = floor((a·b + 2^30) / 2^31) for either sign. With a right shift e ≥ 1
+ * (then no left shift), the rounding divide (ties away from zero) is floor((x + 2^(e−1) − [x < 0]) / 2^e), and the two
+ * floors merge into one:
+ *   y = floor((acc·b + 2^30 + 2^(30+e) − [acc < 0]·2^31) / 2^(31+e))
+ * ([x < 0] may be read as [acc < 0]: where they differ, acc·b ∈ [−2^30, 0) and both give 0). That is an add of the
+ * constant and the sign term (ADDS/ADC), one SMLAL of acc·b and a shift of the high word by e − 1. */
+static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, int32_t acc) {
+  if (c->right_shift > 0) {
+    /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
+    const int64_t start = c->round + (int32_t)((uint32_t)acc & 0x80000000u);
+    return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
+  }
   const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
-  const int32_t high = (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
-  const int32_t threshold = c->half + (int32_t)((uint32_t)high >> 31);
-  int32_t y = (high >> c->right_shift) + ((high & c->mask) > threshold ? 1 : 0);
-  y = (int32_t)((uint32_t)y + (uint32_t)zero_point);
+  return (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
+}
+
+/* flexq_requantize's value for any acc: flexq_multiply_channel, the zero point (wrapping like the runtime's int32) and
+ * the clamp. */
+static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  int32_t y = (int32_t)((uint32_t)flexq_multiply_channel(c, acc) + (uint32_t)zero_point);
   if (y < min) y = min;
   if (y > max) y = max;
   return (int8_t)y;
