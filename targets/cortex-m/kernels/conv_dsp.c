@@ -5,6 +5,7 @@
  * (int32 addition). Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, packed as gemm_dsp.h says.
  * Scratch: two rows of depth8 int16. */
 #include "flexq_kernels.h"
+#include "flexq_requant.h"
 #include "gemm_dsp.h"
 
 static int32_t depth8_of(const flexq_window *w) { return (w->in_c * w->kernel_h * w->kernel_w + 7) & ~7; }
@@ -61,18 +62,50 @@ static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t
   fill(row + in_c, depth8 - in_c, 0);
 }
 
+/* The im2col rows of output pixels px and, if it exists, px + 1 into scratch; returns how many (1 or 2). */
+static int32_t gather_pair(const flexq_conv_dsp_params *p, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
+  const flexq_window *w = &p->window;
+  const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
+  const int32_t rows = px + 1 < pixels ? 2 : 1;
+  for (int32_t r = 0; r < rows; r++) {
+    const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
+    if (pointwise) gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, scratch + r * depth8, depth8);
+    else gather_window(w, (int16_t)p->pad_value, input, oy, ox, scratch + r * depth8, depth8);
+  }
+  return rows;
+}
+
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch) {
   const flexq_window *w = &p->window;
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
-  const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
   for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t rows = px + 1 < pixels ? 2 : 1;
-    for (int32_t r = 0; r < rows; r++) {
-      const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
-      if (pointwise) gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, scratch + r * depth8, depth8);
-      else gather_window(w, (int16_t)p->pad_value, input, oy, ox, scratch + r * depth8, depth8);
-    }
+    const int32_t rows = gather_pair(p, input, px, pixels, scratch, depth8);
     flexq_gemm_rows_dsp(scratch, rows, p->weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
+  }
+}
+
+/* The conv and the table Add of its output with `residual`, per pixel pair: the pair's out_c × 2 conv outputs go to a
+ * small buffer after the im2col rows, then each output element is the Add of the conv byte and the residual byte at
+ * its own position: the bytes the unfused conv + flexq_add_s8_table give, with no full conv output in memory. Reads
+ * each residual element just before writing that element: output may be residual (not input).
+ * Scratch: the conv's two rows of depth8 int16, then out_c × 2 bytes. */
+void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *input, const int8_t *residual, int8_t *output, int16_t *scratch) {
+  const flexq_window *w = &p->conv.window;
+  const int32_t depth8 = depth8_of(w);
+  const int32_t pixels = w->out_h * w->out_w;
+  int8_t *pair = (int8_t *)(void *)(scratch + 2 * depth8);
+  const int32_t *conv_table = p->conv_table + 128, *residual_table = p->residual_table + 128;
+  const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
+  const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
+  for (int32_t px = 0; px < pixels; px += 2) {
+    const int32_t rows = gather_pair(&p->conv, input, px, pixels, scratch, depth8);
+    flexq_gemm_rows_dsp(scratch, rows, p->conv.weights, depth8, w->out_c, p->conv.bias, &p->conv.requant, pair, 2, 1);
+    for (int32_t m = 0; m < w->out_c; m++) {
+      for (int32_t r = 0; r < rows; r++) {
+        const int32_t at = m * pixels + px + r;
+        output[at] = flexq_requantize_channel(&c, zero_point, min, max, conv_table[pair[2 * m + r]] + residual_table[residual[at]]);
+      }
+    }
   }
 }
