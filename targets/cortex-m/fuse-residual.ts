@@ -31,17 +31,16 @@ function fused(model: LoweredModel, steps: readonly CStep[], add: CStep, k: numb
   const conv = steps[at];
   if (!conv?.convDsp || !add.addTable || root(residual) === operand || root(model.output.name) === operand) return undefined;
   if (steps.some((s) => s !== add && s.inputs.some((x) => root(x) === operand))) return undefined;
-  const { init, outChannels } = conv.convDsp;
   const [own, other] = [add.addTable.tables[k], add.addTable.tables[1 - k]];
   const node: Node = { ...add.node, op: 'ConvAdd', name: `${conv.node.name} + ${add.node.name}` };
   const step: CStep = {
     node,
-    params: { type: 'flexq_conv_add_dsp_params', init: `{${init}, ${own.name}, ${other.name}, ${add.addTable.requant}}` },
+    params: { type: 'flexq_conv_add_dsp_params', init: `{${conv.convDsp}, ${own.name}, ${other.name}, ${add.addTable.requant}}` },
     arrays: [...conv.arrays, ...add.arrays],
     inputs: [conv.inputs[0], residual],
     output: add.output,
     outputBytes: add.outputBytes,
-    scratchBytes: conv.scratchBytes + Math.ceil((2 * outChannels) / 4) * 4,
+    scratchBytes: conv.scratchBytes,
     // The kernel reads each residual byte just before writing it, but reads the conv input all along.
     inPlaceInputs: root(conv.inputs[0]) === root(residual) ? [] : [1],
     sources: conv.sources,

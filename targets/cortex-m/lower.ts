@@ -60,8 +60,8 @@ export interface CStep {
   readonly inPlaceInputs?: readonly number[];
   /** The kernel sources (under kernels/) this step links. */
   readonly sources: readonly string[];
-  /** A one-group DSP conv: its flexq_conv_dsp_params initializer and output channels, for fuse-residual.ts. */
-  readonly convDsp?: { readonly init: string; readonly outChannels: number };
+  /** A one-group DSP conv: its flexq_conv_dsp_params initializer, for fuse-residual.ts. */
+  readonly convDsp?: string;
   /** A table Add: its operand tables (inputs order) and requantization initializer, for fuse-residual.ts. */
   readonly addTable?: { readonly tables: readonly [CArray, CArray]; readonly requant: string };
   call(p: CallPointers): string;
@@ -198,7 +198,7 @@ function lowerConv(n: NodeInfo): CStep {
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
       node, params: { type: 'flexq_conv_dsp_params', init }, arrays: [weights, folded, ...r.arrays], inputs: [x], output: out,
-      outputBytes: sizeOf(outShape), scratchBytes, inPlaceInputs: inPlace ? [0] : [], sources, convDsp: isConvDsp ? { init, outChannels } : undefined,
+      outputBytes: sizeOf(outShape), scratchBytes, inPlaceInputs: inPlace ? [0] : [], sources, convDsp: isConvDsp ? init : undefined,
       call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };
   }

@@ -85,26 +85,35 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   }
 }
 
-/* The conv and the table Add of its output with `residual`, per pixel pair: the pair's out_c × 2 conv outputs go to a
- * small buffer after the im2col rows, then each output element is the Add of the conv byte and the residual byte at
- * its own position: the bytes the unfused conv + flexq_add_s8_table give, with no full conv output in memory. Reads
- * each residual element just before writing that element: output may be residual (not input).
- * Scratch: the conv's two rows of depth8 int16, then out_c × 2 bytes. */
+/* Output channels per GEMM call of flexq_conv_add_s8_dsp, whose conv bytes wait in a stack buffer of 2 pixels × this
+ * many; even, as the packed weights come in channel pairs. */
+#define FLEXQ_CONV_ADD_CHANNELS 32
+
+/* The conv and the table Add of its output with `residual`, per pixel pair and block of channels: the block's conv
+ * bytes go to a small stack buffer, then each output element is the Add of its conv byte and the residual byte at its
+ * own position: the bytes of the unfused conv and flexq_add_s8_table, with no whole conv output in memory. Reads each
+ * residual element just before writing that element: output may be residual (not input). Scratch: the conv's. */
 void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *input, const int8_t *residual, int8_t *output, int16_t *scratch) {
   const flexq_window *w = &p->conv.window;
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
-  int8_t *pair = (int8_t *)(void *)(scratch + 2 * depth8);
   const int32_t *conv_table = p->conv_table + 128, *residual_table = p->residual_table + 128;
   const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
+  int8_t conv[2 * FLEXQ_CONV_ADD_CHANNELS];
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = gather_pair(&p->conv, input, px, pixels, scratch, depth8);
-    flexq_gemm_rows_dsp(scratch, rows, p->conv.weights, depth8, w->out_c, p->conv.bias, &p->conv.requant, pair, 2, 1);
-    for (int32_t m = 0; m < w->out_c; m++) {
-      for (int32_t r = 0; r < rows; r++) {
-        const int32_t at = m * pixels + px + r;
-        output[at] = flexq_requantize_channel(&c, zero_point, min, max, conv_table[pair[2 * m + r]] + residual_table[residual[at]]);
+    for (int32_t m0 = 0; m0 < w->out_c; m0 += FLEXQ_CONV_ADD_CHANNELS) {
+      const int32_t units = w->out_c - m0 < FLEXQ_CONV_ADD_CHANNELS ? w->out_c - m0 : FLEXQ_CONV_ADD_CHANNELS;
+      flexq_channel_requant requant = p->conv.requant;
+      requant.multiplier += m0;
+      requant.shift += m0;
+      flexq_gemm_rows_dsp(scratch, rows, p->conv.weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, conv, 2, 1);
+      for (int32_t m = 0; m < units; m++) {
+        for (int32_t r = 0; r < rows; r++) {
+          const int32_t at = (m0 + m) * pixels + px + r;
+          output[at] = flexq_requantize_channel(&c, zero_point, min, max, conv_table[conv[2 * m + r]] + residual_table[residual[at]]);
+        }
       }
     }
   }

@@ -93,8 +93,8 @@ typedef struct {
   flexq_requant requant;
 } flexq_add_table_params;
 
-/* A DSP conv whose output only feeds a table Add with `residual`: y = requant(conv_table[conv] + residual_table[residual]),
- * the Add's tables ordered so (a sum is symmetric). */
+/* A DSP conv whose output only a table Add with `residual` reads, run as one step:
+ * y = requant(conv_table[conv] + residual_table[residual]), the Add's two tables put in this order (the sum commutes). */
 typedef struct {
   flexq_conv_dsp_params conv;
   const int32_t *conv_table;     /* [256] */
