@@ -9,6 +9,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
 import type { CArray, KernelSet, LoweredModel } from './lower.js';
 import { arenaBuffers, scratchId } from './arena-buffers.js';
+import { fuseResidualAdds } from './fuse-residual.js';
 import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
 
 export const KERNELS_DIR = fileURLToPath(new URL('./kernels/', import.meta.url));
@@ -43,12 +44,17 @@ export interface EmitOptions {
   readonly provenance?: Provenance;
   /** Let steps that allow it write over an input no later step reads (default true); false for the bench's comparison. */
   readonly inPlace?: boolean;
+  /** With inPlace, run a DSP conv and the Add that alone reads its output as one step where that shrinks the arena
+   * (fuse-residual.ts; default true); false for the bench's comparison. */
+  readonly fuseResidual?: boolean;
 }
 
-export function emitC(model: LoweredModel, kernels: KernelSet, o: EmitOptions = {}): GeneratedC {
+export function emitC(lowered: LoweredModel, kernels: KernelSet, o: EmitOptions = {}): GeneratedC {
   const prefix = o.prefix ?? DEFAULT_PREFIX;
+  const inPlace = o.inPlace ?? true;
+  const model = inPlace && (o.fuseResidual ?? true) ? fuseResidualAdds(lowered) : lowered;
   const header = fileHeader('c', o.provenance ?? bareProvenance(model), prefix);
-  const { buffers, storage } = arenaBuffers(model, { inPlace: o.inPlace ?? true });
+  const { buffers, storage } = arenaBuffers(model, { inPlace });
   const plan = planArena(buffers);
   const kernelSources = [...new Set(model.steps.flatMap((s) => s.sources))].sort();
   const kernelText = new Map([...kernelSources, ...includedHeaders(kernelSources)].map((name) => [name, readFileSync(`${KERNELS_DIR}${name}`, 'utf8')]));

@@ -61,6 +61,10 @@ export interface CStep {
   readonly inPlaceInputs?: readonly number[];
   /** The kernel sources (under kernels/) this step links. */
   readonly sources: readonly string[];
+  /** A one-group DSP conv: its flexq_conv_dsp_params initializer, for fuse-residual.ts. */
+  readonly convDsp?: string;
+  /** A table Add: its operand tables (inputs order) and requantization initializer, for fuse-residual.ts. */
+  readonly addTable?: { readonly tables: readonly [CArray, CArray]; readonly requant: string };
   call(p: CallPointers): string;
 }
 
@@ -196,7 +200,7 @@ function lowerConv(n: NodeInfo): CStep {
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
       node, params: { type: 'flexq_conv_dsp_params', init }, arrays: [weights, folded, ...r.arrays], inputs: [x], output: out,
-      outputBytes: sizeOf(outShape), scratchBytes, inPlaceInputs: inPlace ? [0] : [], sources,
+      outputBytes: sizeOf(outShape), scratchBytes, inPlaceInputs: inPlace ? [0] : [], sources, convDsp: isConvDsp ? init : undefined,
       call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };
   }
@@ -348,6 +352,7 @@ function lowerAdd(n: NodeInfo): CStep {
     return {
       node, params: { type: 'flexq_add_table_params', init: `{${size}, ${ta.name}, ${tb.name}, ${requant}}` },
       arrays: [ta, tb], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, inPlaceInputs: [0, 1], sources: ['add_table.c'],
+      addTable: { tables: [ta, tb], requant },
       call: (p) => `flexq_add_s8_table(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
     };
   }

@@ -6,6 +6,7 @@
  * as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16), then, for a window other than an unpadded
  * 1×1, one row of depth8 int16 that each window is gathered into before it is interleaved. */
 #include "flexq_kernels.h"
+#include "flexq_requant.h"
 #include "gemm_dsp.h"
 
 static int32_t depth8_of(const flexq_window *w) { return (w->in_c * w->kernel_h * w->kernel_w + 7) & ~7; }
@@ -79,24 +80,66 @@ static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t
   for (int32_t tail = c; tail < depth8; tail++) rows[flexq_interleaved_at(r, tail)] = tail < in_c ? src[(tail - c) * plane_size] : 0;
 }
 
+/* The im2col rows of output pixels px and, if it exists, px + 1, interleaved into scratch; returns how many (1 or 2). */
+static int32_t gather_pair(const flexq_conv_dsp_params *p, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
+  const flexq_window *w = &p->window;
+  const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
+  int16_t *window_row = scratch + 2 * depth8;
+  const int32_t rows = px + 1 < pixels ? 2 : 1;
+  for (int32_t r = 0; r < rows; r++) {
+    const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
+    if (pointwise) {
+      gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, r, scratch, depth8);
+    } else {
+      gather_window(w, (int16_t)p->pad_value, input, oy, ox, window_row, depth8);
+      interleave(window_row, r, depth8, scratch);
+    }
+  }
+  return rows;
+}
+
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch) {
   const flexq_window *w = &p->window;
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
-  const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
   const int16_t *weights = (const int16_t *)(const void *)p->weights;
-  int16_t *window_row = scratch + 2 * depth8;
   for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t rows = px + 1 < pixels ? 2 : 1;
-    for (int32_t r = 0; r < rows; r++) {
-      const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
-      if (pointwise) {
-        gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, r, scratch, depth8);
-      } else {
-        gather_window(w, (int16_t)p->pad_value, input, oy, ox, window_row, depth8);
-        interleave(window_row, r, depth8, scratch);
+    const int32_t rows = gather_pair(p, input, px, pixels, scratch, depth8);
+    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
+  }
+}
+
+/* Output channels per GEMM call of flexq_conv_add_s8_dsp, whose conv bytes wait in a stack buffer of 2 pixels × this
+ * many; even, as the packed weights come in channel pairs. */
+#define FLEXQ_CONV_ADD_CHANNELS 32
+
+/* The conv and the table Add of its output with `residual`, per pixel pair and block of channels: the block's conv
+ * bytes go to a small stack buffer, then each output element is the Add of its conv byte and the residual byte at its
+ * own position: the bytes of the unfused conv and flexq_add_s8_table, with no whole conv output in memory. Reads each
+ * residual element just before writing that element: output may be residual (not input). Scratch: the conv's. */
+void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *input, const int8_t *residual, int8_t *output, int16_t *scratch) {
+  const flexq_window *w = &p->conv.window;
+  const int32_t depth8 = depth8_of(w);
+  const int32_t pixels = w->out_h * w->out_w;
+  const int32_t *conv_table = p->conv_table + 128, *residual_table = p->residual_table + 128;
+  const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
+  const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
+  const int16_t *weights = (const int16_t *)(const void *)p->conv.weights;
+  int8_t conv[2 * FLEXQ_CONV_ADD_CHANNELS];
+  for (int32_t px = 0; px < pixels; px += 2) {
+    const int32_t rows = gather_pair(&p->conv, input, px, pixels, scratch, depth8);
+    for (int32_t m0 = 0; m0 < w->out_c; m0 += FLEXQ_CONV_ADD_CHANNELS) {
+      const int32_t units = w->out_c - m0 < FLEXQ_CONV_ADD_CHANNELS ? w->out_c - m0 : FLEXQ_CONV_ADD_CHANNELS;
+      flexq_channel_requant requant = p->conv.requant;
+      requant.multiplier += m0;
+      requant.shift += m0;
+      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, conv, 2, 1);
+      for (int32_t m = 0; m < units; m++) {
+        for (int32_t r = 0; r < rows; r++) {
+          const int32_t at = (m0 + m) * pixels + px + r;
+          output[at] = flexq_requantize_channel(&c, zero_point, min, max, conv_table[conv[2 * m + r]] + residual_table[residual[at]]);
+        }
       }
     }
-    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
   }
 }

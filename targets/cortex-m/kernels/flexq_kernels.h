@@ -93,6 +93,15 @@ typedef struct {
   flexq_requant requant;
 } flexq_add_table_params;
 
+/* A DSP conv whose output only a table Add with `residual` reads, run as one step:
+ * y = requant(conv_table[conv] + residual_table[residual]), the Add's two tables put in this order (the sum commutes). */
+typedef struct {
+  flexq_conv_dsp_params conv;
+  const int32_t *conv_table;     /* [256] */
+  const int32_t *residual_table; /* [256] */
+  flexq_requant requant;
+} flexq_conv_add_dsp_params;
+
 typedef struct {
   flexq_window window;
   int32_t pad_bottom, pad_right;
@@ -196,6 +205,7 @@ void flexq_concat_s8(const flexq_concat_params *p, const int8_t *const *inputs, 
 void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_depthwise_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
 void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch);
+void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *input, const int8_t *residual, int8_t *output, int16_t *scratch);
 
 /* Optimized kernels in portable C, bit-exact to the reference ones. */
 void flexq_add_s8_table(const flexq_add_table_params *p, const int8_t *a, const int8_t *b, int8_t *output);
