@@ -7,12 +7,10 @@
 // fp32(x / s): a double quotient of two float32s rounded once to float32 is the correctly rounded float32 quotient.
 
 import type { ActivationQuant } from '../src/ir/quantized-graph.js';
+import { roundHalfAwayFromZero } from '../src/quant/tflite-lut.js';
 import { roundHalfToEven, tfliteBuild, type RequantMode } from './requant/index.js';
 
-/** TfLiteRound / std::round: to nearest, ties away from zero. */
-export function roundHalfAwayFromZero(v: number): number {
-  return v < 0 ? -Math.round(-v) : Math.round(v);
-}
+export { roundHalfAwayFromZero } from '../src/quant/tflite-lut.js';
 
 /** The rounding a mode uses wherever its target rounds a float to an integer. */
 function modeRounding(mode: RequantMode): (v: number) => number {

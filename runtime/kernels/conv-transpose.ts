@@ -4,6 +4,8 @@
 //   acc[m, iy·sh − pt + ky·dh, ix·sw − pl + kx·dw] += (x[c, iy, ix] − zx)·(w[c, m, ky, kx] − zw)   (inside the output)
 //   acc starts at b[m] (int32 at sx·sw); y = requantizer.apply(acc) with M = sx·sw/sy, the mode's rule (requant/),
 //   clamped to the fused activation's range, as Conv (conv2d.ts) and TFLite's int8 TRANSPOSE_CONV do.
+//   tflite-builtin: the interpreters' built-in int8 TRANSPOSE_CONV rounds twice (tflite-double) whatever the build:
+//   measured against LiteRT.js 2.5.3 and tfjs-tflite on all outputs of test/targets/tflite (single rounding: ~0.3 % differ).
 
 import { intAttr, intsAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
@@ -72,7 +74,7 @@ export const convTransposeKernel: KernelFactory = (ctx) => {
     ctx.unsupported(`weight shape [${w.shape.join(',')}] does not fit input [N,${ctx.inputShape(0).join(',')}]; expected [${expected.join(',')}]`);
   if (w.channelScales) ctx.unsupported('per-channel weights: the integer ConvTranspose takes one weight scale; quantize the weight per tensor');
   const range = fusedActivationRange(activationOf(ctx), ctx.outputGrid);
-  const requantizer = prepareRequantizer(ctx.mode, { inputScale: x.scale, weightScale: w.scale, outputScale: ctx.outputGrid.scale, ...range });
+  const requantizer = prepareRequantizer(ctx.mode === 'tflite-builtin' ? 'tflite-double' : ctx.mode, { inputScale: x.scale, weightScale: w.scale, outputScale: ctx.outputGrid.scale, ...range });
   const bias = checkedBias(ctx, 2, outChannels, x.scale, w) ?? new Int32Array(outChannels);
   const weights = Int16Array.from(w.values, (v) => v - w.zeroPoint);
   // Each output gathers at most ⌈kh/sh⌉·⌈kw/sw⌉ taps per input channel; the staircase covers any sum of all of them.

@@ -19,22 +19,18 @@
 import type { Node } from '../../src/ir/graph.js';
 import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { tfliteBuild, tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
-import { gridQuantizer, roundHalfAwayFromZero } from '../quantize-input.js';
+import { gridQuantizer } from '../quantize-input.js';
+import { floatTable, hardSigmoid, roundHalfAwayFromZero, tfliteTable, type FloatActivation } from '../../src/quant/tflite-lut.js';
 import type { KernelContext, KernelFactory } from './kernel.js';
 
-const f32 = Math.fround;
+// The LUTPopulateInt8 pieces live with the TFLite export's (src/quant/tflite-lut.ts); re-exported for the kernel tests.
+export { floatTable, hardSigmoid, tfliteTableQuantizer, type FloatActivation } from '../../src/quant/tflite-lut.js';
 
-/** A float32 activation function. */
-export type FloatActivation = (x: number) => number;
+const f32 = Math.fround;
 
 const relu6 = (x: number): number => (x < 0 ? 0 : x > 6 ? 6 : x);
 
 export const sigmoid: FloatActivation = (x) => f32(1 / f32(1 + f32(Math.exp(-x))));
-
-export function hardSigmoid(alpha: number, beta: number): FloatActivation {
-  const [a, b] = [f32(alpha), f32(beta)];
-  return (x) => Math.max(0, Math.min(1, f32(f32(a * x) + b)));
-}
 
 /** TFLite's float HARD_SWISH: x · relu6(x + 3) / 6. */
 export const hardSwishTflite: FloatActivation = (x) => f32(f32(x * relu6(f32(x + 3))) / 6);
@@ -64,17 +60,6 @@ export function clipTo(lo: number, hi: number): FloatActivation {
   return (x) => (x < min ? min : x > max ? max : x);
 }
 
-/** The table of a float activation: `quantizeOutput` turns f's float32 value into the output integer. */
-export function floatTable(f: FloatActivation, input: ActivationQuant, quantizeOutput: (v: number) => number): Int8Array {
-  const sx = f32(input.scale);
-  return Int8Array.from({ length: 256 }, (_, i) => quantizeOutput(f(f32(sx * (i - 128 - input.zeroPoint)))));
-}
-
-/** TFLite's LUTPopulateInt8 output step: multiply by the float32 reciprocal of the scale, round half away. */
-export function tfliteTableQuantizer(output: ActivationQuant): (v: number) => number {
-  const inverseScale = f32(1 / f32(output.scale));
-  return (v) => Math.min(output.qmax, Math.max(output.qmin, roundHalfAwayFromZero(f32(v * inverseScale)) + output.zeroPoint));
-}
 
 /** TFLite's int8 RELU arithmetic with bounds [lo, hi] (±Infinity for none): see the contract above. */
 export function tfliteReluTable(mode: 'tflite-double' | 'tflite-single', lo: number, hi: number, input: ActivationQuant, output: ActivationQuant): Int8Array {
@@ -112,7 +97,7 @@ function activationTable(ctx: KernelContext): Int8Array {
   const build = tfliteBuild(mode);
   if (build) {
     if (ctx.node.op === 'Relu' || ctx.node.op === 'Clip') return tfliteReluTable(build, ...reluBounds(ctx.node), input, output);
-    return floatTable(floatActivation(ctx), input, tfliteTableQuantizer(output));
+    return tfliteTable(floatActivation(ctx), input, output);
   }
   return floatTable(floatActivation(ctx), input, gridQuantizer(mode, output));
 }

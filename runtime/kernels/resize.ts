@@ -1,8 +1,7 @@
 // Resize, bilinear ('linear' mode on H and W of NCHW), on one grid: interpolating between values of one grid stays
 // inside that grid's range, so input and output share scale and zero point (calibration gives Resize its input's).
 // Contract, per output pixel (y, x) and channel:
-//   tflite-double, tflite-single (and the built-in kernels of tflite-builtin / tflite-xnnpack): TFLite's
-//     reference ResizeBilinearInteger on the raw int8 values, with 10-bit fixed-point positions:
+//   tflite-double, tflite-single: TFLite's reference ResizeBilinearInteger on the raw int8 values, with 10-bit fixed-point positions:
 //       scale10 = (1024·in + ⌊out/2⌋) div out   (align_corners: (1024·(in−1) + ⌊(out−1)/2⌋) div (out−1))
 //       p = y·scale10 (+ scale10 div 2 − 512 with half_pixel_centers);  y0 = max(p div 1024, 0);
 //       y1 = min((p + 1023) div 1024, in − 1);  fy = p − 1024·y0   (div truncates toward zero, as C does)
@@ -11,10 +10,17 @@
 //   onnx, a100: the QDQ graph's DequantizeLinear → float Resize → QuantizeLinear: onnxruntime's linear Resize in
 //     fp32 (source position p clamped to [0, in − 1]; weights |p − upper| and |p − lower|, 0.5 each at the edge;
 //     y = Σ (wy·wx)·X over the corners in its order), then the mode's rounding onto the grid.
+//   tflite-xnnpack, tflite-builtin: XNNPACK's s8 resize: TFLite's XNNPACK delegate takes an int8 RESIZE_BILINEAR
+//     with a constant size (no weights) on both CPU paths of LiteRT.js and tfjs-tflite; fp32 positions, 11-bit weights,
+//       scale = fp32((in − a) / (out − a)), a = 1 with align_corners (out > 1), else 0
+//       p = fp32(o·scale); half_pixel: p = clamp(fp32(p + fp32(fp32(0.5·scale) − 0.5)), 0, in − 1)
+//       lower = ⌊p⌋, upper = min(lower + 1, in − 1), w = rne(fp32(p − lower)·2^11)
+//       t = (x00 << 11) + (x01 − x00)·wx, b = (x10 << 11) + (x11 − x10)·wx;  y = ((t << 11) + (b − t)·wy + 2^21) >> 22
+//     measured byte-equal to LiteRT.js 2.5.3 and tfjs-tflite on both paths (test/targets/tflite).
 // asymmetric (TF1's default, neither flag): p = y·scale10 / y·in/out.
 
 import { stringAttr } from '../../src/ops/contract.js';
-import { tfliteBuild } from '../requant/index.js';
+import { roundHalfToEven, tfliteBuild } from '../requant/index.js';
 import { gridQuantizer } from '../quantize-input.js';
 import { checkSameGrid } from './average-pool.js';
 import type { KernelFactory } from './kernel.js';
@@ -71,6 +77,25 @@ export function onnxAxis(input: number, output: number, coordinates: ResizeCoord
   return axis;
 }
 
+/** XNNPACK's q11 positions and weights over one axis (weight in 2048ths): see the contract above. */
+export function xnnpackAxis(input: number, output: number, coordinates: ResizeCoordinates): ResizeAxis {
+  const f32 = Math.fround;
+  const adjust = coordinates === 'align_corners' && output !== 1 ? 1 : 0;
+  const scale = f32((input - adjust) / (output - adjust));
+  const offset = f32(f32(0.5 * scale) - 0.5);
+  const axis = { lower: new Int32Array(output), upper: new Int32Array(output), weight: new Float64Array(output), lowerWeight: new Float64Array(output) };
+  for (let o = 0; o < output; o++) {
+    let p = f32(o * scale);
+    if (coordinates === 'half_pixel') p = Math.min(Math.max(f32(p + offset), 0), input - 1);
+    const lower = Math.trunc(p);
+    axis.lower[o] = lower;
+    axis.upper[o] = Math.min(lower + 1, input - 1);
+    axis.weight[o] = roundHalfToEven(f32(p - lower) * 2048);
+    axis.lowerWeight[o] = 2048 - axis.weight[o];
+  }
+  return axis;
+}
+
 export interface ResizePlan {
   readonly channels: number;
   readonly inHeight: number;
@@ -100,6 +125,29 @@ export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, ba
         const gy = rows.lowerWeight[oy];
         const acc = x[r0 + c0] * gy * gx + x[r1 + c0] * fy * gx + x[r0 + c1] * gy * fx + x[r1 + c1] * fy * fx;
         y[o++] = single ? Math.floor((acc + 524288) / 1048576) : Math.trunc((acc + (acc > 0 ? 524288 : -524288)) / 1048576);
+      }
+    }
+  }
+}
+
+/** XNNPACK's s8 bilinear interpolation: two 11-bit lerps in int32 (|acc| < 2^30), rounded half up by 2^22. */
+export function resizeXnnpack(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array): void {
+  const { channels, inHeight, inWidth, rows, cols } = plan;
+  const outHeight = rows.lower.length;
+  const outWidth = cols.lower.length;
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    const base = plane * inHeight * inWidth;
+    for (let oy = 0; oy < outHeight; oy++) {
+      const wy = rows.weight[oy];
+      const r0 = base + rows.lower[oy] * inWidth;
+      const r1 = base + rows.upper[oy] * inWidth;
+      for (let ox = 0; ox < outWidth; ox++) {
+        const wx = cols.weight[ox];
+        const [c0, c1] = [cols.lower[ox], cols.upper[ox]];
+        const top = x[r0 + c0] * 2048 + (x[r0 + c1] - x[r0 + c0]) * wx;
+        const bottom = x[r1 + c0] * 2048 + (x[r1 + c1] - x[r1 + c0]) * wx;
+        y[o++] = (top * 2048 + (bottom - top) * wy + 2097152) >> 22;
       }
     }
   }
@@ -145,6 +193,10 @@ export const resizeKernel: KernelFactory = (ctx) => {
   const [channels, inHeight, inWidth] = ctx.inputShape(0);
   const [outChannels, outHeight, outWidth] = ctx.outputShape;
   if (ctx.inputShape(0).length !== 3 || outChannels !== channels) ctx.unsupported('a resize of other axes than H and W of an NCHW input');
+  if (ctx.mode === 'tflite-xnnpack' || ctx.mode === 'tflite-builtin') {
+    const plan = { channels, inHeight, inWidth, rows: xnnpackAxis(inHeight, outHeight, coordinates), cols: xnnpackAxis(inWidth, outWidth, coordinates) };
+    return (inputs, batch, output) => resizeXnnpack(plan, inputs[0], batch, output);
+  }
   const build = tfliteBuild(ctx.mode);
   const axis = build ? tfliteAxis : onnxAxis;
   const plan = { channels, inHeight, inWidth, rows: axis(inHeight, outHeight, coordinates), cols: axis(inWidth, outWidth, coordinates) };

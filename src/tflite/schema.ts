@@ -35,9 +35,13 @@ export const BuiltinOperator = {
   SOFTMAX: 25,
   CUSTOM: 32,
   PAD: 34,
+  GATHER: 36,
   TRANSPOSE: 39,
   MEAN: 40,
   SUB: 41,
+  CAST: 53,
+  TRANSPOSE_CONV: 67,
+  RESIZE_NEAREST_NEIGHBOR: 97,
   QUANTIZE: 114,
   HARD_SWISH: 117,
   /** Codes above this live only in OperatorCode.builtin_code; deprecated_builtin_code holds this value. */
@@ -71,10 +75,14 @@ export const BuiltinOptionsType = {
   ReshapeOptions: 17,
   MulOptions: 21,
   PadOptions: 22,
+  GatherOptions: 23,
   TransposeOptions: 26,
   ReducerOptions: 27,
   SubOptions: 28,
+  CastOptions: 37,
   DequantizeOptions: 38,
+  TransposeConvOptions: 49,
+  ResizeNearestNeighborOptions: 74,
   QuantizeOptions: 89,
   HardSwishOptions: 91,
 } as const;
@@ -110,6 +118,10 @@ export const FIELD = {
   ReshapeOptions: { new_shape: 0 },
   ReducerOptions: { keep_dims: 0 },
   ResizeBilinearOptions: { new_height: 0, new_width: 1, align_corners: 2, half_pixel_centers: 3 },
+  ResizeNearestNeighborOptions: { align_corners: 0, half_pixel_centers: 1 },
+  TransposeConvOptions: { padding: 0, stride_w: 1, stride_h: 2, fused_activation_function: 3 },
+  GatherOptions: { axis: 0, batch_dims: 1 },
+  CastOptions: { in_data_type: 0, out_data_type: 1 },
 } as const;
 
 /** Vtable offset of field id `id`: the vtable starts with its own size and the table size (two uint16). */

@@ -6,7 +6,12 @@ import { transposeConst } from '../../ops/transpose.js';
 
 /** The TFLite shape of an IR shape: NHWC for rank 4. */
 export function tfliteShape(nchw: readonly number[]): number[] {
-  return nchw.length === 4 ? NCHW_TO_NHWC.map((a) => nchw[a]) : [...nchw];
+  return tfliteAxes(nchw.length).map((a) => nchw[a]);
+}
+
+/** TFLite axis i of a rank-r tensor holds IR axis tfliteAxes(r)[i] (NCHW_TO_NHWC for rank 4, the identity otherwise). */
+export function tfliteAxes(rank: number): number[] {
+  return rank === 4 ? [...NCHW_TO_NHWC] : Array.from({ length: rank }, (_, a) => a);
 }
 
 /** Whether a rank-4 NCHW tensor stored as NHWC has its elements in NCHW order anyway (one channel, or one pixel). */

@@ -1,14 +1,15 @@
 // IR op → TFLite builtin operator(s): the one table of what TFLite export writes, one rule per IR op.
 // Versions are the ones the TFLite converter gives the op with int8 tensors.
 
-import { intAttr } from '../../ops/contract.js';
+import { intAttr, intsAttr, stringAttr } from '../../ops/contract.js';
 import { window2d, type Window2d } from '../../ops/window.js';
 import type { Node } from '../../ir/graph.js';
 import { normalizeAxis } from '../../ir/shape.js';
 import type { QuantizedWeight } from '../../ir/quantized-graph.js';
+import { hardSigmoid, tfliteTable } from '../../quant/tflite-lut.js';
 import { ActivationFunctionType, BuiltinOperator, BuiltinOptionsType, FIELD, Padding, TensorType } from '../../tflite/schema.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../../ir/layout.js';
-import { littleEndian, nhwcIsNchwOrder, permuteInt8, tfliteShape } from './layout.js';
+import { littleEndian, nhwcIsNchwOrder, permuteInt8, tfliteAxes, tfliteShape } from './layout.js';
 import { fusedActivationField, TfliteLowering } from './lowering-state.js';
 
 type OpRule = (l: TfliteLowering, node: Node) => void;
@@ -147,6 +148,54 @@ const lowerMatMul: OpRule = (l, node) => {
   fullyConnected(l, node, w, permuteInt8(w.values, w.shape, [1, 0]), units, depth, biasTensor(l, node, 2, units, w));
 };
 
+/** IR ConvTranspose weight [C][M][kh][kw] → TFLite's TRANSPOSE_CONV filter [M][kh][kw][C]. */
+const TRANSPOSED_TO_OHWI = [1, 2, 3, 0];
+
+/**
+ * ConvTranspose (and MediaPipe's Convolution2DTransposeBias) → TRANSPOSE_CONV with its int32 bias. TFLite crops the
+ * full (in − 1)·s + k output by SAME's pads (the odd one after) or, with VALID, only at the end to output_shape.
+ */
+const lowerConvTranspose: OpRule = (l, node) => {
+  const input = l.irShape(node.inputs[0], node);
+  const out = l.irShape(node.outputs[0], node);
+  const w = weightOf(l, node, 1);
+  const window = window2d(node);
+  if (intAttr(node, 'group', 1) !== 1) l.unsupported(node, `group ${intAttr(node, 'group', 1)}; TFLite's TRANSPOSE_CONV has one group`);
+  if (window.dilations.some((d) => d !== 1)) l.unsupported(node, `dilations ${window.dilations.join(',')}; TFLite's TRANSPOSE_CONV has none`);
+  if (intsAttr(node, 'outputPadding', [0, 0]).some((p) => p !== 0)) l.unsupported(node, 'output_padding; TFLite export writes TRANSPOSE_CONV without it');
+  const crops = [0, 1].map((a) => {
+    const full = (input[2 + a] - 1) * window.strides[a] + window.kernel[a];
+    const total = full - out[2 + a];
+    return { before: window.pads[a], after: window.pads[a + 2], same: [Math.floor(total / 2), total - Math.floor(total / 2)] };
+  });
+  const valid = crops.every((c) => c.before === 0);
+  const same = crops.every((c) => c.before === c.same[0] && c.after === c.same[1]);
+  if (!valid && !same)
+    l.unsupported(node, `pads [${window.pads.join(',')}] for input [${input.join(',')}] and output [${out.join(',')}] are neither TFLite's SAME (${crops.map((c) => c.same.join('/')).join(', ')}) nor VALID (no crop at the start)`);
+  const [channels, m, kh, kw] = w.shape;
+  const filter = weightTensor(l, node.inputs[1], w, [m, kh, kw, channels], permuteInt8(w.values, w.shape, TRANSPOSED_TO_OHWI));
+  const bias = biasTensor(l, node, 2, m, w);
+  const outputShape = l.int32Constant(`${node.outputs[0]}/output_shape`, [4], tfliteShape(out));
+  const f = FIELD.TransposeConvOptions;
+  const activation = fusedActivationField(f.fused_activation_function, node.attrs.activation);
+  l.addOperator({
+    code: BuiltinOperator.TRANSPOSE_CONV,
+    // 3: int8 with a bias; 4: a fused activation.
+    version: activation.value === ActivationFunctionType.NONE ? 3 : 4,
+    inputs: [outputShape, filter, l.activation(node.inputs[0], node), bias],
+    outputs: [output(l, node)],
+    options: {
+      type: BuiltinOptionsType.TransposeConvOptions,
+      fields: [
+        { id: f.padding, kind: 'int8', value: valid ? Padding.VALID : Padding.SAME },
+        { id: f.stride_w, kind: 'int32', value: window.strides[1] },
+        { id: f.stride_h, kind: 'int32', value: window.strides[0] },
+        activation,
+      ],
+    },
+  });
+};
+
 // ---- Windows without weights -----------------------------------------------------------------------------
 
 function pool(code: number): OpRule {
@@ -227,6 +276,41 @@ const lowerSigmoid: OpRule = (l, node) => {
   unary(BuiltinOperator.LOGISTIC, 2)(l, node);
 };
 
+/**
+ * HardSigmoid has no TFLite builtin: its int8 table (TFLite's LUTPopulateInt8 form, src/quant/tflite-lut.ts, the
+ * integer runtime's own) read by GATHER at index x + 128, the index made by CAST (the raw int8 → int32) and an
+ * int32 ADD. Every step is exact integer data movement, so any interpreter gives the table's bytes.
+ */
+const lowerHardSigmoid: OpRule = (l, node) => {
+  const [x, y] = [node.inputs[0], node.outputs[0]];
+  const inputGrid = l.grid(x, node);
+  const outputGrid = l.grid(y, node);
+  const table = tfliteTable(hardSigmoid(Number(node.attrs.alpha ?? 0.2), Number(node.attrs.beta ?? 0.5)), inputGrid, outputGrid);
+  const input = l.activation(x, node);
+  const shape = l.tensors[input].shape;
+  const raw = l.addTensor({ name: `${y}/raw`, shape, type: TensorType.INT32 });
+  const c = FIELD.CastOptions;
+  l.addOperator({
+    code: BuiltinOperator.CAST,
+    version: 2,
+    inputs: [input],
+    outputs: [raw],
+    options: { type: BuiltinOptionsType.CastOptions, fields: [{ id: c.in_data_type, kind: 'int8', value: TensorType.INT8 }, { id: c.out_data_type, kind: 'int8', value: TensorType.INT32 }] },
+  });
+  const index = l.addTensor({ name: `${y}/index`, shape, type: TensorType.INT32 });
+  const offset = l.int32Constant(`${y}/offset`, [1], [128]);
+  l.addOperator({ code: BuiltinOperator.ADD, version: 1, inputs: [raw, offset], outputs: [index], options: { type: BuiltinOptionsType.AddOptions, fields: [] } });
+  const values = l.addTensor({ name: `${y}/table`, shape: [256], type: TensorType.INT8, quantization: { scale: outputGrid.scale, zeroPoint: outputGrid.zeroPoint }, data: littleEndian(table) });
+  const g = FIELD.GatherOptions;
+  l.addOperator({
+    code: BuiltinOperator.GATHER,
+    version: 2,
+    inputs: [values, index],
+    outputs: [output(l, node)],
+    options: { type: BuiltinOptionsType.GatherOptions, fields: [{ id: g.axis, kind: 'int32', value: 0 }] },
+  });
+};
+
 /** SOFTMAX runs over TFLite's last axis: channels of a rank-4 value (NCHW axis 1), the last axis otherwise. */
 const lowerSoftmax: OpRule = (l, node) => {
   const shape = l.irShape(node.inputs[0], node);
@@ -299,14 +383,69 @@ const lowerConcat: OpRule = (l, node) => {
   });
 };
 
+/** Data movement keeps its input's grid: TFLite's int8 TRANSPOSE, PAD and RESIZE_* need the same on both sides. */
+function checkSameGrid(l: TfliteLowering, node: Node): void {
+  const [x, y] = [l.grid(node.inputs[0], node), l.grid(node.outputs[0], node)];
+  if (x.scale !== y.scale || x.zeroPoint !== y.zeroPoint)
+    l.unsupported(node, `input grid (scale ${x.scale}, zero point ${x.zeroPoint}) differs from output grid (scale ${y.scale}, zero point ${y.zeroPoint}); TFLite's int8 ${node.op} keeps one grid: re-quantize the model`);
+}
+
+/** Transpose → TRANSPOSE with the IR's perm seen through both tensors' TFLite layouts (NHWC for rank 4). */
+const lowerTranspose: OpRule = (l, node) => {
+  checkSameGrid(l, node);
+  const rank = l.irShape(node.inputs[0], node).length;
+  const perm = intsAttr(node, 'perm', Array.from({ length: rank }, (_, i) => rank - 1 - i));
+  // TFLite axis i of the output is IR output axis out[i] = IR input axis perm[out[i]], which is TFLite input axis inv[…].
+  const [inAxes, outAxes] = [tfliteAxes(rank), tfliteAxes(rank)];
+  const inverse = inAxes.map((_, a) => inAxes.indexOf(a));
+  l.transpose(l.activation(node.inputs[0], node), output(l, node), outAxes.map((a) => inverse[perm[a]]));
+};
+
+/** ONNX coordinate modes → TFLite's two flags; asymmetric is TF1's default (neither). */
+const RESIZE_FLAGS: Readonly<Record<string, { align_corners: number; half_pixel_centers: number }>> = {
+  half_pixel: { align_corners: 0, half_pixel_centers: 1 },
+  align_corners: { align_corners: 1, half_pixel_centers: 0 },
+  asymmetric: { align_corners: 0, half_pixel_centers: 0 },
+};
+
+/** Resize of H and W, bilinear → RESIZE_BILINEAR (its 10-bit fixed-point integer kernel: runtime/kernels/resize.ts). */
+const lowerResize: OpRule = (l, node) => {
+  checkSameGrid(l, node);
+  const [input, out] = [l.irShape(node.inputs[0], node), l.irShape(node.outputs[0], node)];
+  const mode = stringAttr(node, 'mode', 'nearest');
+  const coordinates = stringAttr(node, 'coordinateTransformationMode', 'half_pixel');
+  const flags = RESIZE_FLAGS[coordinates];
+  if (mode !== 'linear') l.unsupported(node, `mode '${mode}'; TFLite export writes RESIZE_BILINEAR for mode 'linear'`);
+  if (!flags) l.unsupported(node, `coordinate_transformation_mode '${coordinates}'; TFLite's RESIZE_BILINEAR has ${Object.keys(RESIZE_FLAGS).join(', ')}`);
+  if (input.length !== 4 || input[0] !== out[0] || input[1] !== out[1]) l.unsupported(node, `resizes [${input.join(',')}] to [${out.join(',')}]; TFLite's RESIZE_BILINEAR scales H and W of a rank-4 tensor only`);
+  // A constant size: LiteRT.js and tfjs-tflite then run the op in XNNPACK on both CPU paths (runtime/kernels/resize.ts).
+  const size = l.int32Constant(`${node.outputs[0]}/size`, [2], [out[2], out[3]]);
+  const f = FIELD.ResizeBilinearOptions;
+  l.addOperator({
+    code: BuiltinOperator.RESIZE_BILINEAR,
+    // 3: half_pixel_centers; 2: int8.
+    version: flags.half_pixel_centers ? 3 : 2,
+    inputs: [l.activation(node.inputs[0], node), size],
+    outputs: [output(l, node)],
+    options: {
+      type: BuiltinOptionsType.ResizeBilinearOptions,
+      fields: [
+        { id: f.align_corners, kind: 'bool', value: flags.align_corners },
+        { id: f.half_pixel_centers, kind: 'bool', value: flags.half_pixel_centers },
+      ],
+    },
+  });
+};
+
 /** Pad with a constant 0 (the grid's zero point) → PAD; other modes have no int8 TFLite builtin. */
 const lowerPad: OpRule = (l, node) => {
+  checkSameGrid(l, node);
   if ((node.attrs.mode ?? 'constant') !== 'constant' || Number(node.attrs.value ?? 0) !== 0)
     l.unsupported(node, `mode '${String(node.attrs.mode)}' with value ${String(node.attrs.value ?? 0)}; TFLite export writes PAD for constant padding with 0`);
   const shape = l.irShape(node.inputs[0], node);
   const pads = node.attrs.pads as readonly number[];
   const r = shape.length;
-  const order = r === 4 ? [...NHWC_TO_NCHW] : Array.from({ length: r }, (_, a) => a);
+  const order = tfliteAxes(r);
   if (pads[0] !== 0 || pads[r] !== 0) l.unsupported(node, 'padding the batch dimension; TFLite export pads the other dimensions only');
   const paddings = l.int32Constant(`${node.outputs[0]}/paddings`, [r, 2], order.flatMap((a) => [pads[a], pads[a + r]]));
   l.addOperator({ code: BuiltinOperator.PAD, version: 2, inputs: [l.activation(node.inputs[0], node), paddings], outputs: [output(l, node)], options: { type: BuiltinOptionsType.PadOptions, fields: [] } });
@@ -314,6 +453,7 @@ const lowerPad: OpRule = (l, node) => {
 
 export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['Conv', lowerConv],
+  ['ConvTranspose', lowerConvTranspose],
   ['Gemm', lowerGemm],
   ['MatMul', lowerMatMul],
   ['Add', binary(BuiltinOperator.ADD, BuiltinOptionsType.AddOptions)],
@@ -324,6 +464,7 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['Relu', lowerClip],
   ['Clip', lowerClip],
   ['Sigmoid', lowerSigmoid],
+  ['HardSigmoid', lowerHardSigmoid],
   ['HardSwish', unary(BuiltinOperator.HARD_SWISH, 1)],
   ['Softmax', lowerSoftmax],
   ['Reshape', lowerReshape],
@@ -333,4 +474,6 @@ export const OP_RULES: ReadonlyMap<string, OpRule> = new Map<string, OpRule>([
   ['Identity', lowerReshape],
   ['Concat', lowerConcat],
   ['Pad', lowerPad],
+  ['Transpose', lowerTranspose],
+  ['Resize', lowerResize],
 ]);

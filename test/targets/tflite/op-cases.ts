@@ -27,6 +27,8 @@ function quantized(c: CaseSpec): QuantizedGraph {
 
 const x = grid(0.05, -7);
 
+const scales = (name: string, values: number[]): Value => ({ name, dtype: 'float32', shape: [values.length], data: Float32Array.from(values) });
+
 const CASES: CaseSpec[] = [
   {
     name: 'conv 3x3 + relu',
@@ -115,6 +117,58 @@ const CASES: CaseSpec[] = [
     input: [64],
     nodes: [node('HardSwish', ['x'], 'y')],
     grids: { x: grid(0.04, 0), y: grid(0.025, -30) },
+  },
+  {
+    name: 'hard sigmoid (CAST, ADD, GATHER table)',
+    input: [64],
+    nodes: [node('HardSigmoid', ['x'], 'y', { alpha: 0.2, beta: 0.5 })],
+    grids: { x: grid(0.05, 6), y: unitIntervalQuant(8) },
+  },
+  {
+    name: 'mul (squeeze-excite broadcast [N,C,1,1])',
+    input: [8, 6, 6],
+    nodes: [node('MaxPool', ['x'], 'g', { kernel: [6, 6], strides: [1, 1], pads: [0, 0, 0, 0] }), node('Sigmoid', ['g'], 's'), node('Mul', ['x', 's'], 'y')],
+    grids: { x, g: x, s: unitIntervalQuant(8), y: grid(0.04, -2) },
+  },
+  {
+    name: 'transpose NCHW → NHWC',
+    input: [6, 4, 5],
+    nodes: [node('Transpose', ['x'], 'y', { perm: [0, 2, 3, 1] })],
+    grids: { x, y: x },
+  },
+  {
+    name: 'pad channels and width',
+    input: [5, 4, 4],
+    nodes: [node('Pad', ['x'], 'y', { pads: [0, 0, 0, 1, 0, 3, 0, 2], mode: 'constant', value: 0 })],
+    grids: { x, y: x },
+  },
+  ...(['half_pixel', 'align_corners', 'asymmetric'] as const).map((coordinates) => ({
+    name: `resize bilinear 5x7 → 12x10 (${coordinates})`,
+    input: [3, 5, 7],
+    constants: [scales('scales', [1, 1, 2.4, 10 / 7])],
+    nodes: [node('Resize', ['x', '', 'scales'], 'y', { mode: 'linear', coordinateTransformationMode: coordinates })],
+    grids: { x, y: x },
+  })),
+  {
+    name: 'resize bilinear 2x (half_pixel, MediaPipe)',
+    input: [4, 6, 6],
+    constants: [scales('scales', [1, 1, 2, 2])],
+    nodes: [node('Resize', ['x', '', 'scales'], 'y', { mode: 'linear', coordinateTransformationMode: 'half_pixel' })],
+    grids: { x, y: x },
+  },
+  {
+    name: 'conv transpose 2x2 stride 2 + bias (VALID)',
+    input: [8, 5, 5],
+    constants: [floats('w', [8, 3, 2, 2], 23), floats('b', [3], 24)],
+    nodes: [node('ConvTranspose', ['x', 'w', 'b'], 'y', { kernel: [2, 2], strides: [2, 2], pads: [0, 0, 0, 0], dilations: [1, 1], group: 1, outputPadding: [0, 0] })],
+    grids: { x, y: grid(0.09, 3) },
+  },
+  {
+    name: 'conv transpose 4x4 stride 2 (SAME crop)',
+    input: [4, 4, 5],
+    constants: [floats('w', [4, 6, 4, 4], 25), floats('b', [6], 26)],
+    nodes: [node('ConvTranspose', ['x', 'w', 'b'], 'y', { kernel: [4, 4], strides: [2, 2], pads: [1, 1, 1, 1], dilations: [1, 1], group: 1, outputPadding: [0, 0] })],
+    grids: { x, y: grid(0.07, -9) },
   },
   {
     name: 'concat (channels, two grids)',
