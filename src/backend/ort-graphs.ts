@@ -286,29 +286,30 @@ function activationNodes(activation: Activation, pre: string, nodes: OnnxNodeSpe
 
 /**
  * ∂L/∂pre = g · act′(pre), act′ a 0/1 tensor: 1 where the activation passes its input (0 < pre, and pre < 6 for
- * ReLU6). Comparisons, not Sign: onnxruntime's WebGPU EP has no Sign, and a node it lacks runs on the CPU, moving
- * an activation-sized tensor both ways every iteration. Answers the gradient's name.
+ * ReLU6), read from the activation's output `out` (0 < out ⟺ 0 < pre, out < 6 ⟺ pre < 6): with pre read by the
+ * activation alone, onnxruntime fuses it into the Conv and skips a pass over the tensor. Comparisons, not Sign:
+ * onnxruntime's WebGPU EP has no Sign, and a node it lacks runs on the CPU, moving an activation-sized tensor both
+ * ways every iteration. Answers the gradient's name.
  */
-function activationGradientNodes(activation: Activation, pre: string, g: string, nodes: OnnxNodeSpec[]): string {
+function activationGradientNodes(activation: Activation, out: string, g: string, nodes: OnnxNodeSpec[]): string {
   if (activation === 'none') return g;
-  const open = `${pre}_open`;
-  if (activation === 'relu') nodes.push({ op: 'Greater', inputs: [pre, 'zero'], outputs: [open] });
+  const open = `${out}_open`;
+  if (activation === 'relu') nodes.push({ op: 'Greater', inputs: [out, 'zero'], outputs: [open] });
   else
     nodes.push(
-      { op: 'Greater', inputs: [pre, 'zero'], outputs: [`${pre}_above`] },
-      { op: 'Less', inputs: [pre, 'six'], outputs: [`${pre}_below`] },
-      { op: 'And', inputs: [`${pre}_above`, `${pre}_below`], outputs: [open] },
+      { op: 'Greater', inputs: [out, 'zero'], outputs: [`${out}_above`] },
+      { op: 'Less', inputs: [out, 'six'], outputs: [`${out}_below`] },
+      { op: 'And', inputs: [`${out}_above`, `${out}_below`], outputs: [open] },
     );
-  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${pre}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${pre}_mask`], outputs: [`${pre}_grad`] });
-  return `${pre}_grad`;
+  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${out}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${out}_mask`], outputs: [`${out}_grad`] });
+  return `${out}_grad`;
 }
 
 /** loss = Σ(out − t)² / P and its gradient g = 2(out − t) / P. */
 function lossNodes(out: string, g: string): OnnxNodeSpec[] {
   return [
     { op: 'Sub', inputs: [out, 't'], outputs: ['e'] },
-    { op: 'Mul', inputs: ['e', 'e'], outputs: ['e2'] },
-    { op: 'ReduceSum', inputs: ['e2'], outputs: ['sum'], attrs: { keepdims: 0 } },
+    { op: 'ReduceSumSquare', inputs: ['e'], outputs: ['sum'], attrs: { keepdims: 0 } },
     { op: 'Mul', inputs: ['sum', 'inv_p'], outputs: ['loss'] },
     { op: 'Mul', inputs: ['e', 'two_inv_p'], outputs: [g] },
   ];
@@ -452,9 +453,9 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
     const g = k === undefined ? fed : fakeQuantizeGradientNodes(p.quantizers[k], k, fed, nodes);
     if (op.kind === 'add') op.inputs.forEach((v) => wanted(v) && push(v, g));
     else if (op.kind === 'relu') {
-      if (wanted(op.input)) push(op.input, activationGradientNodes('relu', name(op.input), g, nodes));
+      if (wanted(op.input)) push(op.input, activationGradientNodes('relu', made.get(op.output)!, g, nodes));
     } else {
-      const dy = activationGradientNodes(op.activation, `v${i}_pre`, g, nodes);
+      const dy = activationGradientNodes(op.activation, made.get(op.output)!, g, nodes);
       const l = linear(op);
       const dx = wanted(op.input) ? `dx${i}` : undefined;
       if (l.conv) {
