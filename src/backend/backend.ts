@@ -64,11 +64,10 @@ export interface UnitQuantization {
   readonly masks: readonly (Uint8Array | undefined)[];
 }
 
-/** A unit's reconstruction loss and its gradients: per weight (in the program's order), and for its input when asked. */
+/** A unit's reconstruction loss and its gradients: per weight (in the program's order; biases are not learned), and for its input when asked. */
 export interface UnitStep {
   readonly loss: number;
   readonly dws: readonly Float32Array[];
-  readonly dbs: readonly Float32Array[];
   readonly dx?: Float32Array;
   /** ∂L/∂log s per quantizer. */
   readonly dLogSteps: readonly number[];

@@ -221,16 +221,21 @@ function weightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): Onnx
   return nodes;
 }
 
-/** Outputs dw and db. */
-export function convWeightGradientGraph(g: ConvGeometry): OnnxGraphSpec {
-  const c: Record<string, number[]> = { bias_axes: [0, 2, 3] };
+/** Outputs dw, and db when `biasGradient` (a unit's step learns no bias: it leaves out a pass over dy). */
+export function convWeightGradientGraph(g: ConvGeometry, biasGradient = true): OnnxGraphSpec {
+  const c: Record<string, number[]> = {};
+  const nodes = weightGradientNodes(g, c);
+  if (biasGradient) {
+    c.bias_axes = [0, 2, 3];
+    nodes.push({ op: 'ReduceSum', inputs: ['dy', 'bias_axes'], outputs: ['db'], attrs: { keepdims: 0 } });
+  }
   return {
     inputs: [
       { name: 'x', shape: [g.n, g.cin, g.h, g.w] },
       { name: 'dy', shape: [g.n, g.cout, g.ho, g.wo] },
     ],
-    outputs: ['dw', 'db'],
-    nodes: [...weightGradientNodes(g, c), { op: 'ReduceSum', inputs: ['dy', 'bias_axes'], outputs: ['db'], attrs: { keepdims: 0 } }],
+    outputs: biasGradient ? ['dw', 'db'] : ['dw'],
+    nodes,
     int64Constants: c,
   };
 }
@@ -259,17 +264,17 @@ export function gemmForwardGraph(m: number, k: number, n: number, withBias: bool
   return { inputs, outputs: ['y'], nodes: [{ op: 'Gemm', inputs: inputs.map((i) => i.name), outputs: ['y'], attrs: { transB: 1 } }] };
 }
 
-/** dw = dyᵀ · x, db = Σ_rows dy, dx = dy · w. */
-export function gemmBackwardGraph(m: number, k: number, n: number, needInput: boolean): OnnxGraphSpec {
+/** dw = dyᵀ · x, db = Σ_rows dy (when `biasGradient`), dx = dy · w (when `needInput`). */
+export function gemmBackwardGraph(m: number, k: number, n: number, needInput: boolean, biasGradient = true): OnnxGraphSpec {
   return {
     inputs: [{ name: 'x', shape: [m, k] }, ...(needInput ? [{ name: 'w', shape: [n, k] }] : []), { name: 'dy', shape: [m, n] }],
-    outputs: needInput ? ['dw', 'db', 'dx'] : ['dw', 'db'],
+    outputs: ['dw', ...(biasGradient ? ['db'] : []), ...(needInput ? ['dx'] : [])],
     nodes: [
       { op: 'Gemm', inputs: ['dy', 'x'], outputs: ['dw'], attrs: { transA: 1 } },
-      { op: 'ReduceSum', inputs: ['dy', 'rows'], outputs: ['db'], attrs: { keepdims: 0 } },
+      ...(biasGradient ? [{ op: 'ReduceSum', inputs: ['dy', 'rows'], outputs: ['db'], attrs: { keepdims: 0 } }] : []),
       ...(needInput ? [{ op: 'MatMul', inputs: ['dy', 'w'], outputs: ['dx'] }] : []),
     ],
-    int64Constants: { rows: [0] },
+    int64Constants: biasGradient ? { rows: [0] } : {},
   };
 }
 
@@ -286,29 +291,30 @@ function activationNodes(activation: Activation, pre: string, nodes: OnnxNodeSpe
 
 /**
  * ∂L/∂pre = g · act′(pre), act′ a 0/1 tensor: 1 where the activation passes its input (0 < pre, and pre < 6 for
- * ReLU6). Comparisons, not Sign: onnxruntime's WebGPU EP has no Sign, and a node it lacks runs on the CPU, moving
- * an activation-sized tensor both ways every iteration. Answers the gradient's name.
+ * ReLU6), read from the activation's output `out` (0 < out ⟺ 0 < pre, out < 6 ⟺ pre < 6): with pre read by the
+ * activation alone, onnxruntime fuses it into the Conv and skips a pass over the tensor. Comparisons, not Sign:
+ * onnxruntime's WebGPU EP has no Sign, and a node it lacks runs on the CPU, moving an activation-sized tensor both
+ * ways every iteration. Answers the gradient's name.
  */
-function activationGradientNodes(activation: Activation, pre: string, g: string, nodes: OnnxNodeSpec[]): string {
+function activationGradientNodes(activation: Activation, out: string, g: string, nodes: OnnxNodeSpec[]): string {
   if (activation === 'none') return g;
-  const open = `${pre}_open`;
-  if (activation === 'relu') nodes.push({ op: 'Greater', inputs: [pre, 'zero'], outputs: [open] });
+  const open = `${out}_open`;
+  if (activation === 'relu') nodes.push({ op: 'Greater', inputs: [out, 'zero'], outputs: [open] });
   else
     nodes.push(
-      { op: 'Greater', inputs: [pre, 'zero'], outputs: [`${pre}_above`] },
-      { op: 'Less', inputs: [pre, 'six'], outputs: [`${pre}_below`] },
-      { op: 'And', inputs: [`${pre}_above`, `${pre}_below`], outputs: [open] },
+      { op: 'Greater', inputs: [out, 'zero'], outputs: [`${out}_above`] },
+      { op: 'Less', inputs: [out, 'six'], outputs: [`${out}_below`] },
+      { op: 'And', inputs: [`${out}_above`, `${out}_below`], outputs: [open] },
     );
-  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${pre}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${pre}_mask`], outputs: [`${pre}_grad`] });
-  return `${pre}_grad`;
+  nodes.push({ op: 'Cast', inputs: [open], outputs: [`${out}_mask`], attrs: { to: FLOAT } }, { op: 'Mul', inputs: [g, `${out}_mask`], outputs: [`${out}_grad`] });
+  return `${out}_grad`;
 }
 
 /** loss = Σ(out − t)² / P and its gradient g = 2(out − t) / P. */
 function lossNodes(out: string, g: string): OnnxNodeSpec[] {
   return [
     { op: 'Sub', inputs: [out, 't'], outputs: ['e'] },
-    { op: 'Mul', inputs: ['e', 'e'], outputs: ['e2'] },
-    { op: 'ReduceSum', inputs: ['e2'], outputs: ['sum'], attrs: { keepdims: 0 } },
+    { op: 'ReduceSumSquare', inputs: ['e'], outputs: ['sum'], attrs: { keepdims: 0 } },
     { op: 'Mul', inputs: ['sum', 'inv_p'], outputs: ['loss'] },
     { op: 'Mul', inputs: ['e', 'two_inv_p'], outputs: [g] },
   ];
@@ -379,7 +385,7 @@ function fakeQuantizeGradientNodes(q: UnitQuantizer, k: number, g: string, nodes
 
 /**
  * One graph for a unit's whole step: the forward of every op, the loss at the unit's output, and the backward to
- * every weight (dw0, db0, dw1, …), to every quantizer's log step (ds0, …) and, when `needInput`, to the unit's input
+ * every weight (dw0, dw1, …; biases are not learned), to every quantizer's log step (ds0, …) and, when `needInput`, to the unit's input
  * (dx); gradients of a value read twice (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a
  * bias), …, s0, inv0, m0 (QDrop only), …, t.
  */
@@ -452,22 +458,22 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
     const g = k === undefined ? fed : fakeQuantizeGradientNodes(p.quantizers[k], k, fed, nodes);
     if (op.kind === 'add') op.inputs.forEach((v) => wanted(v) && push(v, g));
     else if (op.kind === 'relu') {
-      if (wanted(op.input)) push(op.input, activationGradientNodes('relu', name(op.input), g, nodes));
+      if (wanted(op.input)) push(op.input, activationGradientNodes('relu', made.get(op.output)!, g, nodes));
     } else {
-      const dy = activationGradientNodes(op.activation, `v${i}_pre`, g, nodes);
+      const dy = activationGradientNodes(op.activation, made.get(op.output)!, g, nodes);
       const l = linear(op);
       const dx = wanted(op.input) ? `dx${i}` : undefined;
       if (l.conv) {
-        place(convWeightGradientGraph(l.conv), `dw${i}_`, { x: name(op.input), dy, dw: `dw${op.weight}`, db: `db${op.weight}` });
+        place(convWeightGradientGraph(l.conv, false), `dw${i}_`, { x: name(op.input), dy, dw: `dw${op.weight}` });
         if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
       } else {
-        const bind: Record<string, string> = { x: name(op.input), w: `w${op.weight}`, dy, dw: `dw${op.weight}`, db: `db${op.weight}`, ...(dx ? { dx } : {}) };
-        place(gemmBackwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], dx !== undefined), `dw${i}_`, bind);
+        const bind: Record<string, string> = { x: name(op.input), w: `w${op.weight}`, dy, dw: `dw${op.weight}`, ...(dx ? { dx } : {}) };
+        place(gemmBackwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], dx !== undefined, false), `dw${i}_`, bind);
       }
       if (dx) push(op.input, dx);
     }
   }
-  const gradientOutputs = [...p.weights.flatMap((_, k) => [`dw${k}`, `db${k}`]), ...p.quantizers.map((_, k) => `ds${k}`)];
+  const gradientOutputs = [...p.weights.map((_, k) => `dw${k}`), ...p.quantizers.map((_, k) => `ds${k}`)];
   if (needInput) nodes.push({ op: 'Identity', inputs: [gradient(p.input, 'input')], outputs: ['dx'] });
   return { inputs, outputs: ['loss', ...gradientOutputs, ...(needInput ? ['dx'] : [])], nodes, int64Constants: int64, floatConstants: floats };
 }

@@ -149,7 +149,6 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       return {
         loss: r.loss[0],
         dws: weights.map((_, k) => r[`dw${k}`]),
-        dbs: weights.map((_, k) => r[`db${k}`]),
         dLogSteps: program.quantizers.map((_, k) => r[`ds${k}`][0]),
         ...(needInput ? { dx: r.dx } : {}),
       };

@@ -25,6 +25,15 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
   const z = new Float64Array(w.length);
   const q = new Int8Array(w.length);
   const inside = new Uint8Array(w.length);
+  // Reused every iteration (an iteration allocated 3 weight-sized arrays): the optimizer consumes the gradients
+  // before the next call.
+  const g1 = new Float64Array(1);
+  const g2 = new Float64Array(w.length);
+  const g3 = new Float64Array(logS3.length);
+  const g4 = new Float64Array(logS4.length);
+  const grads = g4.length ? [g1, g2, g3, g4] : [g1, g2, g3];
+  const s3 = new Float64Array(logS3.length);
+  const s4 = new Float64Array(logS4.length);
 
   /**
    * z = W / (s1·S2·s3·s4) and q = clamp(round(z)); the per-channel factors are exponentiated once per call. Two
@@ -32,8 +41,8 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
    */
   function quantize(): void {
     const base = logS1[0];
-    const s3 = logS3.map(Math.exp);
-    const s4 = logS4.map(Math.exp);
+    for (let c = 0; c < s3.length; c++) s3[c] = Math.exp(logS3[c]);
+    for (let c = 0; c < s4.length; c++) s4[c] = Math.exp(logS4[c]);
     if (s4.length > 0) for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(base + logS2[i]) * s3[outOf[i]] * s4[inOf[i]]);
     else for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(base + logS2[i]) * s3[outOf[i]]);
     for (let i = 0; i < w.length; i++) {
@@ -54,20 +63,24 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
     },
     gradients(dw) {
       const s1 = Math.exp(logS1[0]);
-      const g1 = Float64Array.of(0);
-      const g2 = new Float64Array(w.length);
-      const g3 = new Float64Array(logS3.length);
-      const g4 = new Float64Array(logS4.length);
+      g3.fill(0);
+      g4.fill(0);
+      // The per-tensor sum in a local, in the same order as element by element into g1[0].
+      let sum1 = 0;
       for (let i = 0; i < w.length; i++) {
-        g1[0] += dw[i] * s1 * q[i];
-        if (!inside[i]) continue;
+        sum1 += dw[i] * s1 * q[i];
+        if (!inside[i]) {
+          g2[i] = 0;
+          continue;
+        }
         const t = -dw[i] * s1 * z[i];
-        g1[0] += t;
+        sum1 += t;
         g2[i] = t;
         g3[outOf[i]] += t;
         if (g4.length) g4[inOf[i]] += t;
       }
-      return g4.length ? [g1, g2, g3, g4] : [g1, g2, g3];
+      g1[0] = sum1;
+      return grads;
     },
     regularizer: () => 0,
     finish(): QuantizedWeight {
