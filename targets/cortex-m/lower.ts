@@ -190,12 +190,12 @@ function lowerConv(n: NodeInfo): CStep {
   if (isConvDsp || isDepthwiseDsp) {
     const zeroPoint = n.grid(x).zeroPoint;
     const weights: CArray = isConvDsp
-      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(w.values, outChannels, depth)) }
+      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(convDspTapOrder(w.values, outChannels, channels, kh * kw), outChannels, depth)) }
       : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
-      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], convDspScratchBytes(window, depth)]
+      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], gemmDspScratchBytes(depth)]
       : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
@@ -277,10 +277,21 @@ function littleEndianWords(values: Int16Array): Int32Array {
   return Int32Array.from({ length: values.length / 2 }, (_, i) => (values[2 * i] & 0xffff) | (values[2 * i + 1] << 16));
 }
 
-/** kernels/conv_dsp.c's scratch: two interleaved int16 rows, and one row to gather a window into unless it is an unpadded 1×1. */
-function convDspScratchBytes(w: Window2d, depth: number): number {
-  const pointwise = w.kernel.every((k) => k === 1) && w.pads[0] === 0 && w.pads[1] === 0;
-  return (pointwise ? 2 : 3) * round8(depth) * 2;
+/** The scratch of kernels/conv_dsp.c and fully_connected_dsp.c: the GEMM's two interleaved int16 rows. */
+const gemmDspScratchBytes = (depth: number): number => 2 * round8(depth) * 2;
+
+/**
+ * A one-group conv's weights [M][C][kh·kw] in the tap order that kernels/conv_dsp.c gathers a window in: [M][kh·kw][C]
+ * when C is a multiple of 4 (each group of four taps the GEMM reads is then one window position × four channels,
+ * copied straight from four channel planes into the interleaved rows), as they are otherwise.
+ */
+export function convDspTapOrder(values: Int8Array, outChannels: number, channels: number, positions: number): Int8Array {
+  if (channels % 4 !== 0) return values;
+  const out = new Int8Array(values.length);
+  for (let m = 0; m < outChannels; m++)
+    for (let c = 0; c < channels; c++)
+      for (let k = 0; k < positions; k++) out[(m * positions + k) * channels + c] = values[(m * channels + c) * positions + k];
+  return out;
 }
 
 /** Rows of `width` values → int16 rows of round2(width) with a zero tail (the depthwise kernel's weight pairs). */
@@ -316,7 +327,7 @@ function lowerFullyConnected(n: NodeInfo): CStep {
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
     return {
       node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}` },
-      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: 2 * round8(depth) * 2,
+      arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: gemmDspScratchBytes(depth),
       sources: ['fully_connected_dsp.c', 'gemm_dsp.c'],
       call: (p) => `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,
     };

@@ -1,24 +1,69 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Conv (one group), Cortex-M DSP extension: im2col of two output pixels at a time into int16 rows of the raw input
- * (taps in the padding hold pad_value, the input's zero point, which the folded bias turns into 0), interleaved as
- * gemm_dsp.h says, then the dual-MAC GEMM of gemm_dsp.c. Bit-exact to flexq's reference Conv kernel: the same sum of
- * the same products, in another order (int32 addition). Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, packed
- * as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16), then, for a window other than an unpadded
- * 1×1, one row of depth8 int16 that each window is gathered into before it is interleaved. */
+/* Conv (one group), Cortex-M DSP extension: im2col of two output pixels at a time, each pixel's window gathered as
+ * int16 raw input values straight into its slots of the two rows interleaved as gemm_dsp.h says (taps in the padding
+ * hold pad_value, the input's zero point, which the folded bias turns into 0), then the dual-MAC GEMM of gemm_dsp.c.
+ * Bit-exact to flexq's reference Conv kernel: the same sum of the same products, in another order (int32 addition).
+ * Tap order of a window (the weights are packed in the same order, lower.ts): with C a multiple of 4, [ky][kx][c], so
+ * that each group of four taps the GEMM reads is one window position × four consecutive channels; otherwise [c][ky][kx]
+ * (ONNX's), tap by tap. Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, zero past C·kh·kw, packed as
+ * gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 #include "gemm_dsp.h"
 
 static int32_t depth8_of(const flexq_window *w) { return (w->in_c * w->kernel_h * w->kernel_w + 7) & ~7; }
 
-static int16_t *fill(int16_t *dst, int32_t count, int16_t value) {
-  for (int32_t i = 0; i < count; i++) dst[i] = value;
-  return dst + count;
+/* Channels c..c+4·groups of one input position (`src`, planes `plane_size` apart) into consecutive groups of one
+ * interleaved row (`dst`, a group's slots 8 halfwords apart); returns dst past them. */
+static int16_t *copy_channel_groups(const int8_t *src, int32_t plane_size, int32_t groups, int16_t *dst) {
+  for (int32_t g = 0; g < groups; g++, src += 4 * plane_size, dst += 8) {
+    dst[0] = src[0];
+    dst[1] = src[plane_size];
+    dst[2] = src[2 * plane_size];
+    dst[3] = src[3 * plane_size];
+  }
+  return dst;
 }
 
-/* Row of pixel (oy, ox): its window [c][ky][kx], taps outside the input pad. Rows of the window outside the input
- * are found once per pixel; a window row wholly inside with dilation 1 is a plain copy. */
-static void gather_window(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *row, int32_t depth8) {
+static int16_t *fill_groups(int16_t *dst, int32_t groups, int16_t value) {
+  for (int32_t g = 0; g < groups; g++, dst += 8) dst[0] = dst[1] = dst[2] = dst[3] = value;
+  return dst;
+}
+
+/* Row of pixel (oy, ox), C a multiple of 4, into slot r of the interleaved rows: taps [ky][kx][c], a position outside
+ * the input all pad, then the zero group up to depth8. */
+static void gather_window_grouped(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int32_t r, int16_t *rows, int32_t depth8) {
+  const int32_t in_h = w->in_h, in_w = w->in_w, plane_size = in_h * in_w, groups = w->in_c / 4;
+  const int32_t y0 = oy * w->stride_h - w->pad_top, x0 = ox * w->stride_w - w->pad_left;
+  int16_t *dst = rows + flexq_interleaved_at(r, 0);
+  for (int32_t ky = 0; ky < w->kernel_h; ky++) {
+    const int32_t iy = y0 + ky * w->dilation_h;
+    for (int32_t kx = 0; kx < w->kernel_w; kx++) {
+      const int32_t ix = x0 + kx * w->dilation_w;
+      dst = iy >= 0 && iy < in_h && ix >= 0 && ix < in_w ? copy_channel_groups(input + iy * in_w + ix, plane_size, groups, dst)
+                                                         : fill_groups(dst, groups, pad);
+    }
+  }
+  fill_groups(dst, (depth8 - groups * 4 * w->kernel_h * w->kernel_w) / 4, 0);
+}
+
+/* Where the next tap of one interleaved row goes: four consecutive slots, then past the other row's four. */
+typedef struct {
+  int16_t *at;
+  int32_t left;
+} tap_cursor;
+
+static inline void put_tap(tap_cursor *t, int16_t value) {
+  *t->at++ = value;
+  if (--t->left == 0) {
+    t->at += 4;
+    t->left = 4;
+  }
+}
+
+/* Row of pixel (oy, ox), any C (the 1- and 3-channel stems), into slot r of the interleaved rows: taps [c][ky][kx],
+ * one by one; rows of the window outside the input are found once per pixel. */
+static void gather_window_taps(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int32_t r, int16_t *rows, int32_t depth8) {
   const int32_t in_h = w->in_h, in_w = w->in_w, kernel_h = w->kernel_h, kernel_w = w->kernel_w;
   const int32_t dilation_h = w->dilation_h, dilation_w = w->dilation_w;
   const int32_t y0 = oy * w->stride_h - w->pad_top;
@@ -26,57 +71,30 @@ static void gather_window(const flexq_window *w, int16_t pad, const int8_t *inpu
   int32_t ky_begin = 0, ky_end = kernel_h;
   while (ky_begin < kernel_h && y0 + ky_begin * dilation_h < 0) ky_begin++;
   while (ky_end > ky_begin && y0 + (ky_end - 1) * dilation_h >= in_h) ky_end--;
-  const int dense = x0 >= 0 && x0 + (kernel_w - 1) * dilation_w < in_w && dilation_w == 1;
   const int32_t row_step = dilation_h * in_w;
-  int16_t *dst = row;
+  tap_cursor t = {rows + flexq_interleaved_at(r, 0), 4};
   const int8_t *plane = input + (y0 + ky_begin * dilation_h) * in_w + x0;
   for (int32_t c = 0; c < w->in_c; c++, plane += in_h * in_w) {
-    dst = fill(dst, ky_begin * kernel_w, pad);
+    for (int32_t k = 0; k < ky_begin * kernel_w; k++) put_tap(&t, pad);
     const int8_t *src = plane;
-    if (dense && kernel_w == 3) {
-      for (int32_t ky = ky_begin; ky < ky_end; ky++, src += row_step, dst += 3) {
-        dst[0] = src[0];
-        dst[1] = src[1];
-        dst[2] = src[2];
-      }
-    } else if (dense) {
-      for (int32_t ky = ky_begin; ky < ky_end; ky++, src += row_step, dst += kernel_w)
-        for (int32_t kx = 0; kx < kernel_w; kx++) dst[kx] = src[kx];
-    } else {
-      for (int32_t ky = ky_begin; ky < ky_end; ky++, src += row_step) {
-        for (int32_t kx = 0; kx < kernel_w; kx++) {
-          const int32_t ix = x0 + kx * dilation_w;
-          *dst++ = (ix < 0 || ix >= in_w) ? pad : src[kx * dilation_w];
-        }
+    for (int32_t ky = ky_begin; ky < ky_end; ky++, src += row_step) {
+      for (int32_t kx = 0; kx < kernel_w; kx++) {
+        const int32_t ix = x0 + kx * dilation_w;
+        put_tap(&t, (ix < 0 || ix >= in_w) ? pad : src[kx * dilation_w]);
       }
     }
-    dst = fill(dst, (kernel_h - ky_end) * kernel_w, pad);
+    for (int32_t k = ky_end * kernel_w; k < kernel_h * kernel_w; k++) put_tap(&t, pad);
   }
-  fill(dst, (int32_t)(row + depth8 - dst), 0);
-}
-
-/* A gathered row into slot r of the interleaved rows: two words per group of four taps. */
-static void interleave(const int16_t *row, int32_t r, int32_t depth8, int16_t *rows) {
-  uint32_t *dst = (uint32_t *)(void *)(rows + flexq_interleaved_at(r, 0));
-  const uint32_t *src = (const uint32_t *)(const void *)row;
-  for (int32_t k = 0; k < depth8; k += 4, src += 2, dst += 4) {
-    dst[0] = src[0];
-    dst[1] = src[1];
-  }
+  for (int32_t k = w->in_c * kernel_h * kernel_w; k < depth8; k++) put_tap(&t, 0);
 }
 
 /* Row of pixel (iy, ix) of a 1×1 window without padding, its C channels, straight into slot r of the interleaved rows. */
 static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t iy, int32_t ix, int32_t r, int16_t *rows, int32_t depth8) {
   const int32_t plane_size = w->in_h * w->in_w, in_c = w->in_c;
   const int8_t *src = input + iy * w->in_w + ix;
-  int16_t *dst = rows + flexq_interleaved_at(r, 0);
-  int32_t c = 0;
-  for (; c + 4 <= in_c; c += 4, src += 4 * plane_size, dst += 8) {
-    dst[0] = src[0];
-    dst[1] = src[plane_size];
-    dst[2] = src[2 * plane_size];
-    dst[3] = src[3 * plane_size];
-  }
+  const int32_t c = in_c & ~3;
+  copy_channel_groups(src, plane_size, c / 4, rows + flexq_interleaved_at(r, 0));
+  src += c * plane_size;
   for (int32_t tail = c; tail < depth8; tail++) rows[flexq_interleaved_at(r, tail)] = tail < in_c ? src[(tail - c) * plane_size] : 0;
 }
 
@@ -84,15 +102,16 @@ static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t
 static int32_t gather_pair(const flexq_conv_dsp_params *p, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
   const flexq_window *w = &p->window;
   const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
-  int16_t *window_row = scratch + 2 * depth8;
+  const int grouped = (w->in_c & 3) == 0;
   const int32_t rows = px + 1 < pixels ? 2 : 1;
   for (int32_t r = 0; r < rows; r++) {
     const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
     if (pointwise) {
       gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, r, scratch, depth8);
+    } else if (grouped) {
+      gather_window_grouped(w, (int16_t)p->pad_value, input, oy, ox, r, scratch, depth8);
     } else {
-      gather_window(w, (int16_t)p->pad_value, input, oy, ox, window_row, depth8);
-      interleave(window_row, r, depth8, scratch);
+      gather_window_taps(w, (int16_t)p->pad_value, input, oy, ox, r, scratch, depth8);
     }
   }
   return rows;
