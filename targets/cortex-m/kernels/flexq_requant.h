@@ -51,7 +51,9 @@ typedef struct {
   int32_t multiplier;
   int32_t left_shift;  /* max(shift, 0) */
   int32_t right_shift; /* max(−shift, 0) */
-  int64_t round;       /* 2^30 + 2^(30 + right_shift): the one-multiply path's rounding term (right_shift ≥ 1) */
+  /* 2^30 + 2^(30 + right_shift), the one-multiply path's rounding term (right_shift ≥ 1), as its two words */
+  uint32_t round_low;
+  int32_t round_high;
 } flexq_channel_constants;
 
 static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int32_t shift) {
@@ -59,7 +61,9 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.round = ((int64_t)1 << 30) + ((int64_t)1 << (30 + c.right_shift));
+  /* 2^(30+e) is 2^31 in the low word for e = 1, 2^(e−2) in the high word above */
+  c.round_low = (1u << 30) | (c.right_shift == 1 ? 1u << 31 : 0u);
+  c.round_high = (int32_t)((1u << c.right_shift) >> 2);
   return c;
 }
 
@@ -78,7 +82,7 @@ static inline flexq_channel_constants flexq_channel_constants_of(const flexq_cha
 static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, int32_t acc) {
   if (c->right_shift > 0) {
     /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
-    const int64_t start = c->round + (int32_t)((uint32_t)acc & 0x80000000u);
+    const int64_t start = (int64_t)(((uint64_t)(uint32_t)c->round_high << 32) | c->round_low) + (int32_t)((uint32_t)acc & 0x80000000u);
     return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
   }
   const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
