@@ -7,6 +7,7 @@
  * 1×1, one row of depth8 int16 that each window is gathered into before it is interleaved. */
 #include "flexq_kernels.h"
 #include "gemm_dsp.h"
+#include "flexq_requant.h"
 
 static int32_t depth8_of(const flexq_window *w) { return (w->in_c * w->kernel_h * w->kernel_w + 7) & ~7; }
 
@@ -86,6 +87,7 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
   const int16_t *weights = (const int16_t *)(const void *)p->weights;
   int16_t *window_row = scratch + 2 * depth8;
+  const int right_shifts_only = flexq_right_shifts_only(&p->requant, w->out_c);
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = px + 1 < pixels ? 2 : 1;
     for (int32_t r = 0; r < rows; r++) {
@@ -97,6 +99,6 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
         interleave(window_row, r, depth8, scratch);
       }
     }
-    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
+    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, right_shifts_only, output + px, pixels, 1);
   }
 }

@@ -71,31 +71,59 @@ static inline flexq_channel_constants flexq_channel_constants_of(const flexq_cha
   return flexq_constants_of(r->multiplier[m], r->shift[m]);
 }
 
-/* flexq_multiply_by_quantized_multiplier for any acc, in fewer operations, given a multiplier b in [0, 2^31) (never
- * INT32_MIN, so the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or 1 − 2^30 for a negative product)
- * with a division truncating toward zero is x = floor((a·b + 2^30) / 2^31) for either sign. With a right shift e ≥ 1
- * (then no left shift), the rounding divide (ties away from zero) is floor((x + 2^(e−1) − [x < 0]) / 2^e), and the two
- * floors merge into one:
+/* flexq_channel_constants_of for a channel known to have a right shift (shift ≤ −1), without branches. */
+static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq_channel_requant *r, int32_t m) {
+  flexq_channel_constants c;
+  c.multiplier = r->multiplier[m];
+  c.left_shift = 0;
+  c.right_shift = -r->shift[m];
+  c.round_low = (1u << 30) | ((uint32_t)(c.right_shift == 1) << 31);
+  c.round_high = (int32_t)((1u << c.right_shift) >> 2);
+  return c;
+}
+
+/* Whether every one of the channels has a right shift (a real multiplier below 1/2: nearly every layer), so that a
+ * kernel may requantize them all through flexq_multiply_right_shift. */
+static inline int flexq_right_shifts_only(const flexq_channel_requant *r, int32_t channels) {
+  for (int32_t m = 0; m < channels; m++)
+    if (r->shift[m] > -1) return 0;
+  return 1;
+}
+
+/* flexq_multiply_by_quantized_multiplier for a right shift e ≥ 1 (then no left shift), in fewer operations, given a
+ * multiplier b in [0, 2^31) (never INT32_MIN, so the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or
+ * 1 − 2^30 for a negative product) with a division truncating toward zero is x = floor((a·b + 2^30) / 2^31) for either
+ * sign; the rounding divide (ties away from zero) is floor((x + 2^(e−1) − [x < 0]) / 2^e), and the two floors merge:
  *   y = floor((acc·b + 2^30 + 2^(30+e) − [acc < 0]·2^31) / 2^(31+e))
  * ([x < 0] may be read as [acc < 0]: where they differ, acc·b ∈ [−2^30, 0) and both give 0). That is an add of the
  * constant and the sign term (ADDS/ADC), one SMLAL of acc·b and a shift of the high word by e − 1. */
+static inline int32_t flexq_multiply_right_shift(const flexq_channel_constants *c, int32_t acc) {
+  /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
+  const int64_t start = (int64_t)(((uint64_t)(uint32_t)c->round_high << 32) | c->round_low) + (int32_t)((uint32_t)acc & 0x80000000u);
+  return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
+}
+
+/* flexq_multiply_by_quantized_multiplier for any acc and shift: flexq_multiply_right_shift, or with a right shift of 0
+ * the doubling high mul alone. */
 static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, int32_t acc) {
-  if (c->right_shift > 0) {
-    /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
-    const int64_t start = (int64_t)(((uint64_t)(uint32_t)c->round_high << 32) | c->round_low) + (int32_t)((uint32_t)acc & 0x80000000u);
-    return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
-  }
+  if (c->right_shift > 0) return flexq_multiply_right_shift(c, acc);
   const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
   return (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
 }
 
-/* flexq_requantize's value for any acc: flexq_multiply_channel, the zero point (wrapping like the runtime's int32) and
- * the clamp. */
-static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
-  int32_t y = (int32_t)((uint32_t)flexq_multiply_channel(c, acc) + (uint32_t)zero_point);
+/* flexq_requantize's value for any acc: the multiply (flexq_multiply_right_shift where the caller knows the channel
+ * has a right shift, a constant that the compiler folds), the zero point (wrapping like the runtime's int32) and the
+ * clamp. */
+static inline int8_t flexq_requantize_as(const flexq_channel_constants *c, int right_shift_only, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  const int32_t x = right_shift_only ? flexq_multiply_right_shift(c, acc) : flexq_multiply_channel(c, acc);
+  int32_t y = (int32_t)((uint32_t)x + (uint32_t)zero_point);
   if (y < min) y = min;
   if (y > max) y = max;
   return (int8_t)y;
+}
+
+static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  return flexq_requantize_as(c, 0, zero_point, min, max, acc);
 }
 
 #endif

@@ -6,23 +6,28 @@
 #include "flexq_dsp.h"
 #include "flexq_requant.h"
 
-void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units,
-                         const int32_t *bias, const flexq_channel_requant *requant, int8_t *out, int32_t channel_stride,
-                         int32_t row_stride) {
-  const int32_t zero_point = requant->zero_point, min = requant->min, max = requant->max;
+/* The channel of constants c: its sums of rows 0 and 1 to int8 at o[0] and o[row_stride]. */
+static inline void store_channel(const flexq_channel_constants *c, int right_shift_only, const flexq_channel_requant *r, int32_t a0, int32_t a1, int32_t rows,
+                                 int8_t *o, int32_t row_stride) {
+  o[0] = flexq_requantize_as(c, right_shift_only, r->zero_point, r->min, r->max, a0);
+  if (rows > 1) o[row_stride] = flexq_requantize_as(c, right_shift_only, r->zero_point, r->min, r->max, a1);
+}
+
+static inline flexq_channel_constants constants_of(const flexq_channel_requant *r, int32_t m, int right_shift_only) {
+  return right_shift_only ? flexq_right_shift_constants_of(r, m) : flexq_channel_constants_of(r, m);
+}
+
+/* The GEMM; right_shift_only is a constant at each call, so each gets its own requantization code. */
+static inline __attribute__((always_inline)) void gemm_rows(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units, const int32_t *bias,
+                             const flexq_channel_requant *requant, int right_shift_only, int8_t *out, int32_t channel_stride, int32_t row_stride) {
   const int16_t *w = weights;
   int32_t m = 0;
   for (; m + 1 < units; m += 2) {
     int32_t acc[4] = {bias[m], bias[m], bias[m + 1], bias[m + 1]};
     w = flexq_mac_2x2(w, rows_interleaved, depth8, acc);
-    const flexq_channel_constants c0 = flexq_channel_constants_of(requant, m), c1 = flexq_channel_constants_of(requant, m + 1);
-    int8_t *o = out + m * channel_stride;
-    o[0] = flexq_requantize_channel(&c0, zero_point, min, max, acc[0]);
-    o[channel_stride] = flexq_requantize_channel(&c1, zero_point, min, max, acc[2]);
-    if (rows > 1) {
-      o[row_stride] = flexq_requantize_channel(&c0, zero_point, min, max, acc[1]);
-      o[channel_stride + row_stride] = flexq_requantize_channel(&c1, zero_point, min, max, acc[3]);
-    }
+    const flexq_channel_constants c0 = constants_of(requant, m, right_shift_only), c1 = constants_of(requant, m + 1, right_shift_only);
+    store_channel(&c0, right_shift_only, requant, acc[0], acc[1], rows, out + m * channel_stride, row_stride);
+    store_channel(&c1, right_shift_only, requant, acc[2], acc[3], rows, out + (m + 1) * channel_stride, row_stride);
   }
   if (m < units) {
     /* the last odd channel: four taps (two words) of its weights per group */
@@ -33,8 +38,14 @@ void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const in
       a0 = flexq_smlad(w_hi, (int32_t)flexq_read_u32(x + 2), flexq_smlad(w_lo, (int32_t)flexq_read_u32(x), a0));
       a1 = flexq_smlad(w_hi, (int32_t)flexq_read_u32(x + 6), flexq_smlad(w_lo, (int32_t)flexq_read_u32(x + 4), a1));
     }
-    const flexq_channel_constants c0 = flexq_channel_constants_of(requant, m);
-    out[m * channel_stride] = flexq_requantize_channel(&c0, zero_point, min, max, a0);
-    if (rows > 1) out[m * channel_stride + row_stride] = flexq_requantize_channel(&c0, zero_point, min, max, a1);
+    const flexq_channel_constants c = constants_of(requant, m, right_shift_only);
+    store_channel(&c, right_shift_only, requant, a0, a1, rows, out + m * channel_stride, row_stride);
   }
+}
+
+void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units,
+                         const int32_t *bias, const flexq_channel_requant *requant, int right_shifts_only, int8_t *out, int32_t channel_stride,
+                         int32_t row_stride) {
+  if (right_shifts_only) gemm_rows(rows_interleaved, rows, weights, depth8, units, bias, requant, 1, out, channel_stride, row_stride);
+  else gemm_rows(rows_interleaved, rows, weights, depth8, units, bias, requant, 0, out, channel_stride, row_stride);
 }
