@@ -87,7 +87,7 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
   const int16_t *weights = (const int16_t *)(const void *)p->weights;
   int16_t *window_row = scratch + 2 * depth8;
-  const int right_shifts_only = flexq_right_shifts_only(&p->requant, w->out_c);
+  const int requant_path = flexq_requant_path_of(&p->requant, w->out_c);
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = px + 1 < pixels ? 2 : 1;
     for (int32_t r = 0; r < rows; r++) {
@@ -99,6 +99,6 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
         interleave(window_row, r, depth8, scratch);
       }
     }
-    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, right_shifts_only, output + px, pixels, 1);
+    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, requant_path, output + px, pixels, 1);
   }
 }

@@ -146,10 +146,10 @@ static void accumulate_any(const flexq_window *w, const int16_t *padded, plane_e
   }
 }
 
-static inline __attribute__((always_inline)) void requantize_as(const flexq_channel_constants *c, int right_shift_only, const flexq_channel_requant *r,
+static inline __attribute__((always_inline)) void requantize_as(const flexq_channel_constants *c, int path, const flexq_channel_requant *r,
                                                                  const int32_t *acc, int32_t count, int8_t *out) {
   const int32_t zero_point = r->zero_point, min = r->min, max = r->max;
-  for (int32_t i = 0; i < count; i++) out[i] = flexq_requantize_as(c, right_shift_only, zero_point, min, max, acc[i]);
+  for (int32_t i = 0; i < count; i++) out[i] = flexq_requantize_as(c, path, zero_point, min, max, acc[i]);
 }
 
 /* The plane's accumulators to int8 in a second pass: the MAC loop keeps its weights in registers, this one its
@@ -157,8 +157,9 @@ static inline __attribute__((always_inline)) void requantize_as(const flexq_chan
  * through the one-multiply path alone. */
 static void requantize_plane(const flexq_channel_requant *r, int32_t m, const int32_t *acc, int32_t count, int8_t *out) {
   const flexq_channel_constants c = flexq_channel_constants_of(r, m);
-  if (c.right_shift > 0) requantize_as(&c, 1, r, acc, count, out);
-  else requantize_as(&c, 0, r, acc, count, out);
+  if (c.right_shift > 0 && r->min == -128 && r->max == 127) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, r, acc, count, out);
+  else if (c.right_shift > 0) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT, r, acc, count, out);
+  else requantize_as(&c, FLEXQ_REQUANT_ANY, r, acc, count, out);
 }
 
 /* Channel m's outputs from its bordered plane: accumulators, then requantization. */

@@ -82,12 +82,15 @@ static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq
   return c;
 }
 
-/* Whether every one of the channels has a right shift (a real multiplier below 1/2: nearly every layer), so that a
- * kernel may requantize them all through flexq_multiply_right_shift. */
-static inline int flexq_right_shifts_only(const flexq_channel_requant *r, int32_t channels) {
+/* Which requantization code a layer may run, found once per call (flexq_requant_path_of) and passed as a constant so
+ * the compiler keeps only that code: any shift; every channel with a right shift (a real multiplier below 1/2: nearly
+ * every layer), through flexq_multiply_right_shift alone; and that with the whole int8 range as the clamp (SSAT). */
+enum { FLEXQ_REQUANT_ANY = 0, FLEXQ_REQUANT_RIGHT_SHIFT = 1, FLEXQ_REQUANT_RIGHT_SHIFT_INT8 = 2 };
+
+static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t channels) {
   for (int32_t m = 0; m < channels; m++)
-    if (r->shift[m] > -1) return 0;
-  return 1;
+    if (r->shift[m] > -1) return FLEXQ_REQUANT_ANY;
+  return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
 }
 
 /* flexq_multiply_by_quantized_multiplier for a right shift e ≥ 1 (then no left shift), in fewer operations, given a
@@ -111,19 +114,22 @@ static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, i
   return (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
 }
 
-/* flexq_requantize's value for any acc: the multiply (flexq_multiply_right_shift where the caller knows the channel
- * has a right shift, a constant that the compiler folds), the zero point (wrapping like the runtime's int32) and the
- * clamp. */
-static inline int8_t flexq_requantize_as(const flexq_channel_constants *c, int right_shift_only, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
-  const int32_t x = right_shift_only ? flexq_multiply_right_shift(c, acc) : flexq_multiply_channel(c, acc);
+/* flexq_requantize's value for any acc, by the path (FLEXQ_REQUANT_*) the caller found for the channel: the multiply,
+ * the zero point (wrapping like the runtime's int32) and the clamp. */
+static inline int8_t flexq_requantize_as(const flexq_channel_constants *c, int path, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  const int32_t x = path == FLEXQ_REQUANT_ANY ? flexq_multiply_channel(c, acc) : flexq_multiply_right_shift(c, acc);
   int32_t y = (int32_t)((uint32_t)x + (uint32_t)zero_point);
+  if (path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8) {
+    min = -128;
+    max = 127;
+  }
   if (y < min) y = min;
   if (y > max) y = max;
   return (int8_t)y;
 }
 
 static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
-  return flexq_requantize_as(c, 0, zero_point, min, max, acc);
+  return flexq_requantize_as(c, FLEXQ_REQUANT_ANY, zero_point, min, max, acc);
 }
 
 #endif

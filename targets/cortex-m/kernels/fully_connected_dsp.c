@@ -13,5 +13,5 @@ void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, con
     scratch[flexq_interleaved_at(0, k)] = k < p->depth ? input[k] : 0;
     scratch[flexq_interleaved_at(1, k)] = 0;
   }
-  flexq_gemm_rows_dsp(scratch, 1, (const int16_t *)(const void *)p->weights, depth8, p->units, p->bias, &p->requant, flexq_right_shifts_only(&p->requant, p->units), output, 1, 0);
+  flexq_gemm_rows_dsp(scratch, 1, (const int16_t *)(const void *)p->weights, depth8, p->units, p->bias, &p->requant, flexq_requant_path_of(&p->requant, p->units), output, 1, 0);
 }

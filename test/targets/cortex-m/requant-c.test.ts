@@ -1,6 +1,6 @@
 // flexq_requant.h's requantizations, the reference flexq_requantize and the optimized kernels'
 // flexq_requantize_channel (one SMLAL onto a 64-bit constant, per-channel constants) and its right-shift-only path
-// (flexq_right_shift_constants_of, for shifts ≤ −1), against the runtime's tflite-double
+// (flexq_right_shift_constants_of, for shifts ≤ −1; SSAT where the clamp is the int8 range), against the runtime's tflite-double
 // MultiplyByQuantizedMultiplier on accumulators at the int32 edges and at random, every shift, multipliers at the ends of
 // [2^30, 2^31) and 0; built for the host with gcc, C_WARNINGS and the sanitizers.
 
@@ -33,7 +33,8 @@ int main(int argc, char **argv) {
     int8_t y[3] = {flexq_requantize(&reference, v[0]), flexq_requantize_channel(&c, v[3], v[4], v[5], v[0]), flexq_requantize(&reference, v[0])};
     if (v[2] <= -1) {
       const flexq_channel_constants right = flexq_right_shift_constants_of(&channel, 0);
-      y[2] = flexq_requantize_as(&right, 1, v[3], v[4], v[5], v[0]);
+      const int path = v[4] == -128 && v[5] == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
+      y[2] = flexq_requantize_as(&right, path, v[3], v[4], v[5], v[0]);
     }
     fwrite(y, 1, 3, out);
   }
