@@ -122,9 +122,10 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
   const int16_t *weights = (const int16_t *)(const void *)p->weights;
+  const int requant_path = flexq_requant_path_of(&p->requant, w->out_c);
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = gather_pair(p, input, px, pixels, scratch, depth8);
-    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, output + px, pixels, 1);
+    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, requant_path, output + px, pixels, 1);
   }
 }
 
@@ -152,7 +153,8 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
       flexq_channel_requant requant = p->conv.requant;
       requant.multiplier += m0;
       requant.shift += m0;
-      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, conv, 2, 1);
+      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant,
+                          flexq_requant_path_of(&requant, units), conv, 2, 1);
       for (int32_t m = 0; m < units; m++) {
         for (int32_t r = 0; r < rows; r++) {
           const int32_t at = (m0 + m) * pixels + px + r;

@@ -34,25 +34,28 @@ static inline uint32_t flexq_read_u32(const void *p) {
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
 #include <arm_mve.h>
 /* Helium (MVE): eight taps per turn; one halfword gather (VLDRH.S16) collects a channel's or a row's eight taps from
- * the two groups of four, then four VMLADAVA.S16 (eight products summed into a scalar each). */
+ * the two groups of four, then four VMLADAVA.S16 (eight products summed into a scalar each). The bases stay put and
+ * the offsets move on: one vector add per turn instead of a copy and an add per pointer. */
 static inline const int16_t *flexq_mac_2x2(const int16_t *w, const int16_t *x, int32_t depth8, int32_t acc[4]) {
   /* taps k..k+3 and k+4..k+7 of channel m (row 0) within a block of 16 halfwords; +4 for m+1 (row 1) */
   static const uint16_t first[8] = {0, 1, 2, 3, 8, 9, 10, 11};
-  const uint16x8_t of_first = vld1q_u16(first), of_second = vaddq_n_u16(of_first, 4);
+  uint16x8_t of_first = vld1q_u16(first), of_second = vaddq_n_u16(of_first, 4);
   int32_t a00 = acc[0], a01 = acc[1], a10 = acc[2], a11 = acc[3];
-  for (int32_t k = 0; k < depth8; k += 8, w += 16, x += 16) {
+  for (int32_t k = 0; k < depth8; k += 8) {
     const int16x8_t wm = vldrhq_gather_shifted_offset_s16(w, of_first), wm1 = vldrhq_gather_shifted_offset_s16(w, of_second);
     const int16x8_t r0 = vldrhq_gather_shifted_offset_s16(x, of_first), r1 = vldrhq_gather_shifted_offset_s16(x, of_second);
     a00 = vmladavaq_s16(a00, wm, r0);
     a01 = vmladavaq_s16(a01, wm, r1);
     a10 = vmladavaq_s16(a10, wm1, r0);
     a11 = vmladavaq_s16(a11, wm1, r1);
+    of_first = vaddq_n_u16(of_first, 16);
+    of_second = vaddq_n_u16(of_second, 16);
   }
   acc[0] = a00;
   acc[1] = a01;
   acc[2] = a10;
   acc[3] = a11;
-  return w;
+  return w + 2 * depth8;
 }
 #elif defined(__ARM_FEATURE_DSP) && __ARM_FEATURE_DSP
 /* Four taps of both channels on both rows: one LDM of the two rows' words (four registers, ascending), an LDRD of

@@ -51,7 +51,9 @@ typedef struct {
   int32_t multiplier;
   int32_t left_shift;  /* max(shift, 0) */
   int32_t right_shift; /* max(−shift, 0) */
-  int64_t round;       /* 2^30 + 2^(30 + right_shift): the one-multiply path's rounding term (right_shift ≥ 1) */
+  /* 2^30 + 2^(30 + right_shift), the one-multiply path's rounding term (right_shift ≥ 1), as its two words */
+  uint32_t round_low;
+  int32_t round_high;
 } flexq_channel_constants;
 
 static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int32_t shift) {
@@ -59,7 +61,9 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   c.multiplier = multiplier;
   c.left_shift = shift > 0 ? shift : 0;
   c.right_shift = shift > 0 ? 0 : -shift;
-  c.round = ((int64_t)1 << 30) + ((int64_t)1 << (30 + c.right_shift));
+  /* 2^(30+e) is 2^31 in the low word for e = 1, 2^(e−2) in the high word above */
+  c.round_low = (1u << 30) | (c.right_shift == 1 ? 1u << 31 : 0u);
+  c.round_high = (int32_t)((1u << c.right_shift) >> 2);
   return c;
 }
 
@@ -67,31 +71,65 @@ static inline flexq_channel_constants flexq_channel_constants_of(const flexq_cha
   return flexq_constants_of(r->multiplier[m], r->shift[m]);
 }
 
-/* flexq_multiply_by_quantized_multiplier for any acc, in fewer operations, given a multiplier b in [0, 2^31) (never
- * INT32_MIN, so the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or 1 − 2^30 for a negative product)
- * with a division truncating toward zero is x = floor((a·b + 2^30) / 2^31) for either sign. With a right shift e ≥ 1
- * (then no left shift), the rounding divide (ties away from zero) is floor((x + 2^(e−1) − [x < 0]) / 2^e), and the two
- * floors merge into one:
+/* flexq_channel_constants_of for a channel known to have a right shift (shift ≤ −1), without branches. */
+static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq_channel_requant *r, int32_t m) {
+  flexq_channel_constants c;
+  c.multiplier = r->multiplier[m];
+  c.left_shift = 0;
+  c.right_shift = -r->shift[m];
+  c.round_low = (1u << 30) | ((uint32_t)(c.right_shift == 1) << 31);
+  c.round_high = (int32_t)((1u << c.right_shift) >> 2);
+  return c;
+}
+
+/* Which requantization code a layer may run, found once per call (flexq_requant_path_of) and passed as a constant so
+ * the compiler keeps only that code: any shift; every channel with a right shift (a real multiplier below 1/2: nearly
+ * every layer), through flexq_multiply_right_shift alone; and that with the whole int8 range as the clamp (SSAT). */
+enum { FLEXQ_REQUANT_ANY = 0, FLEXQ_REQUANT_RIGHT_SHIFT = 1, FLEXQ_REQUANT_RIGHT_SHIFT_INT8 = 2 };
+
+static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t channels) {
+  for (int32_t m = 0; m < channels; m++)
+    if (r->shift[m] > -1) return FLEXQ_REQUANT_ANY;
+  return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
+}
+
+/* flexq_multiply_by_quantized_multiplier for a right shift e ≥ 1 (then no left shift), in fewer operations, given a
+ * multiplier b in [0, 2^31) (never INT32_MIN, so the doubling high mul cannot saturate). gemmlowp's nudge (2^30, or
+ * 1 − 2^30 for a negative product) with a division truncating toward zero is x = floor((a·b + 2^30) / 2^31) for either
+ * sign; the rounding divide (ties away from zero) is floor((x + 2^(e−1) − [x < 0]) / 2^e), and the two floors merge:
  *   y = floor((acc·b + 2^30 + 2^(30+e) − [acc < 0]·2^31) / 2^(31+e))
  * ([x < 0] may be read as [acc < 0]: where they differ, acc·b ∈ [−2^30, 0) and both give 0). That is an add of the
  * constant and the sign term (ADDS/ADC), one SMLAL of acc·b and a shift of the high word by e − 1. */
+static inline int32_t flexq_multiply_right_shift(const flexq_channel_constants *c, int32_t acc) {
+  /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
+  const int64_t start = (int64_t)(((uint64_t)(uint32_t)c->round_high << 32) | c->round_low) + (int32_t)((uint32_t)acc & 0x80000000u);
+  return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
+}
+
+/* flexq_multiply_by_quantized_multiplier for any acc and shift: flexq_multiply_right_shift, or with a right shift of 0
+ * the doubling high mul alone. */
 static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, int32_t acc) {
-  if (c->right_shift > 0) {
-    /* −[acc < 0]·2^31: acc's sign bit, as an int32 */
-    const int64_t start = c->round + (int32_t)((uint32_t)acc & 0x80000000u);
-    return (int32_t)((start + (int64_t)acc * c->multiplier) >> 32) >> (c->right_shift - 1);
-  }
+  if (c->right_shift > 0) return flexq_multiply_right_shift(c, acc);
   const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
   return (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
 }
 
-/* flexq_requantize's value for any acc: flexq_multiply_channel, the zero point (wrapping like the runtime's int32) and
- * the clamp. */
-static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
-  int32_t y = (int32_t)((uint32_t)flexq_multiply_channel(c, acc) + (uint32_t)zero_point);
+/* flexq_requantize's value for any acc, by the path (FLEXQ_REQUANT_*) the caller found for the channel: the multiply,
+ * the zero point (wrapping like the runtime's int32) and the clamp. */
+static inline int8_t flexq_requantize_as(const flexq_channel_constants *c, int path, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  const int32_t x = path == FLEXQ_REQUANT_ANY ? flexq_multiply_channel(c, acc) : flexq_multiply_right_shift(c, acc);
+  int32_t y = (int32_t)((uint32_t)x + (uint32_t)zero_point);
+  if (path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8) {
+    min = -128;
+    max = 127;
+  }
   if (y < min) y = min;
   if (y > max) y = max;
   return (int8_t)y;
+}
+
+static inline int8_t flexq_requantize_channel(const flexq_channel_constants *c, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+  return flexq_requantize_as(c, FLEXQ_REQUANT_ANY, zero_point, min, max, acc);
 }
 
 #endif

@@ -5,6 +5,7 @@
  * zero point is folded into the bias. Scratch: 2·depth8 int16. */
 #include "flexq_kernels.h"
 #include "gemm_dsp.h"
+#include "flexq_requant.h"
 
 void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, const int8_t *input, int8_t *output, int16_t *scratch) {
   const int32_t depth8 = (p->depth + 7) & ~7;
@@ -12,5 +13,5 @@ void flexq_fully_connected_s8_dsp(const flexq_fully_connected_dsp_params *p, con
     scratch[flexq_interleaved_at(0, k)] = k < p->depth ? input[k] : 0;
     scratch[flexq_interleaved_at(1, k)] = 0;
   }
-  flexq_gemm_rows_dsp(scratch, 1, (const int16_t *)(const void *)p->weights, depth8, p->units, p->bias, &p->requant, output, 1, 0);
+  flexq_gemm_rows_dsp(scratch, 1, (const int16_t *)(const void *)p->weights, depth8, p->units, p->bias, &p->requant, flexq_requant_path_of(&p->requant, p->units), output, 1, 0);
 }

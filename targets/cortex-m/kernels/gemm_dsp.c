@@ -6,23 +6,37 @@
 #include "flexq_dsp.h"
 #include "flexq_requant.h"
 
-void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units,
-                         const int32_t *bias, const flexq_channel_requant *requant, int8_t *out, int32_t channel_stride,
-                         int32_t row_stride) {
-  const int32_t zero_point = requant->zero_point, min = requant->min, max = requant->max;
+/* The output grid's zero point and clamp, held in registers: read through the requant pointer after each int8 store,
+ * which may alias anything, they would be loaded again. */
+typedef struct {
+  int32_t zero_point, min, max;
+} output_grid;
+
+/* The channel of constants c: its sums of rows 0 and 1 to int8 at o[0] and o[row_stride]. */
+static inline void store_channel(const flexq_channel_constants *c, int path, output_grid g, int32_t a0, int32_t a1, int32_t rows, int8_t *o,
+                                 int32_t row_stride) {
+  const int8_t y0 = flexq_requantize_as(c, path, g.zero_point, g.min, g.max, a0);
+  const int8_t y1 = flexq_requantize_as(c, path, g.zero_point, g.min, g.max, a1);
+  o[0] = y0;
+  if (rows > 1) o[row_stride] = y1;
+}
+
+static inline flexq_channel_constants constants_of(const flexq_channel_requant *r, int32_t m, int path) {
+  return path == FLEXQ_REQUANT_ANY ? flexq_channel_constants_of(r, m) : flexq_right_shift_constants_of(r, m);
+}
+
+/* The GEMM; path (FLEXQ_REQUANT_*) is a constant at each call, so each gets its own requantization code. */
+static inline __attribute__((always_inline)) void gemm_rows(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units, const int32_t *bias,
+                             const flexq_channel_requant *requant, int path, int8_t *out, int32_t channel_stride, int32_t row_stride) {
+  const output_grid g = {requant->zero_point, requant->min, requant->max};
   const int16_t *w = weights;
   int32_t m = 0;
   for (; m + 1 < units; m += 2) {
     int32_t acc[4] = {bias[m], bias[m], bias[m + 1], bias[m + 1]};
     w = flexq_mac_2x2(w, rows_interleaved, depth8, acc);
-    const flexq_channel_constants c0 = flexq_channel_constants_of(requant, m), c1 = flexq_channel_constants_of(requant, m + 1);
-    int8_t *o = out + m * channel_stride;
-    o[0] = flexq_requantize_channel(&c0, zero_point, min, max, acc[0]);
-    o[channel_stride] = flexq_requantize_channel(&c1, zero_point, min, max, acc[2]);
-    if (rows > 1) {
-      o[row_stride] = flexq_requantize_channel(&c0, zero_point, min, max, acc[1]);
-      o[channel_stride + row_stride] = flexq_requantize_channel(&c1, zero_point, min, max, acc[3]);
-    }
+    const flexq_channel_constants c0 = constants_of(requant, m, path), c1 = constants_of(requant, m + 1, path);
+    store_channel(&c0, path, g, acc[0], acc[1], rows, out + m * channel_stride, row_stride);
+    store_channel(&c1, path, g, acc[2], acc[3], rows, out + (m + 1) * channel_stride, row_stride);
   }
   if (m < units) {
     /* the last odd channel: four taps (two words) of its weights per group */
@@ -33,8 +47,17 @@ void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const in
       a0 = flexq_smlad(w_hi, (int32_t)flexq_read_u32(x + 2), flexq_smlad(w_lo, (int32_t)flexq_read_u32(x), a0));
       a1 = flexq_smlad(w_hi, (int32_t)flexq_read_u32(x + 6), flexq_smlad(w_lo, (int32_t)flexq_read_u32(x + 4), a1));
     }
-    const flexq_channel_constants c0 = flexq_channel_constants_of(requant, m);
-    out[m * channel_stride] = flexq_requantize_channel(&c0, zero_point, min, max, a0);
-    if (rows > 1) out[m * channel_stride + row_stride] = flexq_requantize_channel(&c0, zero_point, min, max, a1);
+    const flexq_channel_constants c = constants_of(requant, m, path);
+    store_channel(&c, path, g, a0, a1, rows, out + m * channel_stride, row_stride);
   }
+}
+
+void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units,
+                         const int32_t *bias, const flexq_channel_requant *requant, int requant_path, int8_t *out, int32_t channel_stride,
+                         int32_t row_stride) {
+  if (requant_path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8)
+    gemm_rows(rows_interleaved, rows, weights, depth8, units, bias, requant, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, out, channel_stride, row_stride);
+  else if (requant_path == FLEXQ_REQUANT_RIGHT_SHIFT)
+    gemm_rows(rows_interleaved, rows, weights, depth8, units, bias, requant, FLEXQ_REQUANT_RIGHT_SHIFT, out, channel_stride, row_stride);
+  else gemm_rows(rows_interleaved, rows, weights, depth8, units, bias, requant, FLEXQ_REQUANT_ANY, out, channel_stride, row_stride);
 }

@@ -17,9 +17,10 @@
 static inline int32_t flexq_interleaved_at(int32_t r, int32_t k) { return ((k & ~3) << 1) + (r << 2) + (k & 3); }
 
 /* out[m·channel_stride + r·row_stride] = requant_m(bias[m] + row r · weight row m) for rows r < rows (1 or 2; with
- * one row, the second row's slots are read and its sums dropped). */
+ * one row, the second row's slots are read and its sums dropped). requant_path: flexq_requant_path_of the
+ * requantization (flexq_requant.h), found once per layer by the caller. */
 void flexq_gemm_rows_dsp(const int16_t *rows_interleaved, int32_t rows, const int16_t *weights, int32_t depth8, int32_t units,
-                         const int32_t *bias, const flexq_channel_requant *requant, int8_t *out, int32_t channel_stride,
+                         const int32_t *bias, const flexq_channel_requant *requant, int requant_path, int8_t *out, int32_t channel_stride,
                          int32_t row_stride);
 
 #endif

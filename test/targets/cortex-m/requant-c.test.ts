@@ -1,5 +1,6 @@
-// flexq_requant.h's two requantizations, the reference flexq_requantize and the optimized kernels'
-// flexq_requantize_channel (64-bit nudge-and-shift, per-channel constants), against the runtime's tflite-double
+// flexq_requant.h's requantizations, the reference flexq_requantize and the optimized kernels'
+// flexq_requantize_channel (one SMLAL onto a 64-bit constant, per-channel constants) and its right-shift-only path
+// (flexq_right_shift_constants_of, for shifts ≤ −1; SSAT where the clamp is the int8 range), against the runtime's tflite-double
 // MultiplyByQuantizedMultiplier on accumulators at the int32 edges and at random, every shift, multipliers at the ends of
 // [2^30, 2^31) and 0; built for the host with gcc, C_WARNINGS and the sanitizers.
 
@@ -19,8 +20,8 @@ afterAll(() => rmSync(work, { recursive: true, force: true }));
 const DRIVER = `#include <stdio.h>
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
-/* Records of 6 int32 (acc, multiplier, shift, zero point, min, max); each answered with the reference's and the
- * per-channel function's int8. */
+/* Records of 6 int32 (acc, multiplier, shift, zero point, min, max); each answered with the reference's, the
+ * per-channel function's and (for a shift ≤ −1; else the reference's again) the right-shift-only path's int8. */
 int main(int argc, char **argv) {
   FILE *in = fopen(argv[1], "rb"), *out = fopen(argv[2], "wb");
   int32_t v[6];
@@ -29,15 +30,20 @@ int main(int argc, char **argv) {
     const flexq_requant reference = {v[1], v[2], v[3], v[4], v[5]};
     const flexq_channel_requant channel = {&v[1], &v[2], v[3], v[4], v[5]};
     const flexq_channel_constants c = flexq_channel_constants_of(&channel, 0);
-    const int8_t y[2] = {flexq_requantize(&reference, v[0]), flexq_requantize_channel(&c, v[3], v[4], v[5], v[0])};
-    fwrite(y, 1, 2, out);
+    int8_t y[3] = {flexq_requantize(&reference, v[0]), flexq_requantize_channel(&c, v[3], v[4], v[5], v[0]), flexq_requantize(&reference, v[0])};
+    if (v[2] <= -1) {
+      const flexq_channel_constants right = flexq_right_shift_constants_of(&channel, 0);
+      const int path = v[4] == -128 && v[5] == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
+      y[2] = flexq_requantize_as(&right, path, v[3], v[4], v[5], v[0]);
+    }
+    fwrite(y, 1, 3, out);
   }
   return fclose(out);
 }
 `;
 
 describe('kernels/flexq_requant.h', () => {
-  it('flexq_requantize and flexq_requantize_channel both give the runtime\'s tflite-double bytes on 300,000 cases', async () => {
+  it('flexq_requantize, flexq_requantize_channel and its right-shift path give the runtime\'s tflite-double bytes on 300,000 cases', async () => {
     const r = mulberry32(20);
     const int32 = (): number => (Math.floor(r() * 2 ** 32) | 0);
     const EDGES = [-(2 ** 31), 2 ** 31 - 1, 0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 30 - 1, -(2 ** 30) - 1];
@@ -65,12 +71,13 @@ describe('kernels/flexq_requant.h', () => {
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
     const got = new Int8Array(readFileSync(join(work, 'out.bin')));
-    expect(got.length).toBe(2 * count);
-    const mismatches = { reference: 0, channel: 0 };
+    expect(got.length).toBe(3 * count);
+    const mismatches = { reference: 0, channel: 0, rightShift: 0 };
     for (let n = 0; n < count; n++) {
-      if (got[2 * n] !== want[n]) mismatches.reference++;
-      if (got[2 * n + 1] !== want[n]) mismatches.channel++;
+      if (got[3 * n] !== want[n]) mismatches.reference++;
+      if (got[3 * n + 1] !== want[n]) mismatches.channel++;
+      if (got[3 * n + 2] !== want[n]) mismatches.rightShift++;
     }
-    expect(mismatches).toEqual({ reference: 0, channel: 0 });
+    expect(mismatches).toEqual({ reference: 0, channel: 0, rightShift: 0 });
   });
 });
