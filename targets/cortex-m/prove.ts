@@ -1,5 +1,5 @@
 // The proof of a compiled model: its ELF run in QEMU on real inputs, byte for byte against flexq's integer runtime
-// (mode tflite-double, what the C computes), plus what a user sizes a part by, from arm-none-eabi-size on the ELF:
+// (in the mode of the library's rounding, what the C computes), plus what a user sizes a part by, from arm-none-eabi-size on the ELF:
 // flash (text + rodata + the .data image), RAM (data + bss + arena + the stack measured) and instructions per
 // inference (one more boot under -icount shift=0 on the first input).
 
@@ -8,13 +8,15 @@ import { createIntegerRuntime } from '../../runtime/executor.js';
 import type { CortexMCore } from './boards.js';
 import { buildElf, type FlashAndRam } from './build.js';
 import type { GeneratedC } from './emit-c.js';
-import { C_REQUANT_MODE } from './lower.js';
+import { cRequantMode } from './lower.js';
 import { runInQemu } from './qemu.js';
 
 export interface CortexMReport {
   readonly core: string;
   readonly machine: string;
   readonly kernels: string;
+  /** The requantization rounding of the build (double or single). */
+  readonly rounding: string;
   readonly elf: string;
   readonly sections: FlashAndRam;
   /** text + rodata + data of the whole image (model, kernels, harness, libc parts). */
@@ -44,13 +46,14 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
   const run = await runInQemu(build.elf, core, inputs, count, c.outputBytes, { icount: false });
   const timed = await runInQemu(build.elf, core, inputs.subarray(0, c.inputBytes), 1, c.outputBytes, { icount: true });
   const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-  const want = createIntegerRuntime(q, C_REQUANT_MODE).run({ shape: [count, ...sample], data: inputs }).get(q.graph.outputs[0])!.data;
+  const want = createIntegerRuntime(q, cRequantMode(c.rounding)).run({ shape: [count, ...sample], data: inputs }).get(q.graph.outputs[0])!.data;
   let mismatchedBytes = 0;
   for (let i = 0; i < want.length; i++) if (want[i] !== run.outputs[i]) mismatchedBytes++;
   return {
     core: core.name,
     machine: core.machine,
     kernels: c.kernels,
+    rounding: c.rounding,
     elf: build.elf,
     sections: build.sections,
     flashBytes: build.flashBytes,
