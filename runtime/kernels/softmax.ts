@@ -1,10 +1,11 @@
 // Softmax over one axis, from the input grid to the output grid (scale 1/256, zero point −128 from calibration).
-// Contract, per slice along the axis, in every mode but tflite-double and onnx: v = fp32(sx·(q − zx));
+// Contract, per slice along the axis, in every mode but tflite-double, tflite-single and onnx: v = fp32(sx·(q − zx));
 // p = exp(v − max v) / Σ exp(v − max v) in double; y = the mode's float → grid quantization of p (quantize-input.ts:
 // half away from zero for tflite, half to even for a100). tflite-builtin, tflite-xnnpack: byte-equal to LiteRT.js's
 // and tfjs-tflite's int8 SOFTMAX on every output measured (test/targets/tflite: 15,000 random and the real models');
-// their kernel is a float exp table, so a near-tie may still round apart. tflite-single keeps this float rule.
-// tflite-double: TFLite-Micro's int8 SOFTMAX, integers only (what the generated C runs): see fixedPointSoftmax below.
+// their kernel is a float exp table, so a near-tie may still round apart.
+// tflite-double, tflite-single: TFLite-Micro's int8 SOFTMAX, integers only (what the generated C runs, either rounding):
+// see fixedPointSoftmax below. Its one requantization (d·sx, left shift only) is the same in both builds.
 // onnx: onnxruntime's QLinearSoftmax (contrib_ops/cpu/quantization/qlinear_softmax.cc, opset 13), what ORT fuses
 // DQ → Softmax → Q into. Per slice of D int8 values (zx cancels out):
 //   shift = max(0, logf(fp32(FLT_MAX / D)) − 5) / sx                  the log in float32 (std::log's float overload),
@@ -94,7 +95,7 @@ export const softmaxKernel: KernelFactory = (ctx) => {
     const table = ortSoftmaxTable(input.scale, layout.length);
     return (inputs, batch, output) => ortSoftmax(layout, table, ctx.outputGrid, inputs[0], batch, output);
   }
-  if (ctx.mode === 'tflite-double') {
+  if (ctx.mode === 'tflite-double' || ctx.mode === 'tflite-single') {
     const p = prepareFixedPointSoftmax(input, ctx.outputGrid, ctx.unsupported);
     return (inputs, batch, output) => fixedPointSoftmax(layout, p, inputs[0], batch, output);
   }

@@ -7,14 +7,14 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { sizeOf } from '../../src/ir/shape.js';
 import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
-import type { CArray, KernelSet, LoweredModel } from './lower.js';
+import type { CArray, CRounding, KernelSet, LoweredModel } from './lower.js';
 import { arenaBuffers, scratchId } from './arena-buffers.js';
 import { fuseResidualAdds } from './fuse-residual.js';
 import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
 
 export const KERNELS_DIR = fileURLToPath(new URL('./kernels/', import.meta.url));
 
-/** The header that renames the kernels' external symbols (flexq_kernels.h includes it). */
+/** The header that renames the kernels' external symbols and sets their rounding (flexq_kernels.h includes it). */
 export const NAMES_HEADER = 'flexq_names.h';
 
 export interface GeneratedC {
@@ -36,6 +36,8 @@ export interface GeneratedC {
   readonly input: LoweredModel['input'];
   readonly outputs: LoweredModel['outputs'];
   readonly kernels: KernelSet;
+  /** The requantization rounding the kernels are built with (cRequantMode gives the runtime's mode of the same bytes). */
+  readonly rounding: CRounding;
 }
 
 export interface EmitOptions {
@@ -62,7 +64,7 @@ export function emitC(lowered: LoweredModel, kernels: KernelSet, o: EmitOptions 
   const files = new Map<string, string>([
     ['model.h', header + modelHeader(model, plan.size, names)],
     ['model.c', header + modelSource(model, storage, plan.offsets, plan.size, names)],
-    [NAMES_HEADER, header + namesHeader(kernelFunctions([...kernelText.values()]), prefix)],
+    [NAMES_HEADER, header + namesHeader(kernelFunctions([...kernelText.values()]), prefix, model.rounding)],
   ]);
   for (const [name, text] of kernelText) files.set(name, withHeader(text, header));
   return {
@@ -77,6 +79,7 @@ export function emitC(lowered: LoweredModel, kernels: KernelSet, o: EmitOptions 
     input: model.input,
     outputs: model.outputs,
     kernels,
+    rounding: model.rounding,
   };
 }
 
@@ -120,14 +123,16 @@ export function kernelFunctions(texts: readonly string[]): string[] {
   return [...names].sort();
 }
 
-function namesHeader(functions: readonly string[], prefix: string): string {
+function namesHeader(functions: readonly string[], prefix: string, rounding: CRounding): string {
   return [
     `/* The kernels' external symbols under this library's prefix (${prefix}_), so that several flexq libraries link into`,
-    ' * one firmware. flexq_kernels.h includes this file. */',
+    ` * one firmware, and the library's requantization rounding (flexq_requant.h): ${rounding}. flexq_kernels.h includes this file. */`,
     '#ifndef FLEXQ_NAMES_H',
     '#define FLEXQ_NAMES_H',
     '',
     ...functions.map((f) => `#define ${f} ${prefix}_${f.replace(/^flexq_/, '')}`),
+    '',
+    `#define FLEXQ_SINGLE_ROUNDING ${rounding === 'single' ? 1 : 0}`,
     '',
     '#endif',
     '',

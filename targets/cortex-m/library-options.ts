@@ -8,6 +8,7 @@ import { fail } from '../../src/errors.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { FLEXQ_VERSION } from '../../src/version.js';
 import { CORE_NAMES, type CoreName } from './boards.js';
+import { C_ROUNDINGS, DEFAULT_C_ROUNDING, type CRounding } from './lower.js';
 
 export interface CLibraryOptions {
   /** The C identifier every exported symbol starts with (`NAME_invoke`) and, upper-cased, every macro (`NAME_INPUT_SIZE`). */
@@ -18,6 +19,8 @@ export interface CLibraryOptions {
   readonly board?: CoreName;
   /** One float sample (NCHW, the model's input shape) for the example's input; default: a ramp over the input grid. */
   readonly exampleInput?: Float32Array;
+  /** Requantization rounding: 'double' (TFLite-Micro's default, the default) or 'single' (TFLITE_SINGLE_ROUNDING: LiteRT's). */
+  readonly rounding?: CRounding;
 }
 
 export const DEFAULT_PREFIX = 'flexq_model';
@@ -38,6 +41,7 @@ export interface ResolvedLibraryOptions {
   readonly example: boolean;
   readonly board: CoreName;
   readonly exampleInput?: Float32Array;
+  readonly rounding: CRounding;
 }
 
 /** Checks the options (errors say what a valid value looks like) and fills in the defaults. */
@@ -47,7 +51,10 @@ export function resolveLibraryOptions(o: CLibraryOptions = {}): ResolvedLibraryO
     fail('BAD_ARGUMENT', `--prefix ${JSON.stringify(prefix)}: expected a C identifier of at most ${MAX_PREFIX} characters that starts with a letter and is not a C keyword, e.g. kws or resnet8`);
   const board = o.board ?? DEFAULT_BOARD;
   if (!CORE_NAMES.includes(board)) fail('BAD_ARGUMENT', `--board ${String(board)}: expected one of ${CORE_NAMES.join(', ')}`);
-  return { prefix, macro: prefix.toUpperCase(), example: o.example ?? false, board, exampleInput: o.exampleInput };
+  const rounding = o.rounding ?? DEFAULT_C_ROUNDING;
+  if (!C_ROUNDINGS.includes(rounding))
+    fail('BAD_ARGUMENT', `--rounding ${String(rounding)}: expected one of ${C_ROUNDINGS.join(', ')} (double: TFLite-Micro's default; single: LiteRT's)`);
+  return { prefix, macro: prefix.toUpperCase(), example: o.example ?? false, board, exampleInput: o.exampleInput, rounding };
 }
 
 /** Where a library came from, as every generated file states it. */

@@ -16,7 +16,7 @@ export type { CLibraryOptions } from './library-options.js';
 export function generateC(q: QuantizedGraph, kernels: KernelSet, o: CLibraryOptions = {}): GeneratedC {
   const r = resolveLibraryOptions(o);
   const provenance = provenanceOf(q);
-  const c = emitC(lowerForC(q, kernels), kernels, { prefix: r.prefix, provenance });
+  const c = emitC(lowerForC(q, kernels, r.rounding), kernels, { prefix: r.prefix, provenance });
   const facts = { c, provenance, board: r.board, exampleDir: r.example ? EXAMPLE_DIR : undefined };
   const files = new Map(c.files);
   files.set('README.md', readme(facts));

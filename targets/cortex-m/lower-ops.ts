@@ -1,6 +1,6 @@
 // The lowering rules of the ops real-world models add to the classifiers' set (squeeze-excite Mul, bilinear Resize,
 // ConvTranspose, Pad, Transpose, Concat), in the style of lower.ts: every integer constant, position and table comes
-// from the integer runtime's own functions in mode C_REQUANT_MODE, so the C computes what the runtime does. The
+// from the integer runtime's own functions in the mode of the library's rounding, so the C computes what the runtime does. The
 // runtime's prepare (run by lowerForC first) has already refused what it cannot run (modes, attributes, grids).
 
 import { fail } from '../../src/errors.js';
@@ -14,7 +14,7 @@ import { padFill } from '../../runtime/kernels/pad.js';
 import { tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
 import { prepareRequantizer } from '../../runtime/requant/index.js';
 import {
-  biasValues, C_REQUANT_MODE, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
+  biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
   type CArray, type CStep, type NodeInfo, type Rule,
 } from './lower.js';
 
@@ -41,7 +41,7 @@ function lowerMul(n: NodeInfo): CStep {
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const outShape = n.shape(out);
   const [ga, gb] = [n.grid(a), n.grid(b)];
-  const requant = requantInit(tfliteMulRequantizer(C_REQUANT_MODE, ga, gb, n.grid(out)).constants);
+  const requant = requantInit(tfliteMulRequantizer(n.mode, ga, gb, n.grid(out)).constants);
   const broadcast = `{{${fourAxes(n, outShape, 'the output').join(', ')}}, {${broadcastStrides(n, n.shape(a), outShape).join(', ')}}, {${broadcastStrides(n, n.shape(b), outShape).join(', ')}}}`;
   const size = sizeOf(outShape);
   return {
@@ -82,7 +82,7 @@ function lowerConvTranspose(n: NodeInfo): CStep {
   const [inShape, outShape] = [n.shape(x), n.shape(out)];
   const w = symmetricWeight(n, 1);
   const y = n.grid(out);
-  const rq = prepareRequantizer(C_REQUANT_MODE, { inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y) });
+  const rq = prepareRequantizer(n.mode, { inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y) });
   const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: w.values };
   const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, outShape[0]) };
   const init = `{${windowInit(window2d(node), inShape, outShape)}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${requantInit(rq.constants)}}`;
@@ -131,7 +131,7 @@ function lowerConcat(n: NodeInfo): CStep {
   const out = outputOf(node);
   const outShape = n.shape(out);
   const axis = normalizeAxis(intAttr(node, 'axis'), outShape.length + 1);
-  const tables = node.inputs.map((x) => rescaleTable(C_REQUANT_MODE, n.grid(x), n.grid(out)));
+  const tables = node.inputs.map((x) => rescaleTable(n.mode, n.grid(x), n.grid(out)));
   const offsets: number[] = [];
   let at = 0;
   for (const t of tables) offsets.push(t ? (at += 256) - 256 : -1);

@@ -1,11 +1,12 @@
 // QuantizedGraph → the C calls of the generated model, one step per node (Prepare for the C kernels): every multiplier,
 // shift, table and weight layout the kernels need is computed here, from the same QuantizedGraph and with the same
-// requantization functions as flexq's integer runtime in mode 'tflite-double' (C_REQUANT_MODE), so the C computes what
-// the runtime does: integers only, no libm.
+// requantization functions as flexq's integer runtime in the mode of the library's rounding (cRequantMode: 'double',
+// TFLite-Micro's default, is tflite-double; 'single', its TFLITE_SINGLE_ROUNDING build, is tflite-single), so the C
+// computes what the runtime does: integers only, no libm.
 // Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
 
 import { fail } from '../../src/errors.js';
-import type { KernelSet } from '../../src/target.js';
+import type { KernelSet, Rounding as CRounding } from '../../src/target.js';
 import type { Graph, Node } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
@@ -20,8 +21,10 @@ import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
 import {
   multiplyByQuantizedMultiplierDouble,
+  multiplyByQuantizedMultiplierSingle,
   prepareRequantizer,
   tfliteDoubleFromMultiplier,
+  tfliteSingleFromMultiplier,
   type OutputRange,
   type RequantConstants,
   type Requantizer,
@@ -30,8 +33,23 @@ import {
 // Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply.
 export { KERNEL_SETS, type KernelSet } from '../../src/target.js';
 
-/** The one requantization rule the generated C implements (kernels/flexq_requant.h). */
-export const C_REQUANT_MODE = 'tflite-double';
+/** The requantization roundings kernels/flexq_requant.h implements (FLEXQ_SINGLE_ROUNDING picks one). */
+export { ROUNDINGS as C_ROUNDINGS, type Rounding as CRounding } from '../../src/target.js';
+export const DEFAULT_C_ROUNDING: CRounding = 'double';
+
+export type CRequantMode = 'tflite-double' | 'tflite-single';
+
+/** The integer runtime's mode that computes what the C of a rounding computes. */
+export const cRequantMode = (rounding: CRounding): CRequantMode => (rounding === 'single' ? 'tflite-single' : 'tflite-double');
+
+/** The runtime's mode of the default rounding. */
+export const C_REQUANT_MODE = cRequantMode(DEFAULT_C_ROUNDING);
+
+/** A mode's MultiplyByQuantizedMultiplier, and its requantizer from a real multiplier. */
+const FIXED_POINT = {
+  'tflite-double': { multiply: multiplyByQuantizedMultiplierDouble, fromMultiplier: tfliteDoubleFromMultiplier },
+  'tflite-single': { multiply: multiplyByQuantizedMultiplierSingle, fromMultiplier: tfliteSingleFromMultiplier },
+} as const;
 
 export interface CArray {
   readonly name: string;
@@ -70,6 +88,7 @@ export interface CStep {
 
 export interface LoweredModel {
   readonly graph: Graph;
+  readonly rounding: CRounding;
   readonly steps: readonly CStep[];
   /** Values that are another value's bytes under a new shape: name → the value they alias. */
   readonly aliases: ReadonlyMap<string, string>;
@@ -96,15 +115,17 @@ export interface NodeInfo {
   readonly where: string;
   readonly id: string;
   readonly kernels: KernelSet;
+  readonly mode: CRequantMode;
   shape(name: string): readonly number[];
   grid(name: string): ActivationQuant;
 }
 
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
-export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
+export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING): LoweredModel {
   const { graph } = q;
+  const mode = cRequantMode(rounding);
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
-  createIntegerRuntime(q, C_REQUANT_MODE);
+  createIntegerRuntime(q, mode);
   const shape = (name: string): readonly number[] => graph.values.get(name)!.shape.slice(1) as number[];
   const grid = (name: string): ActivationQuant => q.activations.get(name)!;
   const aliases = new Map<string, string>();
@@ -118,10 +139,10 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet): LoweredModel {
     }
     const rule = ruleOf(node.op);
     if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
-    steps.push(rule({ q, node, where, id: `n${i}`, kernels, shape, grid }));
+    steps.push(rule({ q, node, where, id: `n${i}`, kernels, mode, shape, grid }));
   });
   const tensor = (name: string): LoweredTensor => ({ name, shape: shape(name), quant: grid(name) });
-  return { graph, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+  return { graph, rounding, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
 }
 
 export type Rule = (n: NodeInfo) => CStep;
@@ -178,7 +199,7 @@ function lowerConv(n: NodeInfo): CStep {
   const groups = intAttr(node, 'group', 1);
   const y = n.grid(out);
   const [channels, outChannels] = [inShape[0], outShape[0]];
-  const r = channelRequant(id, perChannel(layerRequantizers(w, outChannels, (weightScale) => prepareRequantizer(C_REQUANT_MODE, {
+  const r = channelRequant(id, perChannel(layerRequantizers(w, outChannels, (weightScale) => prepareRequantizer(n.mode, {
     inputScale: n.grid(x).scale, weightScale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y),
   })), outChannels));
   const [kh, kw] = window.kernel;
@@ -321,7 +342,7 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   if (rows !== 1) fail('UNSUPPORTED_ATTR', `${n.where}: input '${x}' holds ${rows} rows of ${depth}; the C fully-connected kernel takes one row per sample: flatten the input first`);
   const y = n.grid(out);
   const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
-  const r = channelRequant(id, perChannel(fullyConnectedLayerRequantizers(C_REQUANT_MODE, w, units, { inputScale: n.grid(x).scale, outputScale: y.scale, ...range }), units));
+  const r = channelRequant(id, perChannel(fullyConnectedLayerRequantizers(n.mode, w, units, { inputScale: n.grid(x).scale, outputScale: y.scale, ...range }), units));
   if (n.kernels === 'optimized') {
     const weights: CArray = { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(rowMajor, units, depth)) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
@@ -342,7 +363,7 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   };
 }
 
-/** TFLite's int8 ADD, with the constants the runtime's tflite-double ADD prepares. */
+/** TFLite's int8 ADD, with the constants the runtime's ADD prepares in the mode. */
 function lowerAdd(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
@@ -350,14 +371,15 @@ function lowerAdd(n: NodeInfo): CStep {
   if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size)
     fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
   const gy = n.grid(out);
-  const c = tfliteAddConstants('tflite-double', n.grid(a), n.grid(b), gy);
+  const c = tfliteAddConstants(n.mode, n.grid(a), n.grid(b), gy);
+  const { multiply, fromMultiplier } = FIXED_POINT[n.mode];
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
-  const requant = requantInit(tfliteDoubleFromMultiplier(c.outputMultiplier, range).constants);
+  const requant = requantInit(fromMultiplier(c.outputMultiplier, range).constants);
   if (n.kernels === 'optimized') {
     // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
     const table = (o: AddOperand, name: string): CArray => ({
       name, type: 'int32_t',
-      values: Int32Array.from({ length: 256 }, (_, i) => multiplyByQuantizedMultiplierDouble((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
+      values: Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
     });
     const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
     return {
@@ -389,14 +411,14 @@ function lowerPool(n: NodeInfo, kernel: string, source: string): CStep {
   };
 }
 
-/** The mean's multiplier as the runtime's tflite-double mode prepares it. */
+/** The mean's multiplier as the runtime prepares it in the mode. */
 function lowerGlobalAveragePool(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const [channels, ...spatial] = n.shape(x);
   const planeSize = sizeOf(spatial);
   const [gx, gy] = [n.grid(x), n.grid(out)];
-  const requant = tfliteDoubleFromMultiplier(tfliteMeanMultiplier(gx, gy, planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
+  const requant = FIXED_POINT[n.mode].fromMultiplier(tfliteMeanMultiplier(gx, gy, planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
   return {
     node, params: { type: 'flexq_global_average_pool_params', init: `{${channels}, ${planeSize}, ${gx.zeroPoint}, ${requantInit(requant)}}` },
     arrays: [], inputs: [x], output: out, outputBytes: channels, scratchBytes: 0, sources: ['global_average_pool.c'],
@@ -404,7 +426,7 @@ function lowerGlobalAveragePool(n: NodeInfo): CStep {
   };
 }
 
-/** TFLite-Micro's integer softmax, with the constants the runtime's tflite-double softmax prepares. */
+/** TFLite-Micro's integer softmax (either rounding build), with the constants the runtime's softmax prepares. */
 function lowerSoftmax(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
@@ -437,7 +459,7 @@ function runtimeTable(n: NodeInfo): Int8Array {
   const { node, where } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const ctx: KernelContext = {
-    mode: C_REQUANT_MODE,
+    mode: n.mode,
     node,
     where,
     inputShape: () => [256],

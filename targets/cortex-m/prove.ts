@@ -1,5 +1,5 @@
 // The proof of a compiled model: its ELF run in QEMU on real inputs, byte for byte against flexq's integer runtime
-// (mode tflite-double, what the C computes), plus what a user sizes a part by, from arm-none-eabi-size on the ELF:
+// (in the mode of the library's rounding, what the C computes), plus what a user sizes a part by, from arm-none-eabi-size on the ELF:
 // flash (text + rodata + the .data image), RAM (data + bss + arena + the stack measured) and instructions per
 // inference (one more boot under -icount shift=0 on the first input).
 
@@ -8,13 +8,15 @@ import { createIntegerRuntime } from '../../runtime/executor.js';
 import type { CortexMCore } from './boards.js';
 import { buildElf, type FlashAndRam } from './build.js';
 import type { GeneratedC } from './emit-c.js';
-import { C_REQUANT_MODE } from './lower.js';
+import { cRequantMode, type CRequantMode } from './lower.js';
 import { runInQemu } from './qemu.js';
 
 export interface CortexMReport {
   readonly core: string;
   readonly machine: string;
   readonly kernels: string;
+  /** The requantization rounding of the build (double or single). */
+  readonly rounding: string;
   readonly elf: string;
   readonly sections: FlashAndRam;
   /** text + rodata + data of the whole image (model, kernels, harness, libc parts). */
@@ -43,13 +45,14 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
   const build = await buildElf(c, core, q.graph.source);
   const run = await runInQemu(build.elf, core, inputs, count, c.outputBytes, { icount: false });
   const timed = await runInQemu(build.elf, core, inputs.subarray(0, c.inputBytes), 1, c.outputBytes, { icount: true });
-  const want = runtimeOutputBytes(q, inputs, count);
+  const want = runtimeOutputBytes(q, inputs, count, cRequantMode(c.rounding));
   let mismatchedBytes = 0;
   for (let i = 0; i < want.length; i++) if (want[i] !== run.outputs[i]) mismatchedBytes++;
   return {
     core: core.name,
     machine: core.machine,
     kernels: c.kernels,
+    rounding: c.rounding,
     elf: build.elf,
     sections: build.sections,
     flashBytes: build.flashBytes,
@@ -71,9 +74,9 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
  * The integer runtime's outputs for `count` int8 inputs, laid out as the C writes them: per sample, every graph output
  * back to back (one output: the runtime's bytes as they are).
  */
-export function runtimeOutputBytes(q: QuantizedGraph, inputs: Int8Array, count: number): Int8Array {
+export function runtimeOutputBytes(q: QuantizedGraph, inputs: Int8Array, count: number, mode: CRequantMode): Int8Array {
   const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-  const results = createIntegerRuntime(q, C_REQUANT_MODE).run({ shape: [count, ...sample], data: inputs });
+  const results = createIntegerRuntime(q, mode).run({ shape: [count, ...sample], data: inputs });
   const outputs = q.graph.outputs.map((name) => results.get(name)!.data);
   const sizes = outputs.map((o) => o.length / count);
   const perSample = sizes.reduce((a, b) => a + b, 0);

@@ -10,7 +10,7 @@ import { fail } from '../../src/errors.js';
 import { checkFits } from './build.js';
 import { qemuExecutor } from './executor.js';
 import { exportC, generateC, writeCLibrary } from './library.js';
-import { C_REQUANT_MODE, isCOp } from './lower.js';
+import { cRequantMode, isCOp } from './lower.js';
 import { proveOnCortexM, type CortexMReport } from './prove.js';
 import { kib } from '../../src/format-bytes.js';
 
@@ -20,7 +20,7 @@ export type CortexMCompileReport = Omit<CortexMReport, 'elf'> & CompileReport;
 
 function describe(r: CortexMCompileReport): string {
   return [
-    `${r.core} (${r.machine}), ${r.kernels} kernels`,
+    `${r.core} (${r.machine}), ${r.kernels} kernels, ${r.rounding} rounding`,
     `  flash        ${kib(r.flashBytes)} (text ${kib(r.sections.text)}, rodata ${kib(r.sections.rodata)}, data ${kib(r.sections.data)}; weights and tables ${kib(r.constantBytes)})`,
     `  RAM          ${kib(r.ramBytes)} (arena ${kib(r.arenaBytes)}, stack ${kib(r.stackBytes)}, data ${kib(r.dataBytes)}, bss ${kib(r.bssBytes)})`,
     `  instructions ${(r.instructionsPerInference / 1e6).toFixed(2)} M per inference`,
@@ -42,7 +42,7 @@ function cortexMCompiler(name: CoreName): Compiler<CortexMCompileReport> {
       const c = generateC(job.q, job.kernels, { ...job.source, board: core.name, exampleInput: job.inputs.subarray(0, sample) });
       checkFits(c, core, job.q.graph.source); // before anything is built
       await writeCLibrary(c, join(job.outDir, 'c'));
-      const runtime = createIntegerRuntime(job.q, C_REQUANT_MODE);
+      const runtime = createIntegerRuntime(job.q, cRequantMode(c.rounding));
       const { elf, ...report } = await proveOnCortexM(job.q, c, core, runtime.quantizeInput(job.inputs), job.count);
       copyFileSync(elf, join(job.outDir, 'model.elf'));
       return { ...report, artefact: 'model.elf' };

@@ -2,7 +2,7 @@
  * `npm run bench -- mcu`: ResNet-8, DS-CNN and MNIST-8 (RTN W8A8), and the int8-reference models themselves, compiled
  * to C for the Cortex-M4, M7 and M55 with the reference and the optimized kernels (DSP extension on the M4 and M7; on
  * the M55 the GEMM's channel-pair loop in Helium/MVE): instructions per inference (QEMU under -icount shift=0 through SysTick,
- * instructions per tick measured by the harness's calibration loop), flash, arena (with and without in-place steps)
+ * instructions per tick measured by the harness's calibration loop), flash, arena (with and without in-place steps and residual fusion)
  * and stack, beside TFLite-Micro's figures on the same networks from ../shared/README.md (its int8-reference models,
  * Cortex-M4 in QEMU) and the ratios. Every build is also checked bit-exact against the integer runtime on the inputs.
  */
@@ -36,17 +36,19 @@ export default async function mcu(): Promise<BenchResult> {
       const core = CORTEX_M_CORES[coreName];
       for (const kernels of KERNEL_SETS) {
         const generated = generateC(p.q, kernels);
-        const arenaWithoutInPlace = emitC(lowerForC(p.q, kernels), kernels, { inPlace: false }).arenaBytes;
+        const lowered = lowerForC(p.q, kernels);
+        const arenaWithoutInPlace = emitC(lowered, kernels, { inPlace: false }).arenaBytes;
+        const arenaWithoutFusion = emitC(lowered, kernels, { fuseResidual: false }).arenaBytes;
         const r = await proveOnCortexM(p.q, generated, core, p.inputs.subarray(0, CHECKED * generated.inputBytes), CHECKED);
         if (!r.bitExact) throw new Error(`${c.name} ${core.name} ${kernels}: ${r.mismatchedBytes} bytes differ from the integer runtime`);
-        raw.push({ model: c.name, arenaWithoutInPlace, ...r });
+        raw.push({ model: c.name, arenaWithoutInPlace, arenaWithoutFusion, ...r });
         const instructionsM = r.instructionsPerInference / 1e6;
         // reference kernels against TFLite-Micro's reference kernels, optimized ones against CMSIS-NN
         const peerM = kernels === 'reference' ? peer?.referenceM : peer?.cmsisNnM;
         rows.push([
           c.name, core.name, r.kernels, instructionsM.toFixed(2), peer ? peer.referenceM.toFixed(1) : '', peer ? peer.cmsisNnM.toFixed(1) : '',
           ratio(instructionsM, peerM), kib(r.flashBytes), peer ? `${peer.flashKB} / ${peer.cmsisFlashKB}` : '', ratio(r.flashBytes / 1024, peer?.flashKB),
-          kib(r.constantBytes), kib(r.arenaBytes), kib(arenaWithoutInPlace), kib(r.stackBytes), kib(r.arenaBytes + r.stackBytes),
+          kib(r.constantBytes), kib(r.arenaBytes), kib(arenaWithoutFusion), kib(arenaWithoutInPlace), kib(r.stackBytes), kib(r.arenaBytes + r.stackBytes),
           peer ? peer.arenaKB.toFixed(1) : '', ratio(r.arenaBytes / 1024, peer?.arenaKB),
         ]);
       }
@@ -56,7 +58,7 @@ export default async function mcu(): Promise<BenchResult> {
     title: 'Generated C on Cortex-M in QEMU (RTN W8A8, and the int8-reference models as they are; tflite-double, gcc 12.2 -O2) beside TFLite-Micro',
     columns: [
       'model', 'core', 'kernels', 'M instr', 'TFLM ref M', 'TFLM+CMSIS-NN M', '× TFLM (ref: ref, optimized: CMSIS-NN)', 'flash KiB', 'TFLM flash KiB ref / CMSIS-NN', '× TFLM ref flash',
-      'weights KiB', 'arena KiB', 'arena KiB, no in-place', 'stack KiB', 'arena+stack KiB', 'TFLM arena KiB', '× TFLM arena',
+      'weights KiB', 'arena KiB', 'arena KiB, no residual fusion', 'arena KiB, no in-place', 'stack KiB', 'arena+stack KiB', 'TFLM arena KiB', '× TFLM arena',
     ],
     rows,
     notes: [
@@ -65,6 +67,7 @@ export default async function mcu(): Promise<BenchResult> {
       'TFLM columns: TFLite-Micro on the int8-reference .tflite models on the Cortex-M4 (../shared/README.md), shown on every core; the ratios divide by them.',
       '"int8-reference" rows: those same .tflite models compiled (per-channel conv weights), so the comparison with TFLM is byte for byte the same model.',
       '"no in-place": the arena when no step writes over an input that dies with it (element-wise ops, depthwise and 1×1 convs).',
+      '"no residual fusion": in place, but no DSP conv runs with the Add that alone reads its output (that fused step writes the sum over the residual, so a residual block keeps two of its tensors, not three; optimized kernels only).',
       `Instructions: -icount shift=0 and SysTick; instructions per tick measured by the calibration loop: ${[...new Set(raw.map((r) => (r as { instructionsPerTick: number }).instructionsPerTick))].join(', ')}. Each build bit-exact on ${CHECKED} held-out inputs.`,
     ],
     extra: { reports: raw, tflm: TFLM },

@@ -2,11 +2,11 @@ import type { Command } from 'commander';
 import { compile } from '../../api/compile.js';
 import { compileTargets } from '../../api/registry.js';
 import { fail } from '../../errors.js';
-import { KERNEL_SETS } from '../../target.js';
+import { KERNEL_SETS, ROUNDINGS } from '../../target.js';
 import { addDataOptions, oneOf, parseCount } from '../options.js';
 import { addQuantizeOptions, quantizeOptions, type QuantizeFlags } from './quantize.js';
 
-interface CompileFlags extends QuantizeFlags { target: string; output: string; kernels: string; check?: number; checkData?: string; force?: boolean; prefix?: string; example?: boolean; json?: boolean }
+interface CompileFlags extends QuantizeFlags { target: string; output: string; kernels: string; check?: number; checkData?: string; force?: boolean; prefix?: string; example?: boolean; rounding?: string; json?: boolean }
 
 export function registerCompile(program: Command): void {
   addQuantizeOptions(addDataOptions(program.command('compile').description('quantize, export, build and prove a model for a target').argument('<model>', '.onnx or .tflite model'), '--calib'))
@@ -18,6 +18,7 @@ export function registerCompile(program: Command): void {
     .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--prefix <name>', 'the C identifier every exported symbol and macro starts with (default flexq_model)')
     .option('--example', 'also write c/example/, a bare-metal project for the target\'s board that runs in QEMU')
+    .option('--rounding <rule>', 'requantization rounding of the C: double (TFLite-Micro\'s default) | single (TFLITE_SINGLE_ROUNDING, as LiteRT rounds)', 'double')
     .option('--json', 'one JSON object on stdout')
     .action(async (model: string, f: CompileFlags) => {
       const target = oneOf('--target', f.target, compileTargets())!;
@@ -29,7 +30,7 @@ export function registerCompile(program: Command): void {
         check: f.check,
         checkData: f.checkData,
         force: f.force,
-        source: { prefix: f.prefix, example: f.example },
+        source: { prefix: f.prefix, example: f.example, rounding: oneOf('--rounding', f.rounding, ROUNDINGS) },
       });
       if (f.json) process.stdout.write(JSON.stringify({ model, target, files, proof, ...report }) + '\n');
       else process.stdout.write(`wrote ${f.output}: ${files.length} files\n${summary}\n`);

@@ -11,6 +11,13 @@
 #include "flexq_dsp.h"
 #include "flexq_requant.h"
 
+/* The Helium (MVE) path: its four-lane requantization is the double-rounding build's. */
+#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !FLEXQ_SINGLE_ROUNDING
+#define FLEXQ_DEPTHWISE_MVE 1
+#else
+#define FLEXQ_DEPTHWISE_MVE 0
+#endif
+
 typedef struct {
   int32_t height, width;
 } plane_extent;
@@ -43,7 +50,7 @@ static void fill_inside(const flexq_window *w, const int8_t *src, plane_inside i
     for (int32_t ix = 0; ix < in.columns; ix++) dst[ix] = src[ix];
 }
 
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#if FLEXQ_DEPTHWISE_MVE
 #include <arm_mve.h>
 
 /* Per output (row-major), the plane offset of its window's first tap; the 4-lane gathers read them by groups of four. */
@@ -182,7 +189,7 @@ void flexq_depthwise_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *i
   int32_t *per_output = (int32_t *)(void *)(scratch + ((e.height * e.width + 1) & ~1));
   const plane_inside inside = inside_of(w, e);
   for (int32_t i = 0; i < e.height * e.width; i++) scratch[i] = (int16_t)p->pad_value;
-#if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1)
+#if FLEXQ_DEPTHWISE_MVE
   window_offsets(w, e, per_output);
 #endif
   for (int32_t c = 0; c < w->in_c; c++) {

@@ -1,13 +1,21 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* TFLite's MultiplyByQuantizedMultiplier, default (double-rounding) build, with gemmlowp's
- * SaturatingRoundingDoublingHighMul and RoundingDivideByPOT; flexq's integer runtime (mode tflite-double) computes the
- * same. The left shift is done on uint32 so an overflow wraps (as the runtime's imul) instead of being undefined
- * behaviour. */
+/* TFLite's MultiplyByQuantizedMultiplier in either build, picked at compile time by FLEXQ_SINGLE_ROUNDING (flexq's
+ * code generator defines it in flexq_names.h for a library exported with --rounding single):
+ *   0 (default): TFLite-Micro's default double rounding, gemmlowp's SaturatingRoundingDoublingHighMul then
+ *                RoundingDivideByPOT; flexq's integer runtime mode tflite-double computes the same.
+ *   1:           TFLite's TFLITE_SINGLE_ROUNDING build (CMSIS-NN's CMSIS_NN_USE_SINGLE_ROUNDING, LiteRT's kernels):
+ *                (x·q + 2^(t−1)) >> t, t = 31 − shift, one rounding of the exact 64-bit product; mode tflite-single.
+ * The multipliers the generator writes come from the same build's QuantizeMultiplier. The left shift of the double
+ * build is done on uint32 so an overflow wraps (as the runtime's imul) instead of being undefined behaviour. */
 #ifndef FLEXQ_REQUANT_H
 #define FLEXQ_REQUANT_H
 
 #include <stdint.h>
 #include "flexq_kernels.h"
+
+#ifndef FLEXQ_SINGLE_ROUNDING
+#define FLEXQ_SINGLE_ROUNDING 0
+#endif
 
 /* round(a·b / 2^31), ties toward +∞; INT32_MIN · INT32_MIN saturates. */
 static inline int32_t flexq_saturating_rounding_doubling_high_mul(int32_t a, int32_t b) {
@@ -25,11 +33,18 @@ static inline int32_t flexq_rounding_divide_by_pot(int32_t x, int32_t exponent) 
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
+/* multiplier in [0, 2^31), shift −31..30. */
 static inline int32_t flexq_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+#if FLEXQ_SINGLE_ROUNDING
+  const int32_t total_shift = 31 - shift; /* 1..62 */
+  /* |x·q| < 2^62: no int64 overflow; the int32 cast wraps where the result leaves int32 (as the runtime's | 0). */
+  return (int32_t)(((int64_t)x * multiplier + (1ll << (total_shift - 1))) >> total_shift);
+#else
   const int32_t left_shift = shift > 0 ? shift : 0;
   const int32_t right_shift = shift > 0 ? 0 : -shift;
   const int32_t shifted = (int32_t)((uint32_t)x << left_shift);
   return flexq_rounding_divide_by_pot(flexq_saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+#endif
 }
 
 static inline int8_t flexq_requantize(const flexq_requant *r, int32_t acc) {
@@ -46,7 +61,35 @@ static inline flexq_requant flexq_requant_of_channel(const flexq_channel_requant
   return c;
 }
 
-/* One output channel's requantization constants, unpacked once per channel by the optimized kernels. */
+/* One output channel's requantization constants, unpacked once per channel by the optimized kernels, and the multiply
+ * they serve: flexq_multiply_channel for any shift, flexq_multiply_right_shift for a channel known to have a right
+ * shift (shift ≤ −1). */
+#if FLEXQ_SINGLE_ROUNDING
+typedef struct {
+  int32_t multiplier;
+  int32_t total_shift; /* 31 − shift, 1..62 */
+  int64_t round;       /* 2^(total_shift − 1) */
+} flexq_channel_constants;
+
+static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int32_t shift) {
+  flexq_channel_constants c;
+  c.multiplier = multiplier;
+  c.total_shift = 31 - shift;
+  c.round = 1ll << (c.total_shift - 1);
+  return c;
+}
+
+static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq_channel_requant *r, int32_t m) {
+  return flexq_constants_of(r->multiplier[m], r->shift[m]);
+}
+
+/* One rounding is one 64-bit multiply, add and shift whatever the shift. */
+static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, int32_t acc) {
+  return (int32_t)(((int64_t)acc * c->multiplier + c->round) >> c->total_shift);
+}
+
+static inline int32_t flexq_multiply_right_shift(const flexq_channel_constants *c, int32_t acc) { return flexq_multiply_channel(c, acc); }
+#else
 typedef struct {
   int32_t multiplier;
   int32_t left_shift;  /* max(shift, 0) */
@@ -67,11 +110,7 @@ static inline flexq_channel_constants flexq_constants_of(int32_t multiplier, int
   return c;
 }
 
-static inline flexq_channel_constants flexq_channel_constants_of(const flexq_channel_requant *r, int32_t m) {
-  return flexq_constants_of(r->multiplier[m], r->shift[m]);
-}
-
-/* flexq_channel_constants_of for a channel known to have a right shift (shift ≤ −1), without branches. */
+/* flexq_constants_of for a channel known to have a right shift, without branches. */
 static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq_channel_requant *r, int32_t m) {
   flexq_channel_constants c;
   c.multiplier = r->multiplier[m];
@@ -80,17 +119,6 @@ static inline flexq_channel_constants flexq_right_shift_constants_of(const flexq
   c.round_low = (1u << 30) | ((uint32_t)(c.right_shift == 1) << 31);
   c.round_high = (int32_t)((1u << c.right_shift) >> 2);
   return c;
-}
-
-/* Which requantization code a layer may run, found once per call (flexq_requant_path_of) and passed as a constant so
- * the compiler keeps only that code: any shift; every channel with a right shift (a real multiplier below 1/2: nearly
- * every layer), through flexq_multiply_right_shift alone; and that with the whole int8 range as the clamp (SSAT). */
-enum { FLEXQ_REQUANT_ANY = 0, FLEXQ_REQUANT_RIGHT_SHIFT = 1, FLEXQ_REQUANT_RIGHT_SHIFT_INT8 = 2 };
-
-static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t channels) {
-  for (int32_t m = 0; m < channels; m++)
-    if (r->shift[m] > -1) return FLEXQ_REQUANT_ANY;
-  return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
 }
 
 /* flexq_multiply_by_quantized_multiplier for a right shift e ≥ 1 (then no left shift), in fewer operations, given a
@@ -112,6 +140,22 @@ static inline int32_t flexq_multiply_channel(const flexq_channel_constants *c, i
   if (c->right_shift > 0) return flexq_multiply_right_shift(c, acc);
   const int32_t shifted = (int32_t)((uint32_t)acc << c->left_shift);
   return (int32_t)(((int64_t)shifted * c->multiplier + (1ll << 30)) >> 31);
+}
+#endif
+
+static inline flexq_channel_constants flexq_channel_constants_of(const flexq_channel_requant *r, int32_t m) {
+  return flexq_constants_of(r->multiplier[m], r->shift[m]);
+}
+
+/* Which requantization code a layer may run, found once per call (flexq_requant_path_of) and passed as a constant so
+ * the compiler keeps only that code: any shift; every channel with a right shift (a real multiplier below 1/2: nearly
+ * every layer), through flexq_multiply_right_shift alone; and that with the whole int8 range as the clamp (SSAT). */
+enum { FLEXQ_REQUANT_ANY = 0, FLEXQ_REQUANT_RIGHT_SHIFT = 1, FLEXQ_REQUANT_RIGHT_SHIFT_INT8 = 2 };
+
+static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t channels) {
+  for (int32_t m = 0; m < channels; m++)
+    if (r->shift[m] > -1) return FLEXQ_REQUANT_ANY;
+  return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
 }
 
 /* flexq_requantize's value for any acc, by the path (FLEXQ_REQUANT_*) the caller found for the channel: the multiply,

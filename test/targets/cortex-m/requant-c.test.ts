@@ -1,15 +1,16 @@
 // flexq_requant.h's requantizations, the reference flexq_requantize and the optimized kernels'
-// flexq_requantize_channel (one SMLAL onto a 64-bit constant, per-channel constants) and its right-shift-only path
-// (flexq_right_shift_constants_of, for shifts ≤ −1; SSAT where the clamp is the int8 range), against the runtime's tflite-double
-// MultiplyByQuantizedMultiplier on accumulators at the int32 edges and at random, every shift, multipliers at the ends of
-// [2^30, 2^31) and 0; built for the host with gcc, C_WARNINGS and the sanitizers.
+// flexq_requantize_channel (per-channel constants) and its right-shift-only path (flexq_right_shift_constants_of, for
+// shifts ≤ −1; SSAT where the clamp is the int8 range), in both builds (FLEXQ_SINGLE_ROUNDING 0 and 1), against the
+// runtime's tflite-double and tflite-single MultiplyByQuantizedMultiplier on accumulators at the int32 edges and at
+// random, every shift, multipliers at the ends of [2^30, 2^31) and 0; built for the host with gcc, C_WARNINGS and the
+// sanitizers.
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { mulberry32 } from '../../../src/random.js';
-import { multiplyByQuantizedMultiplierDouble } from '../../../runtime/requant/index.js';
+import { multiplyByQuantizedMultiplierDouble, multiplyByQuantizedMultiplierSingle } from '../../../runtime/requant/index.js';
 import { C_WARNINGS } from '../../../targets/cortex-m/build.js';
 import { KERNELS_DIR } from '../../../targets/cortex-m/emit-c.js';
 import { runTool } from '../../../src/run-tool.js';
@@ -42,8 +43,13 @@ int main(int argc, char **argv) {
 }
 `;
 
+const BUILDS = [
+  { rounding: 'double', define: '0', multiply: multiplyByQuantizedMultiplierDouble },
+  { rounding: 'single', define: '1', multiply: multiplyByQuantizedMultiplierSingle },
+] as const;
+
 describe('kernels/flexq_requant.h', () => {
-  it('flexq_requantize, flexq_requantize_channel and its right-shift path give the runtime\'s tflite-double bytes on 300,000 cases', async () => {
+  it.each(BUILDS)('$rounding rounding: flexq_requantize, flexq_requantize_channel and its right-shift path give the runtime\'s bytes on 300,000 cases', async ({ rounding, define, multiply }) => {
     const r = mulberry32(20);
     const int32 = (): number => (Math.floor(r() * 2 ** 32) | 0);
     const EDGES = [-(2 ** 31), 2 ** 31 - 1, 0, 1, -1, 2 ** 30, -(2 ** 30), 2 ** 30 - 1, -(2 ** 30) - 1];
@@ -58,19 +64,19 @@ describe('kernels/flexq_requant.h', () => {
       const zeroPoint = Math.floor(r() * 256) - 128;
       const [min, max] = n % 2 ? [-128, 127] : [zeroPoint, 127];
       records.set([acc, multiplier, shift, zeroPoint, min, max], n * 6);
-      want[n] = Math.min(max, Math.max(min, (multiplyByQuantizedMultiplierDouble(acc, multiplier, shift) + zeroPoint) | 0));
+      want[n] = Math.min(max, Math.max(min, (multiply(acc, multiplier, shift) + zeroPoint) | 0));
     }
-    writeFileSync(join(work, 'in.bin'), new Uint8Array(records.buffer));
+    writeFileSync(join(work, `in-${rounding}.bin`), new Uint8Array(records.buffer));
     writeFileSync(join(work, 'driver.c'), DRIVER);
     writeFileSync(join(work, 'flexq_names.h'), '/* no renames */\n');
-    const exe = join(work, 'requant');
+    const exe = join(work, `requant-${rounding}`);
     const sanitizers = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all'];
-    const gcc = await runTool('gcc', [...C_WARNINGS.filter((w) => w !== '-Wmissing-prototypes'), '-O1', '-g', ...sanitizers, `-I${work}`, `-I${KERNELS_DIR}`, join(work, 'driver.c'), '-o', exe]);
+    const gcc = await runTool('gcc', [...C_WARNINGS.filter((w) => w !== '-Wmissing-prototypes'), '-O1', '-g', ...sanitizers, `-DFLEXQ_SINGLE_ROUNDING=${define}`, `-I${work}`, `-I${KERNELS_DIR}`, join(work, 'driver.c'), '-o', exe]);
     expect(gcc.stderr).toBe('');
-    const run = await runTool(exe, [join(work, 'in.bin'), join(work, 'out.bin')]);
+    const run = await runTool(exe, [join(work, `in-${rounding}.bin`), join(work, `out-${rounding}.bin`)]);
     expect(run.stderr).toBe('');
     expect(run.exitCode).toBe(0);
-    const got = new Int8Array(readFileSync(join(work, 'out.bin')));
+    const got = new Int8Array(readFileSync(join(work, `out-${rounding}.bin`)));
     expect(got.length).toBe(3 * count);
     const mismatches = { reference: 0, channel: 0, rightShift: 0 };
     for (let n = 0; n < count; n++) {
