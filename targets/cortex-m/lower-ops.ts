@@ -35,6 +35,23 @@ function broadcastStrides(n: NodeInfo, operand: readonly number[], out: readonly
   return stridesOf(shape).map((s, k) => (shape[k] === 1 ? 0 : s));
 }
 
+/**
+ * When one operand has the output's shape and the other one value per trailing block of it (the squeeze-excite gate
+ * [C, 1, 1] of [C, H, W]): which operand is the gate, and the blocks' count and size.
+ */
+function perPlane(n: NodeInfo): { gate: 0 | 1; planes: number; planeSize: number } | undefined {
+  const out = n.shape(outputOf(n.node));
+  for (const gate of [0, 1] as const) {
+    const [x, g] = [n.shape(n.node.inputs[1 - gate]), n.shape(n.node.inputs[gate])];
+    if (x.join() !== out.join() || g.length > out.length) continue;
+    const padded = [...new Array<number>(out.length - g.length).fill(1), ...g];
+    let k = padded.length; // the gate's axes before its trailing ones
+    while (k > 0 && padded[k - 1] === 1) k--;
+    if (padded.slice(0, k).every((d, j) => d === out[j])) return { gate, planes: sizeOf(out.slice(0, k)), planeSize: sizeOf(out.slice(k)) };
+  }
+  return undefined;
+}
+
 /** TFLite's int8 MUL with the runtime's requantizer, both operands broadcast onto the output. */
 function lowerMul(n: NodeInfo): CStep {
   const { node } = n;
@@ -42,6 +59,15 @@ function lowerMul(n: NodeInfo): CStep {
   const outShape = n.shape(out);
   const [ga, gb] = [n.grid(a), n.grid(b)];
   const requant = requantInit(tfliteMulRequantizer(n.mode, ga, gb, n.grid(out)).constants);
+  const plane = n.kernels === 'optimized' ? perPlane(n) : undefined;
+  if (plane && plane.planeSize > 256) {
+    const [x, gate] = plane.gate === 1 ? [a, b] : [b, a];
+    return {
+      node, params: { type: 'flexq_mul_per_plane_params', init: `{${plane.planes}, ${plane.planeSize}, ${n.grid(x).zeroPoint}, ${n.grid(gate).zeroPoint}, ${requant}}` },
+      arrays: [], inputs: [x, gate], output: out, outputBytes: sizeOf(outShape), scratchBytes: 0, inPlaceInputs: [0], sources: ['mul_per_plane.c'],
+      call: (p) => `flexq_mul_s8_per_plane(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+    };
+  }
   const broadcast = `{{${fourAxes(n, outShape, 'the output').join(', ')}}, {${broadcastStrides(n, n.shape(a), outShape).join(', ')}}, {${broadcastStrides(n, n.shape(b), outShape).join(', ')}}}`;
   const size = sizeOf(outShape);
   return {

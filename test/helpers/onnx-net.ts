@@ -77,8 +77,14 @@ export class OnnxNet {
 
   /** The model with `y` as the graph output (an Identity of `last`). */
   bytes(last: string): Uint8Array {
-    const nodes = [...this.nodes, { name: 'out', opType: 'Identity', input: [last], output: ['y'] }];
-    return encodeModel({ name: 'net', input: [tensorInput('x', [...this.inputShape])], output: [{ name: 'y' }], initializer: this.initializers, node: nodes }, this.opset);
+    this.nodes.push({ name: 'out', opType: 'Identity', input: [last], output: ['y'] });
+    return this.bytesWithOutputs(['y']);
+  }
+
+  /** The model with these values as its graph outputs, in order. */
+  bytesWithOutputs(outputs: readonly string[]): Uint8Array {
+    const graph = { name: 'net', input: [tensorInput('x', [...this.inputShape])], output: outputs.map((name) => ({ name })), initializer: this.initializers, node: this.nodes };
+    return encodeModel(graph, this.opset);
   }
 }
 

@@ -142,6 +142,14 @@ typedef struct {
   flexq_requant requant;
 } flexq_mul_params;
 
+/* flexq_mul_params's Mul where one operand (gate) holds one value per plane of the other (x): `planes` planes of
+ * plane_size elements. */
+typedef struct {
+  int32_t planes, plane_size;
+  int32_t x_zero_point, gate_zero_point;
+  flexq_requant requant;
+} flexq_mul_per_plane_params;
+
 /* TFLite's ResizeBilinearInteger over H and W of [C, in_h, in_w]: for output row oy the source rows
  * row_lower[oy], row_upper[oy] with the upper's weight row_weight[oy] in 1024ths (columns alike). */
 typedef struct {
@@ -209,5 +217,6 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
 
 /* Optimized kernels in portable C, bit-exact to the reference ones. */
 void flexq_add_s8_table(const flexq_add_table_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void flexq_mul_s8_per_plane(const flexq_mul_per_plane_params *p, const int8_t *x, const int8_t *gate, int8_t *output);
 
 #endif

@@ -1,16 +1,20 @@
 // compile for the Cortex-M7 (mps2-an500: 4 MiB of data RAM, which Selfie Segmentation's 0.9 MiB arena needs) of the
 // three real-world models whose ops the classifiers lack: ppocr-cls (squeeze-excite Mul, HardSigmoid, HardSwish),
 // Selfie Segmentation (Mul, bilinear Resize, ConvTranspose, Sigmoid) and BlazeFace (Pad, Transpose, Concat, two
-// outputs). W8A8 RTN calibrated on 2 photos, proven on 2 others in QEMU: every output byte equals the runtime's.
+// outputs). W8A8 RTN calibrated on 2 photos, proven on 2 others in QEMU: every output byte equals the runtime's; the
+// folder's C is also clean under clang -Weverything and, built for the host, under ASan + UBSan.
 // Few inputs, to stay fast: the mcu bench and `flexq compile --check N` prove on more.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { compile } from '../../../src/index.js';
 import { readFq } from '../../../src/quant/fq-file.js';
-import { openDataset } from '../../../calibration/index.js';
+import { openDataset, type DataSpec } from '../../../calibration/index.js';
+import { runTool } from '../../../src/run-tool.js';
+import { C_WARNINGS, CLANG_WARNINGS, HARNESS_DIR } from '../../../targets/cortex-m/build.js';
+import { runtimeOutputBytes } from '../../../targets/cortex-m/prove.js';
 import { createIntegerRuntime, dequantize } from '../../../runtime/executor.js';
 import { qemuExecutor } from '../../../targets/cortex-m/executor.js';
 import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
@@ -23,12 +27,40 @@ const PHOTOS = data('imagenet-sample');
 
 const CASES = [
   // ppocr-cls's preprocessing, (pixel/255 − 0.5)/0.5, is the face preset's −1..1, resized to the given 48×192.
-  { name: 'ppocr-cls', file: 'ppocr-cls/model.onnx', preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192] },
-  { name: 'Selfie Segmentation', file: 'mediapipe-selfie-segmentation/model.tflite', preprocess: 'mediapipe-selfie' },
-  { name: 'BlazeFace', file: 'mediapipe-face-detection/model.tflite', preprocess: 'mediapipe-face' },
+  // hostChecks: the two models that between them call every new kernel (ppocr-cls's Mul is Selfie's).
+  { name: 'ppocr-cls', file: 'ppocr-cls/model.onnx', preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192], hostChecks: false },
+  { name: 'Selfie Segmentation', file: 'mediapipe-selfie-segmentation/model.tflite', preprocess: 'mediapipe-selfie', hostChecks: true },
+  { name: 'BlazeFace', file: 'mediapipe-face-detection/model.tflite', preprocess: 'mediapipe-face', hostChecks: true },
 ] as const;
 
-describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('compile --target cortex-m7 of real-world models', () => {
+const SANITIZERS = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
+
+/**
+ * The compiled folder's C on the host: clean under clang's warnings, and under gcc's with ASan + UBSan it gives the
+ * runtime's bytes for the first proof input (every output).
+ */
+async function hostChecks(folder: string, preprocess: DataSpec['preprocess']): Promise<void> {
+  const dir = join(folder, 'c');
+  const sources = readdirSync(dir).filter((f) => f.endsWith('.c')).map((f) => join(dir, f));
+  const clang = await runTool('clang', [...CLANG_WARNINGS, '-fsyntax-only', `-I${dir}`, ...sources]);
+  expect(clang.stderr).toBe('');
+  const exe = join(folder, 'host');
+  const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${dir}`, ...sources, join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
+  expect(gcc.stderr).toBe('');
+  const q = readFq(join(folder, 'model.fq'));
+  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+  const ds = await openDataset({ path: PHOTOS, preprocess, offset: 2, limit: 1, sampleShape: sample });
+  let floats = new Float32Array(0);
+  for await (const b of ds.batches(1)) floats = b.data.slice();
+  const inputs = createIntegerRuntime(q, C_REQUANT_MODE).quantizeInput(floats);
+  writeFileSync(join(folder, 'in.bin'), inputs);
+  const run = await runTool(exe, [join(folder, 'in.bin'), join(folder, 'out.bin')]);
+  expect(run.stderr).toBe('');
+  expect(run.exitCode).toBe(0);
+  expect(new Int8Array(readFileSync(join(folder, 'out.bin')))).toEqual(runtimeOutputBytes(q, inputs, 1, C_REQUANT_MODE));
+}
+
+describe.skipIf(lacksTools('arm-gcc', 'qemu-arm', 'clang'))('compile --target cortex-m7 of real-world models', () => {
   for (const c of CASES) {
     it(`${c.name}: builds, runs in QEMU, bit-exact with the integer runtime on every output`, async () => {
       const folder = join(out, c.name);
@@ -41,6 +73,7 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('compile --target cortex-m7 o
       // None of them has a TFLite builtin for every op yet (HardSigmoid, Resize, ConvTranspose, Transpose): no .tflite.
       expect(r.files.some((f) => f.endsWith('model.tflite'))).toBe(false);
       expect(r.summary).toContain('model.tflite not written');
+      if (c.hostChecks) await hostChecks(folder, c.preprocess);
     });
   }
 
