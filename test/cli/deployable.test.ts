@@ -29,24 +29,23 @@ describe('deployability, checked before calibration', () => {
     expect(e.code).toBe('UNSUPPORTED_OP');
     const lines = e.message.split('\n').filter((l) => l.startsWith('  node '));
     const muls = graph.nodes.filter((n) => n.op === 'Mul').length;
-    const hardSigmoids = graph.nodes.filter((n) => n.op === 'HardSigmoid').length;
-    expect(lines.length).toBe(muls + hardSigmoids);
+    // HardSigmoid has a C kernel and (as a GATHER table) a TFLite form: only the Muls are left.
+    expect(lines.length).toBe(muls);
     expect(e.message).toContain(`${lines.length} node(s) cannot be deployed on cortex-m4`);
     expect(lines.filter((l) => l.includes('(Mul): the C target has no Mul kernel; deployable on: a100, onnx, tflite')).length).toBe(muls);
-    expect(lines.filter((l) => l.includes('(HardSigmoid): no TFLite builtin for HardSigmoid') && l.endsWith('deployable on: a100, onnx')).length).toBe(hardSigmoids);
-    // The same graph deploys on the ONNX QDQ target and on the A100 (runtime for non-GEMM ops).
+    // The same graph deploys on the ONNX QDQ and TFLite targets and on the A100 (runtime for non-GEMM ops).
     expect(() => checkDeployable(graph, 'onnx')).not.toThrow();
+    expect(() => checkDeployable(graph, 'tflite')).not.toThrow();
     expect(() => checkDeployable(graph, 'a100')).not.toThrow();
   });
 
-  it('lists the Selfie Segmentation nodes the TFLite export has no builtin for; the ONNX QDQ export takes them all', () => {
-    const { graph } = loadModel(model('mediapipe-selfie-segmentation/model.tflite'));
-    const e = refusal(() => checkDeployable(graph, 'tflite'));
-    expect(e.message).toContain('4 node(s) cannot be deployed on tflite');
-    for (const name of ['up_sampling2d', 'up_sampling2d_1', 'up_sampling2d_2']) expect(e.message).toContain(`node '${name}' (Resize): the TFLite export has no builtin operator for Resize; deployable on: a100, onnx`);
-    expect(e.message).toContain("node 'segment' (ConvTranspose): the TFLite export has no builtin operator for ConvTranspose; deployable on: a100, onnx");
-    expect(() => checkDeployable(graph, 'onnx')).not.toThrow();
-    expect(() => checkDeployable(graph, 'no-such-target')).toThrow(/expected one of cortex-m4/);
+  it('Selfie Segmentation (Resize, ConvTranspose) and BlazeFace (Transpose, Pad) deploy on the TFLite and ONNX QDQ targets', () => {
+    for (const file of ['mediapipe-selfie-segmentation/model.tflite', 'mediapipe-face-detection/model.tflite']) {
+      const { graph } = loadModel(model(file));
+      expect(() => checkDeployable(graph, 'tflite')).not.toThrow();
+      expect(() => checkDeployable(graph, 'onnx')).not.toThrow();
+    }
+    expect(() => checkDeployable(loadModel(model('mediapipe-face-detection/model.tflite')).graph, 'no-such-target')).toThrow(/expected one of cortex-m4/);
   });
 
   it('compile --target cortex-m4 exits 1 before calibrating and leaves no folder', async () => {
