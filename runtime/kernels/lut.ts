@@ -6,13 +6,14 @@
 //     y = clamp(zy + MultiplyByQuantizedMultiplier(q − zx, QuantizeMultiplier(double(sx)/double(sy))),
 //               max(qmin, zy + TfLiteRound(fp32(lo/sy))), min(qmax, zy + TfLiteRound(fp32(hi/sy))))
 //     (an infinite bound is no bound), with the mode's MultiplyByQuantizedMultiplier.
-//   Sigmoid, HardSigmoid, HardSwish: TFLite's LUTPopulateInt8: y = TfLiteRound(fp32(f(fp32(sx·(q − zx))) · fp32(1/sy))) + zy
+//   HardSwish: TFLite's int16 fixed-point HARD_SWISH (hard-swish-tflite.ts).
+//   Sigmoid, HardSigmoid: TFLite's LUTPopulateInt8: y = TfLiteRound(fp32(f(fp32(sx·(q − zx))) · fp32(1/sy))) + zy
 // onnx, a100: DequantizeLinear → the float op → QuantizeLinear, as onnxruntime runs an unfused QDQ activation:
 //   y = rne(fp32(f(fp32((q − zx)·sx)) / sy)) + zy                           rne: round half to even
 // f is evaluated in float32 as each target writes it (every step rounded with Math.fround). tflite-builtin and
-// tflite-xnnpack: LiteRT.js and tfjs-tflite fill their int8 LOGISTIC and HARD_SWISH tables this way; measured equal on
-// all 256 inputs of the grids in test/targets/tflite. Not exact yet: the exp inside Sigmoid (glibc expf, MLAS's
-// logistic polynomial, TFLite-Micro's fixed-point LOGISTIC) and TFLite-Micro's fixed-point HARD_SWISH kernel.
+// tflite-xnnpack: LiteRT.js and tfjs-tflite fill their int8 LOGISTIC table this way; measured equal on all 256 inputs
+// of the grids in test/targets/tflite. Not exact yet: the exp inside Sigmoid (glibc expf, MLAS's logistic
+// polynomial, TFLite-Micro's fixed-point LOGISTIC).
 // LeakyRelu, Tanh, Elu: the onnx table is measured equal to onnxruntime's QDQ graph on all 256 inputs (test/runtime);
 // neither the TFLite nor the C target exports them yet, so their tflite-mode tables (LUTPopulateInt8 form) are unverified.
 
@@ -21,6 +22,7 @@ import type { ActivationQuant } from '../../src/ir/quantized-graph.js';
 import { tfliteBuild, tfliteDoubleFromMultiplier, tfliteSingleFromMultiplier } from '../requant/index.js';
 import { gridQuantizer } from '../quantize-input.js';
 import { floatTable, hardSigmoid, roundHalfAwayFromZero, tfliteTable, type FloatActivation } from '../../src/quant/tflite-lut.js';
+import { tfliteHardSwishTable } from './hard-swish-tflite.js';
 import type { KernelContext, KernelFactory } from './kernel.js';
 
 // The LUTPopulateInt8 pieces live with the TFLite export's (src/quant/tflite-lut.ts); re-exported for the kernel tests.
@@ -97,6 +99,7 @@ function activationTable(ctx: KernelContext): Int8Array {
   const build = tfliteBuild(mode);
   if (build) {
     if (ctx.node.op === 'Relu' || ctx.node.op === 'Clip') return tfliteReluTable(build, ...reluBounds(ctx.node), input, output);
+    if (ctx.node.op === 'HardSwish') return tfliteHardSwishTable(input, output);
     return tfliteTable(floatActivation(ctx), input, output);
   }
   return floatTable(floatActivation(ctx), input, gridQuantizer(mode, output));

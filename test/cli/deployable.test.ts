@@ -39,19 +39,17 @@ describe('deployability, checked before calibration', () => {
     expect(e.message).toContain('2 node(s) cannot be deployed on cortex-m4');
     expect(lines[0]).toMatch(/\(LeakyRelu\): the C target has no LeakyRelu kernel; deployable on: a100, onnx$/);
     expect(lines[1]).toMatch(/\(Tanh\): the C target has no Tanh kernel; deployable on: a100, onnx$/);
-    // ppocr-cls (squeeze-excite Mul, HardSigmoid) deploys on every C core, the ONNX QDQ target and the A100.
+    // ppocr-cls (squeeze-excite Mul, HardSigmoid: a C kernel, and a GATHER table in TFLite) deploys everywhere.
     const ppocr = loadModel(model('ppocr-cls/model.onnx'), { inputShape: [1, 3, 48, 192] }).graph;
-    for (const target of ['cortex-m4', 'onnx', 'a100']) expect(() => checkDeployable(ppocr, target)).not.toThrow();
+    for (const target of ['cortex-m4', 'onnx', 'tflite', 'a100']) expect(() => checkDeployable(ppocr, target)).not.toThrow();
   });
 
-  it('lists the Selfie Segmentation nodes the TFLite export has no builtin for; the ONNX QDQ export takes them all', () => {
-    const { graph } = loadModel(model('mediapipe-selfie-segmentation/model.tflite'));
-    const e = refusal(() => checkDeployable(graph, 'tflite'));
-    expect(e.message).toContain('4 node(s) cannot be deployed on tflite');
-    for (const name of ['up_sampling2d', 'up_sampling2d_1', 'up_sampling2d_2']) expect(e.message).toContain(`node '${name}' (Resize): the TFLite export has no builtin operator for Resize; deployable on: cortex-m, a100, onnx`);
-    expect(e.message).toContain("node 'segment' (ConvTranspose): the TFLite export has no builtin operator for ConvTranspose; deployable on: cortex-m, a100, onnx");
-    expect(() => checkDeployable(graph, 'onnx')).not.toThrow();
-    expect(() => checkDeployable(graph, 'no-such-target')).toThrow(/expected one of cortex-m4/);
+  it('Selfie Segmentation (Resize, ConvTranspose) and BlazeFace (Transpose, Pad, two outputs) deploy on the C, TFLite and ONNX QDQ targets', () => {
+    for (const file of ['mediapipe-selfie-segmentation/model.tflite', 'mediapipe-face-detection/model.tflite']) {
+      const { graph } = loadModel(model(file));
+      for (const target of ['cortex-m7', 'tflite', 'onnx']) expect(() => checkDeployable(graph, target)).not.toThrow();
+    }
+    expect(() => checkDeployable(loadModel(model('mediapipe-face-detection/model.tflite')).graph, 'no-such-target')).toThrow(/expected one of cortex-m4/);
   });
 
   it('compile --target cortex-m4 exits 1 before calibrating and leaves no folder', async () => {

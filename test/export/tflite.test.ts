@@ -120,8 +120,8 @@ describe('TFLite writer', () => {
 
   it('names the node when an op has no TFLite builtin, and the activation when its bit width does not fit int8', () => {
     const q = tinyCnn();
-    const nodes = q.graph.nodes.map((n) => (n.name === 's' ? { ...n, op: 'HardSigmoid' } : n));
-    expectError(() => tfliteBytes({ ...q, graph: { ...q.graph, nodes } }, { io: 'float' }), 'UNSUPPORTED_OP', "node 's' (HardSigmoid)", 'no TFLite builtin');
+    const nodes = q.graph.nodes.map((n) => (n.name === 's' ? { ...n, op: 'LeakyRelu' } : n));
+    expectError(() => tfliteBytes({ ...q, graph: { ...q.graph, nodes } }, { io: 'float' }), 'UNSUPPORTED_OP', "node 's' (LeakyRelu)", 'no TFLite builtin');
     expectError(() => tfliteBytes(tinyCnn(4), { io: 'float' }), 'UNSUPPORTED_ATTR', "activation 'x'", '4 bits', '--abits 8');
     expectError(() => tfliteBytes({ ...q, activations: new Map() }, { io: 'float' }), 'UNSUPPORTED_ATTR', 'float', '--abits 8');
     const clip = q.graph.nodes.map((n) => (n.name === 's' ? { ...n, op: 'Clip', inputs: ['c1'], attrs: { min: 0, max: 4 } } : n));

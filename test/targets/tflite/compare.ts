@@ -1,5 +1,5 @@
 // Runs a quantized graph in flexq's integer runtime and, exported to .tflite, in a real TFLite interpreter on
-// the same int8 inputs, and counts the output bytes that differ. The interpreter gets the input as floats on the
+// the same int8 inputs, and counts the bytes of all outputs that differ. The interpreter gets the input as floats on the
 // input grid (exact grid points, so its QUANTIZE recovers the same integers) and its dequantized outputs are
 // mapped back to integers (exact: a float32 dequantized int8 divides back to the integer).
 
@@ -35,20 +35,24 @@ export async function compareWithInterpreter(
   mode: RequantMode,
   inputs: readonly Int8Array[],
 ): Promise<Comparison> {
-  const [inName, outName] = [q.graph.inputs[0], q.graph.outputs[0]];
+  const inName = q.graph.inputs[0];
   const sample = q.graph.values.get(inName)!.shape.slice(1) as number[];
-  const outSample = q.graph.values.get(outName)!.shape.slice(1) as number[];
-  const [inGrid, outGrid] = [q.activations.get(inName)!, q.activations.get(outName)!];
+  const inGrid = q.activations.get(inName)!;
   const runtime = createIntegerRuntime(q, mode);
   const interpreter = await open(tfliteBytes(q, exportOptions), q.graph.source);
   let [outputs, mismatches] = [0, 0];
   try {
     for (const x of inputs) {
-      const expected = runtime.run({ shape: [1, ...sample], data: x }).get(outName)!.data;
-      const [y] = await interpreter.run(Float32Array.from(toNhwc(x, sample), (v) => Math.fround(inGrid.scale * (v - inGrid.zeroPoint))));
-      const got = toNchw(Int8Array.from(y, (v) => Math.round(v / outGrid.scale) + outGrid.zeroPoint), outSample);
-      for (let i = 0; i < expected.length; i++) if (expected[i] !== got[i]) mismatches++;
-      outputs += expected.length;
+      const expected = runtime.run({ shape: [1, ...sample], data: x });
+      const ys = await interpreter.run(Float32Array.from(toNhwc(x, sample), (v) => Math.fround(inGrid.scale * (v - inGrid.zeroPoint))));
+      // Every graph output, in the graph's order (the export's order too).
+      q.graph.outputs.forEach((name, k) => {
+        const [want, grid] = [expected.get(name)!.data, q.activations.get(name)!];
+        const outSample = q.graph.values.get(name)!.shape.slice(1) as number[];
+        const got = toNchw(Int8Array.from(ys[k], (v) => Math.round(v / grid.scale) + grid.zeroPoint), outSample);
+        for (let i = 0; i < want.length; i++) if (want[i] !== got[i]) mismatches++;
+        outputs += want.length;
+      });
     }
   } finally {
     interpreter.dispose();
