@@ -2,11 +2,11 @@
 // DequantizeLinear), one sample at a time when the file fixes its batch at 1.
 import type { FloatTensor } from '../../src/tensor.js';
 import type { ForeignExecutorFactory } from '../../src/target.js';
-import { loadOrt, ORT_SESSION_OPTIONS, type OrtKind } from './ort-executor.js';
+import { loadOrt, ortSessionOptions, type OrtKind } from './ort-executor.js';
 
 export const foreignOrt = (kind: OrtKind): ForeignExecutorFactory => async (a) => {
   const ort = await loadOrt(kind);
-  const session = await ort.InferenceSession.create(a.bytes, ORT_SESSION_OPTIONS);
+  const session = await ort.InferenceSession.create(a.bytes, ortSessionOptions(kind));
   const { graph } = a;
   const input = graph.inputs[0];
   const perSample = graph.values.get(input)!.shape[0] === 1;

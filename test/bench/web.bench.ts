@@ -22,7 +22,7 @@ import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { WeightRange } from '../../src/quant/schemes.js';
 import type { FloatTensor } from '../../src/tensor.js';
 import type { BatchExecutor } from '../../src/target.js';
-import { createOrtExecutor, loadOrt, ORT_SESSION_OPTIONS, type OrtKind } from '../../targets/web/ort-executor.js';
+import { createOrtExecutor, loadOrt, ortSessionOptions, ORT_WEB_SESSION_OPTIONS, type OrtKind } from '../../targets/web/ort-executor.js';
 import { startWebServer } from '../../targets/web/server.js';
 import { FLOAT_MODEL_FILE, QDQ_MODEL_FILE } from '../../targets/web/web-config.js';
 import { prepareServeDir } from '../../src/cli/commands/serve.js';
@@ -90,7 +90,7 @@ async function timeModels(kind: OrtKind, models: Record<string, Uint8Array>, inp
   const timers: Timers = {};
   try {
     for (const [name, bytes] of Object.entries(models)) {
-      const session = await ort.InferenceSession.create(bytes, ORT_SESSION_OPTIONS);
+      const session = await ort.InferenceSession.create(bytes, ortSessionOptions(kind));
       sessions.push(session);
       const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...shape]) };
       timers[name] = async () => {
@@ -131,7 +131,7 @@ async function timeOrtWebThreads(dir: string, files: Record<string, string>, inp
     const interleavedMedians = ${INTERLEAVED_MEDIANS};
     process.stdout.write(JSON.stringify(await interleavedMedians(timers, job.runs)));
     process.exit(0);`;
-  const job = { files, input: inputFile, shape, threads, runs, options: ORT_SESSION_OPTIONS };
+  const job = { files, input: inputFile, shape, threads, runs, options: ORT_WEB_SESSION_OPTIONS };
   const file = join(dir, 'time-ort-web.mjs');
   writeFileSync(file, script);
   const { stdout } = await promisify(execFile)(process.execPath, [file], {
@@ -153,7 +153,7 @@ async function profileOps(bytes: Uint8Array, input: Float32Array, shape: readonl
   fs.writeSync = (fd, data, ...rest) => (fd === 1 ? (lines.push(String(data)), String(data).length) : writeSync(fd, data, ...rest));
   try {
     const ort = await loadOrt('web');
-    const session = await ort.InferenceSession.create(bytes, { ...ORT_SESSION_OPTIONS, enableProfiling: true });
+    const session = await ort.InferenceSession.create(bytes, { ...ORT_WEB_SESSION_OPTIONS, enableProfiling: true });
     const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...shape]) };
     for (let i = 0; i <= PROFILED_RUNS; i++) await session.run(feeds);
     session.endProfiling();
@@ -204,7 +204,7 @@ async function timeChromium(dir: string, models: Record<string, Uint8Array>, run
       }
       const interleaved = (0, eval)(interleavedSource) as (t: typeof timers, n: number) => Promise<Record<string, number>>;
       return interleaved(timers, runs);
-    }, [ORT_SESSION_OPTIONS, Object.keys(models), runs, CHROMIUM_REPS, INTERLEAVED_MEDIANS] as const);
+    }, [ORT_WEB_SESSION_OPTIONS, Object.keys(models), runs, CHROMIUM_REPS, INTERLEAVED_MEDIANS] as const);
   } finally {
     await context.close();
     await server.close();
@@ -369,7 +369,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
     columns: ['model', 'runtime', 'threads', 'flavour (weights)', 'float ms', 'int8 ms', 'speed-up', 'size int8/float', 'mismatched values vs runtime (all activations)'],
     rows,
     notes: [
-      'onnxruntime 1.30 (node: native MLAS; web: wasm SIMD build); session.qdqisint8allowed=1; RTN W8A8 per-tensor, minmax calibration.',
+      'onnxruntime 1.30 (node: native MLAS; web: wasm SIMD build, worker threads blocking: intra_op.allow_spinning=0); session.qdqisint8allowed=1; RTN W8A8 per-tensor, minmax calibration.',
       'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights, depthwise Convs as exact integer-valued float Convs (wasm has no SIMD u8 depthwise kernel); ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in u8s8 vpmaddubsw).',
       `Machine: ${threads} cores${withChromium ? '' : '; Chromium skipped'}. Mismatches: every activation, on the held-out split, against the runtime's onnx mode.`,
       ...accuracy,

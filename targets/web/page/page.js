@@ -9,8 +9,9 @@ ort.env.wasm.wasmPaths = '/ort/';
 // Threads need SharedArrayBuffer, which a cross-origin-isolated page has (flexq serve sends the headers).
 const THREADS = self.crossOriginIsolated ? Math.max(1, Math.min(4, navigator.hardwareConcurrency || 1)) : 1;
 ort.env.wasm.numThreads = THREADS;
-// The same session options as flexq's ort-web executor (targets/web/ort-executor.ts).
-const OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { qdqisint8allowed: '1' } } };
+// The same session options as flexq's ort-web executor (ORT_WEB_SESSION_OPTIONS in targets/web/ort-executor.ts):
+// worker threads block rather than spin between kernels.
+const OPTIONS = { graphOptimizationLevel: 'all', extra: { session: { qdqisint8allowed: '1', intra_op: { allow_spinning: '0' } } } };
 const TIMED_RUNS = 5;
 
 const $ = (id) => document.getElementById(id);
