@@ -40,7 +40,7 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly layerBits?: ReadonlyMap<string, WeightBits>;
   /** 'int7' caps weights at [−64, 63] (what onnxruntime-node's u8s8 kernels take exactly); default 'int8'. */
   readonly weightRange?: WeightRange;
-  /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN only for now); default 'per-tensor'. */
+  /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN and FlexRound); default 'per-tensor'. */
   readonly weightScales?: WeightScales;
   /** Activation range observer; default 'minmax'. */
   readonly observer?: ObserverKind;
@@ -93,8 +93,9 @@ function settle(o: QuantizeOptions): Settled {
   oneOf('abits', s.abits, ACTIVATION_BITS, ' (32 keeps activations float)');
   oneOf('weightRange', o.weightRange ?? 'int8', WEIGHT_RANGES);
   oneOf('weightScales', o.weightScales ?? 'per-tensor', WEIGHT_SCALES);
-  // Learned rounding starts from, and learns, one per-tensor grid per layer.
-  if (o.weightScales === 'per-channel' && s.method !== 'rtn') fail('BAD_ARGUMENT', `per-channel weights support method rtn for now, not ${s.method}; drop --per-channel or use --method rtn`);
+  // FlexRound learns a per-channel grid as it learns a per-tensor one; AdaRound and AdaQuant keep one grid per layer.
+  if (o.weightScales === 'per-channel' && s.method !== 'rtn' && s.method !== 'flexround')
+    fail('BAD_ARGUMENT', `per-channel weights support methods rtn and flexround, not ${s.method}; drop --per-channel or use --method flexround`);
   oneOf('observer', s.observer, OBSERVER_KINDS);
   oneOf('granularity', o.granularity ?? 'layer', GRANULARITIES);
   oneOf('setting', o.setting ?? 'brecq', SETTINGS);
