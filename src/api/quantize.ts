@@ -10,6 +10,7 @@ import { createFloatExecutor } from '../exec/float-executor.js';
 import type { Graph } from '../ir/graph.js';
 import { weightedLayers } from '../quant/layers.js';
 import { loadModel } from '../load-model.js';
+import { globalizeAveragePool } from '../passes/globalize-average-pool.js';
 import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
@@ -151,7 +152,8 @@ export async function quantize(model: string, o: QuantizeOptions): Promise<Quant
 
 async function quantizeOn(backend: TensorBackend | undefined, model: string, o: QuantizeOptions, s: Settled): Promise<QuantizedGraph> {
   const progressOf = o.progress ?? silentProgress;
-  const { graph } = loadModel(model, { inputShape: o.inputShape });
+  // A whole-input average pool becomes a mean with its own output grid (globalize-average-pool.ts says why).
+  const graph = globalizeAveragePool(loadModel(model, { inputShape: o.inputShape }).graph);
   if (o.target !== undefined) checkDeployable(graph, o.target);
   if (s.method !== 'rtn') checkReconstructionSupported(graph, o.granularity ?? 'layer');
   const sampleShape = sampleShapeOf(graph, model);

@@ -6,7 +6,6 @@ import { foldBiasAdd } from './fold-bias-add.js';
 import { foldConstants } from './fold-constants.js';
 import { foldPad } from './fold-pad.js';
 import { freeBatchDimension } from './free-batch-dimension.js';
-import { globalizeAveragePool } from './globalize-average-pool.js';
 import { fuseActivations } from './fuse-activations.js';
 
 export interface Pass {
@@ -24,12 +23,12 @@ export interface Pass {
  *    and consumer patterns are adjacent.
  * 3b. foldPad moves explicit zero padding into the Conv that reads it (TFLite's PAD → VALID CONV_2D), once
  *    identities no longer sit between them.
- * 3c. globalizeAveragePool turns a whole-input AveragePool into GlobalAveragePool, once shapes are static, so the
- *    mean gets its own integer grid.
  * 4. foldBiasAdd gives every Conv/MatMul its own bias (MatMul + Add → Gemm), before BN folding so a
  *    conv → add → BN chain folds completely.
  * 5. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
  * 6. fuseActivations runs last, because conv → BN → relu and conv → add → relu only become conv → relu then.
+ * Not here: globalizeAveragePool changes integer arithmetic (AVERAGE_POOL_2D → MEAN), so quantize runs it where
+ * flexq chooses the grids, and an imported int8 model keeps the pool its file states.
  */
 export const PIPELINE: readonly Pass[] = [
   { name: 'eliminateDeadNodes', run: eliminateDeadNodes },
@@ -37,7 +36,6 @@ export const PIPELINE: readonly Pass[] = [
   { name: 'foldConstants', run: foldConstants },
   { name: 'eliminateIdentities', run: eliminateIdentities },
   { name: 'foldPad', run: foldPad },
-  { name: 'globalizeAveragePool', run: globalizeAveragePool },
   { name: 'foldBiasAdd', run: foldBiasAdd },
   { name: 'foldBatchNorm', run: foldBatchNorm },
   { name: 'fuseActivations', run: fuseActivations },
