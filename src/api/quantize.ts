@@ -10,6 +10,7 @@ import { createFloatExecutor } from '../exec/float-executor.js';
 import type { Graph } from '../ir/graph.js';
 import { weightedLayers } from '../quant/layers.js';
 import { loadModel } from '../load-model.js';
+import { globalizeAveragePool } from '../passes/globalize-average-pool.js';
 import type { Granularity } from '../quant/blocks.js';
 import { calibrateActivations } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
@@ -40,7 +41,7 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly layerBits?: ReadonlyMap<string, WeightBits>;
   /** 'int7' caps weights at [−64, 63] (what onnxruntime-node's u8s8 kernels take exactly); default 'int8'. */
   readonly weightRange?: WeightRange;
-  /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN only for now); default 'per-tensor'. */
+  /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN and FlexRound); default 'per-tensor'. */
   readonly weightScales?: WeightScales;
   /** Activation range observer; default 'minmax'. */
   readonly observer?: ObserverKind;
@@ -93,8 +94,9 @@ function settle(o: QuantizeOptions): Settled {
   oneOf('abits', s.abits, ACTIVATION_BITS, ' (32 keeps activations float)');
   oneOf('weightRange', o.weightRange ?? 'int8', WEIGHT_RANGES);
   oneOf('weightScales', o.weightScales ?? 'per-tensor', WEIGHT_SCALES);
-  // Learned rounding starts from, and learns, one per-tensor grid per layer.
-  if (o.weightScales === 'per-channel' && s.method !== 'rtn') fail('BAD_ARGUMENT', `per-channel weights support method rtn for now, not ${s.method}; drop --per-channel or use --method rtn`);
+  // FlexRound learns a per-channel grid as it learns a per-tensor one; AdaRound and AdaQuant keep one grid per layer.
+  if (o.weightScales === 'per-channel' && s.method !== 'rtn' && s.method !== 'flexround')
+    fail('BAD_ARGUMENT', `per-channel weights support methods rtn and flexround, not ${s.method}; drop --per-channel or use --method flexround`);
   oneOf('observer', s.observer, OBSERVER_KINDS);
   oneOf('granularity', o.granularity ?? 'layer', GRANULARITIES);
   oneOf('setting', o.setting ?? 'brecq', SETTINGS);
@@ -150,7 +152,8 @@ export async function quantize(model: string, o: QuantizeOptions): Promise<Quant
 
 async function quantizeOn(backend: TensorBackend | undefined, model: string, o: QuantizeOptions, s: Settled): Promise<QuantizedGraph> {
   const progressOf = o.progress ?? silentProgress;
-  const { graph } = loadModel(model, { inputShape: o.inputShape });
+  // A whole-input average pool becomes a mean with its own output grid (globalize-average-pool.ts says why).
+  const graph = globalizeAveragePool(loadModel(model, { inputShape: o.inputShape }).graph);
   if (o.target !== undefined) checkDeployable(graph, o.target);
   if (s.method !== 'rtn') checkReconstructionSupported(graph, o.granularity ?? 'layer');
   const sampleShape = sampleShapeOf(graph, model);

@@ -223,3 +223,128 @@ export function padConstantBackward(xShape: readonly number[], dy: FloatTensor, 
       }
   return { shape: [...xShape], data: dx };
 }
+
+/** y = 1 / (1 + e^(−x)). */
+export const sigmoid = (x: FloatTensor): FloatTensor => map(x, (v) => 1 / (1 + Math.exp(-v)));
+/** ∂x = ∂y · y · (1 − y), from the forward's output y. */
+export const sigmoidBackward = (y: FloatTensor, dy: FloatTensor): FloatTensor => mapWithGradient('sigmoidBackward', y, dy, (v) => v * (1 - v));
+
+/** Numpy broadcasting (dims aligned on the right, each equal or 1): the output shape of `a` and `b`. */
+function broadcastShape(a: readonly number[], b: readonly number[]): number[] {
+  const rank = Math.max(a.length, b.length);
+  const at = (s: readonly number[], k: number) => s[s.length - rank + k] ?? 1;
+  return Array.from({ length: rank }, (_, k) => {
+    const [p, q] = [at(a, k), at(b, k)];
+    if (p !== q && p !== 1 && q !== 1) fail('SHAPE', `broadcast: shapes [${a}] and [${b}] differ in dim ${k} (${p} vs ${q}); expected equal dims or 1`);
+    return Math.max(p, q);
+  });
+}
+
+/** For every element of `out`, the element of an operand of shape `shape` that broadcasting reads. */
+function broadcastIndex(shape: readonly number[], out: readonly number[]): Int32Array {
+  const padded = [...Array<number>(out.length - shape.length).fill(1), ...shape];
+  const strides = padded.map((_, k) => padded.slice(k + 1).reduce((p, d) => p * d, 1) * (padded[k] === 1 ? 0 : 1));
+  const size = out.reduce((p, d) => p * d, 1);
+  const index = new Int32Array(size);
+  const coord = new Array<number>(out.length).fill(0);
+  for (let i = 0, at = 0; i < size; i++) {
+    index[i] = at;
+    for (let k = out.length - 1; k >= 0; k--) {
+      at += strides[k];
+      if (++coord[k] < out[k]) break;
+      at -= strides[k] * out[k];
+      coord[k] = 0;
+    }
+  }
+  return index;
+}
+
+/** y = a · b with numpy broadcasting (the squeeze-excite Mul of [N, C, H, W] by [N, C, 1, 1]). */
+export function mul(a: FloatTensor, b: FloatTensor): FloatTensor {
+  const shape = broadcastShape(a.shape, b.shape);
+  const [ia, ib] = [broadcastIndex(a.shape, shape), broadcastIndex(b.shape, shape)];
+  return { shape, data: Float32Array.from(ia, (j, i) => a.data[j] * b.data[ib[i]]) };
+}
+
+/** ∂a = ∂y · b and ∂b = ∂y · a, each summed over the dims its operand was broadcast along. */
+export function mulBackward(a: FloatTensor, b: FloatTensor, dy: FloatTensor): [FloatTensor, FloatTensor] {
+  const [ia, ib] = [broadcastIndex(a.shape, dy.shape), broadcastIndex(b.shape, dy.shape)];
+  const [da, db] = [new Float32Array(a.data.length), new Float32Array(b.data.length)];
+  for (let i = 0; i < dy.data.length; i++) {
+    da[ia[i]] += dy.data[i] * b.data[ib[i]];
+    db[ib[i]] += dy.data[i] * a.data[ia[i]];
+  }
+  return [
+    { shape: a.shape, data: da },
+    { shape: b.shape, data: db },
+  ];
+}
+
+/** One axis of a resize: each output index reads `lower` with weight 1 − `weight` and `upper` with `weight`. */
+export interface ResizeAxis {
+  readonly lower: Int32Array;
+  readonly upper: Int32Array;
+  readonly weight: Float32Array;
+}
+
+export type ResizeMode = 'linear' | 'nearest';
+export type ResizeCoordinates = 'half_pixel' | 'align_corners' | 'asymmetric';
+
+/**
+ * The source positions of one axis, as TensorFlow.js' resizeBilinear / resizeNearestNeighbor (what the float
+ * executor runs) place them: p = (o + ½)·in/out − ½ (half_pixel), o·(in − 1)/(out − 1) (align_corners),
+ * o·in/out (asymmetric); linear reads ⌊p⌋ and ⌊p⌋ + 1 clamped to the input, nearest ⌊p⌋.
+ */
+export function resizeAxis(input: number, output: number, mode: ResizeMode, coordinates: ResizeCoordinates): ResizeAxis {
+  const axis = { lower: new Int32Array(output), upper: new Int32Array(output), weight: new Float32Array(output) };
+  for (let o = 0; o < output; o++) {
+    const raw =
+      coordinates === 'half_pixel' ? ((o + 0.5) * input) / output - 0.5
+      : coordinates === 'align_corners' ? (output > 1 ? (o * (input - 1)) / (output - 1) : 0)
+      : (o * input) / output;
+    const p = Math.min(Math.max(raw, 0), input - 1);
+    const lower = Math.floor(p);
+    axis.lower[o] = lower;
+    axis.upper[o] = mode === 'linear' ? Math.min(lower + 1, input - 1) : lower;
+    axis.weight[o] = mode === 'linear' ? p - lower : 0;
+  }
+  return axis;
+}
+
+/** Resize of the H and W axes of an NCHW tensor: y = Σ over the four corners of wy·wx·x. */
+export function resize2d(x: FloatTensor, rows: ResizeAxis, cols: ResizeAxis): FloatTensor {
+  const [n, c, h, w] = x.shape;
+  const [oh, ow] = [rows.lower.length, cols.lower.length];
+  const y = new Float32Array(n * c * oh * ow);
+  for (let plane = 0; plane < n * c; plane++)
+    for (let i = 0; i < oh; i++) {
+      const [top, bottom, fy] = [(plane * h + rows.lower[i]) * w, (plane * h + rows.upper[i]) * w, rows.weight[i]];
+      for (let j = 0; j < ow; j++) {
+        const [l, r, fx] = [cols.lower[j], cols.upper[j], cols.weight[j]];
+        const upper = x.data[top + l] + (x.data[top + r] - x.data[top + l]) * fx;
+        const lower = x.data[bottom + l] + (x.data[bottom + r] - x.data[bottom + l]) * fx;
+        y[(plane * oh + i) * ow + j] = upper + (lower - upper) * fy;
+      }
+    }
+  return { shape: [n, c, oh, ow], data: y };
+}
+
+/** ∂L/∂x of resize2d: each output's gradient handed back to its four corners with their weights. */
+export function resize2dBackward(xShape: readonly number[], dy: FloatTensor, rows: ResizeAxis, cols: ResizeAxis): FloatTensor {
+  const [n, c, h, w] = xShape;
+  const [oh, ow] = [rows.lower.length, cols.lower.length];
+  const dx = new Float32Array(n * c * h * w);
+  for (let plane = 0; plane < n * c; plane++)
+    for (let i = 0; i < oh; i++) {
+      const [top, bottom, fy] = [(plane * h + rows.lower[i]) * w, (plane * h + rows.upper[i]) * w, rows.weight[i]];
+      for (let j = 0; j < ow; j++) {
+        const [l, r, fx] = [cols.lower[j], cols.upper[j], cols.weight[j]];
+        const g = dy.data[(plane * oh + i) * ow + j];
+        dx[top + l] += g * (1 - fy) * (1 - fx);
+        dx[top + r] += g * (1 - fy) * fx;
+        dx[bottom + l] += g * fy * (1 - fx);
+        dx[bottom + r] += g * fy * fx;
+      }
+    }
+  return { shape: [...xShape], data: dx };
+}

@@ -27,6 +27,8 @@ export interface Pass {
  *    conv → add → BN chain folds completely.
  * 5. foldBatchNorm needs constant BN parameters and the Conv/Gemm directly before the BN.
  * 6. fuseActivations runs last, because conv → BN → relu and conv → add → relu only become conv → relu then.
+ * Not here: globalizeAveragePool changes integer arithmetic (AVERAGE_POOL_2D → MEAN), so quantize runs it where
+ * flexq chooses the grids, and an imported int8 model keeps the pool its file states.
  */
 export const PIPELINE: readonly Pass[] = [
   { name: 'eliminateDeadNodes', run: eliminateDeadNodes },

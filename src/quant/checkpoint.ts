@@ -10,8 +10,9 @@ import type { ReconstructionCheckpoint } from './reconstruct.js';
 
 const FORMAT = 'flexq-reconstruction-checkpoint/1';
 
-interface StoredWeight extends Omit<QuantizedWeight, 'values'> {
+interface StoredWeight extends Omit<QuantizedWeight, 'values' | 'channelScales'> {
   readonly values: string;
+  readonly channelScales?: number[];
 }
 
 interface Stored {
@@ -27,7 +28,9 @@ export function checkpointPath(output: string): string {
 }
 
 export function writeCheckpoint(path: string, fingerprint: string, c: ReconstructionCheckpoint): void {
-  const weights = Object.fromEntries([...c.weights].map(([k, w]) => [k, { ...w, values: Buffer.from(w.values.buffer, w.values.byteOffset, w.values.byteLength).toString('base64') }]));
+  const weights = Object.fromEntries(
+    [...c.weights].map(([k, w]) => [k, { ...w, values: Buffer.from(w.values.buffer, w.values.byteOffset, w.values.byteLength).toString('base64'), channelScales: w.channelScales && [...w.channelScales] }]),
+  );
   const stored: Stored = { format: FORMAT, fingerprint, unitsDone: c.unitsDone, weights, activations: Object.fromEntries(c.activations) };
   writeFileAtomic(path, JSON.stringify(stored));
 }
@@ -44,7 +47,9 @@ export function readCheckpoint(path: string, fingerprint: string): Reconstructio
   if (stored.format !== FORMAT) fail('DATA_READ', `${path}: expected a ${FORMAT} file, found '${stored.format}'; delete it to start over`);
   if (stored.fingerprint !== fingerprint)
     fail('BAD_ARGUMENT', `${path} was written by a run with another model, data or options; run with the same ones to resume, or delete it to start over`);
-  const weights = new Map(Object.entries(stored.weights).map(([k, w]) => [k, { ...w, values: new Int8Array(Buffer.from(w.values, 'base64')) }]));
+  const weights = new Map(
+    Object.entries(stored.weights).map(([k, { channelScales, ...w }]) => [k, { ...w, values: new Int8Array(Buffer.from(w.values, 'base64')), ...(channelScales ? { channelScales: Float32Array.from(channelScales) } : {}) }]),
+  );
   return { unitsDone: stored.unitsDone, weights, activations: new Map(Object.entries(stored.activations)) };
 }
 

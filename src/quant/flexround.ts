@@ -4,7 +4,8 @@ import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
 
 /**
  * FlexRound (Lee et al., ICML 2023, arXiv 2306.00317): Ŵ = s1 · clamp(round(W / (s1 ⊙ S2 ⊙ s3 ⊙ s4)), qmin, qmax).
- * s1 is the per-tensor grid (from the RTN clipping search), S2 one divisor per weight, s3 one per output channel,
+ * s1 is the grid (from the RTN clipping search): one per tensor, or one per index of axis 0 when the RTN start is
+ * per channel (then the grids learned are per channel too), S2 one divisor per weight, s3 one per output channel,
  * s4 one per input channel (convolutions with more than one input channel per group). All start at RTN
  * (S2 = s3 = s4 = 1) and are learned as logarithms so they stay positive. Rounding passes the gradient straight
  * through inside the clamp range, so with z = W / S' and a = log of any divisor, ∂Ŵ/∂a = −s1 · z; s1 also scales
@@ -14,7 +15,10 @@ import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
 export function createFlexRound(init: QuantizerInit): WeightQuantizer {
   const { w, layout, rtn } = init;
   const { qmin, qmax } = rtn;
-  const logS1 = Float64Array.of(Math.log(rtn.scale));
+  const logS1 = rtn.channelScales ? Float64Array.from(rtn.channelScales, Math.log) : Float64Array.of(Math.log(rtn.scale));
+  // Which s1 each weight divides by and is scaled by: its axis-0 index when per channel, else the one grid.
+  const inner = w.length / logS1.length;
+  const gridOf = Int32Array.from({ length: w.length }, (_, i) => Math.floor(i / inner));
   const logS2 = new Float64Array(w.length);
   const logS3 = new Float64Array(layout.outChannels);
   const logS4 = new Float64Array(layout.inChannels > 1 ? layout.inChannels : 0);
@@ -27,7 +31,7 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
   const inside = new Uint8Array(w.length);
   // Reused every iteration (an iteration allocated 3 weight-sized arrays): the optimizer consumes the gradients
   // before the next call.
-  const g1 = new Float64Array(1);
+  const g1 = new Float64Array(logS1.length);
   const g2 = new Float64Array(w.length);
   const g3 = new Float64Array(logS3.length);
   const g4 = new Float64Array(logS4.length);
@@ -40,11 +44,10 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
    * passes: V8 runs them apart in 36 ms on 1.28 M weights, fused in 56 (MobileNetV2's classifier).
    */
   function quantize(): void {
-    const base = logS1[0];
     for (let c = 0; c < s3.length; c++) s3[c] = Math.exp(logS3[c]);
     for (let c = 0; c < s4.length; c++) s4[c] = Math.exp(logS4[c]);
-    if (s4.length > 0) for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(base + logS2[i]) * s3[outOf[i]] * s4[inOf[i]]);
-    else for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(base + logS2[i]) * s3[outOf[i]]);
+    if (s4.length > 0) for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(logS1[gridOf[i]] + logS2[i]) * s3[outOf[i]] * s4[inOf[i]]);
+    else for (let i = 0; i < w.length; i++) z[i] = w[i] / (Math.exp(logS1[gridOf[i]] + logS2[i]) * s3[outOf[i]]);
     for (let i = 0; i < w.length; i++) {
       const r = Math.round(z[i]);
       inside[i] = r >= qmin && r <= qmax ? 1 : 0;
@@ -56,36 +59,37 @@ export function createFlexRound(init: QuantizerInit): WeightQuantizer {
     params,
     weight() {
       quantize();
-      const s1 = Math.exp(logS1[0]);
+      const s1 = logS1.map(Math.exp);
       const out = new Float32Array(w.length);
-      for (let i = 0; i < w.length; i++) out[i] = s1 * q[i];
+      for (let i = 0; i < w.length; i++) out[i] = s1[gridOf[i]] * q[i];
       return out;
     },
     gradients(dw) {
-      const s1 = Math.exp(logS1[0]);
+      const s1 = logS1.map(Math.exp);
+      g1.fill(0);
       g3.fill(0);
       g4.fill(0);
-      // The per-tensor sum in a local, in the same order as element by element into g1[0].
-      let sum1 = 0;
       for (let i = 0; i < w.length; i++) {
-        sum1 += dw[i] * s1 * q[i];
+        const k = gridOf[i];
+        g1[k] += dw[i] * s1[k] * q[i];
         if (!inside[i]) {
           g2[i] = 0;
           continue;
         }
-        const t = -dw[i] * s1 * z[i];
-        sum1 += t;
+        const t = -dw[i] * s1[k] * z[i];
+        g1[k] += t;
         g2[i] = t;
         g3[outOf[i]] += t;
         if (g4.length) g4[inOf[i]] += t;
       }
-      g1[0] = sum1;
       return grads;
     },
     regularizer: () => 0,
     finish(): QuantizedWeight {
       quantize();
-      return { ...rtn, values: Int8Array.from(q), scale: fp32(Math.exp(logS1[0])) };
+      if (!rtn.channelScales) return { ...rtn, values: Int8Array.from(q), scale: fp32(Math.exp(logS1[0])) };
+      const channelScales = Float32Array.from(logS1, (l) => fp32(Math.exp(l)));
+      return { ...rtn, values: Int8Array.from(q), scale: Math.max(...channelScales), channelScales };
     },
   };
 }

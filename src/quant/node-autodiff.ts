@@ -168,6 +168,47 @@ function constantPads(node: Node): readonly number[] {
     fail('UNSUPPORTED_ATTR', `node '${node.name}' (Pad): reconstruction pads 4-D tensors with a constant, not the batch axis; quantize this model with --method rtn`);
   return pads;
 }
+/**
+ * A Resize's two axes as the float executor places them (linear in any of its coordinate modes, or nearest with
+ * asymmetric floor); its output H×W are the graph's.
+ */
+function resizeAxes(graph: Graph, node: Node, xShape: readonly number[]): [ew.ResizeAxis, ew.ResizeAxis] {
+  const mode = stringAttr(node, 'mode', 'nearest');
+  const given = stringAttr(node, 'coordinateTransformationMode', 'half_pixel');
+  const coordinates = (given === 'pytorch_half_pixel' ? 'half_pixel' : given) as ew.ResizeCoordinates;
+  const linear = mode === 'linear' && ['half_pixel', 'align_corners', 'asymmetric'].includes(coordinates);
+  const nearest = mode === 'nearest' && coordinates === 'asymmetric' && stringAttr(node, 'nearestMode', 'floor') === 'floor';
+  const [, , h, w] = graph.values.get(node.outputs[0])!.shape;
+  if ((!linear && !nearest) || typeof h !== 'number' || typeof w !== 'number' || xShape.length !== 4)
+    fail('UNSUPPORTED_ATTR', `node '${node.name}' (Resize): reconstruction resizes H and W of a 4-D tensor to a static size, linear or nearest (asymmetric, floor); found mode '${mode}' with '${given}' coordinates; quantize this model with --method rtn`);
+  return [ew.resizeAxis(xShape[2], h, mode as ew.ResizeMode, coordinates), ew.resizeAxis(xShape[3], w, mode as ew.ResizeMode, coordinates)];
+}
+
+/** A node's operands in input order: the dynamic ones as fed (`xs`), constants from the graph (a Mul by a constant scale). */
+function operands(graph: Graph, node: Node, xs: readonly FloatTensor[]): FloatTensor[] {
+  let k = 0;
+  return node.inputs.map((v) => {
+    const c = graph.values.get(v);
+    return c?.data ? { shape: c.shape as number[], data: c.data as Float32Array } : xs[k++];
+  });
+}
+
+/** The gradients of a node's operands in input order, kept for its dynamic inputs only (what backward returns). */
+const dynamicOnly = (graph: Graph, node: Node, grads: readonly FloatTensor[]): FloatTensor[] => grads.filter((_, k) => !graph.values.get(node.inputs[k])?.data);
+
+/** Mul of two operands with broadcasting, either possibly a constant. */
+const mulRule: OpRule = {
+  forward: async (_b, graph, node, xs) => ew.mul(...(operands(graph, node, xs) as [FloatTensor, FloatTensor])),
+  backward: async (_b, graph, node, xs, _y, dy, _w, need) =>
+    ({ dxs: dynamicOnly(graph, node, ew.mulBackward(...(operands(graph, node, xs) as [FloatTensor, FloatTensor]), dy)).map((d, k) => (need[k] ? d : undefined)) }),
+};
+
+/** Resize of H and W; its constant roi/scales/sizes inputs are the graph's. */
+const resizeRule: OpRule = {
+  forward: async (_b, graph, node, [x]) => ew.resize2d(x, ...resizeAxes(graph, node, x.shape)),
+  backward: async (_b, graph, node, [x], _y, dy, _w, need) => ({ dxs: [need[0] ? ew.resize2dBackward(x.shape, dy, ...resizeAxes(graph, node, x.shape)) : undefined] }),
+};
+
 /** Clip's bounds (normalized attributes; absent = unbounded). */
 const clipMin = (n: Node) => (n.attrs.min as number | undefined) ?? -Infinity;
 const clipMax = (n: Node) => (n.attrs.max as number | undefined) ?? Infinity;
@@ -185,6 +226,9 @@ const RULES: Record<string, OpRule> = {
   MaxPool: elementwise((n, [x]) => ew.maxPool(x, window2d(n)).y, (n, [x], _y, dy) => [ew.maxPoolBackward(x.shape, ew.maxPool(x, window2d(n)).argmax, dy)]),
   Flatten: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
   Reshape: elementwise((n, [x], g) => reshaped(n, x, g), (_n, [x], _y, dy) => [unshaped(x, dy)]),
+  Mul: mulRule,
+  Sigmoid: elementwise((_n, [x]) => ew.sigmoid(x), (_n, _xs, y, dy) => [ew.sigmoidBackward(y, dy)]),
+  Resize: resizeRule,
   Pad: elementwise((n, [x]) => ew.padConstant(x, constantPads(n), Number(n.attrs.value ?? 0)), (n, [x], _y, dy) => [ew.padConstantBackward(x.shape, dy, constantPads(n))]),
 };
 

@@ -5,6 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { exportModel, quantize, validate } from '../../src/index.js';
 import type { ValidateReport } from '../../src/api/validate.js';
 import { FlexqError } from '../../src/errors.js';
+import { loadModel } from '../../src/load-model.js';
+import { checkReconstructionSupported } from '../../src/quant/reconstruct.js';
 import { data, model } from '../helpers/shared.js';
 
 const PHOTOS = data('imagenet-sample');
@@ -65,14 +67,10 @@ describe('validate --task on MediaPipe models (W8A8 RTN, per-tensor weights)', (
     expect(r.executors[0].detection!.topBoxIou).toBeGreaterThan(0.6);
   });
 
-  it('refuses FlexRound on Selfie Segmentation before calibration, listing every node reconstruction cannot run', async () => {
-    const error = await quantize(SELFIE, { ...calib, calib: '/nonexistent', method: 'flexround', preprocess: 'mediapipe-selfie' }).catch((e: unknown) => e);
-    expect((error as FlexqError).code).toBe('UNSUPPORTED_OP');
-    const message = (error as FlexqError).message;
-    expect(message).toContain("'multiply' (Mul)");
-    expect(message).toContain("'activation' (Sigmoid)");
-    expect(message).toContain("'up_sampling2d_2' (Resize)");
-    expect(message).toContain('quantize this model with --method rtn');
+  it('reconstruction runs every node of Selfie Segmentation up to its last learned layer (squeeze-excite Mul, Sigmoid, Resize)', () => {
+    const { graph } = loadModel(SELFIE);
+    expect(graph.nodes.filter((n) => ['Mul', 'Sigmoid', 'Resize'].includes(n.op)).length).toBe(24);
+    expect(() => checkReconstructionSupported(graph, 'layer')).not.toThrow();
   });
 
   it('refuses a task the outputs cannot answer before reading any data', async () => {

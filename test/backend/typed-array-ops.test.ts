@@ -133,3 +133,50 @@ describe('constant pad (BlazeFace channel padding)', () => {
     expect(E.padConstant(x, pads, -2).data[0]).toBe(-2);
   });
 });
+
+describe('squeeze-excite and decoder ops: backward = finite differences', () => {
+  it('broadcast multiply [N, C, H, W] · [N, C, 1, 1]: each operand’s gradient, summed over its broadcast dims', async () => {
+    const a = input([2, 3, 4, 4], 10);
+    const b = input([2, 3, 1, 1], 11);
+    const dy = gradient([2, 3, 4, 4], 12);
+    const [da, db] = E.mulBackward(a, b, { shape: [2, 3, 4, 4], data: dy });
+    expect(await finiteDifferenceRatio((t) => E.mul(t, b), a, dy, da.data, H)).toBeLessThanOrEqual(1);
+    // Each gate value is read by 16 products, summed in float32.
+    expect(await finiteDifferenceRatio((t) => E.mul(a, t), b, dy, db.data, H, { terms: 16 })).toBeLessThanOrEqual(1);
+    // Right-aligned broadcasting of a constant [C, 1, 1] scale.
+    expect(E.mul(a, { shape: [3, 1, 1], data: Float32Array.of(1, 2, 3) }).data[16 * 2 + 5]).toBe(Math.fround(a.data[16 * 2 + 5] * 3));
+  });
+
+  it('sigmoid: backward from the output, y·(1 − y), within 1e-4 of central differences', () => {
+    const x = input([1, 2, 3, 3], 13);
+    const y = E.sigmoid(x);
+    const dy = gradient(x.shape, 14);
+    const dx = E.sigmoidBackward(y, { shape: x.shape, data: dy }).data;
+    const h = 1e-3;
+    x.data.forEach((v, i) => {
+      const numeric = ((1 / (1 + Math.exp(-(v + h))) - 1 / (1 + Math.exp(-(v - h)))) / (2 * h)) * dy[i];
+      expect(Math.abs(dx[i] - numeric)).toBeLessThan(1e-4);
+    });
+  });
+
+  const resizes: [string, E.ResizeMode, E.ResizeCoordinates, number, number][] = [
+    ['linear half-pixel ×2 (Keras UpSampling2D bilinear)', 'linear', 'half_pixel', 8, 10],
+    ['linear align-corners 3 → 7', 'linear', 'align_corners', 7, 7],
+    ['nearest asymmetric ×2', 'nearest', 'asymmetric', 8, 10],
+  ];
+  it.each(resizes)('resize %s', async (_name, mode, coordinates, oh, ow) => {
+    const x = input([1, 2, mode === 'linear' && coordinates === 'align_corners' ? 3 : 4, mode === 'linear' && coordinates === 'align_corners' ? 3 : 5], 15);
+    const [rows, cols] = [E.resizeAxis(x.shape[2], oh, mode, coordinates), E.resizeAxis(x.shape[3], ow, mode, coordinates)];
+    const y = E.resize2d(x, rows, cols);
+    expect(y.shape).toEqual([1, 2, oh, ow]);
+    const dy = gradient(y.shape, 16);
+    const dx = E.resize2dBackward(x.shape, { shape: y.shape, data: dy }, rows, cols).data;
+    expect(await finiteDifferenceRatio((t) => E.resize2d(t, rows, cols), x, dy, dx, H, { terms: 4 })).toBeLessThanOrEqual(1);
+  });
+
+  it('resize half-pixel ×2 places outputs at ¼ and ¾ between inputs, edges clamped', () => {
+    const x = { shape: [1, 1, 1, 3], data: Float32Array.of(0, 4, 8) };
+    const y = E.resize2d(x, E.resizeAxis(1, 1, 'linear', 'half_pixel'), E.resizeAxis(3, 6, 'linear', 'half_pixel'));
+    expect([...y.data]).toEqual([0, 1, 3, 5, 7, 8]);
+  });
+});

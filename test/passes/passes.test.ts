@@ -8,6 +8,7 @@ import { foldBiasAdd } from '../../src/passes/fold-bias-add.js';
 import { foldConstants } from '../../src/passes/fold-constants.js';
 import { freeBatchDimension } from '../../src/passes/free-batch-dimension.js';
 import { fuseActivations } from '../../src/passes/fuse-activations.js';
+import { globalizeAveragePool } from '../../src/passes/globalize-average-pool.js';
 import { floats, graphOf, int64s, node, randomFloats, runOn, scalar } from '../helpers/graphs.js';
 import { relativeMaxError } from '../helpers/shared.js';
 
@@ -179,5 +180,21 @@ describe('freeBatchDimension', () => {
     expect(freed.values.get('y')!.shape).toEqual(['N', 8]);
     expect(verifyGraph(freed)).toEqual([]);
     expect((await runOn(freed, [3, 2, 2, 2])).length).toBe(24);
+  });
+});
+
+describe('globalizeAveragePool', () => {
+  const pool = (kernel: number[], pads = [0, 0, 0, 0]) => node('AveragePool', ['x'], 'y', { kernel, strides: [1, 1], pads, ceilMode: 0, countIncludePad: 0 });
+  it('turns an AveragePool whose window is the whole input into GlobalAveragePool, same values', async () => {
+    const g = graphOf({ name: 'x', shape: ['N', 3, 4, 5] }, [], [pool([4, 5])], ['y']);
+    const after = globalizeAveragePool(g);
+    expect(ops(after)).toEqual(['GlobalAveragePool']);
+    expect(after.values.get('y')!.shape).toEqual(['N', 3, 1, 1]);
+    await expectSameFunction(g, after, [2, 3, 4, 5]);
+  });
+
+  it('keeps smaller windows and padded ones', () => {
+    for (const g of [graphOf({ name: 'x', shape: ['N', 3, 4, 4] }, [], [pool([2, 2])], ['y']), graphOf({ name: 'x', shape: ['N', 3, 4, 4] }, [], [pool([4, 4], [1, 1, 1, 1])], ['y'])])
+      expect(globalizeAveragePool(g)).toBe(g);
   });
 });

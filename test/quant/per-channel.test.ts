@@ -5,7 +5,8 @@ import { describe, expect, it } from 'vitest';
 import { quantize, validate } from '../../src/index.js';
 import type { QuantizeOptions } from '../../src/api/quantize.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
-import { FlexqError } from '../../src/errors.js';
+import { loadModel } from '../../src/load-model.js';
+import { rtnWeights } from '../../src/quant/rtn.js';
 import { data, hasShared, model } from '../helpers/shared.js';
 
 const RESNET8 = model('resnet8-cifar10/float.onnx');
@@ -37,9 +38,34 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
     expect(report.mismatches[named('runtime (tflite-builtin)')][named('built-in kernels')]).toBe(0);
   }, 60_000);
 
-  it('learned rounding refuses per-channel weights by name', async () => {
-    await expect(quantize(RESNET8, { ...cifarCalib, method: 'flexround', weightScales: 'per-channel' })).rejects.toThrow(FlexqError);
-    await expect(quantize(RESNET8, { ...cifarCalib, method: 'flexround', weightScales: 'per-channel' })).rejects.toThrow(/per-channel weights support method rtn/);
+  it('FlexRound learns per-channel grids: new integers and channel scales, still bit-exact in runtime, ort-node (QDQ) and LiteRT (TFLite)', async () => {
+    // A small learning rate: ten steps must not carry the rounding far (the default for short budgets is 1/iterations).
+    const q = await quantize(RESNET8, { ...cifarCalib, limit: 32, method: 'flexround', iters: 10, lr: 1e-3, weightScales: 'per-channel' });
+    // Where the learning started: RTN per channel on the float weights.
+    const rtn = rtnWeights(loadModel(RESNET8).graph, { wbits: 8, edgeBits: 8, weightScales: 'per-channel' });
+    let moved = 0;
+    let rescaled = 0;
+    for (const [name, w] of q.weights) {
+      const start = rtn.get(name)!;
+      expect(w.channelScales!.length).toBe(w.shape[0]);
+      moved += w.values.filter((v, i) => v !== start.values[i]).length;
+      rescaled += w.channelScales!.filter((s, m) => s !== start.channelScales![m]).length;
+    }
+    expect(moved).toBeGreaterThan(0);
+    expect(rescaled).toBeGreaterThan(0);
+    const report = await validate(RESNET8, q, { data: data('cifar10/test-200'), limit: 20, modes: ['onnx', 'tflite-builtin'], executors: ['runtime', 'ort-node', 'litert', 'litert-builtin'] });
+    const names = report.executors.map((e) => e.executor);
+    const named = (part: string) => names.find((n) => n.includes(part))!;
+    const xnnpackFamily = [named('runtime (onnx)'), named('ort-node'), named('XNNPACK')];
+    for (const a of xnnpackFamily) for (const b of xnnpackFamily) expect(report.mismatches[a][b]).toBe(0);
+    expect(report.mismatches[named('runtime (tflite-builtin)')][named('built-in kernels')]).toBe(0);
+    // W8A8 keeps the float model's accuracy on these 20 images within two images.
+    expect(report.executors[0].top1!).toBeGreaterThanOrEqual(report.floatTop1! - 0.1);
+  }, 90_000);
+
+  it('AdaRound and AdaQuant refuse per-channel weights by name', async () => {
+    for (const method of ['adaround', 'adaquant'] as const)
+      await expect(quantize(RESNET8, { ...cifarCalib, method, weightScales: 'per-channel' })).rejects.toThrow(/per-channel weights support methods rtn and flexround, not ada/);
   });
 
   // Weights only (A32) isolates the weight grids: per tensor, the depthwise layers' small channels round to zero.

@@ -70,7 +70,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--samples <n>', 'calibration samples to use (default: all of --calib after --offset/--limit)', parseCount('--samples', 1))
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
     .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
-    .option('--per-channel', 'one weight scale per output channel of every Conv and transB Gemm (RTN only; default per tensor)')
+    .option('--per-channel', 'one weight scale per output channel of every Conv and transB Gemm (rtn and flexround; default per tensor)')
     .option('--bits <plan>', 'per-layer weight bits from a plan (PLAN.json of validate --suggest-bits); layers it leaves out take --wbits')
     .option('--resume', 'continue an interrupted reconstruction from OUTPUT.resume');
 }
