@@ -22,7 +22,7 @@ import {
 const MAX_AXES = 4;
 
 function fourAxes(n: NodeInfo, shape: readonly number[], what: string): number[] {
-  if (shape.length > MAX_AXES) fail('UNSUPPORTED_ATTR', `${n.where}: ${what} has ${shape.length} axes per sample [${shape.join(',')}]; the C kernel takes at most ${MAX_AXES}`);
+  if (shape.length > MAX_AXES) fail('UNSUPPORTED_ATTR', `${n.where}: ${what} has ${shape.length} axes per sample [${shape.join(',')}]; the C kernel takes at most ${MAX_AXES}: reshape the tensor to fewer axes in the source model`);
   return [...new Array<number>(MAX_AXES - shape.length).fill(1), ...shape];
 }
 
