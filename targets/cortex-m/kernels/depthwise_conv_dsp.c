@@ -164,8 +164,9 @@ static inline __attribute__((always_inline)) void requantize_as(const flexq_chan
  * through the one-multiply path alone. */
 static void requantize_plane(const flexq_channel_requant *r, int32_t m, const int32_t *acc, int32_t count, int8_t *out) {
   const flexq_channel_constants c = flexq_channel_constants_of(r, m);
-  if (c.right_shift > 0 && r->min == -128 && r->max == 127) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, r, acc, count, out);
-  else if (c.right_shift > 0) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT, r, acc, count, out);
+  const int right_shift = r->shift[m] <= -1;
+  if (right_shift && r->min == -128 && r->max == 127) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, r, acc, count, out);
+  else if (right_shift) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT, r, acc, count, out);
   else requantize_as(&c, FLEXQ_REQUANT_ANY, r, acc, count, out);
 }
 
