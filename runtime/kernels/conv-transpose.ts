@@ -4,8 +4,8 @@
 //   acc[m, iy·sh − pt + ky·dh, ix·sw − pl + kx·dw] += (x[c, iy, ix] − zx)·(w[c, m, ky, kx] − zw)   (inside the output)
 //   acc starts at b[m] (int32 at sx·sw); y = requantizer.apply(acc) with M = sx·sw/sy, the mode's rule (requant/),
 //   clamped to the fused activation's range, as Conv (conv2d.ts) and TFLite's int8 TRANSPOSE_CONV do.
-//   tflite-builtin: the interpreters' built-in int8 TRANSPOSE_CONV rounds twice (tflite-double) whatever the build:
-//   measured against LiteRT.js 2.5.3 and tfjs-tflite on all outputs of test/targets/tflite (single rounding: ~0.3 % differ).
+//   tflite-builtin: the interpreters' built-in int8 TRANSPOSE_CONV rounds twice (tflite-double), as their depthwise
+//   kernel does (requant/tflite-builtin.ts): measured against LiteRT.js 2.5.3 and tfjs-tflite (single rounding: ~0.3 % differ).
 
 import { intAttr, intsAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';

@@ -12,7 +12,7 @@
 
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import { prepareRequantizer, prepareTfliteDepthwiseUpward, type Requantizer } from '../requant/index.js';
+import { prepareRequantizer, type Requantizer } from '../requant/index.js';
 import {
   accumulatorBound,
   activationOf,
@@ -266,11 +266,11 @@ export const conv2dKernel: KernelFactory = (ctx) => {
   if (ctx.inputShape(0).length !== 3 || w.shape.join() !== expected.join())
     ctx.unsupported(`weight shape [${w.shape.join(',')}] does not fit input [N,${ctx.inputShape(0).join(',')}] with group ${group}; expected [${expected.join(',')}]`);
   const range = fusedActivationRange(activationOf(ctx), ctx.outputGrid);
-  // TFLite's built-in depthwise kernel rounds its own way (requant/tflite-builtin.ts).
+  // TFLite's built-in depthwise kernel rounds twice (requant/tflite-builtin.ts).
   const depthwise = group > 1 && group === channels;
   const requantizer = layerRequantizers(w, outChannels, (weightScale) => {
     const params = { inputScale: x.scale, weightScale, outputScale: ctx.outputGrid.scale, ...range };
-    return depthwise && ctx.mode === 'tflite-builtin' ? prepareTfliteDepthwiseUpward(params) : prepareRequantizer(ctx.mode, params);
+    return prepareRequantizer(depthwise && ctx.mode === 'tflite-builtin' ? 'tflite-double' : ctx.mode, params);
   });
   const conv = prepareConv2d({
     inputShape: [channels, height, width],

@@ -29,7 +29,7 @@ export {
   tfliteDoubleFromMultiplier,
 } from './tflite-double.js';
 export { multiplyByQuantizedMultiplierSingle, prepareTfliteSingle, tfliteSingleFromMultiplier } from './tflite-single.js';
-export { depthwiseRoundUpward, prepareTfliteBuiltin, prepareTfliteDepthwiseUpward } from './tflite-builtin.js';
+export { prepareTfliteBuiltin } from './tflite-builtin.js';
 export { prepareTfliteXnnpack } from './tflite-xnnpack.js';
 export { requantizeFp32, roundHalfToEven } from './fp32-epilogue.js';
 export { onnxOutputScale, prepareOnnx } from './onnx.js';

@@ -52,6 +52,14 @@ const CASES: CaseSpec[] = [
     grids: { x, y: grid(0.021, -128) },
   },
   {
+    // No clamp: negative ties of the final shift reach the output (the built-in kernel rounds them away from zero).
+    name: 'depthwise 3x3, no activation',
+    input: [24, 16, 16],
+    constants: [floats('w', [24, 1, 3, 3], 27), floats('b', [24], 28)],
+    nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
+    grids: { x, y: grid(0.021, 3) },
+  },
+  {
     name: 'fully connected',
     input: [96],
     constants: [floats('w', [10, 96], 17), floats('b', [10], 18)],

@@ -37,6 +37,7 @@ const MODELS: readonly RealModel[] = [
 
 const PATHS: readonly { name: string; path: TflitePath; mode: RequantMode }[] = [
   { name: 'XNNPACK delegate', path: 'xnnpack', mode: 'tflite-xnnpack' },
+  { name: 'built-in kernels', path: 'builtin', mode: 'tflite-builtin' },
 ];
 
 /** The held-out photos as int8 on the input grid (TFLite's QUANTIZE rounding). */
