@@ -27,8 +27,7 @@ export function fuseResidualAdds(model: LoweredModel): LoweredModel {
 function fused(model: LoweredModel, steps: readonly CStep[], add: CStep, k: number): CStep[] | undefined {
   const root = (name: string): string => model.aliases.get(name) ?? name;
   const [operand, residual] = [add.inputs[k], add.inputs[1 - k]];
-  const at = steps.findIndex((s) => s.output === operand);
-  const conv = steps[at];
+  const conv = steps.find((s) => s.output === operand);
   if (!conv?.convDsp || !add.addTable || root(residual) === operand || model.outputs.some((o) => root(o.name) === operand)) return undefined;
   if (steps.some((s) => s !== add && s.inputs.some((x) => root(x) === operand))) return undefined;
   const [own, other] = [add.addTable.tables[k], add.addTable.tables[1 - k]];

@@ -140,7 +140,7 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('the converter\'s int8 models
       const top1 = (bytes: ArrayLike<number>): number => correct(argmaxRows(bytes, classes), l.labels);
       expect({ double: top1(runtimeOutputs(l, 'double', c.samples)), single: top1(single.qemu), litert: top1(theirBytes) }).toEqual({ ...c.correct, litert: c.correct.single });
       expect(mismatchedBytes(single.qemu, theirBytes)).toBe(c.litertMismatchedBytes);
-    }, 180_000);
+    }, 300_000);
 
   it('a per-channel fully-connected layer (DS-CNN\'s dense made per-channel): reference and optimized C bit-exact on 10 inputs', async () => {
     const l = await labelled({ ...CASES[1], samples: 10 });
@@ -152,15 +152,17 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('the converter\'s int8 models
     }
   }, 120_000);
 
-  it('flexq compile int8-reference.tflite --target cortex-m4: no calibration, proven bit-exact, sizes and instructions reported', async () => {
+  it('flexq compile int8-reference.tflite --target cortex-m4 --rounding single: no calibration, proven bit-exact (tflite-single), sizes and instructions reported', async () => {
     const out = join(mkdtempSync(join(tmpdir(), 'flexq-int8-compile-')), 'out');
     const r = await flexq('compile', model('dscnn-kws/int8-reference.tflite'), '--target', 'cortex-m4', '--calib', data('kws/features.npy'), '--labels', data('kws/labels.npy'),
-      '--check', '10', '-o', out, '--json');
+      '--check', '10', '--rounding', 'single', '-o', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Record<string, unknown>;
     expect(report.proof).toEqual({ data: data('kws/features.npy'), offset: 0, count: 10, calibrationData: false, quantizedBefore: true });
+    expect(report.rounding).toBe('single');
     expect(report.bitExact).toBe(true);
     expect(report.mismatchedBytes).toBe(0);
+    expect(readFileSync(join(out, 'c', 'flexq_names.h'), 'utf8')).toContain('#define FLEXQ_SINGLE_ROUNDING 1');
     expect(report.instructionsPerInference).toBeGreaterThan(1e6);
     expect(report.arenaBytes).toBeGreaterThan(0);
   }, 120_000);

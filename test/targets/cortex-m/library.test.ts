@@ -92,6 +92,23 @@ describe('the C library folder (DS-CNN, prefix kws, with an example for the cort
       expect(() => generateC(p.q, 'optimized', { prefix }), prefix).toThrow(/--prefix .*: expected a C identifier .* e\.g\. kws or resnet8/);
   });
 
+  it(`--rounding single: FLEXQ_SINGLE_ROUNDING 1 in flexq_names.h, said in README.md, clean under gcc ${C_WARNINGS.join(' ')}; an unknown rounding refused`, async () => {
+    expect(c.files.get('flexq_names.h')).toContain('#define FLEXQ_SINGLE_ROUNDING 0');
+    const single = generateC(p.q, 'optimized', { prefix: 'kws', rounding: 'single' });
+    expect(single.rounding).toBe('single');
+    expect(single.files.get('flexq_names.h')).toContain('#define FLEXQ_SINGLE_ROUNDING 1');
+    expect(single.files.get('README.md')).toContain('requantization mode `tflite-single`');
+    const singleDir = join(work, 'kws-single');
+    writeGenerated(single, singleDir);
+    const errors: string[] = [];
+    for (const s of single.sources) {
+      const r = await runTool('gcc', [...C_WARNINGS, '-O2', `-I${singleDir}`, '-c', join(singleDir, s), '-o', join(singleDir, `${s}.o`)]);
+      if (r.exitCode !== 0 || r.stderr !== '') errors.push(`${s}:\n${r.stderr}`);
+    }
+    expect(errors).toEqual([]);
+    expect(() => generateC(p.q, 'optimized', { rounding: 'half' as never })).toThrow(/--rounding half: expected one of double, single/);
+  });
+
   it(`compiles for the host with gcc ${C_WARNINGS.join(' ')}; its only external symbols are kws_*`, async () => {
     const objects = join(work, 'host-objects');
     expect(await compileAll('gcc', [...C_WARNINGS, '-O2'], c.sources, objects)).toEqual([]);
