@@ -123,7 +123,7 @@ export function readme(f: LibraryFacts): string {
     `- C99 or later (\`-std=c99\`). For ${board}: \`${cpuFlags(board)}\`. Other cores:`,
     ...Object.values(CORTEX_M_CORES).filter((k) => k.name !== board).map((k) => `  ${k.name} \`${cpuFlags(k.name)}\`;`),
     '  the DSP kernels use the DSP extension when the compiler defines `__ARM_FEATURE_DSP`, Helium (MVE) for the',
-    '  conv and fully-connected inner loop when it defines `__ARM_FEATURE_MVE` (Cortex-M55), plain C otherwise.',
+    '  conv and fully-connected inner loop and the depthwise conv when it defines `__ARM_FEATURE_MVE` (Cortex-M55), plain C otherwise.',
     '- Recommended: `-O2 -ffunction-sections -fdata-sections`, and link with `-Wl,--gc-sections`.',
     '- Libraries: none but `memcpy` from the C library. No `-lm`.',
     `- The code is clean under gcc \`${USER_WARNINGS.join(' ')}\` and clang`,

@@ -1,7 +1,7 @@
 /**
  * `npm run bench -- mcu`: ResNet-8, DS-CNN and MNIST-8 (RTN W8A8), and the int8-reference models themselves, compiled
  * to C for the Cortex-M4, M7 and M55 with the reference and the optimized kernels (DSP extension on the M4 and M7; on
- * the M55 the GEMM's channel-pair loop in Helium/MVE): instructions per inference (QEMU under -icount shift=0 through SysTick,
+ * the M55 the GEMM's channel-pair loop and the depthwise conv in Helium/MVE): instructions per inference (QEMU under -icount shift=0 through SysTick,
  * instructions per tick measured by the harness's calibration loop), flash, arena (with and without in-place steps and residual fusion)
  * and stack, beside TFLite-Micro's figures on the same networks from ../shared/README.md (its int8-reference models,
  * Cortex-M4 in QEMU) and the ratios. Every build is also checked bit-exact against the integer runtime on the inputs.
@@ -66,7 +66,7 @@ export default async function mcu(): Promise<BenchResult> {
     ],
     rows,
     notes: [
-      'optimized = SMLAD kernels on the M4 and M7; on the M55 the conv/fully-connected GEMM runs on Helium (MVE: VLDRB.S16 gather of the packed weights, VMLADAVA.S16).',
+      'optimized = SMLAD kernels on the M4 and M7 (int16 weights packed offline, two interleaved im2col rows per LDM, one-SMLAL requantization); on the M55 the conv/fully-connected GEMM (VLDRH.S16 gathers, VMLADAVA.S16) and the depthwise conv (gathers, VMLA, VQRDMULH requantization) run on Helium (MVE).',
       'flash = text + rodata + data of the whole ELF (model, kernels, harness); weights = const arrays alone.',
       'TFLM columns: TFLite-Micro on the int8-reference .tflite models on the Cortex-M4 (../shared/README.md), shown on every core; the ratios divide by them.',
       '"int8-reference" rows: those same .tflite models compiled (per-channel conv weights), so the comparison with TFLM is byte for byte the same model.',

@@ -158,15 +158,23 @@ static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t 
   return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
 }
 
+/* y clamped to [−128, 127]: one SSAT where the core has it (gcc does not always find it in the two compares). */
+#if defined(__ARM_FEATURE_SAT) && __ARM_FEATURE_SAT
+static inline int32_t flexq_saturate_int8(int32_t y) {
+  int32_t r;
+  __asm__("ssat %0, #8, %1" : "=r"(r) : "r"(y));
+  return r;
+}
+#else
+static inline int32_t flexq_saturate_int8(int32_t y) { return y < -128 ? -128 : y > 127 ? 127 : y; }
+#endif
+
 /* flexq_requantize's value for any acc, by the path (FLEXQ_REQUANT_*) the caller found for the channel: the multiply,
  * the zero point (wrapping like the runtime's int32) and the clamp. */
-static inline int8_t flexq_requantize_as(const flexq_channel_constants *c, int path, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
+static inline __attribute__((always_inline)) int8_t flexq_requantize_as(const flexq_channel_constants *c, int path, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {
   const int32_t x = path == FLEXQ_REQUANT_ANY ? flexq_multiply_channel(c, acc) : flexq_multiply_right_shift(c, acc);
   int32_t y = (int32_t)((uint32_t)x + (uint32_t)zero_point);
-  if (path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8) {
-    min = -128;
-    max = 127;
-  }
+  if (path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8) return (int8_t)flexq_saturate_int8(y);
   if (y < min) y = min;
   if (y > max) y = max;
   return (int8_t)y;

@@ -13,7 +13,7 @@ typedef struct {
 } output_grid;
 
 /* The channel of constants c: its sums of rows 0 and 1 to int8 at o[0] and o[row_stride]. */
-static inline void store_channel(const flexq_channel_constants *c, int path, output_grid g, int32_t a0, int32_t a1, int32_t rows, int8_t *o,
+static inline __attribute__((always_inline)) void store_channel(const flexq_channel_constants *c, int path, output_grid g, int32_t a0, int32_t a1, int32_t rows, int8_t *o,
                                  int32_t row_stride) {
   const int8_t y0 = flexq_requantize_as(c, path, g.zero_point, g.min, g.max, a0);
   const int8_t y1 = flexq_requantize_as(c, path, g.zero_point, g.min, g.max, a1);
@@ -21,7 +21,7 @@ static inline void store_channel(const flexq_channel_constants *c, int path, out
   if (rows > 1) o[row_stride] = y1;
 }
 
-static inline flexq_channel_constants constants_of(const flexq_channel_requant *r, int32_t m, int path) {
+static inline __attribute__((always_inline)) flexq_channel_constants constants_of(const flexq_channel_requant *r, int32_t m, int path) {
   return path == FLEXQ_REQUANT_ANY ? flexq_channel_constants_of(r, m) : flexq_right_shift_constants_of(r, m);
 }
 

@@ -1,0 +1,73 @@
+// The optimized kernels on the shapes the shared models leave out, in QEMU on the M4 (DSP) and the M55 (Helium):
+// depthwise 3×3 stride 2, 5×5, channel multiplier 2 (the MVE depthwise's generic tap loop and gathers at strided
+// offsets), an odd output-channel count (the GEMM's lone last channel) and an odd number of output pixels, an odd
+// fully-connected width. A small random network (RTN W8A8 on random data) gives the integer runtime's bytes.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { encodeNpyFloat32 } from '../../../src/api/npy.js';
+import { quantize } from '../../../src/api/quantize.js';
+import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
+import { createIntegerRuntime } from '../../../runtime/executor.js';
+import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
+import { buildElf } from '../../../targets/cortex-m/build.js';
+import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
+import { generateC } from '../../../targets/cortex-m/library.js';
+import { runInQemu } from '../../../targets/cortex-m/qemu.js';
+import { randomFloats } from '../../helpers/graphs.js';
+import { int, ints, OnnxNet } from '../../helpers/onnx-net.js';
+import { lacksTools } from '../../helpers/tools.js';
+import { mismatchedBytes } from './cases.js';
+
+const SHAPE = [4, 13, 11];
+const INPUTS = 8;
+
+const dir = mkdtempSync(join(tmpdir(), 'flexq-kernel-shapes-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Depthwise conv of `c` channels (× multiplier), square k×k window. */
+function depthwise(net: OnnxNet, x: string, c: number, multiplier: number, k: number, o: { pad: number; stride: number }): string {
+  const w = net.weight([c * multiplier, 1, k, k], 1.7 / k);
+  const b = net.weight([c * multiplier], 0.1);
+  return net.op('Conv', [x, w, b], [ints('kernel_shape', [k, k]), ints('pads', [o.pad, o.pad, o.pad, o.pad]), ints('strides', [o.stride, o.stride]), int('group', c)]);
+}
+
+function network(): Uint8Array {
+  const net = new OnnxNet([1, ...SHAPE]);
+  let x = net.op('Relu', [net.conv('x', 4, 6, 3, { pad: 1 })]);
+  x = net.op('Relu', [depthwise(net, x, 6, 1, 3, { pad: 1, stride: 2 })]); // 6 × 7 × 6
+  x = net.op('Relu', [depthwise(net, x, 6, 2, 5, { pad: 2, stride: 1 })]); // 12 × 7 × 6
+  x = net.op('Relu', [net.conv(x, 12, 7, 1)]); // 7 channels: the lone last one
+  x = depthwise(net, x, 7, 1, 3, { pad: 0, stride: 1 }); // 7 × 5 × 4
+  x = net.op('Flatten', [net.op('GlobalAveragePool', [x])]);
+  return net.bytes(net.gemm(x, 7, 5));
+}
+
+describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('optimized kernels on shapes beyond the shared models', () => {
+  let q: QuantizedGraph;
+  let inputs: Int8Array;
+  let expected: Int8Array;
+  beforeAll(async () => {
+    const model = join(dir, 'shapes.onnx');
+    const data = join(dir, 'x.npy');
+    writeFileSync(model, network());
+    writeFileSync(data, encodeNpyFloat32([32, ...SHAPE], randomFloats(32 * SHAPE.reduce((a, b) => a * b), 5).map((v) => 2 * v)));
+    q = await quantize(model, { calib: data, method: 'rtn', wbits: 8, abits: 8 });
+    const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
+    inputs = runtime.quantizeInput(randomFloats(INPUTS * SHAPE.reduce((a, b) => a * b), 9).map((v) => 2 * v));
+    expected = runtime.run({ shape: [INPUTS, ...SHAPE], data: inputs }).get(q.graph.outputs[0])!.data;
+  });
+
+  for (const coreName of ['cortex-m4', 'cortex-m55'] as const) {
+    it(`${coreName}: ${INPUTS} outputs equal the integer runtime's bytes`, async () => {
+      const core = CORTEX_M_CORES[coreName];
+      const generated = generateC(q, 'optimized');
+      const { elf } = await buildElf(generated, core, 'shapes.onnx');
+      const run = await runInQemu(elf, core, inputs, INPUTS, generated.outputBytes, { icount: false });
+      expect(expected.length).toBe(INPUTS * 5);
+      expect(new Set(expected).size).toBeGreaterThan(4); // outputs spread over the grid, not one saturated value
+      expect(mismatchedBytes(run.outputs, expected)).toBe(0);
+    });
+  }
+});
