@@ -27,7 +27,8 @@ export const UNIT_GRID: ReadonlySet<string> = new Set(['Sigmoid', 'HardSigmoid',
  * the activation's input only spend grid levels on values that all give the same answer (a conv → Sigmoid logit
  * of −970, a conv → HardSwish value of −68). Sigmoid: its [0, 1) grid at 1/2^bits gives 0 below −ln(2^(bits+1) − 1)
  * and the top level above +ln(2^(bits+1) − 1); the bound used, ln(2^(bits+2)), leaves half a level of margin for
- * the input grid's own rounding of its ends.
+ * the input grid's own rounding of its ends. Relu is left out: cut to [0, max], a separate Add → Relu (BlazeFace)
+ * stops matching LiteRT's built-in kernels byte for byte.
  */
 const SATURATION: Readonly<Record<string, (node: Node, bits: number) => readonly [number, number]>> = {
   Sigmoid: (_node, bits) => [-Math.log(2 ** (bits + 2)), Math.log(2 ** (bits + 2))],
@@ -36,7 +37,6 @@ const SATURATION: Readonly<Record<string, (node: Node, bits: number) => readonly
     return alpha > 0 ? [-beta / alpha, (1 - beta) / alpha] : [-Infinity, Infinity];
   },
   HardSwish: () => [-3, Infinity],
-  Relu: () => [0, Infinity],
   Clip: (node) => [Number(node.attrs.min ?? -Infinity), Number(node.attrs.max ?? Infinity)],
 };
 
