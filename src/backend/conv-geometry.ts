@@ -37,3 +37,6 @@ export function convGeometry(x: FloatTensor, w: FloatTensor, p: ConvParams): Con
 export function convKey(g: ConvGeometry): string {
   return `${g.n},${g.cin},${g.h},${g.w}|${g.cout},${g.kh},${g.kw}|s${g.p.strides}|p${g.p.pads}|d${g.p.dilations}|g${g.p.group}`;
 }
+
+/** One input and one output channel per group: the weight gradient of such a conv has its own formulations. */
+export const isDepthwise = (g: ConvGeometry): boolean => g.p.group === g.cin && g.cout === g.cin;

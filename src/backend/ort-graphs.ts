@@ -10,7 +10,7 @@
 // - ∂L/∂b: ReduceSum inside the same graph.
 // Times are the fastest of 40 runs on a shared 2-core machine.
 import type { Activation, UnitOp, UnitProgram, UnitQuantizer } from './backend.js';
-import { convGeometry, type ConvGeometry } from './conv-geometry.js';
+import { convGeometry, isDepthwise, type ConvGeometry } from './conv-geometry.js';
 import { FLOAT, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
 
 const convAttrs = (g: ConvGeometry) => ({
@@ -201,7 +201,7 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 
 /** Nodes computing dw [O, Cig, kh, kw] from x and dy: channel-major im2col, then cols · dyᵀ per group. */
 function weightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
-  if (g.p.group === g.cin && g.cout === g.cin) return depthwiseWeightGradientNodes(g, c);
+  if (isDepthwise(g)) return depthwiseWeightGradientNodes(g, c);
   const cig = g.cin / g.p.group;
   const k = g.kh * g.kw;
   const im2col = im2colTaps(g, c);
@@ -334,6 +334,33 @@ const shapeOnly = (shape: readonly number[]) => ({ shape, data: new Float32Array
 
 type LinearOp = Extract<UnitOp, { kind: 'conv' | 'gemm' }>;
 
+/** A depthwise conv of a unit whose ∂L/∂w the host computes: the graph outputs its ∂L/∂y (hdy{k}) and, unless it reads the unit's input, its input (hx{k}). */
+export interface HostDepthwise {
+  readonly op: Extract<UnitOp, { kind: 'conv' }>;
+  readonly geometry: ConvGeometry;
+}
+
+/**
+ * Above this many input values the host's depthwise weight gradient loses to the graph's (a unit's step, batch 32,
+ * CPU time, fastest of 4–30 interleaved with the graph's): MobileNetV2's 192 channels at 28×28 (4.8 M) 95 → 42 ms and
+ * 576 at 14×14 (3.6 M) 56 → 23 ms, DS-CNN's 64 at 25×5 5.1 → 3.5 ms; but 32 at 112×112 (12.8 M) 254 → 315 ms and
+ * 144 at 56×56 (14.5 M) 248 → 309 ms, the kernel's operands no longer in cache.
+ */
+export const HOST_DEPTHWISE_LIMIT = 2 ** 23;
+
+/**
+ * The depthwise convs of a unit whose weight gradients a CPU backend computes on the host: stride 1 (the kernel's
+ * SIMD path; at stride 2 MobileNetV2's layers took 79 → 91 ms) and inputs up to HOST_DEPTHWISE_LIMIT values.
+ */
+export function hostDepthwiseOps(p: UnitProgram): HostDepthwise[] {
+  return p.ops.flatMap((op) => {
+    if (op.kind !== 'conv') return [];
+    const geometry = convGeometry(shapeOnly(p.shapes[op.input]), shapeOnly(p.weights[op.weight]), op.params);
+    const small = geometry.n * geometry.cin * geometry.h * geometry.w <= HOST_DEPTHWISE_LIMIT;
+    return isDepthwise(geometry) && small && op.params.strides.every((s) => s === 1) ? [{ op, geometry }] : [];
+  });
+}
+
 /**
  * LSQ fake quantization of `raw` by quantizer k (inputs: step s{k} and its reciprocal inv{k}): u = raw · 1/s, a
  * product as the host's quantizer takes it (and correctly rounded on a GPU, where f32 division is not), rounded
@@ -387,9 +414,12 @@ function fakeQuantizeGradientNodes(q: UnitQuantizer, k: number, g: string, nodes
  * One graph for a unit's whole step: the forward of every op, the loss at the unit's output, and the backward to
  * every weight (dw0, dw1, …; biases are not learned), to every quantizer's log step (ds0, …) and, when `needInput`, to the unit's input
  * (dx); gradients of a value read twice (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a
- * bias), …, s0, inv0, m0 (QDrop only), …, t.
+ * bias), …, s0, inv0, m0 (QDrop only), …, t. With `hostDepthwise`, a depthwise conv's dw{k} is left to the host
+ * (see hostDepthwiseOps).
  */
-export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean): OnnxGraphSpec {
+export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean, hostDepthwise = false): OnnxGraphSpec {
+  const onHost = new Set(hostDepthwise ? hostDepthwiseOps(p).map((d) => d.op) : []);
+  const hostOutputs: string[] = [];
   // A value's name as its readers see it (after fake quantization), and as it was made (for the loss).
   const names = new Map<string, string>([[p.input, 'x']]);
   const made = new Map<string, string>();
@@ -463,7 +493,15 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
       const dy = activationGradientNodes(op.activation, made.get(op.output)!, g, nodes);
       const l = linear(op);
       const dx = wanted(op.input) ? `dx${i}` : undefined;
-      if (l.conv) {
+      if (l.conv && onHost.has(op as Extract<UnitOp, { kind: 'conv' }>)) {
+        nodes.push({ op: 'Identity', inputs: [dy], outputs: [`hdy${op.weight}`] });
+        hostOutputs.push(`hdy${op.weight}`);
+        if (op.input !== p.input) {
+          nodes.push({ op: 'Identity', inputs: [name(op.input)], outputs: [`hx${op.weight}`] });
+          hostOutputs.push(`hx${op.weight}`);
+        }
+        if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
+      } else if (l.conv) {
         place(convWeightGradientGraph(l.conv, false), `dw${i}_`, { x: name(op.input), dy, dw: `dw${op.weight}` });
         if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
       } else {
@@ -473,7 +511,7 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
       if (dx) push(op.input, dx);
     }
   }
-  const gradientOutputs = [...p.weights.map((_, k) => `dw${k}`), ...p.quantizers.map((_, k) => `ds${k}`)];
+  const gradientOutputs = [...p.ops.flatMap((op) => (op.kind === 'conv' || op.kind === 'gemm') && !onHost.has(op as Extract<UnitOp, { kind: 'conv' }>) ? [`dw${op.weight}`] : []), ...hostOutputs, ...p.quantizers.map((_, k) => `ds${k}`)];
   if (needInput) nodes.push({ op: 'Identity', inputs: [gradient(p.input, 'input')], outputs: ['dx'] });
   return { inputs, outputs: ['loss', ...gradientOutputs, ...(needInput ? ['dx'] : [])], nodes, int64Constants: int64, floatConstants: floats };
 }

@@ -7,7 +7,8 @@ import { fail } from '../errors.js';
 import type { ConvParams, Gradients, TensorBackend, UnitStep } from './backend.js';
 import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from './ort-graphs.js';
+import { DepthwiseWeightGradient } from './depthwise-weight-gradient.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, hostDepthwiseOps, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from './ort-graphs.js';
 import type { FloatTensor } from '../tensor.js';
 
 /** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
@@ -68,11 +69,11 @@ class SessionCache {
   }
 }
 
-/** Runs a compiled op; the typed arrays are handed to ORT without a copy. */
-async function run(op: CompiledOp, feeds: Feeds): Promise<Record<string, Float32Array>> {
+/** Runs a compiled op; the typed arrays are handed to ORT without a copy, and `into` names outputs ORT writes in place. */
+async function run(op: CompiledOp, feeds: Feeds, into: Record<string, ort.Tensor> = {}): Promise<Record<string, Float32Array>> {
   const inputs: Record<string, ort.Tensor> = {};
   for (const [name, shape] of op.shapes) inputs[name] = new ort.Tensor('float32', feeds[name], shape as number[]);
-  const results = await op.session.run(inputs);
+  const results = await op.session.run(inputs, Object.fromEntries(op.session.outputNames.map((name) => [name, into[name] ?? null])));
   const out: Record<string, Float32Array> = {};
   for (const name of op.session.outputNames) out[name] = results[name].data as Float32Array;
   return out;
@@ -91,6 +92,9 @@ function gemmSizes(op: string, x: FloatTensor, w: FloatTensor): [number, number,
 /** An onnxruntime backend on `device`; `adapter` names the GPU for the report (Dawn's default adapter, the one the WebGPU EP takes). */
 export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: string): Promise<TensorBackend> {
   const cache = new SessionCache(ORT_SESSION_OPTIONS[device]);
+  // On the CPU a unit's depthwise weight gradients run in WebAssembly where that is less work than any onnxruntime
+  // graph tried (hostDepthwiseOps); on a GPU they stay in the graph, so ∂L/∂y never leaves the device.
+  const depthwise = device === 'cpu' ? new DepthwiseWeightGradient() : undefined;
   return {
     name: `ort-${device}`,
     ...(adapter ? { device: adapter } : {}),
@@ -145,7 +149,17 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
         if (q.qdrop) feeds[`m${k}`] = Float32Array.from(quantization.masks[k]!);
       });
       const key = `unit|${JSON.stringify(program)}|${positions}|${needInput ? 'dx' : ''}`;
-      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput)), feeds);
+      // The depthwise convs' ∂L/∂y (and inputs made inside the unit) go straight into the kernel's memory.
+      const host = depthwise ? hostDepthwiseOps(program) : [];
+      const views = depthwise?.operands(host.map((d) => d.geometry)) ?? [];
+      const into: Record<string, ort.Tensor> = {};
+      host.forEach(({ op, geometry: g }, k) => {
+        into[`hdy${op.weight}`] = new ort.Tensor('float32', views[k].dy, [g.n, g.cout, g.ho, g.wo]);
+        if (op.input === program.input) views[k].x.set(x.data);
+        else into[`hx${op.weight}`] = new ort.Tensor('float32', views[k].x, [g.n, g.cin, g.h, g.w]);
+      });
+      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput, depthwise !== undefined)), feeds, into);
+      host.forEach(({ op }, k) => (r[`dw${op.weight}`] = depthwise!.compute(k)));
       return {
         loss: r.loss[0],
         dws: weights.map((_, k) => r[`dw${k}`]),
