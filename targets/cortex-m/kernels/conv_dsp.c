@@ -3,11 +3,11 @@
  * int16 raw input values straight into its slots of the two rows interleaved as gemm_dsp.h says (taps in the padding
  * hold pad_value, the input's zero point, which the folded bias turns into 0), then the dual-MAC GEMM of gemm_dsp.c.
  * Bit-exact to flexq's reference Conv kernel: the same sum of the same products, in another order (int32 addition).
- * Tap order of a window (the weights are packed in the same order, lower.ts's convDspTaps), so that each group of four
- * taps the GEMM reads is gathered straight into its slots: with C a multiple of 4 or a 1×1 window, [ky][kx][c] (a
- * group: one window position × four channels, read from four channel planes); otherwise [c][ky][round_up(kw, 4)] (a group: four taps of
- * one window row; those past kw weigh 0). Weights: depth8_of taps per output channel, zero past the window's, packed
- * as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
+ * Tap order of a window (the code generator packs the weights in the same order), so that each group of four taps
+ * the GEMM reads is gathered straight into its slots: with C a multiple of 4 or a 1×1 window, [ky][kx][c] (a group:
+ * one window position × four channels, read from four channel planes); otherwise [c][ky][round_up(kw, 4)] (a group:
+ * four taps of one window row; those past kw weigh 0). Weights: depth8_of taps per output channel, zero past the
+ * window's, packed as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 #include "gemm_dsp.h"
@@ -134,7 +134,8 @@ static window_gather gather_of(const flexq_window *w) {
 static int32_t gather_pair(const flexq_conv_dsp_params *p, window_gather gather, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
   const flexq_window *w = &p->window;
   const int32_t rows = px + 1 < pixels ? 2 : 1;
-  for (int32_t r = 0; r < rows; r++) gather(w, (int16_t)p->pad_value, input, (px + r) / w->out_w, (px + r) % w->out_w, scratch + flexq_interleaved_at(r, 0), depth8);
+  for (int32_t r = 0; r < rows; r++)
+    gather(w, (int16_t)p->pad_value, input, (px + r) / w->out_w, (px + r) % w->out_w, scratch + flexq_interleaved_at(r, 0), depth8);
   return rows;
 }
 
