@@ -210,13 +210,14 @@ function lowerConv(n: NodeInfo): CStep {
   const windowText = windowInit(window, inShape, outShape);
   if (isConvDsp || isDepthwiseDsp) {
     const zeroPoint = n.grid(x).zeroPoint;
+    const taps = convDspTaps(w.values, outChannels, channels, kh, kw);
     const weights: CArray = isConvDsp
-      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(convDspTapOrder(w.values, outChannels, channels, kh * kw), outChannels, depth)) }
+      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(taps.values, outChannels, taps.depth)) }
       : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
     const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
-      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], gemmDspScratchBytes(depth)]
+      ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], gemmDspScratchBytes(taps.depth)]
       : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
     const inPlace = isConvDsp ? isPointwiseInPlace(window, inShape, outShape) : outChannels === channels && sizeOf(outShape) <= sizeOf(inShape);
     return {
@@ -302,17 +303,24 @@ function littleEndianWords(values: Int16Array): Int32Array {
 const gemmDspScratchBytes = (depth: number): number => 2 * round8(depth) * 2;
 
 /**
- * A one-group conv's weights [M][C][kh·kw] in the tap order that kernels/conv_dsp.c gathers a window in: [M][kh·kw][C]
- * when C is a multiple of 4 (each group of four taps the GEMM reads is then one window position × four channels,
- * copied straight from four channel planes into the interleaved rows), as they are otherwise.
+ * A one-group conv's weights [M][C][kh][kw] in the tap order that kernels/conv_dsp.c gathers a window in, so that each
+ * group of four taps the GEMM reads is copied straight into the interleaved rows: [M][kh][kw][C] when C is a multiple
+ * of 4 or the window 1×1 (a group: one window position × four channels, from four channel planes); otherwise
+ * [M][C][kh][round4(kw)] (a group: four taps of one window row; the taps past kw weigh 0). `depth`: taps per output channel.
  */
-export function convDspTapOrder(values: Int8Array, outChannels: number, channels: number, positions: number): Int8Array {
-  if (channels % 4 !== 0) return values;
-  const out = new Int8Array(values.length);
-  for (let m = 0; m < outChannels; m++)
-    for (let c = 0; c < channels; c++)
-      for (let k = 0; k < positions; k++) out[(m * positions + k) * channels + c] = values[(m * channels + c) * positions + k];
-  return out;
+export function convDspTaps(values: Int8Array, outChannels: number, channels: number, kh: number, kw: number): { values: Int8Array; depth: number } {
+  const positions = kh * kw;
+  if (channels % 4 === 0 || positions === 1) {
+    const out = new Int8Array(values.length);
+    for (let m = 0; m < outChannels; m++)
+      for (let c = 0; c < channels; c++)
+        for (let k = 0; k < positions; k++) out[(m * positions + k) * channels + c] = values[(m * channels + c) * positions + k];
+    return { values: out, depth: channels * positions };
+  }
+  const rowTaps = Math.ceil(kw / 4) * 4;
+  const out = new Int8Array(outChannels * channels * kh * rowTaps);
+  for (let row = 0; row < outChannels * channels * kh; row++) out.set(values.subarray(row * kw, (row + 1) * kw), row * rowTaps);
+  return { values: out, depth: channels * kh * rowTaps };
 }
 
 /** Rows of `width` values → int16 rows of round2(width) with a zero tail (the depthwise kernel's weight pairs). */

@@ -2,7 +2,6 @@
 // here and run in every mode on held-out data, against the float model (top-1) and the float executor (per layer).
 import { beforeAll, describe, expect, it } from 'vitest';
 import { openDataset, type DataSpec } from '../../calibration/index.js';
-import { OBSERVERS } from '../../calibration/observers.js';
 import { createIntegerRuntime, dequantize, type IntegerRuntime } from '../../runtime/executor.js';
 import { REQUANT_MODES } from '../../runtime/requant/index.js';
 import { quantize } from '../../src/index.js';
@@ -10,31 +9,11 @@ import { FlexqError, type ErrorCode } from '../../src/errors.js';
 import { createFloatExecutor, type FloatExecutor } from '../../src/exec/float-executor.js';
 import type { Graph } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/load-model.js';
-import { activationValues, calibrateActivations } from '../../src/quant/calibrate.js';
+import { activationValues } from '../../src/quant/calibrate.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
-import { quantizeRtn } from '../../src/quant/rtn.js';
 import { floats, graphOf, node, randomFloats } from '../helpers/graphs.js';
+import { quantizeFixture } from '../helpers/quantize-fixture.js';
 import { data, model } from '../helpers/shared.js';
-
-const INFO = { flexqVersion: 'test', method: 'rtn', wbits: 8, abits: 8, seed: 0, model: 'fixture', calibrationSamples: 64 } as const;
-
-/** Quantizes a graph made by code, calibrated on deterministic inputs in [−2, 2). */
-async function quantizeFixture(graph: Graph, sample: number[]): Promise<QuantizedGraph> {
-  const size = sample.reduce((a, b) => a * b, 1);
-  const calibration = {
-    size: 64,
-    async *batches(batchSize: number) {
-      for (let i = 0; i < 64; i += batchSize) yield { data: randomFloats(batchSize * size, 100 + i).map((v) => 2 * v), count: batchSize };
-    },
-  };
-  const executor = await createFloatExecutor(graph);
-  try {
-    const activations = await calibrateActivations(graph, executor, calibration, OBSERVERS.minmax, 8, 16);
-    return quantizeRtn(graph, activations, { wbits: 8, edgeBits: 8 }, INFO);
-  } finally {
-    executor.dispose();
-  }
-}
 
 /** Conv (relu) → GlobalAveragePool → Flatten → Gemm: every kind of step the runtime prepares. */
 function smallNet(gemmAttrs: Record<string, number> = {}): Graph {

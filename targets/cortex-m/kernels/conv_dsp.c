@@ -3,17 +3,25 @@
  * int16 raw input values straight into its slots of the two rows interleaved as gemm_dsp.h says (taps in the padding
  * hold pad_value, the input's zero point, which the folded bias turns into 0), then the dual-MAC GEMM of gemm_dsp.c.
  * Bit-exact to flexq's reference Conv kernel: the same sum of the same products, in another order (int32 addition).
- * Tap order of a window (the weights are packed in the same order, lower.ts): with C a multiple of 4, [ky][kx][c], so
- * that each group of four taps the GEMM reads is one window position × four consecutive channels; otherwise [c][ky][kx]
- * (ONNX's), tap by tap. Weights: depth8 = round_up(C·kh·kw, 8) taps per channel, zero past C·kh·kw, packed as
- * gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
+ * Tap order of a window (the code generator packs the weights in the same order), so that each group of four taps
+ * the GEMM reads is gathered straight into its slots: with C a multiple of 4 or a 1×1 window, [ky][kx][c] (a group:
+ * one window position × four channels, read from four channel planes); otherwise [c][ky][round_up(kw, 4)] (a group:
+ * four taps of one window row; those past kw weigh 0). Weights: depth8_of taps per output channel, zero past the
+ * window's, packed as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 #include "gemm_dsp.h"
 
-static int32_t depth8_of(const flexq_window *w) { return (w->in_c * w->kernel_h * w->kernel_w + 7) & ~7; }
+static int is_1x1(const flexq_window *w) { return w->kernel_h == 1 && w->kernel_w == 1; }
 
-/* Channels c..c+4·groups of one input position (`src`, planes `plane_size` apart) into consecutive groups of one
+/* Taps per output channel in the GEMM: C·kh·kw (C a multiple of 4, or a 1×1 window) or C·kh·round_up(kw, 4), rounded
+ * up to 8. */
+static int32_t depth8_of(const flexq_window *w) {
+  const int32_t row_taps = (w->in_c & 3) == 0 || is_1x1(w) ? w->kernel_w : (w->kernel_w + 3) & ~3;
+  return (w->in_c * w->kernel_h * row_taps + 7) & ~7;
+}
+
+/* 4·groups channels of one input position (`src`, planes `plane_size` apart) into consecutive groups of one
  * interleaved row (`dst`, a group's slots 8 halfwords apart); returns dst past them. */
 static int16_t *copy_channel_groups(const int8_t *src, int32_t plane_size, int32_t groups, int16_t *dst) {
   for (int32_t g = 0; g < groups; g++, src += 4 * plane_size, dst += 8) {
@@ -30,12 +38,11 @@ static int16_t *fill_groups(int16_t *dst, int32_t groups, int16_t value) {
   return dst;
 }
 
-/* Row of pixel (oy, ox), C a multiple of 4, into slot r of the interleaved rows: taps [ky][kx][c], a position outside
- * the input all pad, then the zero group up to depth8. */
-static void gather_window_grouped(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int32_t r, int16_t *rows, int32_t depth8) {
+/* Row of pixel (oy, ox), C a multiple of 4: taps [ky][kx][c], a position outside the input all pad, then the zero
+ * group up to depth8. */
+static void gather_window_grouped(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *dst, int32_t depth8) {
   const int32_t in_h = w->in_h, in_w = w->in_w, plane_size = in_h * in_w, groups = w->in_c / 4;
   const int32_t y0 = oy * w->stride_h - w->pad_top, x0 = ox * w->stride_w - w->pad_left;
-  int16_t *dst = rows + flexq_interleaved_at(r, 0);
   for (int32_t ky = 0; ky < w->kernel_h; ky++) {
     const int32_t iy = y0 + ky * w->dilation_h;
     for (int32_t kx = 0; kx < w->kernel_w; kx++) {
@@ -47,73 +54,88 @@ static void gather_window_grouped(const flexq_window *w, int16_t pad, const int8
   fill_groups(dst, (depth8 - groups * 4 * w->kernel_h * w->kernel_w) / 4, 0);
 }
 
-/* Where the next tap of one interleaved row goes: four consecutive slots, then past the other row's four. */
-typedef struct {
-  int16_t *at;
-  int32_t left;
-} tap_cursor;
-
-static inline void put_tap(tap_cursor *t, int16_t value) {
-  *t->at++ = value;
-  if (--t->left == 0) {
-    t->at += 4;
-    t->left = 4;
-  }
-}
-
-/* Row of pixel (oy, ox), any C (the 1- and 3-channel stems), into slot r of the interleaved rows: taps [c][ky][kx],
- * one by one; rows of the window outside the input are found once per pixel. */
-static void gather_window_taps(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int32_t r, int16_t *rows, int32_t depth8) {
-  const int32_t in_h = w->in_h, in_w = w->in_w, kernel_h = w->kernel_h, kernel_w = w->kernel_w;
-  const int32_t dilation_h = w->dilation_h, dilation_w = w->dilation_w;
-  const int32_t y0 = oy * w->stride_h - w->pad_top;
-  const int32_t x0 = ox * w->stride_w - w->pad_left;
-  int32_t ky_begin = 0, ky_end = kernel_h;
-  while (ky_begin < kernel_h && y0 + ky_begin * dilation_h < 0) ky_begin++;
-  while (ky_end > ky_begin && y0 + (ky_end - 1) * dilation_h >= in_h) ky_end--;
-  const int32_t row_step = dilation_h * in_w;
-  tap_cursor t = {rows + flexq_interleaved_at(r, 0), 4};
-  const int8_t *plane = input + (y0 + ky_begin * dilation_h) * in_w + x0;
+/* Row of pixel (oy, ox), C not a multiple of 4 (the 1- and 3-channel stems): taps [c][ky][kx], each window row in
+ * whole groups of four (kernel_w rounded up; the extra taps, of zero weight, hold 0), a window row outside the input
+ * all pad, then the zero groups up to depth8. */
+static void gather_window_rows(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *dst, int32_t depth8) {
+  const int32_t in_h = w->in_h, in_w = w->in_w, kernel_w = w->kernel_w, dilation_w = w->dilation_w;
+  const int32_t row_groups = (kernel_w + 3) / 4;
+  const int32_t y0 = oy * w->stride_h - w->pad_top, x0 = ox * w->stride_w - w->pad_left;
+  const int dense = x0 >= 0 && x0 + (kernel_w - 1) * dilation_w < in_w && dilation_w == 1;
+  const int8_t *plane = input;
   for (int32_t c = 0; c < w->in_c; c++, plane += in_h * in_w) {
-    for (int32_t k = 0; k < ky_begin * kernel_w; k++) put_tap(&t, pad);
-    const int8_t *src = plane;
-    for (int32_t ky = ky_begin; ky < ky_end; ky++, src += row_step) {
-      for (int32_t kx = 0; kx < kernel_w; kx++) {
-        const int32_t ix = x0 + kx * dilation_w;
-        put_tap(&t, (ix < 0 || ix >= in_w) ? pad : src[kx * dilation_w]);
+    for (int32_t ky = 0; ky < w->kernel_h; ky++, dst += 8 * row_groups) {
+      const int32_t iy = y0 + ky * w->dilation_h;
+      if (iy < 0 || iy >= in_h) {
+        fill_groups(dst, row_groups, pad);
+        continue;
+      }
+      const int8_t *src = plane + iy * in_w + x0;
+      if (dense && kernel_w == 3) { /* the common stems' rows, one group each */
+        dst[0] = src[0];
+        dst[1] = src[1];
+        dst[2] = src[2];
+        dst[3] = 0;
+      } else if (dense && kernel_w == 4) {
+        dst[0] = src[0];
+        dst[1] = src[1];
+        dst[2] = src[2];
+        dst[3] = src[3];
+      } else {
+        int32_t kx = 0;
+        for (; kx < kernel_w; kx++) {
+          const int32_t ix = x0 + kx * dilation_w;
+          dst[flexq_interleaved_at(0, kx)] = ix < 0 || ix >= in_w ? pad : src[kx * dilation_w];
+        }
+        for (; kx < 4 * row_groups; kx++) dst[flexq_interleaved_at(0, kx)] = 0;
       }
     }
-    for (int32_t k = ky_end * kernel_w; k < kernel_h * kernel_w; k++) put_tap(&t, pad);
   }
-  for (int32_t k = w->in_c * kernel_h * kernel_w; k < depth8; k++) put_tap(&t, 0);
+  fill_groups(dst, (depth8 - w->in_c * w->kernel_h * 4 * row_groups) / 4, 0);
 }
 
-/* Row of pixel (iy, ix) of a 1×1 window without padding, its C channels, straight into slot r of the interleaved rows. */
-static void gather_pointwise(const flexq_window *w, const int8_t *input, int32_t iy, int32_t ix, int32_t r, int16_t *rows, int32_t depth8) {
-  const int32_t plane_size = w->in_h * w->in_w, in_c = w->in_c;
-  const int8_t *src = input + iy * w->in_w + ix;
-  const int32_t c = in_c & ~3;
-  copy_channel_groups(src, plane_size, c / 4, rows + flexq_interleaved_at(r, 0));
+/* The C channels of input position `src` (channel 0's plane), then zeros up to depth8. */
+static inline void copy_channels(const flexq_window *w, const int8_t *src, int16_t *dst, int32_t depth8) {
+  const int32_t plane_size = w->in_h * w->in_w, in_c = w->in_c, c = in_c & ~3;
+  copy_channel_groups(src, plane_size, c / 4, dst);
   src += c * plane_size;
-  for (int32_t tail = c; tail < depth8; tail++) rows[flexq_interleaved_at(r, tail)] = tail < in_c ? src[(tail - c) * plane_size] : 0;
+  for (int32_t tail = c; tail < depth8; tail++) dst[flexq_interleaved_at(0, tail)] = tail < in_c ? src[(tail - c) * plane_size] : 0;
+}
+
+/* Row of pixel (oy, ox) of a 1×1 window whose positions all lie inside the input, pad_top = pad_left = 0. */
+static void gather_pointwise(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *dst, int32_t depth8) {
+  (void)pad;
+  copy_channels(w, input + oy * w->stride_h * w->in_w + ox * w->stride_w, dst, depth8);
+}
+
+/* Row of pixel (oy, ox) of a 1×1 window that may lie in the padding: there, all pad. */
+static void gather_pointwise_padded(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *dst, int32_t depth8) {
+  const int32_t iy = oy * w->stride_h - w->pad_top, ix = ox * w->stride_w - w->pad_left;
+  if (iy >= 0 && iy < w->in_h && ix >= 0 && ix < w->in_w) {
+    copy_channels(w, input + iy * w->in_w + ix, dst, depth8);
+  } else {
+    for (int32_t k = 0; k < depth8; k++) dst[flexq_interleaved_at(0, k)] = k < w->in_c ? pad : 0;
+  }
+}
+
+/* Gathers the window of output pixel (oy, ox) into the interleaved slots of one row, from dst (its tap 0). */
+typedef void (*window_gather)(const flexq_window *w, int16_t pad, const int8_t *input, int32_t oy, int32_t ox, int16_t *dst, int32_t depth8);
+
+/* The conv's gather, chosen once per call (each one compiled alone: inlined together they spill in the pixel loop). */
+static window_gather gather_of(const flexq_window *w) {
+  if (is_1x1(w)) {
+    const int inside = w->pad_top == 0 && w->pad_left == 0 && (w->out_h - 1) * w->stride_h < w->in_h && (w->out_w - 1) * w->stride_w < w->in_w;
+    return inside ? gather_pointwise : gather_pointwise_padded;
+  }
+  return (w->in_c & 3) == 0 ? gather_window_grouped : gather_window_rows;
 }
 
 /* The im2col rows of output pixels px and, if it exists, px + 1, interleaved into scratch; returns how many (1 or 2). */
-static int32_t gather_pair(const flexq_conv_dsp_params *p, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
+static int32_t gather_pair(const flexq_conv_dsp_params *p, window_gather gather, const int8_t *input, int32_t px, int32_t pixels, int16_t *scratch, int32_t depth8) {
   const flexq_window *w = &p->window;
-  const int pointwise = w->kernel_h == 1 && w->kernel_w == 1 && w->pad_top == 0 && w->pad_left == 0;
-  const int grouped = (w->in_c & 3) == 0;
   const int32_t rows = px + 1 < pixels ? 2 : 1;
-  for (int32_t r = 0; r < rows; r++) {
-    const int32_t oy = (px + r) / w->out_w, ox = (px + r) % w->out_w;
-    if (pointwise) {
-      gather_pointwise(w, input, oy * w->stride_h, ox * w->stride_w, r, scratch, depth8);
-    } else if (grouped) {
-      gather_window_grouped(w, (int16_t)p->pad_value, input, oy, ox, r, scratch, depth8);
-    } else {
-      gather_window_taps(w, (int16_t)p->pad_value, input, oy, ox, r, scratch, depth8);
-    }
-  }
+  for (int32_t r = 0; r < rows; r++)
+    gather(w, (int16_t)p->pad_value, input, (px + r) / w->out_w, (px + r) % w->out_w, scratch + flexq_interleaved_at(r, 0), depth8);
   return rows;
 }
 
@@ -123,8 +145,9 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const int32_t pixels = w->out_h * w->out_w;
   const int16_t *weights = (const int16_t *)(const void *)p->weights;
   const int requant_path = flexq_requant_path_of(&p->requant, w->out_c);
+  const window_gather gather = gather_of(w);
   for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t rows = gather_pair(p, input, px, pixels, scratch, depth8);
+    const int32_t rows = gather_pair(p, gather, input, px, pixels, scratch, depth8);
     flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, requant_path, output + px, pixels, 1);
   }
 }
@@ -145,9 +168,10 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
   const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
   const int16_t *weights = (const int16_t *)(const void *)p->conv.weights;
+  const window_gather gather = gather_of(w);
   int8_t conv[2 * FLEXQ_CONV_ADD_CHANNELS];
   for (int32_t px = 0; px < pixels; px += 2) {
-    const int32_t rows = gather_pair(&p->conv, input, px, pixels, scratch, depth8);
+    const int32_t rows = gather_pair(&p->conv, gather, input, px, pixels, scratch, depth8);
     for (int32_t m0 = 0; m0 < w->out_c; m0 += FLEXQ_CONV_ADD_CHANNELS) {
       const int32_t units = w->out_c - m0 < FLEXQ_CONV_ADD_CHANNELS ? w->out_c - m0 : FLEXQ_CONV_ADD_CHANNELS;
       flexq_channel_requant requant = p->conv.requant;
