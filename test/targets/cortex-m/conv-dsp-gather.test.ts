@@ -56,7 +56,7 @@ describe('DSP conv gathers on a graph made by code', () => {
     q = await quantizeFixture(graph, SAMPLE);
     generated = generateC(q, 'optimized');
     inputs = createIntegerRuntime(q, C_REQUANT_MODE).quantizeInput(randomFloats(COUNT * SAMPLE.reduce((a, b) => a * b), 5).map((v) => 2 * v));
-    expected = runtimeOutputBytes(q, inputs, COUNT);
+    expected = runtimeOutputBytes(q, inputs, COUNT, C_REQUANT_MODE);
   });
 
   it('every conv takes the DSP kernel with two interleaved rows of round8(taps) as scratch (window rows of C = 3, 6, 7 rounded up to 4, 8, 4 taps)', () => {
