@@ -66,7 +66,7 @@ export function checkFits(c: GeneratedC, core: CortexMCore, what: string): void 
   if (c.arenaBytes + STACK_BYTES > core.data.bytes)
     fail('UNSUPPORTED_ATTR', `${what}: the arena needs ${kib(c.arenaBytes)} and the stack ${kib(STACK_BYTES)}, but ${core.name} (${core.machine}) has ${kib(core.data.bytes)} of RAM for data; use a smaller model or input, or a core with more RAM`);
   if (c.constantBytes > core.code.bytes)
-    fail('UNSUPPORTED_ATTR', `${what}: weights and tables need ${kib(c.constantBytes)}, but ${core.name} (${core.machine}) has ${kib(core.code.bytes)} for code and constants; use fewer weight bits or a smaller model`);
+    fail('UNSUPPORTED_ATTR', `${what}: weights and tables need ${kib(c.constantBytes)}, but ${core.name} (${core.machine}) has ${kib(core.code.bytes)} for code and constants; ${c.kernels === 'optimized' ? 'the optimized kernels keep weights as int16 (2 bytes each): use --kernels reference (int8 weights), fewer weight bits or a smaller model' : 'use fewer weight bits or a smaller model'}`);
 }
 
 function buildKey(c: GeneratedC, core: CortexMCore): string {
