@@ -16,7 +16,7 @@ import { prepareRequantizer } from '../../runtime/requant/index.js';
 import {
   biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
   type CArray, type CStep, type NodeInfo, type Rule,
-} from './lower.js';
+} from './c-step.js';
 
 /** The kernels' loops cover four axes of one sample (ones in front). */
 const MAX_AXES = 4;

@@ -7,15 +7,19 @@
 
 import { fail } from '../../src/errors.js';
 import type { KernelSet, Rounding as CRounding } from '../../src/target.js';
-import type { Graph, Node } from '../../src/ir/graph.js';
+import type { Graph } from '../../src/ir/graph.js';
 import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
-import { type ActivationQuant, type QuantizedGraph, type QuantizedWeight } from '../../src/ir/quantized-graph.js';
+import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { MORE_RULES } from './lower-ops.js';
+import {
+  biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
+  type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
+} from './c-step.js';
 import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
-import { fullyConnectedLayerRequantizers, fusedActivationRange, layerRequantizers, unitMajorWeights, type FusedActivation } from '../../runtime/kernels/gemm.js';
+import { fullyConnectedLayerRequantizers, fusedActivationRange, layerRequantizers, unitMajorWeights } from '../../runtime/kernels/gemm.js';
 import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.js';
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
@@ -37,7 +41,10 @@ export { KERNEL_SETS, type KernelSet } from '../../src/target.js';
 export { ROUNDINGS as C_ROUNDINGS, type Rounding as CRounding } from '../../src/target.js';
 export const DEFAULT_C_ROUNDING: CRounding = 'double';
 
-export type CRequantMode = 'tflite-double' | 'tflite-single';
+export {
+  biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
+  type CArray, type CallPointers, type CRequantMode, type CStep, type NodeInfo, type Rule,
+} from './c-step.js';
 
 /** The integer runtime's mode that computes what the C of a rounding computes. */
 export const cRequantMode = (rounding: CRounding): CRequantMode => (rounding === 'single' ? 'tflite-single' : 'tflite-double');
@@ -50,41 +57,6 @@ const FIXED_POINT = {
   'tflite-double': { multiply: multiplyByQuantizedMultiplierDouble, fromMultiplier: tfliteDoubleFromMultiplier },
   'tflite-single': { multiply: multiplyByQuantizedMultiplierSingle, fromMultiplier: tfliteSingleFromMultiplier },
 } as const;
-
-export interface CArray {
-  readonly name: string;
-  readonly type: 'int8_t' | 'int16_t' | 'int32_t';
-  readonly values: ArrayLike<number>;
-}
-
-/** C expressions of the pointers a step's call takes. */
-export interface CallPointers {
-  readonly params: string;
-  readonly inputs: readonly string[];
-  readonly output: string;
-  readonly scratch: string;
-}
-
-export interface CStep {
-  readonly node: Node;
-  /** The params struct type and its initializer (field values in declaration order), when the kernel takes one. */
-  readonly params?: { readonly type: string; readonly init: string };
-  readonly arrays: readonly CArray[];
-  /** Activation inputs, in the order the call reads them. */
-  readonly inputs: readonly string[];
-  readonly output: string;
-  readonly outputBytes: number;
-  readonly scratchBytes: number;
-  /** Inputs whose bytes the output may take when no later step reads them (the kernel reads each element first). */
-  readonly inPlaceInputs?: readonly number[];
-  /** The kernel sources (under kernels/) this step links. */
-  readonly sources: readonly string[];
-  /** A one-group DSP conv: its flexq_conv_dsp_params initializer, for fuse-residual.ts. */
-  readonly convDsp?: string;
-  /** A table Add: its operand tables (inputs order) and requantization initializer, for fuse-residual.ts. */
-  readonly addTable?: { readonly tables: readonly [CArray, CArray]; readonly requant: string };
-  call(p: CallPointers): string;
-}
 
 export interface LoweredModel {
   readonly graph: Graph;
@@ -107,18 +79,6 @@ const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identi
 const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
 /** The ops the C target runs (a kernel or an alias of its input); the target's deployability check reads it. */
 export const isCOp = (op: string): boolean => ruleOf(op) !== undefined || ALIAS_OPS.has(op);
-
-/** What every lowering rule reads about its node. */
-export interface NodeInfo {
-  readonly q: QuantizedGraph;
-  readonly node: Node;
-  readonly where: string;
-  readonly id: string;
-  readonly kernels: KernelSet;
-  readonly mode: CRequantMode;
-  shape(name: string): readonly number[];
-  grid(name: string): ActivationQuant;
-}
 
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
 export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING): LoweredModel {
@@ -145,9 +105,7 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
   return { graph, rounding, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
 }
 
-export type Rule = (n: NodeInfo) => CStep;
-
-/** The rule of an op: this file's, or lower-ops.ts's (read at call time: the two modules import each other). */
+/** The rule of an op: this file's, or lower-ops.ts's. */
 const ruleOf = (op: string): Rule | undefined => (Object.hasOwn(RULES, op) ? RULES[op] : Object.hasOwn(MORE_RULES, op) ? MORE_RULES[op] : undefined);
 
 const RULES: Record<string, Rule> = {
@@ -161,34 +119,6 @@ const RULES: Record<string, Rule> = {
   Softmax: lowerSoftmax,
   ...Object.fromEntries([...LOOKUP_OPS].map((op) => [op, lowerLookup])),
 };
-
-export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
-
-/** C initializer of a flexq_requant. */
-export function requantInit(c: RequantConstants): string {
-  if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
-  return `{${c.multiplier}, ${c.shift}, ${c.zeroPoint}, ${c.min}, ${c.max}}`;
-}
-
-export function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {
-  return `{${[...input, ...output, ...w.kernel, ...w.strides, ...w.dilations, w.pads[0], w.pads[1]].join(', ')}}`;
-}
-
-export function symmetricWeight(n: NodeInfo, i: number): QuantizedWeight {
-  const w = n.q.weights.get(n.node.inputs[i])!;
-  if (w.zeroPoint !== 0)
-    fail('UNSUPPORTED_ATTR', `${n.where}: weight '${n.node.inputs[i]}' has zero point ${w.zeroPoint}; the C kernels take symmetric weights (zero point 0, TFLite's int8 rule): re-quantize with symmetric weights`);
-  return w;
-}
-
-export function biasValues(n: NodeInfo, i: number, units: number): Int32Array {
-  const name = n.node.inputs[i];
-  return (name ? n.q.biases.get(name)?.values : undefined) ?? new Int32Array(units);
-}
-
-export function fusedActivation(node: Node): FusedActivation {
-  return (node.attrs.activation ?? 'none') as FusedActivation;
-}
 
 function lowerConv(n: NodeInfo): CStep {
   const { node, id } = n;

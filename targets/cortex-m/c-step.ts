@@ -1,0 +1,90 @@
+// What a lowering rule takes and gives (a node's facts, the C step with its arrays and call), and the helpers every
+// rule file shares: lower.ts and lower-ops.ts both build on it, so neither imports the other's rules.
+
+import { fail } from '../../src/errors.js';
+import type { KernelSet } from '../../src/target.js';
+import type { Node } from '../../src/ir/graph.js';
+import type { Window2d } from '../../src/ops/window.js';
+import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
+import type { FusedActivation } from '../../runtime/kernels/gemm.js';
+import type { RequantConstants } from '../../runtime/requant/index.js';
+
+/** The integer runtime's modes the C kernels can compute (one per rounding build). */
+export type CRequantMode = 'tflite-double' | 'tflite-single';
+
+export interface CArray {
+  readonly name: string;
+  readonly type: 'int8_t' | 'int16_t' | 'int32_t';
+  readonly values: ArrayLike<number>;
+}
+
+/** C expressions of the pointers a step's call takes. */
+export interface CallPointers {
+  readonly params: string;
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly scratch: string;
+}
+
+export interface CStep {
+  readonly node: Node;
+  /** The params struct type and its initializer (field values in declaration order), when the kernel takes one. */
+  readonly params?: { readonly type: string; readonly init: string };
+  readonly arrays: readonly CArray[];
+  /** Activation inputs, in the order the call reads them. */
+  readonly inputs: readonly string[];
+  readonly output: string;
+  readonly outputBytes: number;
+  readonly scratchBytes: number;
+  /** Inputs whose bytes the output may take when no later step reads them (the kernel reads each element first). */
+  readonly inPlaceInputs?: readonly number[];
+  /** The kernel sources (under kernels/) this step links. */
+  readonly sources: readonly string[];
+  /** A one-group DSP conv: its flexq_conv_dsp_params initializer, for fuse-residual.ts. */
+  readonly convDsp?: string;
+  /** A table Add: its operand tables (inputs order) and requantization initializer, for fuse-residual.ts. */
+  readonly addTable?: { readonly tables: readonly [CArray, CArray]; readonly requant: string };
+  call(p: CallPointers): string;
+}
+
+/** What every lowering rule reads about its node. */
+export interface NodeInfo {
+  readonly q: QuantizedGraph;
+  readonly node: Node;
+  readonly where: string;
+  readonly id: string;
+  readonly kernels: KernelSet;
+  readonly mode: CRequantMode;
+  shape(name: string): readonly number[];
+  grid(name: string): ActivationQuant;
+}
+
+export type Rule = (n: NodeInfo) => CStep;
+
+export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
+
+/** C initializer of a flexq_requant. */
+export function requantInit(c: RequantConstants): string {
+  if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
+  return `{${c.multiplier}, ${c.shift}, ${c.zeroPoint}, ${c.min}, ${c.max}}`;
+}
+
+export function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {
+  return `{${[...input, ...output, ...w.kernel, ...w.strides, ...w.dilations, w.pads[0], w.pads[1]].join(', ')}}`;
+}
+
+export function symmetricWeight(n: NodeInfo, i: number): QuantizedWeight {
+  const w = n.q.weights.get(n.node.inputs[i])!;
+  if (w.zeroPoint !== 0)
+    fail('UNSUPPORTED_ATTR', `${n.where}: weight '${n.node.inputs[i]}' has zero point ${w.zeroPoint}; the C kernels take symmetric weights (zero point 0, TFLite's int8 rule): re-quantize with symmetric weights`);
+  return w;
+}
+
+export function biasValues(n: NodeInfo, i: number, units: number): Int32Array {
+  const name = n.node.inputs[i];
+  return (name ? n.q.biases.get(name)?.values : undefined) ?? new Int32Array(units);
+}
+
+export function fusedActivation(node: Node): FusedActivation {
+  return (node.attrs.activation ?? 'none') as FusedActivation;
+}
