@@ -169,6 +169,8 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
   const int16_t *weights = (const int16_t *)(const void *)p->conv.weights;
   const window_gather gather = gather_of(w);
+  /* one path for the whole layer: a block's channels take it as well as all of them do */
+  const int requant_path = flexq_requant_path_of(&p->conv.requant, w->out_c);
   int8_t conv[2 * FLEXQ_CONV_ADD_CHANNELS];
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = gather_pair(&p->conv, gather, input, px, pixels, scratch, depth8);
@@ -177,8 +179,7 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
       flexq_channel_requant requant = p->conv.requant;
       requant.multiplier += m0;
       requant.shift += m0;
-      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant,
-                          flexq_requant_path_of(&requant, units), conv, 2, 1);
+      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, requant_path, conv, 2, 1);
       for (int32_t m = 0; m < units; m++) {
         for (int32_t r = 0; r < rows; r++) {
           const int32_t at = (m0 + m) * pixels + px + r;
