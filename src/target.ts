@@ -61,12 +61,13 @@ export interface SourceOptions {
   readonly example?: boolean;
   /** The board (core) of the build files' default flags and of the example project, e.g. 'cortex-m4'. */
   readonly board?: string;
-  /** Requantization rounding of the generated kernels: 'double' (TFLite-Micro's default) or 'single' (LiteRT's). */
+  /** Requantization rounding of the generated kernels: 'double' (TFLite-Micro's default), 'single' (TFLite's single-rounding build) or 'xnnpack' (LiteRT's default XNNPACK path). */
   readonly rounding?: Rounding;
 }
 
-/** The requantization roundings of generated source: TFLite's default double rounding, or TFLITE_SINGLE_ROUNDING. */
-export const ROUNDINGS = ['double', 'single'] as const;
+/** The requantization roundings of generated source: TFLite's default double rounding, TFLITE_SINGLE_ROUNDING, or
+ * XNNPACK's fp32 requantization (what LiteRT runs by default). */
+export const ROUNDINGS = ['double', 'single', 'xnnpack'] as const;
 export type Rounding = (typeof ROUNDINGS)[number];
 
 /** Writes a quantized graph in one format to `output` (a file or a folder) and returns the paths it wrote. */

@@ -202,16 +202,28 @@ export function fmaFloat32(x: number, m: number, c: number): number {
   return (error > 0) === (other > rounded) ? other : rounded;
 }
 
-/** XNNPACK's qs8 add, the tflite-xnnpack mode's: see the contract above. */
-export function xnnpackAdd(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
+/** XNNPACK's qs8 add's integer multipliers, shift and bias (see the contract above): the one source the runtime and the C read. */
+export interface XnnpackAddConstants {
+  readonly aMultiplier: number;
+  readonly bMultiplier: number;
+  readonly shift: number;
+  readonly bias: number;
+}
+
+export function xnnpackAddConstants(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): XnnpackAddConstants {
   const f32 = Math.fround;
   const ra = f32(f32(a.scale) / f32(y.scale));
   const rb = f32(f32(b.scale) / f32(y.scale));
   const shift = 20 - Math.floor(Math.log2(Math.max(ra, rb)));
   // log2 of a float32 is exact at powers of two and never crosses one elsewhere: floor gives the binary exponent.
-  const ma = roundHalfToEven(ra * 2 ** shift);
-  const mb = roundHalfToEven(rb * 2 ** shift);
-  const bias = 2 ** (shift - 1) - ma * a.zeroPoint - mb * b.zeroPoint;
+  const aMultiplier = roundHalfToEven(ra * 2 ** shift);
+  const bMultiplier = roundHalfToEven(rb * 2 ** shift);
+  return { aMultiplier, bMultiplier, shift, bias: 2 ** (shift - 1) - aMultiplier * a.zeroPoint - bMultiplier * b.zeroPoint };
+}
+
+/** XNNPACK's qs8 add, the tflite-xnnpack mode's: see the contract above. */
+export function xnnpackAdd(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
+  const { aMultiplier: ma, bMultiplier: mb, shift, bias } = xnnpackAddConstants(a, b, y);
   return (qa, qb) => clamp(Math.floor((bias + qa * ma + qb * mb) / 2 ** shift) + y.zeroPoint, y);
 }
 

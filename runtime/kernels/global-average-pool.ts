@@ -45,11 +45,17 @@ export function meanRequantizer(mode: RequantMode, input: ActivationQuant, outpu
   return (acc) => requantizeFp32(acc, scale, range.zeroPoint, range.min, range.max);
 }
 
+/** XNNPACK's qs8 mean's float32 scale and bias (see the contract above): the one source the runtime and the C read. */
+export function xnnpackMeanConstants(input: ActivationQuant, output: ActivationQuant, count: number): { readonly scale: number; readonly bias: number } {
+  const f32 = Math.fround;
+  const scale = f32(f32(f32(input.scale) / f32(output.scale)) / count);
+  return { scale, bias: f32(output.zeroPoint - f32(f32(input.zeroPoint * count) * scale)) };
+}
+
 /** XNNPACK's qs8 mean (see the contract above), from the centred sum the kernel hands over. */
 function xnnpackMean(input: ActivationQuant, output: ActivationQuant, count: number): (acc: number) => number {
   const f32 = Math.fround;
-  const scale = f32(f32(f32(input.scale) / f32(output.scale)) / count);
-  const bias = f32(output.zeroPoint - f32(f32(input.zeroPoint * count) * scale));
+  const { scale, bias } = xnnpackMeanConstants(input, output, count);
   const rawOffset = input.zeroPoint * count;
   return (acc) => {
     const y = roundHalfToEven(f32(f32(f32(acc + rawOffset) * scale) + bias));

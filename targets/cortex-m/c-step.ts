@@ -7,14 +7,14 @@ import type { Node } from '../../src/ir/graph.js';
 import type { Window2d } from '../../src/ops/window.js';
 import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import type { FusedActivation } from '../../runtime/kernels/gemm.js';
-import type { RequantConstants } from '../../runtime/requant/index.js';
+import { tfliteBuild, type RequantConstants } from '../../runtime/requant/index.js';
 
 /** The integer runtime's modes the C kernels can compute (one per rounding build). */
-export type CRequantMode = 'tflite-double' | 'tflite-single';
+export type CRequantMode = 'tflite-double' | 'tflite-single' | 'tflite-xnnpack';
 
 export interface CArray {
   readonly name: string;
-  readonly type: 'int8_t' | 'int16_t' | 'int32_t';
+  readonly type: 'int8_t' | 'int16_t' | 'int32_t' | 'float';
   readonly values: ArrayLike<number>;
 }
 
@@ -62,6 +62,21 @@ export interface NodeInfo {
 export type Rule = (n: NodeInfo) => CStep;
 
 export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
+
+/** The fixed-point build whose MultiplyByQuantizedMultiplier a mode's non-weighted ops (Add, Mul, mean, tables) run:
+ * tflite-xnnpack's are TFLite's single-rounding ones wherever XNNPACK has no rule of its own. */
+export const fixedPointBuild = (mode: CRequantMode): 'tflite-double' | 'tflite-single' => tfliteBuild(mode)!;
+
+/** Refuses an op whose C kernel has no tflite-xnnpack arithmetic (the runtime computes it another way in that mode). */
+export function refuseInXnnpack(n: NodeInfo, why: string): void {
+  if (n.mode === 'tflite-xnnpack')
+    fail('UNSUPPORTED_OP', `${n.where}: the C kernel of ${n.node.op} has no --rounding xnnpack form (${why}); use --rounding single or double`);
+}
+
+/** A float32 value as a C float literal that reads back to exactly that value (9 significant digits round-trip). */
+export function cFloat(v: number): string {
+  return `${Math.fround(v).toPrecision(9)}f`;
+}
 
 /** C initializer of a flexq_requant. */
 export function requantInit(c: RequantConstants): string {

@@ -9,6 +9,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
 import type { CArray, CRounding, KernelSet, LoweredModel } from './lower.js';
 import { arenaBuffers, scratchId } from './arena-buffers.js';
+import { cFloat } from './c-step.js';
 import { fuseResidualAdds } from './fuse-residual.js';
 import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
 
@@ -132,14 +133,15 @@ function namesHeader(functions: readonly string[], prefix: string, rounding: CRo
     '',
     ...functions.map((f) => `#define ${f} ${prefix}_${f.replace(/^flexq_/, '')}`),
     '',
-    `#define FLEXQ_SINGLE_ROUNDING ${rounding === 'single' ? 1 : 0}`,
+    `#define FLEXQ_SINGLE_ROUNDING ${rounding === 'double' ? 0 : 1}`,
+    `#define FLEXQ_FP32_REQUANT ${rounding === 'xnnpack' ? 1 : 0}`,
     '',
     '#endif',
     '',
   ].join('\n');
 }
 
-const ELEMENT_BYTES: Record<CArray['type'], number> = { int8_t: 1, int16_t: 2, int32_t: 4 };
+const ELEMENT_BYTES: Record<CArray['type'], number> = { int8_t: 1, int16_t: 2, int32_t: 4, float: 4 };
 
 /** The prefixed names of the library's API. */
 class CNames {
@@ -155,10 +157,7 @@ class CNames {
   }
 }
 
-/** A float32 value as a C float literal that reads back to exactly that value. */
-export function cFloat(v: number): string {
-  return `${Math.fround(v).toPrecision(9)}f`;
-}
+export { cFloat } from './c-step.js';
 
 /** An integer for a macro body: negative values in parentheses, so `a-X` stays a subtraction. */
 const cInt = (v: number): string => (v < 0 ? `(${v})` : String(v));
@@ -237,7 +236,7 @@ function outputsHeader(model: LoweredModel, n: CNames, io: (what: string, t: Low
 }
 
 function cArray(a: CArray, attribute: string): string {
-  const values = Array.from(a.values, String);
+  const values = Array.from(a.values, a.type === 'float' ? cFloat : String);
   const lines: string[] = [];
   for (let i = 0; i < values.length; i += 24) lines.push(`  ${values.slice(i, i + 24).join(', ')},`);
   return `${attribute} static const ${a.type} ${a.name}[${values.length}] = {\n${lines.join('\n')}\n};`;

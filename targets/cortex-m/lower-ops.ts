@@ -14,7 +14,7 @@ import { padFill } from '../../runtime/kernels/pad.js';
 import { tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
 import { prepareRequantizer } from '../../runtime/requant/index.js';
 import {
-  biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
+  biasValues, fixedPointBuild, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 
@@ -58,7 +58,7 @@ function lowerMul(n: NodeInfo): CStep {
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const outShape = n.shape(out);
   const [ga, gb] = [n.grid(a), n.grid(b)];
-  const requant = requantInit(tfliteMulRequantizer(n.mode, ga, gb, n.grid(out)).constants);
+  const requant = requantInit(tfliteMulRequantizer(fixedPointBuild(n.mode), ga, gb, n.grid(out)).constants);
   const plane = n.kernels === 'optimized' ? perPlane(n) : undefined;
   if (plane && plane.planeSize > 256) {
     const [x, gate] = plane.gate === 1 ? [a, b] : [b, a];
@@ -83,6 +83,7 @@ function lowerMul(n: NodeInfo): CStep {
 function lowerResize(n: NodeInfo): CStep {
   const { node, id } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
+  refuseInXnnpack(n, 'that mode resizes with XNNPACK\'s 11-bit weights, the C kernel with TFLite\'s 10-bit ones');
   const [[channels, inH, inW], [, outH, outW]] = [n.shape(x), n.shape(out)];
   const coordinates = stringAttr(node, 'coordinateTransformationMode', 'half_pixel') as ResizeCoordinates;
   const axis = (name: string, input: number, output: number): CArray[] => {
@@ -106,6 +107,7 @@ function lowerConvTranspose(n: NodeInfo): CStep {
   const { node, id } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const [inShape, outShape] = [n.shape(x), n.shape(out)];
+  refuseInXnnpack(n, 'flexq_conv_transpose_s8 requantizes in fixed point, that mode in fp32');
   const w = symmetricWeight(n, 1);
   const y = n.grid(out);
   const rq = prepareRequantizer(n.mode, { inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y) });

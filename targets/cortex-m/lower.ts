@@ -1,8 +1,9 @@
 // QuantizedGraph → the C calls of the generated model, one step per node (Prepare for the C kernels): every multiplier,
 // shift, table and weight layout the kernels need is computed here, from the same QuantizedGraph and with the same
 // requantization functions as flexq's integer runtime in the mode of the library's rounding (cRequantMode: 'double',
-// TFLite-Micro's default, is tflite-double; 'single', its TFLITE_SINGLE_ROUNDING build, is tflite-single), so the C
-// computes what the runtime does: integers only, no libm.
+// TFLite-Micro's default, is tflite-double; 'single', its TFLITE_SINGLE_ROUNDING build, is tflite-single; 'xnnpack',
+// XNNPACK's fp32 requantization as LiteRT runs it by default, is tflite-xnnpack), so the C computes what the runtime
+// does: no libm; float32 arithmetic only in the xnnpack rounding's requantization.
 // Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
 
 import { fail } from '../../src/errors.js';
@@ -15,12 +16,12 @@ import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantize
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { MORE_RULES } from './lower-ops.js';
 import {
-  biasValues, fusedActivation, outputOf, requantInit, symmetricWeight, windowInit,
+  biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
-import { tfliteAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
+import { tfliteAddConstants, xnnpackAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
 import { fullyConnectedLayerRequantizers, fusedActivationRange, layerRequantizers, unitMajorWeights } from '../../runtime/kernels/gemm.js';
-import { tfliteMeanMultiplier } from '../../runtime/kernels/global-average-pool.js';
+import { tfliteMeanMultiplier, xnnpackMeanConstants } from '../../runtime/kernels/global-average-pool.js';
 import { KERNELS, type KernelContext } from '../../runtime/kernels/registry.js';
 import { prepareFixedPointSoftmax } from '../../runtime/kernels/softmax.js';
 import {
@@ -37,7 +38,7 @@ import {
 // Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply.
 export { KERNEL_SETS, type KernelSet } from '../../src/target.js';
 
-/** The requantization roundings kernels/flexq_requant.h implements (FLEXQ_SINGLE_ROUNDING picks one). */
+/** The requantization roundings kernels/flexq_requant.h implements (FLEXQ_SINGLE_ROUNDING and FLEXQ_FP32_REQUANT pick one). */
 export { ROUNDINGS as C_ROUNDINGS, type Rounding as CRounding } from '../../src/target.js';
 export const DEFAULT_C_ROUNDING: CRounding = 'double';
 
@@ -47,7 +48,7 @@ export {
 } from './c-step.js';
 
 /** The integer runtime's mode that computes what the C of a rounding computes. */
-export const cRequantMode = (rounding: CRounding): CRequantMode => (rounding === 'single' ? 'tflite-single' : 'tflite-double');
+export const cRequantMode = (rounding: CRounding): CRequantMode => ({ double: 'tflite-double', single: 'tflite-single', xnnpack: 'tflite-xnnpack' } as const)[rounding];
 
 /** The runtime's mode of the default rounding. */
 export const C_REQUANT_MODE = cRequantMode(DEFAULT_C_ROUNDING);
@@ -180,8 +181,16 @@ function perChannel(r: Requantizer | Requantizer[], channels: number): RequantCo
   return Array.isArray(r) ? r.map((c) => c.constants) : new Array<RequantConstants>(channels).fill(r.constants);
 }
 
-/** The per-output-channel multiplier[M] and shift[M] arrays of a flexq_channel_requant and its initializer. */
+/**
+ * The per-output-channel arrays of a flexq_channel_requant and its initializer: multiplier[M] and shift[M], or the
+ * fp32 build's scale[M] (the runtime's tflite-xnnpack constants).
+ */
 function channelRequant(id: string, perChannel: readonly RequantConstants[]): { arrays: CArray[]; init: string } {
+  const [head] = perChannel;
+  if (head.kind === 'fp32') {
+    const scale: CArray = { name: `${id}_scale`, type: 'float', values: perChannel.map((c) => (c.kind === 'fp32' ? c.scale : NaN)) };
+    return { arrays: [scale], init: `{${scale.name}, ${head.zeroPoint}, ${head.min}, ${head.max}}` };
+  }
   const fixed = perChannel.map((c) => {
     if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
     return c;
@@ -309,9 +318,10 @@ function lowerAdd(n: NodeInfo): CStep {
   if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size)
     fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
   const gy = n.grid(out);
+  const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
+  if (n.mode === 'tflite-xnnpack') return xnnpackAddTables(n, size, range);
   const c = tfliteAddConstants(n.mode, n.grid(a), n.grid(b), gy);
   const { multiply, fromMultiplier } = FIXED_POINT[n.mode];
-  const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
   const requant = requantInit(fromMultiplier(c.outputMultiplier, range).constants);
   if (n.kernels === 'optimized') {
     // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
@@ -335,6 +345,31 @@ function lowerAdd(n: NodeInfo): CStep {
   };
 }
 
+/**
+ * XNNPACK's qs8 add (the runtime's xnnpackAddConstants) through add_table.c in both kernel sets:
+ *   y = clamp(((bias + a·ma + b·mb) >> shift) + zy),  bias = 2^(shift−1) − ma·za − mb·zb
+ *     = clamp(floor((ta[a] + tb[b] + 2^(shift−1)) / 2^shift) + zy),  ta[a] = (a − za)·ma, tb[b] = (b − zb)·mb
+ * and the single-rounding multiply by q = 2^30 with t = 31 − s = shift + 30 is exactly that floor. |ta + tb| < 2^30.
+ */
+function xnnpackAddTables(n: NodeInfo, size: number, range: OutputRange): CStep {
+  const { node } = n;
+  const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
+  const c = xnnpackAddConstants(n.grid(a), n.grid(b), n.grid(out));
+  if (c.shift < 1 || c.shift > 32)
+    fail('UNSUPPORTED_ATTR', `${n.where}: input/output scale ratios ${n.grid(a).scale / n.grid(out).scale}, ${n.grid(b).scale / n.grid(out).scale} give XNNPACK's add a shift of ${c.shift}; the C add takes 1..32 (ratios between 2^-12 and 2^19): re-quantize the model`);
+  const table = (zeroPoint: number, multiplier: number, name: string): CArray => ({
+    name, type: 'int32_t', values: Int32Array.from({ length: 256 }, (_, i) => (i - 128 - zeroPoint) * multiplier),
+  });
+  const [ta, tb] = [table(n.grid(a).zeroPoint, c.aMultiplier, `${n.id}_a_table`), table(n.grid(b).zeroPoint, c.bMultiplier, `${n.id}_b_table`)];
+  const requant = requantInit({ kind: 'fixed-point', multiplier: 2 ** 30, shift: 1 - c.shift, ...range });
+  return {
+    node, params: { type: 'flexq_add_table_params', init: `{${size}, ${ta.name}, ${tb.name}, ${requant}}` },
+    arrays: [ta, tb], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0, inPlaceInputs: [0, 1], sources: ['add_table.c'],
+    addTable: { tables: [ta, tb], requant },
+    call: (p) => `flexq_add_s8_table(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+  };
+}
+
 function lowerPool(n: NodeInfo, kernel: string, source: string): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
@@ -349,13 +384,21 @@ function lowerPool(n: NodeInfo, kernel: string, source: string): CStep {
   };
 }
 
-/** The mean's multiplier as the runtime prepares it in the mode. */
+/** The mean's multiplier as the runtime prepares it in the mode (tflite-xnnpack: its float32 scale and bias). */
 function lowerGlobalAveragePool(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const [channels, ...spatial] = n.shape(x);
   const planeSize = sizeOf(spatial);
   const [gx, gy] = [n.grid(x), n.grid(out)];
+  if (n.mode === 'tflite-xnnpack') {
+    const { scale, bias } = xnnpackMeanConstants(gx, gy, planeSize);
+    return {
+      node, params: { type: 'flexq_mean_fp32_params', init: `{${channels}, ${planeSize}, ${cFloat(scale)}, ${cFloat(bias)}, ${gy.qmin}, ${gy.qmax}}` },
+      arrays: [], inputs: [x], output: out, outputBytes: channels, scratchBytes: 0, sources: ['mean_fp32.c'],
+      call: (p) => `flexq_mean_s8_fp32(${p.params}, ${p.inputs[0]}, ${p.output});`,
+    };
+  }
   const requant = FIXED_POINT[n.mode].fromMultiplier(tfliteMeanMultiplier(gx, gy, planeSize), { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax }).constants;
   return {
     node, params: { type: 'flexq_global_average_pool_params', init: `{${channels}, ${planeSize}, ${gx.zeroPoint}, ${requantInit(requant)}}` },
@@ -369,6 +412,7 @@ function lowerSoftmax(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const shape = n.shape(x);
+  refuseInXnnpack(n, 'that mode\'s softmax is a float exp');
   const axis = normalizeAxis(intAttr(node, 'axis', -1), shape.length + 1);
   const [outer, length, inner] = [sizeOf(shape.slice(0, axis - 1)), shape[axis - 1], sizeOf(shape.slice(axis))];
   const p = prepareFixedPointSoftmax(n.grid(x), n.grid(out), (what) => fail('UNSUPPORTED_ATTR', `${n.where}: ${what}`));

@@ -18,7 +18,7 @@ export function registerCompile(program: Command): void {
     .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--prefix <name>', 'the C identifier every exported symbol and macro starts with (default flexq_model)')
     .option('--example', 'also write c/example/, a bare-metal project for the target\'s board that runs in QEMU')
-    .option('--rounding <rule>', 'requantization rounding of the C: double (TFLite-Micro\'s default) | single (TFLITE_SINGLE_ROUNDING, as LiteRT rounds)', 'double')
+    .option('--rounding <rule>', 'requantization rounding of the C: double (TFLite-Micro\'s default) | single (TFLITE_SINGLE_ROUNDING) | xnnpack (XNNPACK\'s fp32 requantization: LiteRT\'s default path)', 'double')
     .option('--json', 'one JSON object on stdout')
     .action(async (model: string, f: CompileFlags) => {
       const target = oneOf('--target', f.target, compileTargets())!;

@@ -19,7 +19,7 @@ export function registerExport(program: Command): void {
     .option('--force', 'write into a non-empty folder flexq did not write (only its own files are replaced)')
     .option('--prefix <name>', 'c: the C identifier every exported symbol and macro starts with (default flexq_model)')
     .option('--example', 'c: also write example/, a bare-metal project for --board that runs in QEMU')
-    .option('--rounding <rule>', 'c: requantization rounding: double (TFLite-Micro\'s default) | single (TFLITE_SINGLE_ROUNDING, as LiteRT rounds)', 'double')
+    .option('--rounding <rule>', 'c: requantization rounding: double (TFLite-Micro\'s default) | single (TFLITE_SINGLE_ROUNDING) | xnnpack (XNNPACK\'s fp32 requantization: LiteRT\'s default path)', 'double')
     .option('--board <core>', 'c: the core of the Makefile\'s flags and of the example: cortex-m4 | cortex-m7 | cortex-m55')
     .option('--json', 'one JSON object on stdout')
     .action(async (quantized: string, f: ExportFlags) => {

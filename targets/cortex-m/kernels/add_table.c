@@ -9,7 +9,7 @@
 
 void flexq_add_s8_table(const flexq_add_table_params *p, const int8_t *a, const int8_t *b, int8_t *output) {
   const int32_t *a_table = p->a_table + 128, *b_table = p->b_table + 128;
-  const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
+  const flexq_fixed_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
-  for (int32_t i = 0; i < p->size; i++) output[i] = flexq_requantize_channel(&c, zero_point, min, max, a_table[a[i]] + b_table[b[i]]);
+  for (int32_t i = 0; i < p->size; i++) output[i] = flexq_requantize_fixed(&c, zero_point, min, max, a_table[a[i]] + b_table[b[i]]);
 }

@@ -3,7 +3,7 @@
  * with groups (depthwise is groups = C). Contract, for output channel m of group g = m / (M/groups):
  *   acc = bias[m] + Σ_{c, ky, kx inside the input} (x[g·C/groups + c][iy][ix] + input_offset) · w[m][c][ky][kx]
  *   iy = oy·stride_h − pad_top + ky·dilation_h (likewise ix); padded taps are skipped (they hold the zero point)
- *   y[m][oy][ox] = requant_m(acc), channel m's multiplier and shift */
+ *   y[m][oy][ox] = requant_m(acc), channel m's multiplier and shift (or fp32 scale: flexq_requant.h) */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 
@@ -12,7 +12,6 @@ void flexq_conv_s8(const flexq_conv_params *p, const int8_t *input, int8_t *outp
   const int32_t group_in = w->in_c / p->groups;
   const int32_t group_out = w->out_c / p->groups;
   for (int32_t m = 0; m < w->out_c; m++) {
-    const flexq_requant requant = flexq_requant_of_channel(&p->requant, m);
     const int8_t *filter = p->weights + m * group_in * w->kernel_h * w->kernel_w;
     const int8_t *planes = input + (m / group_out) * group_in * w->in_h * w->in_w;
     for (int32_t oy = 0; oy < w->out_h; oy++) {
@@ -32,7 +31,7 @@ void flexq_conv_s8(const flexq_conv_params *p, const int8_t *input, int8_t *outp
             }
           }
         }
-        output[(m * w->out_h + oy) * w->out_w + ox] = flexq_requantize(&requant, acc + p->bias[m]);
+        output[(m * w->out_h + oy) * w->out_w + ox] = flexq_requantize_at(&p->requant, m, acc + p->bias[m]);
       }
     }
   }

@@ -165,7 +165,7 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
   const int32_t *conv_table = p->conv_table + 128, *residual_table = p->residual_table + 128;
-  const flexq_channel_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
+  const flexq_fixed_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
   const int16_t *weights = (const int16_t *)(const void *)p->conv.weights;
   const window_gather gather = gather_of(w);
@@ -176,14 +176,12 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
     const int32_t rows = gather_pair(&p->conv, gather, input, px, pixels, scratch, depth8);
     for (int32_t m0 = 0; m0 < w->out_c; m0 += FLEXQ_CONV_ADD_CHANNELS) {
       const int32_t units = w->out_c - m0 < FLEXQ_CONV_ADD_CHANNELS ? w->out_c - m0 : FLEXQ_CONV_ADD_CHANNELS;
-      flexq_channel_requant requant = p->conv.requant;
-      requant.multiplier += m0;
-      requant.shift += m0;
+      const flexq_channel_requant requant = flexq_channels_from(&p->conv.requant, m0);
       flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, requant_path, conv, 2, 1);
       for (int32_t m = 0; m < units; m++) {
         for (int32_t r = 0; r < rows; r++) {
           const int32_t at = (m0 + m) * pixels + px + r;
-          output[at] = flexq_requantize_channel(&c, zero_point, min, max, conv_table[conv[2 * m + r]] + residual_table[residual[at]]);
+          output[at] = flexq_requantize_fixed(&c, zero_point, min, max, conv_table[conv[2 * m + r]] + residual_table[residual[at]]);
         }
       }
     }

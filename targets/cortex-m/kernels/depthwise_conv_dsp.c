@@ -11,7 +11,8 @@
 #include "flexq_dsp.h"
 #include "flexq_requant.h"
 
-/* The Helium (MVE) path: its four-lane requantization is the double-rounding build's. */
+/* The Helium (MVE) path: its four-lane requantization is the double-rounding build's (the single-rounding and fp32
+ * builds take the DSP path, which the M55 has too). */
 #if defined(__ARM_FEATURE_MVE) && (__ARM_FEATURE_MVE & 1) && !FLEXQ_SINGLE_ROUNDING
 #define FLEXQ_DEPTHWISE_MVE 1
 #else
@@ -164,9 +165,9 @@ static inline __attribute__((always_inline)) void requantize_as(const flexq_chan
  * through the one-multiply path alone. */
 static void requantize_plane(const flexq_channel_requant *r, int32_t m, const int32_t *acc, int32_t count, int8_t *out) {
   const flexq_channel_constants c = flexq_channel_constants_of(r, m);
-  const int right_shift = r->shift[m] <= -1;
-  if (right_shift && r->min == -128 && r->max == 127) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, r, acc, count, out);
-  else if (right_shift) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT, r, acc, count, out);
+  const int path = flexq_channel_path_of(r, m);
+  if (path == FLEXQ_REQUANT_RIGHT_SHIFT_INT8) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT_INT8, r, acc, count, out);
+  else if (path == FLEXQ_REQUANT_RIGHT_SHIFT) requantize_as(&c, FLEXQ_REQUANT_RIGHT_SHIFT, r, acc, count, out);
   else requantize_as(&c, FLEXQ_REQUANT_ANY, r, acc, count, out);
 }
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* flexq's int8 kernels for the generated model: NCHW tensors of one sample, TFLite-Micro reference arithmetic
- * (requantization: SaturatingRoundingDoublingHighMul + RoundingDivideByPOT, flexq_requant.h). Every parameter is
+ * (requantization: SaturatingRoundingDoublingHighMul + RoundingDivideByPOT, or the builds of flexq_requant.h). Every parameter is
  * precomputed by flexq's code generator (Prepare); the kernels run blind (Eval). Plain C99, no heap. */
 #ifndef FLEXQ_KERNELS_H
 #define FLEXQ_KERNELS_H
@@ -17,12 +17,22 @@ typedef struct {
   int32_t max;
 } flexq_requant;
 
+/* 1 (a library exported with --rounding xnnpack): the weighted layers (conv, depthwise, fully connected) requantize
+ * as XNNPACK does, in float32 (flexq_requant.h); every other op keeps TFLite's single-rounding fixed point. */
+#ifndef FLEXQ_FP32_REQUANT
+#define FLEXQ_FP32_REQUANT 0
+#endif
+
 /* Per-output-channel requantization of the conv and fully-connected kernels: channel m uses multiplier[m] and
- * shift[m] (as in flexq_requant), one zero point and clamp range for the tensor (per-channel weights, as the TFLite
- * converter makes them). Per-tensor models repeat one pair M times. */
+ * shift[m] (as in flexq_requant), or in the fp32 build scale[m], with one zero point and clamp range for the tensor
+ * (per-channel weights, as the TFLite converter makes them). Per-tensor models repeat one value M times. */
 typedef struct {
+#if FLEXQ_FP32_REQUANT
+  const float *scale; /* [M], fp32(fp32(s_in · s_w[m]) / s_out) */
+#else
   const int32_t *multiplier; /* [M], Q31 in [0, 2^31) */
   const int32_t *shift;      /* [M], -31..30 */
+#endif
   int32_t zero_point;
   int32_t min;
   int32_t max;
@@ -115,6 +125,14 @@ typedef struct {
   flexq_requant requant;
 } flexq_global_average_pool_params;
 
+/* XNNPACK's qs8 mean over each plane, in float32: y = clamp(rne(fp32(fp32(fp32(Σ x) · scale) + bias)), min, max),
+ * Σ x the plane's raw int8 sum, bias = fp32(z_out − fp32(fp32(z_in · plane_size) · scale)). */
+typedef struct {
+  int32_t channels, plane_size;
+  float scale, bias;
+  int32_t min, max;
+} flexq_mean_fp32_params;
+
 /* Integer softmax: the input difference to the slice's maximum times s_in is
  * SRDHM(d · 2^input_left_shift, input_multiplier) in Q5.26; differences below diff_min are skipped. The output is the
  * unit grid of output_bits bits: scale 2^−output_bits, zero point output_min. */
@@ -197,6 +215,7 @@ void flexq_add_s8(const flexq_add_params *p, const int8_t *a, const int8_t *b, i
 void flexq_max_pool_s8(const flexq_pool_params *p, const int8_t *input, int8_t *output);
 void flexq_average_pool_s8(const flexq_pool_params *p, const int8_t *input, int8_t *output);
 void flexq_global_average_pool_s8(const flexq_global_average_pool_params *p, const int8_t *input, int8_t *output);
+void flexq_mean_s8_fp32(const flexq_mean_fp32_params *p, const int8_t *input, int8_t *output);
 void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input, int8_t *output);
 void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
 void flexq_mul_s8(const flexq_mul_params *p, const int8_t *a, const int8_t *b, int8_t *output);

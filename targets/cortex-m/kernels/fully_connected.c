@@ -9,7 +9,6 @@ void flexq_fully_connected_s8(const flexq_fully_connected_params *p, const int8_
     const int8_t *row = p->weights + m * p->depth;
     int32_t acc = 0;
     for (int32_t k = 0; k < p->depth; k++) acc += (input[k] + p->input_offset) * row[k];
-    const flexq_requant requant = flexq_requant_of_channel(&p->requant, m);
-    output[m] = flexq_requantize(&requant, acc + p->bias[m]);
+    output[m] = flexq_requantize_at(&p->requant, m, acc + p->bias[m]);
   }
 }

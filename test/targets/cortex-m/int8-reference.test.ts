@@ -2,7 +2,9 @@
 // QEMU gives the integer runtime's bytes on the labelled sets, in both roundings (double: TFLite-Micro's default, mode
 // tflite-double; single: --rounding single, mode tflite-single). LiteRT.js rounds once per requantization: with double
 // rounding one-step ties cascade through the layers and a few top-1 answers differ; with single rounding the C's top-1
-// equals LiteRT's, and so do its bytes wherever LiteRT computes the same (all of ResNet-8's).
+// equals LiteRT's, and so do its bytes wherever LiteRT computes the same (all of ResNet-8's). --rounding xnnpack (mode
+// tflite-xnnpack: XNNPACK's fp32 requantization) is checked on the logits: the models less their final Softmax, whose
+// float exp that mode runs has no C form.
 import type { Rounding } from '../../../src/target.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -35,7 +37,7 @@ interface Int8Case {
   /** Inputs of the reference kernels' run (the oracle: about 14× the optimized instructions); none where another case covers the kernels. */
   readonly referenceSamples: number;
   /** Correct top-1 answers of the C in each rounding; LiteRT.js's equal the single-rounding C's. */
-  readonly correct: Readonly<Record<Rounding, number>>;
+  readonly correct: Readonly<Record<'double' | 'single', number>>;
   /**
    * Output bytes in which the single-rounding C differs from LiteRT.js: none on ResNet-8; on DS-CNN LiteRT's optimized
    * depthwise conv rounds twice, upward (runtime/requant/tflite-builtin.ts), and its softmax is a float exp table.
@@ -141,6 +143,22 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('the converter\'s int8 models
       expect({ double: top1(runtimeOutputs(l, 'double', c.samples)), single: top1(single.qemu), litert: top1(theirBytes) }).toEqual({ ...c.correct, litert: c.correct.single });
       expect(mismatchedBytes(single.qemu, theirBytes)).toBe(c.litertMismatchedBytes);
     }, 300_000);
+
+  it('--rounding xnnpack: the logits of ResNet-8 (20 inputs) and DS-CNN (100) bit-exact with the runtime\'s tflite-xnnpack, reference kernels on 4', async () => {
+    for (const [c, count] of [[CASES[0], 20], [CASES[1], 100]] as const) {
+      const l = await labelled({ ...c, samples: count });
+      const softmax = l.q.graph.nodes.at(-1)!;
+      expect(softmax.op).toBe('Softmax');
+      const logits = { ...l, q: { ...l.q, graph: { ...l.q.graph, nodes: l.q.graph.nodes.slice(0, -1), outputs: [softmax.inputs[0]] } } };
+      for (const [kernels, n] of [['optimized', count], ['reference', 4]] as const) {
+        const r = await runBoth(logits, kernels, n, c.name, 'xnnpack');
+        expect(r.qemu.length).toBe(n * sizeOf(l.q.graph.values.get(softmax.inputs[0])!.shape.slice(1) as number[]));
+        expect(mismatchedBytes(r.qemu, r.runtime)).toBe(0);
+      }
+      // the softmax itself is refused, naming the node and the roundings that have it
+      expect(() => generateC(l.q, 'optimized', { rounding: 'xnnpack' })).toThrow(/\(Softmax\): the C kernel of Softmax has no --rounding xnnpack form .*use --rounding single or double/);
+    }
+  }, 180_000);
 
   it('a per-channel fully-connected layer (DS-CNN\'s dense made per-channel): reference and optimized C bit-exact on 10 inputs', async () => {
     const l = await labelled({ ...CASES[1], samples: 10 });

@@ -1,7 +1,10 @@
 // The optimized kernels on the shapes the shared models leave out, in QEMU on the M4 (DSP) and the M55 (Helium):
 // depthwise 3×3 stride 2, 5×5, channel multiplier 2 (the MVE depthwise's generic tap loop and gathers at strided
 // offsets), an odd output-channel count (the GEMM's lone last channel) and an odd number of output pixels, an odd
-// fully-connected width. A small random network (RTN W8A8 on random data) gives the integer runtime's bytes.
+// fully-connected width, a residual Add (fused into its conv where that shrinks the arena). A small random network
+// (RTN W8A8 on random data) gives the integer runtime's bytes, in the default double rounding and in --rounding
+// xnnpack (fp32 requantization of the conv, depthwise and fully-connected layers, XNNPACK's add and mean; mode
+// tflite-xnnpack), where the M55 takes the DSP depthwise path.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +15,7 @@ import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
 import { buildElf } from '../../../targets/cortex-m/build.js';
-import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
+import { cRequantMode, type CRounding } from '../../../targets/cortex-m/lower.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
 import { runInQemu } from '../../../targets/cortex-m/qemu.js';
 import { randomFloats } from '../../helpers/graphs.js';
@@ -37,6 +40,7 @@ function network(): Uint8Array {
   const net = new OnnxNet([1, ...SHAPE]);
   let x = net.op('Relu', [net.conv('x', 4, 6, 3, { pad: 1 })]);
   x = net.op('Relu', [depthwise(net, x, 6, 1, 3, { pad: 1, stride: 2 })]); // 6 × 7 × 6
+  x = net.op('Add', [x, net.conv(x, 6, 6, 1)]);
   x = net.op('Relu', [depthwise(net, x, 6, 2, 5, { pad: 2, stride: 1 })]); // 12 × 7 × 6
   x = net.op('Relu', [net.conv(x, 12, 7, 1)]); // 7 channels: the lone last one
   x = depthwise(net, x, 7, 1, 3, { pad: 0, stride: 1 }); // 7 × 5 × 4
@@ -46,23 +50,24 @@ function network(): Uint8Array {
 
 describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('optimized kernels on shapes beyond the shared models', () => {
   let q: QuantizedGraph;
-  let inputs: Int8Array;
-  let expected: Int8Array;
+  let floats: Float32Array;
   beforeAll(async () => {
     const model = join(dir, 'shapes.onnx');
     const data = join(dir, 'x.npy');
     writeFileSync(model, network());
     writeFileSync(data, encodeNpyFloat32([32, ...SHAPE], randomFloats(32 * SHAPE.reduce((a, b) => a * b), 5).map((v) => 2 * v)));
     q = await quantize(model, { calib: data, method: 'rtn', wbits: 8, abits: 8 });
-    const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
-    inputs = runtime.quantizeInput(randomFloats(INPUTS * SHAPE.reduce((a, b) => a * b), 9).map((v) => 2 * v));
-    expected = runtime.run({ shape: [INPUTS, ...SHAPE], data: inputs }).get(q.graph.outputs[0])!.data;
+    floats = randomFloats(INPUTS * SHAPE.reduce((a, b) => a * b), 9).map((v) => 2 * v);
   });
 
-  for (const coreName of ['cortex-m4', 'cortex-m55'] as const) {
-    it(`${coreName}: ${INPUTS} outputs equal the integer runtime's bytes`, async () => {
+  const runs = (['cortex-m4', 'cortex-m55'] as const).flatMap((coreName) => (['double', 'xnnpack'] as const).map((rounding: CRounding) => ({ coreName, rounding })));
+  for (const { coreName, rounding } of runs) {
+    it(`${coreName}, ${rounding} rounding: ${INPUTS} outputs equal the integer runtime's bytes`, async () => {
+      const runtime = createIntegerRuntime(q, cRequantMode(rounding));
+      const inputs = runtime.quantizeInput(floats);
+      const expected = runtime.run({ shape: [INPUTS, ...SHAPE], data: inputs }).get(q.graph.outputs[0])!.data;
       const core = CORTEX_M_CORES[coreName];
-      const generated = generateC(q, 'optimized');
+      const generated = generateC(q, 'optimized', { rounding });
       const { elf } = await buildElf(generated, core, 'shapes.onnx');
       const run = await runInQemu(elf, core, inputs, INPUTS, generated.outputBytes, { icount: false });
       expect(expected.length).toBe(INPUTS * 5);
