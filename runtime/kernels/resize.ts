@@ -1,4 +1,5 @@
-// Resize, bilinear ('linear' mode on H and W of NCHW), on one grid: interpolating between values of one grid stays
+// Resize on H and W of NCHW, on one grid. Nearest is a copy of onnxruntime's source pixels (src/ops/resize.ts
+// nearestIndices) in every mode. Bilinear ('linear'): interpolating between values of one grid stays
 // inside that grid's range, so input and output share scale and zero point (calibration gives Resize its input's).
 // Contract, per output pixel (y, x) and channel:
 //   tflite-double, tflite-single: TFLite's reference ResizeBilinearInteger on the raw int8 values, with 10-bit fixed-point positions:
@@ -19,7 +20,9 @@
 //     measured byte-equal to LiteRT.js 2.5.3 and tfjs-tflite on both paths (test/targets/tflite).
 // asymmetric (TF1's default, neither flag): p = y·scale10 / y·in/out.
 
+import type { Node } from '../../src/ir/graph.js';
 import { stringAttr } from '../../src/ops/contract.js';
+import { nearestAttributes, nearestIndices } from '../../src/ops/resize.js';
 import { roundHalfToEven, tfliteBuild } from '../requant/index.js';
 import { gridQuantizer } from '../quantize-input.js';
 import { checkSameGrid } from './average-pool.js';
@@ -184,15 +187,48 @@ export function resizeDequantized(plan: ResizePlan, zeroPoint: number, scale: nu
   }
 }
 
+/** Nearest: every output copies its source pixel (rows[oy], cols[ox]) of the same plane; one grid, so every mode alike. */
+export function resizeNearest(plan: NearestPlan, x: Int8Array, batch: number, y: Int8Array): void {
+  const { channels, inHeight, inWidth, rows, cols } = plan;
+  let o = 0;
+  for (let plane = 0; plane < batch * channels; plane++) {
+    const base = plane * inHeight * inWidth;
+    for (let oy = 0; oy < rows.length; oy++) {
+      const row = base + rows[oy] * inWidth;
+      for (let ox = 0; ox < cols.length; ox++) y[o++] = x[row + cols[ox]];
+    }
+  }
+}
+
+/** A nearest Resize's copy plan: onnxruntime's source row of each output row and column of each output column. */
+export interface NearestPlan {
+  readonly channels: number;
+  readonly inHeight: number;
+  readonly inWidth: number;
+  readonly rows: Int32Array;
+  readonly cols: Int32Array;
+}
+
+/** The nearest plan of a Resize node over per-sample NCHW shapes [C,H,W] (the C lowering reads it too). */
+export function nearestPlan(node: Node, input: readonly number[], output: readonly number[]): NearestPlan {
+  const { coordinates, nearest } = nearestAttributes(node);
+  const [channels, inHeight, inWidth] = input;
+  return { channels, inHeight, inWidth, rows: nearestIndices(inHeight, output[1], coordinates, nearest), cols: nearestIndices(inWidth, output[2], coordinates, nearest) };
+}
+
 export const resizeKernel: KernelFactory = (ctx) => {
   checkSameGrid(ctx);
   const mode = stringAttr(ctx.node, 'mode', 'nearest');
-  const named = stringAttr(ctx.node, 'coordinateTransformationMode', 'half_pixel');
-  if (mode !== 'linear') ctx.unsupported(`mode '${mode}': the integer Resize supports 'linear' (bilinear)`);
-  const coordinates = COORDINATES.find((c) => c === named) ?? ctx.unsupported(`coordinate_transformation_mode '${named}'; supported: ${COORDINATES.join(', ')}`);
   const [channels, inHeight, inWidth] = ctx.inputShape(0);
   const [outChannels, outHeight, outWidth] = ctx.outputShape;
   if (ctx.inputShape(0).length !== 3 || outChannels !== channels) ctx.unsupported('a resize of other axes than H and W of an NCHW input');
+  if (mode === 'nearest') {
+    const plan = nearestPlan(ctx.node, ctx.inputShape(0), ctx.outputShape);
+    return (inputs, batch, output) => resizeNearest(plan, inputs[0], batch, output);
+  }
+  if (mode !== 'linear') ctx.unsupported(`mode '${mode}': the integer Resize supports 'nearest' and 'linear' (bilinear)`);
+  const named = stringAttr(ctx.node, 'coordinateTransformationMode', 'half_pixel');
+  const coordinates = COORDINATES.find((c) => c === named) ?? ctx.unsupported(`coordinate_transformation_mode '${named}'; supported: ${COORDINATES.join(', ')}`);
   if (ctx.mode === 'tflite-xnnpack' || ctx.mode === 'tflite-builtin') {
     const plan = { channels, inHeight, inWidth, rows: xnnpackAxis(inHeight, outHeight, coordinates), cols: xnnpackAxis(inWidth, outWidth, coordinates) };
     return (inputs, batch, output) => resizeXnnpack(plan, inputs[0], batch, output);

@@ -5,6 +5,7 @@ import { checkedAxis, intAttr, intsAttr, stringAttr, type ConstTensor } from '..
 import { window2d, type Window2d } from '../ops/window.js';
 import { gatherIndices } from '../ops/gather.js';
 import { reduceAxes } from '../ops/reduce.js';
+import { nearestAttributes, nearestIndices, resizedDim } from '../ops/resize.js';
 import { tileRepeats } from '../ops/tile.js';
 import { transposeConst } from '../ops/transpose.js';
 import { NCHW_TO_NHWC, NHWC_TO_NCHW } from '../ir/layout.js';
@@ -268,19 +269,33 @@ function sliceKernel(ctx: PrepareContext): Kernel {
   })(ctx);
 }
 
+/**
+ * Resize of H and W, its output size from the input's at run time (a model with dynamic H×W): bilinear in tfjs;
+ * nearest as a gather of onnxruntime's source rows and columns (nearestIndices), in any of its coordinate modes.
+ */
 function resizeKernel(ctx: PrepareContext): Kernel {
   const mode = stringAttr(ctx.node, 'mode', 'nearest');
   const ct = stringAttr(ctx.node, 'coordinateTransformationMode', 'half_pixel');
-  const out = ctx.graph.values.get(ctx.node.outputs[0])!.shape;
-  const [h, w] = [out[2], out[3]];
-  if (typeof h !== 'number' || typeof w !== 'number') unsupported(ctx, 'a resize to a dynamic size');
+  const numbers = (i: number) => (ctx.input(i) ? toNumbers(ctx.constant(i, 'resize parameter').data!) : undefined);
+  const [scales, sizes] = [numbers(2), numbers(3)];
+  // NHWC: input H and W at axes 1 and 2; the scales and sizes are NCHW's, H and W at 2 and 3.
+  const outSize = (x: tf.Tensor): [number, number] => [resizedDim(x.shape[1]!, 2, scales, sizes), resizedDim(x.shape[2]!, 3, scales, sizes)];
+  if (mode === 'nearest') {
+    const { coordinates, nearest } = nearestAttributes(ctx.node);
+    return ([x]) => {
+      const [h, w] = outSize(x!);
+      const rows = tf.tensor1d(nearestIndices(x!.shape[1]!, h, coordinates, nearest), 'int32');
+      const cols = tf.tensor1d(nearestIndices(x!.shape[2]!, w, coordinates, nearest), 'int32');
+      const y = tf.tidy(() => tf.gather(tf.gather(x!, rows, 1), cols, 2));
+      rows.dispose();
+      cols.dispose();
+      return y;
+    };
+  }
   const alignCorners = ct === 'align_corners';
   const halfPixel = ct === 'half_pixel' || ct === 'pytorch_half_pixel';
-  if (!alignCorners && !halfPixel && ct !== 'asymmetric') unsupported(ctx, `coordinate_transformation_mode '${ct}'`);
-  if (mode === 'linear') return ([x]) => tf.image.resizeBilinear(x as tf.Tensor4D, [h, w], alignCorners, halfPixel);
-  if (mode === 'nearest' && ct === 'asymmetric' && stringAttr(ctx.node, 'nearestMode', 'floor') === 'floor')
-    return ([x]) => tf.image.resizeNearestNeighbor(x as tf.Tensor4D, [h, w], false, false);
-  return unsupported(ctx, `mode '${mode}' with '${ct}' coordinates`);
+  if (mode !== 'linear' || (!alignCorners && !halfPixel && ct !== 'asymmetric')) unsupported(ctx, `mode '${mode}' with '${ct}' coordinates`);
+  return ([x]) => tf.image.resizeBilinear(x as tf.Tensor4D, outSize(x!), alignCorners, halfPixel);
 }
 
 /** LRN across channels (the last NHWC axis): squares summed over `size` neighbouring channels as shifted slices of the padded squares. */

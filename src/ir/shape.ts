@@ -22,7 +22,11 @@ export function productDim(dims: readonly Dim[]): Dim {
   return n === 1 && syms.length === 1 ? syms[0] : [...(n === 1 ? [] : [String(n)]), ...syms].join('*');
 }
 
-/** Numpy-style broadcasting of two shapes; undefined when they do not broadcast. */
+/**
+ * Numpy-style broadcasting of two shapes; undefined when they do not broadcast. Two different symbols (a detector's
+ * lateral map and an up-sampled deeper one, both H/4) may be equal at run time, as ONNX's shape inference allows:
+ * the output keeps the first; a symbol against a size above 1 gives that size.
+ */
 export function broadcastShapes(a: Shape, b: Shape): Dim[] | undefined {
   const rank = Math.max(a.length, b.length);
   const out: Dim[] = [];
@@ -31,6 +35,8 @@ export function broadcastShapes(a: Shape, b: Shape): Dim[] | undefined {
     const y = b[b.length - rank + i] ?? 1;
     if (x === y || y === 1) out.push(x);
     else if (x === 1) out.push(y);
+    else if (typeof x === 'string') out.push(y);
+    else if (typeof y === 'string') out.push(x);
     else return undefined;
   }
   return out;

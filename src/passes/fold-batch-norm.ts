@@ -19,22 +19,23 @@ function bnParams(graph: Graph, bn: Node): BnParams | undefined {
 /** The weight layout's output-channel axis for the layer types BN folds into. */
 function outputAxisOf(layer: Node): 0 | 1 | undefined {
   if (layer.op === 'Conv') return 0;
+  // ConvTranspose's weight is [Cin, Cout/group, kH, kW]: with one group, axis 1 is the output channel.
+  if (layer.op === 'ConvTranspose' && intAttr(layer, 'group', 1) === 1) return 1;
   if (layer.op === 'Gemm' && intAttr(layer, 'transA', 0) === 0) return intAttr(layer, 'transB', 0) === 1 ? 0 : 1;
   return undefined;
 }
 
-/** W scaled per output channel (axis 0: leading dim; axis 1: the columns of a [K, N] matrix). */
+/** W scaled per output channel: the channel of element i is ⌊i / (size of the dims after `axis`)⌋ mod channels. */
 function scaleWeight(w: Value, axis: 0 | 1, scale: Float32Array): Float32Array {
   const data = w.data as Float32Array;
   const channels = w.shape[axis] as number;
-  // Axis 0: channel c owns one contiguous block; axis 1 ([K, N]): the channel is the column.
-  const block = data.length / channels;
-  return data.map((v, i) => v * scale[axis === 0 ? Math.floor(i / block) : i % channels]);
+  const inner = (w.shape.slice(axis + 1) as number[]).reduce((a, b) => a * b, 1);
+  return data.map((v, i) => v * scale[Math.floor(i / inner) % channels]);
 }
 
 /**
  * Folds inference BatchNormalization:
- *   BN(conv(x, W) + b) → conv(x, W·γ/σ) + (b − μ)·γ/σ + β   (also Gemm, per output feature),
+ *   BN(conv(x, W) + b) → conv(x, W·γ/σ) + (b − μ)·γ/σ + β   (also Gemm per output feature, ConvTranspose per output channel),
  *   a standalone BN → x·scale + shift as Mul and Add with [C,1,…] constants.
  */
 export function foldBatchNorm(graph: Graph): Graph {

@@ -7,6 +7,7 @@ import * as ew from '../backend/typed-array-ops.js';
 import type { Graph, Node } from '../ir/graph.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
 import { window2d } from '../ops/window.js';
+import { nearestAttributes, nearestIndices } from '../ops/resize.js';
 import { fail } from '../errors.js';
 import type { FloatTensor } from '../tensor.js';
 
@@ -169,19 +170,21 @@ function constantPads(node: Node): readonly number[] {
   return pads;
 }
 /**
- * A Resize's two axes as the float executor places them (linear in any of its coordinate modes, or nearest with
- * asymmetric floor); its output H×W are the graph's.
+ * A Resize's two axes as the float executor places them (linear in any of its coordinate modes; nearest with
+ * onnxruntime's source indices, a weight of 0 on the upper neighbour); its output H×W are the graph's.
  */
 function resizeAxes(graph: Graph, node: Node, xShape: readonly number[]): [ew.ResizeAxis, ew.ResizeAxis] {
   const mode = stringAttr(node, 'mode', 'nearest');
   const given = stringAttr(node, 'coordinateTransformationMode', 'half_pixel');
   const coordinates = (given === 'pytorch_half_pixel' ? 'half_pixel' : given) as ew.ResizeCoordinates;
   const linear = mode === 'linear' && ['half_pixel', 'align_corners', 'asymmetric'].includes(coordinates);
-  const nearest = mode === 'nearest' && coordinates === 'asymmetric' && stringAttr(node, 'nearestMode', 'floor') === 'floor';
   const [, , h, w] = graph.values.get(node.outputs[0])!.shape;
-  if ((!linear && !nearest) || typeof h !== 'number' || typeof w !== 'number' || xShape.length !== 4)
-    fail('UNSUPPORTED_ATTR', `node '${node.name}' (Resize): reconstruction resizes H and W of a 4-D tensor to a static size, linear or nearest (asymmetric, floor); found mode '${mode}' with '${given}' coordinates; quantize this model with --method rtn`);
-  return [ew.resizeAxis(xShape[2], h, mode as ew.ResizeMode, coordinates), ew.resizeAxis(xShape[3], w, mode as ew.ResizeMode, coordinates)];
+  if ((!linear && mode !== 'nearest') || typeof h !== 'number' || typeof w !== 'number' || xShape.length !== 4)
+    fail('UNSUPPORTED_ATTR', `node '${node.name}' (Resize): reconstruction resizes H and W of a 4-D tensor to a static size, linear or nearest; found mode '${mode}' with '${given}' coordinates; quantize this model with --method rtn`);
+  if (linear) return [ew.resizeAxis(xShape[2], h, 'linear', coordinates), ew.resizeAxis(xShape[3], w, 'linear', coordinates)];
+  const { coordinates: placed, nearest } = nearestAttributes(node);
+  const axis = (indices: Int32Array): ew.ResizeAxis => ({ lower: indices, upper: indices, weight: new Float32Array(indices.length) });
+  return [axis(nearestIndices(xShape[2], h, placed, nearest)), axis(nearestIndices(xShape[3], w, placed, nearest))];
 }
 
 /** A node's operands in input order: the dynamic ones as fed (`xs`), constants from the graph (a Mul by a constant scale). */

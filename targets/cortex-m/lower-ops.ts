@@ -1,4 +1,4 @@
-// The lowering rules of the ops real-world models add to the classifiers' set (squeeze-excite Mul, bilinear Resize,
+// The lowering rules of the ops real-world models add to the classifiers' set (squeeze-excite Mul, bilinear and nearest Resize,
 // ConvTranspose, Pad, Transpose, Concat), in the style of lower.ts: every integer constant, position and table comes
 // from the integer runtime's own functions in the mode of the library's rounding, so the C computes what the runtime does. The
 // runtime's prepare (run by lowerForC first) has already refused what it cannot run (modes, attributes, grids).
@@ -11,7 +11,7 @@ import { rescaleTable } from '../../runtime/kernels/concat.js';
 import { fusedActivationRange } from '../../runtime/kernels/gemm.js';
 import { tfliteMulRequantizer } from '../../runtime/kernels/mul.js';
 import { padFill } from '../../runtime/kernels/pad.js';
-import { tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
+import { nearestPlan, tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
 import { prepareRequantizer } from '../../runtime/requant/index.js';
 import {
   biasValues, fixedPointBuild, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
@@ -21,7 +21,7 @@ import {
 /** The kernels' loops cover four axes of one sample (ones in front). */
 const MAX_AXES = 4;
 
-function fourAxes(n: NodeInfo, shape: readonly number[], what: string): number[] {
+export function fourAxes(n: NodeInfo, shape: readonly number[], what: string): number[] {
   if (shape.length > MAX_AXES) fail('UNSUPPORTED_ATTR', `${n.where}: ${what} has ${shape.length} axes per sample [${shape.join(',')}]; the C kernel takes at most ${MAX_AXES}: reshape the tensor to fewer axes in the source model`);
   return [...new Array<number>(MAX_AXES - shape.length).fill(1), ...shape];
 }
@@ -30,7 +30,7 @@ function fourAxes(n: NodeInfo, shape: readonly number[], what: string): number[]
 const stridesOf = (shape: readonly number[]): number[] => shape.map((_, k) => sizeOf(shape.slice(k + 1)));
 
 /** numpy broadcasting of an operand onto the 4-axis output: its strides, 0 on the axes it repeats along. */
-function broadcastStrides(n: NodeInfo, operand: readonly number[], out: readonly number[]): number[] {
+export function broadcastStrides(n: NodeInfo, operand: readonly number[], out: readonly number[]): number[] {
   const shape = fourAxes(n, [...new Array<number>(Math.max(out.length - operand.length, 0)).fill(1), ...operand], 'an operand');
   return stridesOf(shape).map((s, k) => (shape[k] === 1 ? 0 : s));
 }
@@ -79,9 +79,26 @@ function lowerMul(n: NodeInfo): CStep {
   };
 }
 
-/** Bilinear Resize of H and W with the runtime's TFLite source rows, columns and 10-bit weights. */
+/** Nearest Resize of H and W: a copy from the runtime's source rows and columns. */
+function lowerResizeNearest(n: NodeInfo): CStep {
+  const { node, id } = n;
+  const [x, out] = [node.inputs[0], outputOf(node)];
+  const plan = nearestPlan(node, n.shape(x), n.shape(out));
+  const arrays: CArray[] = [
+    { name: `${id}_rows`, type: 'int16_t', values: plan.rows },
+    { name: `${id}_cols`, type: 'int16_t', values: plan.cols },
+  ];
+  return {
+    node, params: { type: 'flexq_resize_nearest_params', init: `{${[plan.channels, plan.inHeight, plan.inWidth, plan.rows.length, plan.cols.length, ...arrays.map((a) => a.name)].join(', ')}}` },
+    arrays, inputs: [x], output: out, outputBytes: sizeOf(n.shape(out)), scratchBytes: 0, sources: ['resize_nearest.c'],
+    call: (p) => `flexq_resize_nearest_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+  };
+}
+
+/** Bilinear Resize of H and W with the runtime's TFLite source rows, columns and 10-bit weights; nearest is a copy. */
 function lowerResize(n: NodeInfo): CStep {
   const { node, id } = n;
+  if (stringAttr(node, 'mode', 'nearest') === 'nearest') return lowerResizeNearest(n);
   const [x, out] = [node.inputs[0], outputOf(node)];
   refuseInXnnpack(n, 'that mode resizes with XNNPACK\'s 11-bit weights, the C kernel with TFLite\'s 10-bit ones');
   const [[channels, inH, inW], [, outH, outW]] = [n.shape(x), n.shape(out)];

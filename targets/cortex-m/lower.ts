@@ -14,7 +14,7 @@ import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
 import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
-import { MORE_RULES } from './lower-ops.js';
+import { broadcastStrides, fourAxes, MORE_RULES } from './lower-ops.js';
 import {
   biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
@@ -315,20 +315,31 @@ function lowerAdd(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const size = sizeOf(n.shape(out));
-  if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size)
-    fail('UNSUPPORTED_ATTR', `${n.where}: operands of shapes [${n.shape(a).join(',')}] and [${n.shape(b).join(',')}]; the C Add takes two operands of the output's shape (no broadcasting)`);
   const gy = n.grid(out);
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
   if (n.mode === 'tflite-xnnpack') return xnnpackAddTables(n, size, range);
   const c = tfliteAddConstants(n.mode, n.grid(a), n.grid(b), gy);
   const { multiply, fromMultiplier } = FIXED_POINT[n.mode];
   const requant = requantInit(fromMultiplier(c.outputMultiplier, range).constants);
+  // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
+  const table = (o: AddOperand, name: string): CArray => ({
+    name, type: 'int32_t',
+    values: Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
+  });
+  if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size) {
+    // Broadcasting (a per-channel [C,1,1] operand, a per-plane one): both kernel sets walk the output with the operands' strides.
+    const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
+    const shape = n.shape(out);
+    const broadcast = `{{${fourAxes(n, shape, 'the output').join(', ')}}, {${broadcastStrides(n, n.shape(a), shape).join(', ')}}, {${broadcastStrides(n, n.shape(b), shape).join(', ')}}}`;
+    return {
+      node, params: { type: 'flexq_add_broadcast_params', init: `{${broadcast}, ${ta.name}, ${tb.name}, ${requant}}` },
+      arrays: [ta, tb], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0,
+      // An operand of the output's size is read at each index just before the output is written there.
+      inPlaceInputs: [0, 1].filter((i) => sizeOf(n.shape(node.inputs[i])) === size), sources: ['add_broadcast.c'],
+      call: (p) => `flexq_add_s8_broadcast(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+    };
+  }
   if (n.kernels === 'optimized') {
-    // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
-    const table = (o: AddOperand, name: string): CArray => ({
-      name, type: 'int32_t',
-      values: Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
-    });
     const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
     return {
       node, params: { type: 'flexq_add_table_params', init: `{${size}, ${ta.name}, ${tb.name}, ${requant}}` },

@@ -2,6 +2,7 @@
 // Versions are the ones the TFLite converter gives the op with int8 tensors.
 
 import { intAttr, intsAttr, stringAttr } from '../../ops/contract.js';
+import { nearestAttributes, nearestIndices } from '../../ops/resize.js';
 import { window2d, type Window2d } from '../../ops/window.js';
 import type { Node } from '../../ir/graph.js';
 import { normalizeAxis } from '../../ir/shape.js';
@@ -408,34 +409,76 @@ const RESIZE_FLAGS: Readonly<Record<string, { align_corners: number; half_pixel_
   asymmetric: { align_corners: 0, half_pixel_centers: 0 },
 };
 
-/** Resize of H and W, bilinear → RESIZE_BILINEAR (its 10-bit fixed-point integer kernel: runtime/kernels/resize.ts). */
+/**
+ * TFLite's RESIZE_NEAREST_NEIGHBOR source index of every output index along one axis (reference GetNearestNeighbor):
+ * scale = fp32(in/out), or fp32((in − 1)/(out − 1)) with align_corners; p = fp32((o + 0.5 if half_pixel_centers)·scale);
+ * round half away from zero with align_corners, else floor; clamped to [0, in − 1].
+ */
+function tfliteNearestIndices(input: number, output: number, alignCorners: boolean, halfPixelCenters: boolean): Int32Array {
+  const f32 = Math.fround;
+  const scale = alignCorners && output > 1 ? f32((input - 1) / (output - 1)) : f32(input / output);
+  return Int32Array.from({ length: output }, (_, o) => {
+    const p = f32(f32(o + (halfPixelCenters ? 0.5 : 0)) * scale);
+    return Math.min(Math.max(alignCorners ? Math.sign(p) * Math.round(Math.abs(p)) : Math.floor(p), 0), input - 1);
+  });
+}
+
+/** TFLite's two flags, the pair each ONNX coordinate mode usually matches first (TensorFlow forbids both set). */
+const NEAREST_FLAGS: readonly (readonly [string, { align_corners: number; half_pixel_centers: number }])[] = [
+  ['asymmetric', RESIZE_FLAGS.asymmetric],
+  ['half_pixel', RESIZE_FLAGS.half_pixel],
+  ['align_corners', RESIZE_FLAGS.align_corners],
+];
+
+/**
+ * Nearest → RESIZE_NEAREST_NEIGHBOR, a copy of source pixels: the flags whose source indices equal onnxruntime's
+ * (the runtime's, src/ops/resize.ts) on both axes at this size, the node's own coordinate mode tried first.
+ */
+function lowerResizeNearest(l: TfliteLowering, node: Node, input: readonly number[], out: readonly number[]): void {
+  const { coordinates, nearest } = nearestAttributes(node);
+  const same = (a: Int32Array, b: Int32Array) => a.every((v, i) => v === b[i]);
+  const wanted = [2, 3].map((k) => nearestIndices(input[k], out[k], coordinates, nearest));
+  const order = [...NEAREST_FLAGS].sort(([a], [b]) => Number(b === coordinates) - Number(a === coordinates));
+  const match = order.find(([, f]) => [2, 3].every((k, i) => same(tfliteNearestIndices(input[k], out[k], f.align_corners === 1, f.half_pixel_centers === 1), wanted[i])));
+  if (!match)
+    l.unsupported(node, `nearest Resize '${coordinates}' with nearest_mode '${nearest}' from [${input.join(',')}] to [${out.join(',')}] picks source pixels no RESIZE_NEAREST_NEIGHBOR flags reproduce; use 'asymmetric' with 'floor', or 'half_pixel' / 'align_corners' with 'round_prefer_ceil'`);
+  addResize(l, node, BuiltinOperator.RESIZE_NEAREST_NEIGHBOR, match[1], out);
+}
+
+/** Resize of H and W: bilinear → RESIZE_BILINEAR (its 10-bit fixed-point integer kernel: runtime/kernels/resize.ts), nearest → RESIZE_NEAREST_NEIGHBOR. */
 const lowerResize: OpRule = (l, node) => {
   checkSameGrid(l, node);
   const [input, out] = [l.irShape(node.inputs[0], node), l.irShape(node.outputs[0], node)];
   const mode = stringAttr(node, 'mode', 'nearest');
   const coordinates = stringAttr(node, 'coordinateTransformationMode', 'half_pixel');
+  if (input.length !== 4 || input[0] !== out[0] || input[1] !== out[1]) l.unsupported(node, `resizes [${input.join(',')}] to [${out.join(',')}]; TFLite's RESIZE_* scale H and W of a rank-4 tensor only`);
+  if (mode === 'nearest') return lowerResizeNearest(l, node, input, out);
   const flags = RESIZE_FLAGS[coordinates];
-  if (mode !== 'linear') l.unsupported(node, `mode '${mode}'; TFLite export writes RESIZE_BILINEAR for mode 'linear'`);
+  if (mode !== 'linear') l.unsupported(node, `mode '${mode}'; TFLite export writes RESIZE_BILINEAR for 'linear' and RESIZE_NEAREST_NEIGHBOR for 'nearest'`);
   if (!flags) l.unsupported(node, `coordinate_transformation_mode '${coordinates}'; TFLite's RESIZE_BILINEAR has ${Object.keys(RESIZE_FLAGS).join(', ')}`);
-  if (input.length !== 4 || input[0] !== out[0] || input[1] !== out[1]) l.unsupported(node, `resizes [${input.join(',')}] to [${out.join(',')}]; TFLite's RESIZE_BILINEAR scales H and W of a rank-4 tensor only`);
   // A constant size: LiteRT.js and tfjs-tflite then run the op in XNNPACK on both CPU paths (runtime/kernels/resize.ts).
-  const size = l.int32Constant(`${node.outputs[0]}/size`, [2], [out[2], out[3]]);
-  const f = FIELD.ResizeBilinearOptions;
+  addResize(l, node, BuiltinOperator.RESIZE_BILINEAR, flags, out);
+};
+
+/** RESIZE_BILINEAR or RESIZE_NEAREST_NEIGHBOR to a constant size, with TFLite's two flags (the two options tables share their layout). */
+function addResize(l: TfliteLowering, node: Node, code: number, flags: { align_corners: number; half_pixel_centers: number }, out: readonly number[]): void {
+  const bilinear = code === BuiltinOperator.RESIZE_BILINEAR;
+  const f = bilinear ? FIELD.ResizeBilinearOptions : FIELD.ResizeNearestNeighborOptions;
   l.addOperator({
-    code: BuiltinOperator.RESIZE_BILINEAR,
+    code,
     // 3: half_pixel_centers; 2: int8.
     version: flags.half_pixel_centers ? 3 : 2,
-    inputs: [l.activation(node.inputs[0], node), size],
+    inputs: [l.activation(node.inputs[0], node), l.int32Constant(`${node.outputs[0]}/size`, [2], [out[2], out[3]])],
     outputs: [output(l, node)],
     options: {
-      type: BuiltinOptionsType.ResizeBilinearOptions,
+      type: bilinear ? BuiltinOptionsType.ResizeBilinearOptions : BuiltinOptionsType.ResizeNearestNeighborOptions,
       fields: [
         { id: f.align_corners, kind: 'bool', value: flags.align_corners },
         { id: f.half_pixel_centers, kind: 'bool', value: flags.half_pixel_centers },
       ],
     },
   });
-};
+}
 
 /** Pad with a constant 0 (the grid's zero point) → PAD; other modes have no int8 TFLite builtin. */
 const lowerPad: OpRule = (l, node) => {

@@ -160,6 +160,14 @@ typedef struct {
   flexq_requant requant;
 } flexq_mul_params;
 
+/* flexq_add_table_params's Add with numpy broadcasting (a per-channel or per-plane operand): y = requant(a_table[a] + b_table[b]). */
+typedef struct {
+  flexq_broadcast broadcast;
+  const int32_t *a_table; /* [256] */
+  const int32_t *b_table; /* [256] */
+  flexq_requant requant;
+} flexq_add_broadcast_params;
+
 /* flexq_mul_params's Mul where one operand (gate) holds one value per plane of the other (x): `planes` planes of
  * plane_size elements. */
 typedef struct {
@@ -175,6 +183,13 @@ typedef struct {
   const int16_t *row_lower, *row_upper, *row_weight; /* [out_h] */
   const int16_t *col_lower, *col_upper, *col_weight; /* [out_w] */
 } flexq_resize_bilinear_params;
+
+/* Nearest resize over H and W of [C, in_h, in_w]: output (oy, ox) copies input (rows[oy], cols[ox]). */
+typedef struct {
+  int32_t channels, in_h, in_w, out_h, out_w;
+  const int16_t *rows; /* [out_h] */
+  const int16_t *cols; /* [out_w] */
+} flexq_resize_nearest_params;
 
 /* Transposed conv of [C, in_h, in_w] by weights [C][M][kh][kw] (zero point 0) into [M, out_h, out_w]: input pixel
  * (iy, ix) through tap (ky, kx) adds to output (iy·stride − pad + k·dilation) on each axis (window.pad_top/left crop). */
@@ -220,6 +235,7 @@ void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input,
 void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
 void flexq_mul_s8(const flexq_mul_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void flexq_resize_bilinear_s8(const flexq_resize_bilinear_params *p, const int8_t *input, int8_t *output);
+void flexq_resize_nearest_s8(const flexq_resize_nearest_params *p, const int8_t *input, int8_t *output);
 void flexq_conv_transpose_s8(const flexq_conv_transpose_params *p, const int8_t *input, int8_t *output);
 void flexq_transpose_s8(const flexq_transpose_params *p, const int8_t *input, int8_t *output);
 void flexq_pad_s8(const flexq_pad_params *p, const int8_t *input, int8_t *output);
@@ -236,6 +252,7 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
 
 /* Optimized kernels in portable C, bit-exact to the reference ones. */
 void flexq_add_s8_table(const flexq_add_table_params *p, const int8_t *a, const int8_t *b, int8_t *output);
+void flexq_add_s8_broadcast(const flexq_add_broadcast_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void flexq_mul_s8_per_plane(const flexq_mul_per_plane_params *p, const int8_t *x, const int8_t *gate, int8_t *output);
 
 #endif
