@@ -5,11 +5,20 @@
 export const TASKS = ['classification', 'segmentation', 'detection'] as const;
 export type Task = (typeof TASKS)[number];
 
+/** A float mask covering at least this fraction of the image counts as large (small masks swing the mean IoU). */
+export const LARGE_MASK_FRACTION = 0.05;
+
 export interface SegmentationStats {
   /** Mean over samples of |A ∩ B| / |A ∪ B| for the masks p > 0.5 (1 when both are empty). */
   readonly maskIou: number;
   /** The same over all pixels of all samples at once. */
   readonly pooledMaskIou: number;
+  /** Mean IoU over the samples whose float mask covers at least LARGE_MASK_FRACTION of the image (0 when none does). */
+  readonly largeMaskIou: number;
+  readonly largeMaskCount: number;
+  /** Samples whose float mask is empty, and how many of them the executor's mask leaves empty too (IoU 1; else 0). */
+  readonly emptyMaskCount: number;
+  readonly emptyMaskKept: number;
   readonly count: number;
 }
 
@@ -19,27 +28,50 @@ export class MaskIouAccumulator {
   private intersection = 0;
   private union = 0;
   private n = 0;
+  private sumLargeIou = 0;
+  private large = 0;
+  private empty = 0;
+  private emptyKept = 0;
 
   add(reference: Float32Array, approx: Float32Array, count: number): void {
     const per = reference.length / count;
     for (let s = 0; s < count; s++) {
       let both = 0;
       let either = 0;
+      let area = 0;
       for (let i = s * per; i < (s + 1) * per; i++) {
         const a = reference[i] > 0.5;
         const b = approx[i] > 0.5;
+        if (a) area++;
         if (a && b) both++;
         if (a || b) either++;
       }
-      this.sumIou += either === 0 ? 1 : both / either;
+      const iou = either === 0 ? 1 : both / either;
+      this.sumIou += iou;
       this.intersection += both;
       this.union += either;
       this.n++;
+      if (area >= LARGE_MASK_FRACTION * per) {
+        this.sumLargeIou += iou;
+        this.large++;
+      }
+      if (area === 0) {
+        this.empty++;
+        if (either === 0) this.emptyKept++;
+      }
     }
   }
 
   stats(): SegmentationStats {
-    return { maskIou: this.n === 0 ? 0 : this.sumIou / this.n, pooledMaskIou: this.union === 0 ? 1 : this.intersection / this.union, count: this.n };
+    return {
+      maskIou: this.n === 0 ? 0 : this.sumIou / this.n,
+      pooledMaskIou: this.union === 0 ? 1 : this.intersection / this.union,
+      largeMaskIou: this.large === 0 ? 0 : this.sumLargeIou / this.large,
+      largeMaskCount: this.large,
+      emptyMaskCount: this.empty,
+      emptyMaskKept: this.emptyKept,
+      count: this.n,
+    };
   }
 }
 

@@ -6,7 +6,7 @@ import { layeredExecutor, validate, type ValidateReport } from '../../api/valida
 import { fail } from '../../errors.js';
 import { checkOutputFolder } from '../../output-folder.js';
 import { REQUANT_MODES } from '../../quant/requant-mode.js';
-import { TASKS } from '../../task-metrics.js';
+import { LARGE_MASK_FRACTION, TASKS } from '../../task-metrics.js';
 import { addDataOptions, dataOptions, oneOf, parseList, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 
@@ -44,7 +44,11 @@ function printReport(r: ValidateReport): void {
     if (r.task === 'classification')
       lines.push(`  ${e.executor}: top-1 ${pct(e.top1)}, top-1 agreement with float ${pct(e.top1Agreement)}, output SQNR ${e.output.sqnrDb.toFixed(1)} dB, cosine ${e.output.cosine.toFixed(5)}`);
     else lines.push(`  ${e.executor}:`);
-    if (e.segmentation) lines.push(`    mask IoU (p > 0.5) with float: ${e.segmentation.maskIou.toFixed(4)} mean per image, ${e.segmentation.pooledMaskIou.toFixed(4)} pooled`);
+    if (e.segmentation) {
+      const s = e.segmentation;
+      lines.push(`    mask IoU (p > 0.5) with float: ${s.maskIou.toFixed(4)} mean per image (1 where both masks are empty), ${s.pooledMaskIou.toFixed(4)} pooled`);
+      lines.push(`      ${s.largeMaskIou.toFixed(4)} mean over the ${s.largeMaskCount} images whose float mask covers ≥ ${LARGE_MASK_FRACTION * 100} %; float mask empty in ${s.emptyMaskCount}, kept empty in ${s.emptyMaskKept}`);
+    }
     if (e.detection)
       lines.push(`    top score: same anchor as float ${pct(e.detection.topScoreAgreement)}, |score error| ${e.detection.topScoreError.toPrecision(3)}; top box IoU with float ${e.detection.topBoxIou.toFixed(4)}`);
     if (r.task !== 'classification')
