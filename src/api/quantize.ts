@@ -18,6 +18,7 @@ import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '..
 import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
 import { assembleQuantizedGraph, quantizeRtn, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
+import { LR_SCHEDULES, type LrSchedule } from '../quant/lr-schedule.js';
 import type { Setting } from '../quant/unit-trainer.js';
 import { FLEXQ_VERSION } from '../version.js';
 import { DEFAULT_BATCH, openData, readAllSamples, sampleShapeOf, type DataOptions } from './data.js';
@@ -55,6 +56,8 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly iters?: number;
   /** Adam learning rate; default: the paper's for the method and bits, raised for short budgets. */
   readonly lr?: number;
+  /** How the learning rate moves over a unit's iterations; default DEFAULT_LR_SCHEDULE. */
+  readonly lrSchedule?: LrSchedule;
   /** Calibration samples to use; default all. */
   readonly samples?: number;
   /** Tensor backend of reconstruction; default 'auto'. */
@@ -73,6 +76,7 @@ export const GRANULARITIES: readonly Granularity[] = ['layer', 'block'];
 export const SETTINGS: readonly Setting[] = ['brecq', 'qdrop'];
 /** Iterations per unit when none are given (the paper's 5k per block is GPU work; this is CPU-sized). */
 export const DEFAULT_ITERATIONS = 1000;
+export const DEFAULT_LR_SCHEDULE: LrSchedule = 'constant';
 
 /** The options with every default filled in: what a run (and its resume fingerprint) is made of. */
 interface Settled {
@@ -101,6 +105,7 @@ function settle(o: QuantizeOptions): Settled {
   oneOf('granularity', o.granularity ?? 'layer', GRANULARITIES);
   oneOf('setting', o.setting ?? 'brecq', SETTINGS);
   oneOf('backend', o.backend ?? 'auto', BACKEND_KINDS);
+  oneOf('lrSchedule', o.lrSchedule ?? DEFAULT_LR_SCHEDULE, LR_SCHEDULES);
   if (o.lr !== undefined && !(o.lr > 0 && o.lr < 1)) fail('BAD_ARGUMENT', `lr ${o.lr}: expected a learning rate in (0, 1), e.g. 4e-4`);
   if (o.resume && o.checkpoint === undefined) fail('BAD_ARGUMENT', 'resume needs the checkpoint file to resume from');
   return s;
@@ -192,6 +197,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     setting: o.setting ?? 'brecq',
     iterations,
     lr: o.lr ?? defaultLearningRate(method, s.wbits, iterations),
+    lrSchedule: o.lrSchedule ?? DEFAULT_LR_SCHEDULE,
     batch: s.batch,
     seed: s.seed,
   };
@@ -200,7 +206,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
   const fingerprint = runFingerprint(model, o, s, settings);
   const resume = o.resume && o.checkpoint !== undefined ? readCheckpoint(o.checkpoint, fingerprint) : undefined;
   o.log?.(
-    `${method}: ${settings.granularity}-wise, ${settings.setting} setting, ${settings.iterations} iterations per unit, lr ${settings.lr}, batch ${settings.batch}, ${calib.count} samples, backend ${backend.name}${backend.device ? ` on ${backend.device}` : ''}` +
+    `${method}: ${settings.granularity}-wise, ${settings.setting} setting, ${settings.iterations} iterations per unit, lr ${settings.lr} (${settings.lrSchedule}), batch ${settings.batch}, ${calib.count} samples, backend ${backend.name}${backend.device ? ` on ${backend.device}` : ''}` +
       (resume ? `, resuming after ${resume.unitsDone} units` : ''),
   );
   let progress: Progress | undefined;

@@ -18,12 +18,16 @@ export class Adam {
     this.v = params.map((p) => new Float64Array(p.length));
   }
 
-  /** One update with the gradients of every parameter array, in the order given to the constructor. */
-  step(grads: readonly Float64Array[]): void {
+  /**
+   * One update with the gradients of every parameter array, in the order given to the constructor; `lrScale`
+   * multiplies the learning rate of this step (a schedule's factor).
+   */
+  step(grads: readonly Float64Array[], lrScale = 1): void {
     this.t++;
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
-    const { beta1, beta2, eps, lr } = this;
+    const { beta1, beta2, eps } = this;
+    const lr = this.lr * lrScale;
     this.params.forEach((p, k) => {
       const g = grads[k];
       const m = this.m[k];

@@ -16,6 +16,7 @@ import { reconstructionUnits, type Granularity, type ReconstructionUnit } from '
 import { createFlexRound } from './flexround.js';
 import { weightedLayers } from './layers.js';
 import { fakeQuantize, LearnedStep } from './lsq.js';
+import { lrFactor, type LrSchedule } from './lr-schedule.js';
 import { checkReconstructible, forwardNode } from './node-autodiff.js';
 import { UnitTrainer, type Setting } from './unit-trainer.js';
 import { dequantizeWeight, type ActivationQuant, type QuantizedWeight } from '../ir/quantized-graph.js';
@@ -39,6 +40,8 @@ export interface ReconstructionOptions {
   readonly setting: Setting;
   readonly iterations: number;
   readonly lr: number;
+  /** How the learning rate moves over a unit's iterations; default 'constant'. */
+  readonly lrSchedule?: LrSchedule;
   readonly batch: number;
   readonly seed: number;
 }
@@ -243,7 +246,8 @@ export async function reconstruct(
     }
     // The activation steps this unit learns: the quantizers on what its nodes read, unless an earlier unit learned them.
     const learned = [...new Set(unit.nodes.flatMap((n) => n.inputs))].filter((v) => steps.has(v) && !settled.has(steps.get(v)!) && (v === unit.input || produced.has(v)));
-    const trainer = new UnitTrainer(graph, backend, unit, quantizers, steps, learned, o.setting, o.lr);
+    const schedule = o.lrSchedule ?? 'constant';
+    const trainer = new UnitTrainer(graph, backend, unit, quantizers, steps, learned, o.setting, o.lr, (it) => lrFactor(schedule, it, o.iterations));
     const qIn = quant.get(unit.input)!;
     const fIn = float.get(unit.input)!;
     const target = float.get(unit.output)!;

@@ -58,6 +58,8 @@ export class UnitTrainer {
     private readonly learned: readonly string[],
     private readonly setting: Setting,
     lr: number,
+    /** The factor of `lr` at each iteration (a schedule); constant by default. */
+    private readonly lrFactor: (iteration: number) => number = () => 1,
   ) {
     this.produced = new Set(unit.nodes.map((n) => n.outputs[0]));
     this.learnedSteps = [...new Set(learned.map((v) => steps.get(v)!))];
@@ -103,7 +105,7 @@ export class UnitTrainer {
     this.adam.step([
       ...[...this.quantizers].flatMap(([n, q]) => q.gradients(weightGrads.get(n)!, iteration)),
       ...this.learnedSteps.map((s) => Float64Array.of(stepGrads.get(s) ?? 0)),
-    ]);
+    ], this.lrFactor(iteration));
     return loss;
   }
 

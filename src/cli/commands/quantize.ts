@@ -1,11 +1,12 @@
 import type { Command } from 'commander';
-import { ACTIVATION_BITS, DEFAULT_ITERATIONS, GRANULARITIES, quantize, QUANT_METHODS, SETTINGS, WEIGHT_BITS, type QuantizeOptions } from '../../api/quantize.js';
+import { ACTIVATION_BITS, DEFAULT_ITERATIONS, DEFAULT_LR_SCHEDULE, GRANULARITIES, quantize, QUANT_METHODS, SETTINGS, WEIGHT_BITS, type QuantizeOptions } from '../../api/quantize.js';
 import { readBitPlan } from '../../api/bit-plan.js';
 import { BACKEND_KINDS } from '../../backend/select.js';
 import { OBSERVER_KINDS } from '../../../calibration/observers.js';
 import { checkpointPath, removeCheckpoint } from '../../quant/checkpoint.js';
 import { writeFq } from '../../quant/fq-file.js';
 import { WEIGHT_RANGES } from '../../quant/schemes.js';
+import { LR_SCHEDULES } from '../../quant/lr-schedule.js';
 import { addDataOptions, dataOptions, oneOf, parseCount, type DataFlags } from '../options.js';
 import { createProgress } from '../progress.js';
 import { deploymentTargets } from '../../api/registry.js';
@@ -22,6 +23,7 @@ export interface QuantizeFlags extends DataFlags {
   setting: string;
   iters?: number;
   lr?: number;
+  lrSchedule: string;
   samples?: number;
   backend: string;
   weightRange: string;
@@ -44,6 +46,7 @@ export function quantizeOptions(f: QuantizeFlags): QuantizeOptions {
     setting: oneOf('--setting', f.setting, SETTINGS),
     iters: f.iters,
     lr: f.lr,
+    lrSchedule: oneOf('--lr-schedule', f.lrSchedule, LR_SCHEDULES),
     samples: f.samples,
     backend: oneOf('--backend', f.backend, BACKEND_KINDS),
     weightRange: oneOf('--weight-range', f.weightRange, WEIGHT_RANGES),
@@ -67,6 +70,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--setting <setting>', 'brecq (quantized inputs) | qdrop (activation quantization dropped with p = 0.5)', 'brecq')
     .option('--iters <n>', `iterations per layer/block (default ${DEFAULT_ITERATIONS})`, parseCount('--iters', 1))
     .option('--lr <x>', 'Adam learning rate of every learned parameter (default: the paper\'s for the method and bits)', parseFloat)
+    .option('--lr-schedule <schedule>', `learning rate over a layer's/block's iterations: ${LR_SCHEDULES.join(' | ')} (cosine decays it to 0)`, DEFAULT_LR_SCHEDULE)
     .option('--samples <n>', 'calibration samples to use (default: all of --calib after --offset/--limit)', parseCount('--samples', 1))
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
     .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
