@@ -47,6 +47,11 @@ export interface CStep {
   call(p: CallPointers): string;
 }
 
+const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, int16_t: 2, int32_t: 4, float: 4 };
+
+/** Bytes of const arrays in flash. */
+export const arrayBytes = (arrays: readonly CArray[]): number => arrays.reduce((sum, a) => sum + a.values.length * ELEMENT_BYTES[a.type], 0);
+
 /** What every lowering rule reads about its node. */
 export interface NodeInfo {
   readonly q: QuantizedGraph;

@@ -16,7 +16,7 @@ import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantize
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { MORE_RULES } from './lower-ops.js';
 import {
-  biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
+  arrayBytes, biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 import { tfliteAddConstants, xnnpackAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
@@ -63,6 +63,8 @@ export interface LoweredModel {
   readonly graph: Graph;
   readonly rounding: CRounding;
   readonly steps: readonly CStep[];
+  /** Nodes an optimized build lowered with the reference kernels to fit its flash budget (their weights stay int8). */
+  readonly int8WeightLayers: readonly string[];
   /** Values that are another value's bytes under a new shape: name → the value they alias. */
   readonly aliases: ReadonlyMap<string, string>;
   readonly input: LoweredTensor;
@@ -77,12 +79,23 @@ export interface LoweredTensor {
 }
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
+/** The ops whose optimized kernels hold int16 weights (the flash budget's candidates). */
+const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
 /** The ops the C target runs (a kernel or an alias of its input); the target's deployability check reads it. */
 export const isCOp = (op: string): boolean => ruleOf(op) !== undefined || ALIAS_OPS.has(op);
 
+export interface LowerOptions {
+  /**
+   * Optimized builds: the most bytes of constants (weights, biases, tables) flash may hold. Where the int16 weights of
+   * the DSP kernels would need more, the layers whose int16 packing costs the most over their int8 weights are lowered
+   * with the reference kernels (int8 weights), largest saving first, until the constants fit or no layer is left.
+   */
+  readonly constantBudget?: number;
+}
+
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
-export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING): LoweredModel {
+export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING, o: LowerOptions = {}): LoweredModel {
   const { graph } = q;
   const mode = cRequantMode(rounding);
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
@@ -90,7 +103,7 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
   const shape = (name: string): readonly number[] => graph.values.get(name)!.shape.slice(1) as number[];
   const grid = (name: string): ActivationQuant => q.activations.get(name)!;
   const aliases = new Map<string, string>();
-  const steps: CStep[] = [];
+  const infos: NodeInfo[] = [];
   graph.nodes.forEach((node, i) => {
     const where = `${graph.source}: node '${node.name}' (${node.op})`;
     const output = node.outputs.find((o) => o !== '')!;
@@ -98,12 +111,35 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
       aliases.set(output, aliases.get(node.inputs[0]) ?? node.inputs[0]);
       return;
     }
-    const rule = ruleOf(node.op);
-    if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
-    steps.push(rule({ q, node, where, id: `n${i}`, kernels, mode, shape, grid }));
+    if (!ruleOf(node.op)) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
+    infos.push({ q, node, where, id: `n${i}`, kernels, mode, shape, grid });
   });
+  const steps = infos.map((n) => ruleOf(n.node.op)!(n));
+  const int8WeightLayers = o.constantBudget === undefined || kernels !== 'optimized' ? [] : fitConstants(infos, steps, o.constantBudget);
   const tensor = (name: string): LoweredTensor => ({ name, shape: shape(name), quant: grid(name) });
-  return { graph, rounding, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+  return { graph, rounding, steps, int8WeightLayers, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+}
+
+/**
+ * Replaces optimized steps by their reference lowering (int8 weights) until the constants fit `budget` bytes: the
+ * largest saving (int16 packing − int8 weights) first, so the fewest layers leave the DSP kernels. Returns their names.
+ */
+function fitConstants(infos: readonly NodeInfo[], steps: CStep[], budget: number): string[] {
+  let over = arrayBytes(steps.flatMap((s) => s.arrays)) - budget;
+  if (over <= 0) return [];
+  const candidates = infos
+    .flatMap((n, k) => (WEIGHTED_OPS.has(n.node.op) ? [{ k, reference: ruleOf(n.node.op)!({ ...n, kernels: 'reference' }) }] : []))
+    .map((c) => ({ ...c, saving: arrayBytes(steps[c.k].arrays) - arrayBytes(c.reference.arrays) }))
+    .filter((c) => c.saving > 0)
+    .sort((a, b) => b.saving - a.saving);
+  const moved: string[] = [];
+  for (const c of candidates) {
+    if (over <= 0) break;
+    steps[c.k] = c.reference;
+    over -= c.saving;
+    moved.push(infos[c.k].node.name);
+  }
+  return moved;
 }
 
 /** The rule of an op: this file's, or lower-ops.ts's. */
