@@ -59,6 +59,8 @@ export interface NodeInfo {
   readonly where: string;
   readonly id: string;
   readonly kernels: KernelSet;
+  /** Optimized one-group convs and fully-connected layers: keep the GEMM's weights int8 (SXTB16 at run time), not int16. */
+  readonly int8Weights?: boolean;
   readonly mode: CRequantMode;
   shape(name: string): readonly number[];
   grid(name: string): ActivationQuant;

@@ -37,7 +37,7 @@ export interface GeneratedC {
   readonly input: LoweredModel['input'];
   readonly outputs: LoweredModel['outputs'];
   readonly kernels: KernelSet;
-  /** Optimized builds: the layers lowered with the reference kernels (int8 weights) so the constants fit the flash budget. */
+  /** Optimized builds: the layers whose GEMM weights stay int8 (SXTB16 at run time) so the constants fit the flash budget. */
   readonly int8WeightLayers: readonly string[];
   /** The requantization rounding the kernels are built with (cRequantMode gives the runtime's mode of the same bytes). */
   readonly rounding: CRounding;
