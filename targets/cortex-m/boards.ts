@@ -54,6 +54,12 @@ export const CORTEX_M_CORES: Readonly<Record<CoreName, CortexMCore>> = {
 
 export const CORE_NAMES = Object.keys(CORTEX_M_CORES) as CoreName[];
 
+/** Flash kept for code beside the constants (kernels, model.c's calls and parameter structs, harness, libc parts). */
+export const CODE_RESERVE_BYTES = 64 * KiB;
+
+/** The most bytes of weights, biases and tables a core's flash holds. */
+export const constantBudget = (core: CortexMCore): number => core.code.bytes - CODE_RESERVE_BYTES;
+
 /** Stack reserved below the top of DATA: the deepest kernel frame measured is far below it (the harness reports it). */
 export const STACK_BYTES = 16 * KiB;
 

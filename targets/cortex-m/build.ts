@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { fail } from '../../src/errors.js';
-import { memoryScript, STACK_BYTES, type CortexMCore } from './boards.js';
+import { CODE_RESERVE_BYTES, constantBudget, memoryScript, STACK_BYTES, type CortexMCore } from './boards.js';
 import type { GeneratedC } from './emit-c.js';
 import { DEFAULT_PREFIX } from './library-options.js';
 import { runTool } from '../../src/run-tool.js';
@@ -65,8 +65,8 @@ export interface ElfBuild {
 export function checkFits(c: GeneratedC, core: CortexMCore, what: string): void {
   if (c.arenaBytes + STACK_BYTES > core.data.bytes)
     fail('UNSUPPORTED_ATTR', `${what}: the arena needs ${kib(c.arenaBytes)} and the stack ${kib(STACK_BYTES)}, but ${core.name} (${core.machine}) has ${kib(core.data.bytes)} of RAM for data; use a smaller model or input, or a core with more RAM`);
-  if (c.constantBytes > core.code.bytes)
-    fail('UNSUPPORTED_ATTR', `${what}: weights and tables need ${kib(c.constantBytes)}, but ${core.name} (${core.machine}) has ${kib(core.code.bytes)} for code and constants; ${c.kernels === 'optimized' ? 'the optimized kernels keep weights as int16 (2 bytes each): use --kernels reference (int8 weights), fewer weight bits or a smaller model' : 'use fewer weight bits or a smaller model'}`);
+  if (c.constantBytes > constantBudget(core))
+    fail('UNSUPPORTED_ATTR', `${what}: weights and tables need ${kib(c.constantBytes)}, but ${core.name} (${core.machine}) has ${kib(constantBudget(core))} for constants (${kib(core.code.bytes)} less ${kib(CODE_RESERVE_BYTES)} for code)${c.kernels === 'optimized' ? `, even with int8 weights in the ${c.int8WeightLayers.length} layers whose int16 packing costs the most` : ''}: use fewer weight bits or a smaller model`);
 }
 
 function buildKey(c: GeneratedC, core: CortexMCore): string {

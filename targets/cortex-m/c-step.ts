@@ -47,6 +47,11 @@ export interface CStep {
   call(p: CallPointers): string;
 }
 
+const ELEMENT_BYTES: Readonly<Record<CArray['type'], number>> = { int8_t: 1, int16_t: 2, int32_t: 4, float: 4 };
+
+/** Bytes of const arrays in flash. */
+export const arrayBytes = (arrays: readonly CArray[]): number => arrays.reduce((sum, a) => sum + a.values.length * ELEMENT_BYTES[a.type], 0);
+
 /** What every lowering rule reads about its node. */
 export interface NodeInfo {
   readonly q: QuantizedGraph;
@@ -54,6 +59,8 @@ export interface NodeInfo {
   readonly where: string;
   readonly id: string;
   readonly kernels: KernelSet;
+  /** Optimized one-group convs and fully-connected layers: keep the GEMM's weights int8 (SXTB16 at run time), not int16. */
+  readonly int8Weights?: boolean;
   readonly mode: CRequantMode;
   shape(name: string): readonly number[];
   grid(name: string): ActivationQuant;

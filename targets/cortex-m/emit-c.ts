@@ -9,7 +9,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import { commentText, DEFAULT_PREFIX, fileHeader, withHeader, type Provenance } from './library-options.js';
 import type { CArray, CRounding, KernelSet, LoweredModel } from './lower.js';
 import { arenaBuffers, scratchId } from './arena-buffers.js';
-import { cFloat } from './c-step.js';
+import { arrayBytes, cFloat } from './c-step.js';
 import { fuseResidualAdds } from './fuse-residual.js';
 import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
 
@@ -37,6 +37,8 @@ export interface GeneratedC {
   readonly input: LoweredModel['input'];
   readonly outputs: LoweredModel['outputs'];
   readonly kernels: KernelSet;
+  /** Optimized builds: the layers whose GEMM weights stay int8 (SXTB16 at run time) so the constants fit the flash budget. */
+  readonly int8WeightLayers: readonly string[];
   /** The requantization rounding the kernels are built with (cRequantMode gives the runtime's mode of the same bytes). */
   readonly rounding: CRounding;
 }
@@ -74,7 +76,8 @@ export function emitC(lowered: LoweredModel, kernels: KernelSet, o: EmitOptions 
     headers: ['model.h', NAMES_HEADER, ...[...kernelText.keys()].filter((n) => n.endsWith('.h'))],
     prefix,
     arenaBytes: plan.size,
-    constantBytes: model.steps.flatMap((s) => s.arrays).reduce((sum, a) => sum + a.values.length * ELEMENT_BYTES[a.type], 0),
+    constantBytes: arrayBytes(model.steps.flatMap((s) => s.arrays)),
+    int8WeightLayers: model.int8WeightLayers,
     inputBytes: sizeOf(model.input.shape),
     outputBytes: outputOffsets(model.outputs).at(-1)!,
     input: model.input,
@@ -141,7 +144,6 @@ function namesHeader(functions: readonly string[], prefix: string, rounding: CRo
   ].join('\n');
 }
 
-const ELEMENT_BYTES: Record<CArray['type'], number> = { int8_t: 1, int16_t: 2, int32_t: 4, float: 4 };
 
 /** The prefixed names of the library's API. */
 class CNames {

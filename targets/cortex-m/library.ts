@@ -3,6 +3,7 @@
 
 import { writeOutputFolder, type OutputFolderOptions } from '../../src/output-folder.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
+import { constantBudget, CORTEX_M_CORES } from './boards.js';
 import { writeGenerated } from './build.js';
 import { emitC, type GeneratedC } from './emit-c.js';
 import { EXAMPLE_DIR, exampleFiles } from './example.js';
@@ -16,7 +17,7 @@ export type { CLibraryOptions } from './library-options.js';
 export function generateC(q: QuantizedGraph, kernels: KernelSet, o: CLibraryOptions = {}): GeneratedC {
   const r = resolveLibraryOptions(o);
   const provenance = provenanceOf(q);
-  const c = emitC(lowerForC(q, kernels, r.rounding), kernels, { prefix: r.prefix, provenance });
+  const c = emitC(lowerForC(q, kernels, r.rounding, { constantBudget: constantBudget(CORTEX_M_CORES[r.board]) }), kernels, { prefix: r.prefix, provenance });
   const facts = { c, provenance, board: r.board, exampleDir: r.example ? EXAMPLE_DIR : undefined };
   const files = new Map(c.files);
   files.set('README.md', readme(facts));

@@ -16,7 +16,7 @@ import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantize
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import { broadcastStrides, fourAxes, MORE_RULES } from './lower-ops.js';
 import {
-  biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
+  arrayBytes, biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 import { tfliteAddConstants, xnnpackAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
@@ -63,6 +63,8 @@ export interface LoweredModel {
   readonly graph: Graph;
   readonly rounding: CRounding;
   readonly steps: readonly CStep[];
+  /** Nodes whose DSP GEMM weights an optimized build keeps int8 to fit its flash budget. */
+  readonly int8WeightLayers: readonly string[];
   /** Values that are another value's bytes under a new shape: name → the value they alias. */
   readonly aliases: ReadonlyMap<string, string>;
   readonly input: LoweredTensor;
@@ -77,12 +79,23 @@ export interface LoweredTensor {
 }
 
 const ALIAS_OPS = new Set(['Reshape', 'Flatten', 'Squeeze', 'Unsqueeze', 'Identity']);
+/** The ops whose optimized GEMM may hold int8 weights (the flash budget's candidates; depthwise convs stay int16). */
+const WEIGHTED_OPS = new Set(['Conv', 'Gemm', 'MatMul']);
 const LOOKUP_OPS = new Set(['Relu', 'Clip', 'Sigmoid', 'HardSigmoid', 'HardSwish']);
 /** The ops the C target runs (a kernel or an alias of its input); the target's deployability check reads it. */
 export const isCOp = (op: string): boolean => ruleOf(op) !== undefined || ALIAS_OPS.has(op);
 
+export interface LowerOptions {
+  /**
+   * Optimized builds: the most bytes of constants (weights, biases, tables) flash may hold. Where the int16 weights of
+   * the DSP kernels would need more, the layers whose int16 packing costs the most over int8 keep their GEMM weights
+   * int8 (SXTB16 at run time), largest saving first, until the constants fit or no layer is left.
+   */
+  readonly constantBudget?: number;
+}
+
 /** Lowers a quantized graph for the C target; errors name the node and what to do. */
-export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING): LoweredModel {
+export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRounding = DEFAULT_C_ROUNDING, o: LowerOptions = {}): LoweredModel {
   const { graph } = q;
   const mode = cRequantMode(rounding);
   // The runtime's prepare validates grids, weights, biases and attributes with its own messages: the C is the same model.
@@ -90,7 +103,7 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
   const shape = (name: string): readonly number[] => graph.values.get(name)!.shape.slice(1) as number[];
   const grid = (name: string): ActivationQuant => q.activations.get(name)!;
   const aliases = new Map<string, string>();
-  const steps: CStep[] = [];
+  const infos: NodeInfo[] = [];
   graph.nodes.forEach((node, i) => {
     const where = `${graph.source}: node '${node.name}' (${node.op})`;
     const output = node.outputs.find((o) => o !== '')!;
@@ -98,12 +111,35 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
       aliases.set(output, aliases.get(node.inputs[0]) ?? node.inputs[0]);
       return;
     }
-    const rule = ruleOf(node.op);
-    if (!rule) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
-    steps.push(rule({ q, node, where, id: `n${i}`, kernels, mode, shape, grid }));
+    if (!ruleOf(node.op)) fail('UNSUPPORTED_OP', `${where}: the C target has no kernel for ${node.op}; supported: ${[...Object.keys(RULES), ...Object.keys(MORE_RULES), ...ALIAS_OPS].join(', ')}`);
+    infos.push({ q, node, where, id: `n${i}`, kernels, mode, shape, grid });
   });
+  const steps = infos.map((n) => ruleOf(n.node.op)!(n));
+  const int8WeightLayers = o.constantBudget === undefined || kernels !== 'optimized' ? [] : fitConstants(infos, steps, o.constantBudget);
   const tensor = (name: string): LoweredTensor => ({ name, shape: shape(name), quant: grid(name) });
-  return { graph, rounding, steps, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+  return { graph, rounding, steps, int8WeightLayers, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+}
+
+/**
+ * Lowers optimized steps again with int8 GEMM weights until the constants fit `budget` bytes: the largest saving
+ * (int16 − int8 packing) first, so the fewest layers pay SXTB16 at run time. Returns their names.
+ */
+function fitConstants(infos: readonly NodeInfo[], steps: CStep[], budget: number): string[] {
+  let over = arrayBytes(steps.flatMap((s) => s.arrays)) - budget;
+  if (over <= 0) return [];
+  const candidates = infos
+    .flatMap((n, k) => (WEIGHTED_OPS.has(n.node.op) ? [{ k, int8: ruleOf(n.node.op)!({ ...n, int8Weights: true }) }] : []))
+    .map((c) => ({ ...c, saving: arrayBytes(steps[c.k].arrays) - arrayBytes(c.int8.arrays) }))
+    .filter((c) => c.saving > 0)
+    .sort((a, b) => b.saving - a.saving);
+  const moved: string[] = [];
+  for (const c of candidates) {
+    if (over <= 0) break;
+    steps[c.k] = c.int8;
+    over -= c.saving;
+    moved.push(infos[c.k].node.name);
+  }
+  return moved;
 }
 
 /** The rule of an op: this file's, or lower-ops.ts's. */
@@ -142,11 +178,12 @@ function lowerConv(n: NodeInfo): CStep {
   if (isConvDsp || isDepthwiseDsp) {
     const zeroPoint = n.grid(x).zeroPoint;
     const taps = convDspTaps(w.values, outChannels, channels, kh, kw);
+    const int8Weights = isConvDsp && n.int8Weights === true;
     const weights: CArray = isConvDsp
-      ? { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(taps.values, outChannels, taps.depth)) }
+      ? { name: `${id}_weights`, type: 'int32_t', values: gemmDspWords(taps.values, outChannels, taps.depth, int8Weights) }
       : { name: `${id}_weights`, type: 'int16_t', values: padRowsToEven(w.values, outChannels * kh, kw) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(bias, w.values, outChannels, depth, zeroPoint) };
-    const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}`;
+    const init = `{${windowText}, ${zeroPoint}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}, ${int8Weights ? 1 : 0}}`;
     const [kernel, sources, scratchBytes] = isConvDsp
       ? ['flexq_conv_s8_dsp', ['conv_dsp.c', 'gemm_dsp.c'], gemmDspScratchBytes(taps.depth)]
       : ['flexq_depthwise_conv_s8_dsp', ['depthwise_conv_dsp.c'], depthwiseScratchBytes(window, outShape)];
@@ -238,6 +275,17 @@ function littleEndianWords(values: Int16Array): Int32Array {
   return Int32Array.from({ length: values.length / 2 }, (_, i) => (values[2 * i] & 0xffff) | (values[2 * i + 1] << 16));
 }
 
+/**
+ * packForGemmDsp's taps as the int32 words of kernels/gemm_dsp.h: two int16 taps a word, or with int8 weights one group
+ * of four taps (k, k+1, k+2, k+3) a word, its bytes in the order (k, k+2, k+1, k+3) that SXTB16 unpacks into pairs.
+ */
+export function gemmDspWords(values: Int8Array, rows: number, depth: number, int8Weights: boolean): Int32Array {
+  const taps = packForGemmDsp(values, rows, depth);
+  if (!int8Weights) return littleEndianWords(taps);
+  const byte = (i: number): number => taps[i] & 0xff;
+  return Int32Array.from({ length: taps.length / 4 }, (_, g) => byte(4 * g) | (byte(4 * g + 2) << 8) | (byte(4 * g + 1) << 16) | (byte(4 * g + 3) << 24));
+}
+
 /** The scratch of kernels/conv_dsp.c and fully_connected_dsp.c: the GEMM's two interleaved int16 rows. */
 const gemmDspScratchBytes = (depth: number): number => 2 * round8(depth) * 2;
 
@@ -291,10 +339,11 @@ function lowerFullyConnected(n: NodeInfo): CStep {
   const range = fusedActivationRange(node.op === 'Gemm' ? fusedActivation(node) : 'none', y);
   const r = channelRequant(id, perChannel(fullyConnectedLayerRequantizers(n.mode, w, units, { inputScale: n.grid(x).scale, outputScale: y.scale, ...range }), units));
   if (n.kernels === 'optimized') {
-    const weights: CArray = { name: `${id}_weights`, type: 'int32_t', values: littleEndianWords(packForGemmDsp(rowMajor, units, depth)) };
+    const int8Weights = n.int8Weights === true;
+    const weights: CArray = { name: `${id}_weights`, type: 'int32_t', values: gemmDspWords(rowMajor, units, depth, int8Weights) };
     const folded: CArray = { name: `${id}_bias`, type: 'int32_t', values: foldInputZeroPoint(biasValues(n, 2, units), rowMajor, units, depth, n.grid(x).zeroPoint) };
     return {
-      node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}}` },
+      node, params: { type: 'flexq_fully_connected_dsp_params', init: `{${depth}, ${units}, (const int8_t *)(const void *)${weights.name}, ${folded.name}, ${r.init}, ${int8Weights ? 1 : 0}}` },
       arrays: [weights, folded, ...r.arrays], inputs: [x], output: out, outputBytes: units, scratchBytes: gemmDspScratchBytes(depth),
       sources: ['fully_connected_dsp.c', 'gemm_dsp.c'],
       call: (p) => `flexq_fully_connected_s8_dsp(${p.params}, ${p.inputs[0]}, ${p.output}, (int16_t *)(void *)${p.scratch});`,

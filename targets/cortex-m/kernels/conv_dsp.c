@@ -7,7 +7,7 @@
  * the GEMM reads is gathered straight into its slots: with C a multiple of 4 or a 1×1 window, [ky][kx][c] (a group:
  * one window position × four channels, read from four channel planes); otherwise [c][ky][round_up(kw, 4)] (a group:
  * four taps of one window row; those past kw weigh 0). Weights: depth8_of taps per output channel, zero past the
- * window's, packed as gemm_dsp.h says. Scratch: the two interleaved rows (2·depth8 int16). */
+ * window's, packed as gemm_dsp.h says (int16, or int8 where p->int8_weights). Scratch: the two interleaved rows (2·depth8 int16). */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
 #include "gemm_dsp.h"
@@ -143,12 +143,11 @@ void flexq_conv_s8_dsp(const flexq_conv_dsp_params *p, const int8_t *input, int8
   const flexq_window *w = &p->window;
   const int32_t depth8 = depth8_of(w);
   const int32_t pixels = w->out_h * w->out_w;
-  const int16_t *weights = (const int16_t *)(const void *)p->weights;
   const int requant_path = flexq_requant_path_of(&p->requant, w->out_c);
   const window_gather gather = gather_of(w);
   for (int32_t px = 0; px < pixels; px += 2) {
     const int32_t rows = gather_pair(p, gather, input, px, pixels, scratch, depth8);
-    flexq_gemm_rows_dsp(scratch, rows, weights, depth8, w->out_c, p->bias, &p->requant, requant_path, output + px, pixels, 1);
+    flexq_gemm_rows_dsp(scratch, rows, p->weights, p->int8_weights, depth8, w->out_c, p->bias, &p->requant, requant_path, output + px, pixels, 1);
   }
 }
 
@@ -167,7 +166,8 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
   const int32_t *conv_table = p->conv_table + 128, *residual_table = p->residual_table + 128;
   const flexq_fixed_constants c = flexq_constants_of(p->requant.multiplier, p->requant.shift);
   const int32_t zero_point = p->requant.zero_point, min = p->requant.min, max = p->requant.max;
-  const int16_t *weights = (const int16_t *)(const void *)p->conv.weights;
+  const int8_t *weights = p->conv.weights;
+  const int32_t weight_bytes = p->conv.int8_weights ? 1 : 2;
   const window_gather gather = gather_of(w);
   /* one path for the whole layer: a block's channels take it as well as all of them do */
   const int requant_path = flexq_requant_path_of(&p->conv.requant, w->out_c);
@@ -177,7 +177,7 @@ void flexq_conv_add_s8_dsp(const flexq_conv_add_dsp_params *p, const int8_t *inp
     for (int32_t m0 = 0; m0 < w->out_c; m0 += FLEXQ_CONV_ADD_CHANNELS) {
       const int32_t units = w->out_c - m0 < FLEXQ_CONV_ADD_CHANNELS ? w->out_c - m0 : FLEXQ_CONV_ADD_CHANNELS;
       const flexq_channel_requant requant = flexq_channels_from(&p->conv.requant, m0);
-      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8, depth8, units, p->conv.bias + m0, &requant, requant_path, conv, 2, 1);
+      flexq_gemm_rows_dsp(scratch, rows, weights + m0 * depth8 * weight_bytes, p->conv.int8_weights, depth8, units, p->conv.bias + m0, &requant, requant_path, conv, 2, 1);
       for (int32_t m = 0; m < units; m++) {
         for (int32_t r = 0; r < rows; r++) {
           const int32_t at = (m0 + m) * pixels + px + r;

@@ -66,6 +66,7 @@ typedef struct {
   const int8_t *weights; /* layout in each kernel's file */
   const int32_t *bias;   /* [M], zero point folded in */
   flexq_channel_requant requant;
+  int32_t int8_weights;  /* one-group conv: 1 when the GEMM's weights are int8 (gemm_dsp.h), 0 for int16; depthwise: 0 */
 } flexq_conv_dsp_params;
 
 /* Fully connected for the DSP kernel: y[m] = requant(bias[m] + Σ_k x[k] · w[m][k]), the input's zero point folded
@@ -75,6 +76,7 @@ typedef struct {
   const int8_t *weights;
   const int32_t *bias;
   flexq_channel_requant requant;
+  int32_t int8_weights; /* 1 when the GEMM's weights are int8 (gemm_dsp.h), 0 for int16 */
 } flexq_fully_connected_dsp_params;
 
 /* Fully connected: y[m] = requant(bias[m] + Σ_k (x[k] + input_offset) · w[m][k]). */

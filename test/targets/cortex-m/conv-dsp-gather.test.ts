@@ -12,7 +12,7 @@ import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { runTool } from '../../../src/run-tool.js';
 import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
 import { C_WARNINGS, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
-import type { GeneratedC } from '../../../targets/cortex-m/emit-c.js';
+import { emitC, type GeneratedC } from '../../../targets/cortex-m/emit-c.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
 import { C_REQUANT_MODE, lowerForC } from '../../../targets/cortex-m/lower.js';
 import { proveOnCortexM, runtimeOutputBytes } from '../../../targets/cortex-m/prove.js';
@@ -65,15 +65,19 @@ describe('DSP conv gathers on a graph made by code', () => {
     expect(steps.map((s) => s.scratchBytes)).toEqual([3 * 3 * 4, 8 * 2 * 5, 5, 6 * 3 * 8, 8, 8 * 3 * 3, 7 * 4 * 4].map((taps) => 2 * Math.ceil(taps / 8) * 8 * 2));
   });
 
-  it('host build under ASan + UBSan: the integer runtime\'s bytes, and outputs that are not all clamped', async () => {
-    writeGenerated(generated, work);
-    const exe = join(work, 'host');
-    const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', `-I${work}`, ...generated.sources.map((s) => join(work, s)), join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
+  it.each([false, true])('host build under ASan + UBSan (int8 GEMM weights: %s): the integer runtime\'s bytes, and outputs that are not all clamped', async (int8Weights) => {
+    // a flash budget of 0 keeps every conv's weights int8 (flexq_dsp.h's portable SXTB16 on the host)
+    const c = int8Weights ? emitC(lowerForC(q, 'optimized', 'double', { constantBudget: 0 }), 'optimized') : generated;
+    expect(c.int8WeightLayers.length).toBe(int8Weights ? CONVS.length : 0);
+    const dir = join(work, int8Weights ? 'int8-weights' : 'int16-weights');
+    writeGenerated(c, dir);
+    const exe = join(dir, 'host');
+    const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', '-fsanitize=address,undefined', '-fno-sanitize-recover=all', `-I${dir}`, ...c.sources.map((s) => join(dir, s)), join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
     expect(gcc.stderr).toBe('');
-    writeFileSync(join(work, 'in.bin'), inputs);
-    const run = await runTool(exe, [join(work, 'in.bin'), join(work, 'out.bin')]);
+    writeFileSync(join(dir, 'in.bin'), inputs);
+    const run = await runTool(exe, [join(dir, 'in.bin'), join(dir, 'out.bin')]);
     expect(run.stderr).toBe('');
-    const outputs = new Int8Array(readFileSync(join(work, 'out.bin')));
+    const outputs = new Int8Array(readFileSync(join(dir, 'out.bin')));
     expect(outputs.length).toBe(expected.length);
     expect(mismatchedBytes(outputs, expected)).toBe(0);
     expect(new Set(expected).size).toBeGreaterThan(20);
