@@ -302,7 +302,7 @@ function onnxNodes(node: Node, inputs: string[], output: string, b: QdqBuilder):
 /** Every partial sum of integer-valued float32 terms below this is exact, whatever the summation order. */
 const FLOAT32_EXACT_INTEGERS = 2 ** 24;
 
-/** What an integer-arithmetic depthwise Conv needs: QLinearConv's output multiplier and requantization range. */
+/** What an integer-arithmetic Conv needs: QLinearConv's output multiplier and requantization range. */
 interface IntegerConvPlan {
   readonly multiplier: number;
   /** [min − zp, max − zp] of the output, the fused activation included (runtime/kernels/gemm.ts fusedActivationRange). */
@@ -311,18 +311,30 @@ interface IntegerConvPlan {
 }
 
 /**
- * Every flavour, ConvTranspose (no QLinear form exists); ort-web flavour, grouped (depthwise) Conv: onnxruntime-web's wasm build has no SIMD uint8 depthwise kernel (MobileNetV2's
- * depthwise QLinearConvs run ~8× slower than its float ones), so these run as integer arithmetic on integer-valued
- * floats, step for step QLinearConv's (runtime/requant/onnx.ts):
+ * Below this many terms per output (input channels per group × kernel taps), the ort-web flavour runs a dense Conv as
+ * integer arithmetic on floats (below) rather than as QLinearConv: onnxruntime-web's wasm u8·s8 GEMM widens every
+ * row of activations to int16, repacks the weights for each of the ~5 slices of output pixels it computes, and
+ * requantizes from an int32 buffer, a cost per output row that only a long reduction amortizes. Measured on
+ * MobileNetV2 (1 thread, CPU time, interleaved): every Conv as QLinearConv 38–40 ms, dense Convs below 128 terms
+ * (its 1×1 expansions and early projections) as integer-valued float Convs 31–33 ms, its float model 34–37 ms.
+ */
+export const ORT_WEB_MIN_QLINEAR_TERMS = 128;
+
+/**
+ * Every flavour, ConvTranspose (no QLinear form exists); ort-web flavour, grouped (depthwise) Convs and dense Convs of
+ * fewer than ORT_WEB_MIN_QLINEAR_TERMS terms per output: onnxruntime-web's wasm build has no SIMD uint8 depthwise
+ * kernel (MobileNetV2's depthwise QLinearConvs run ~2× slower than its float ones) and a slow short-reduction GEMM
+ * (see ORT_WEB_MIN_QLINEAR_TERMS), so these run as integer arithmetic on integer-valued floats, step for step
+ * QLinearConv's (runtime/requant/onnx.ts):
  *   acc = Conv(x − zp_x, w, b)                      exact: every partial sum < 2^24 (checked: |b| + terms·255·max|w|)
  *   v = fp32(acc · fp32(fp32(s_x · s_w) / s_y))     Mul
  *   clamp v to [min − zp_y, max − zp_y]             Clip (fused ReLU / ReLU6 included)
  *   y = round half even (v) + zp_y, saturate        QuantizeLinear at scale 1
- * undefined where that is not exact or not a depthwise layer (the QDQ Conv is written instead).
+ * undefined where that is not exact or not such a layer (the QDQ Conv is written instead).
  */
 function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undefined {
   const transposed = node.op === 'ConvTranspose';
-  if (!transposed && (node.op !== 'Conv' || Number(node.attrs.group ?? 1) === 1)) return undefined;
+  if (!transposed && node.op !== 'Conv') return undefined;
   const [x, weight, bias] = node.inputs;
   const [gx, gy, w] = [q.activations.get(x), q.activations.get(node.outputs[0]), q.weights.get(weight)];
   const b = bias ? q.biases.get(bias) : undefined;
@@ -330,6 +342,8 @@ function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undef
   if (!gx || !gy || !w || w.zeroPoint !== 0 || w.channelScales || (bias && !b) || !['none', 'relu', 'relu6'].includes(activation)) return undefined;
   // Terms per output: a Conv's weight is [M, C, kh, kw]; a ConvTranspose's [C, M, kh, kw] sums over C and the taps.
   const terms = (transposed ? [w.shape[0], ...w.shape.slice(2)] : w.shape.slice(1)).reduce((a, d) => a * d, 1);
+  const dense = !transposed && Number(node.attrs.group ?? 1) === 1;
+  if (dense && terms >= ORT_WEB_MIN_QLINEAR_TERMS) return undefined;
   const maxW = w.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const maxB = b ? b.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0;
   if (maxB + terms * 255 * maxW >= FLOAT32_EXACT_INTEGERS) return undefined;
