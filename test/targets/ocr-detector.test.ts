@@ -3,10 +3,11 @@
 // [C,1,1] broadcast Add, ConvTranspose, Sigmoid). Imported without an input shape; the float executor against
 // onnxruntime at two sizes; then at two input sizes, quantized (RTN W8A8, FlexRound W4A8) from 4 photos and run on 2
 // held-out ones by every integer executor: the QDQ export in onnxruntime-node and onnxruntime-web, the .tflite in
-// LiteRT.js on both CPU paths, the generated C in QEMU (Cortex-M7): zero bytes differ from the integer runtime in
-// the executor's mode. The probability map is also compared with the float model's (mask IoU).
+// LiteRT.js on both CPU paths, the generated C in QEMU (Cortex-M7) and, reference kernels, on the host under ASan +
+// UBSan: zero bytes differ from the integer runtime in the executor's mode. The probability map is also compared
+// with the float model's (mask IoU).
 
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -16,6 +17,13 @@ import { loadModel } from '../../src/load-model.js';
 import { summarizeModel } from '../../src/model-summary.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import type { RequantMode } from '../../runtime/requant/index.js';
+import { createIntegerRuntime } from '../../runtime/executor.js';
+import { runTool } from '../../src/run-tool.js';
+import { C_WARNINGS, CLANG_WARNINGS, HARNESS_DIR, writeGenerated } from '../../targets/cortex-m/build.js';
+import { C_REQUANT_MODE } from '../../targets/cortex-m/lower.js';
+import { generateC } from '../../targets/cortex-m/library.js';
+import { runtimeOutputBytes } from '../../targets/cortex-m/prove.js';
+import { randomFloats } from '../helpers/graphs.js';
 import { detectorNet } from '../helpers/detector-net.js';
 import { floatAgreement } from '../helpers/onnx-net.js';
 import { data, hasShared } from '../helpers/shared.js';
@@ -55,6 +63,31 @@ async function mismatchesByExecutor(q: QuantizedGraph, inputShape: number[], exe
   return { report, mismatches };
 }
 
+const SANITIZERS = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
+
+/**
+ * The reference kernel set's C (QEMU ran the optimized one) on the host: clean under clang -Weverything, and built
+ * with ASan + UBSan it gives the runtime's bytes on two random inputs (the broadcast strides and copy tables in bounds).
+ */
+async function referenceCOnHost(q: QuantizedGraph, inputShape: number[]): Promise<void> {
+  const generated = generateC(q, 'reference');
+  expect(generated.files.has('resize_nearest.c') && generated.files.has('add_broadcast.c')).toBe(true);
+  const out = join(dir, 'reference-c');
+  writeGenerated(generated, out);
+  const sources = generated.sources.map((f) => join(out, f));
+  const clang = await runTool('clang', [...CLANG_WARNINGS, '-fsyntax-only', `-I${out}`, ...sources]);
+  expect(clang.stderr).toBe('');
+  const exe = join(out, 'host');
+  const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${out}`, ...sources, join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
+  expect(gcc.stderr).toBe('');
+  const size = inputShape.reduce((a, b) => a * b, 1);
+  const inputs = createIntegerRuntime(q, C_REQUANT_MODE).quantizeInput(randomFloats(2 * size, 9));
+  writeFileSync(join(out, 'in.bin'), inputs);
+  const run = await runTool(exe, [join(out, 'in.bin'), join(out, 'out.bin')]);
+  expect(run.stderr).toBe('');
+  expect(new Int8Array(readFileSync(join(out, 'out.bin')))).toEqual(runtimeOutputBytes(q, inputs, 2, C_REQUANT_MODE));
+}
+
 const zeros = (executors: typeof EXECUTORS) => Object.fromEntries(executors.map((e) => [e.name, 0]));
 
 describe('DBNet-like detector: import and float', () => {
@@ -72,7 +105,7 @@ describe('DBNet-like detector: import and float', () => {
   });
 });
 
-describe.skipIf(!hasShared || lacksTools('arm-gcc', 'qemu-arm'))('DBNet-like detector: integer executors bit-exact with the runtime', () => {
+describe.skipIf(!hasShared || lacksTools('arm-gcc', 'qemu-arm', 'clang'))('DBNet-like detector: integer executors bit-exact with the runtime', () => {
   const small = [1, 3, 32, 48];
 
   it('RTN W8A8 at 32×48: onnxruntime-node/-web, LiteRT.js (both paths) and QEMU give the runtime\'s bytes', async () => {
@@ -81,6 +114,7 @@ describe.skipIf(!hasShared || lacksTools('arm-gcc', 'qemu-arm'))('DBNet-like det
     expect(mismatches).toEqual(zeros(EXECUTORS));
     // Measured 0.974 (runtime, onnx mode) on these 2 photos: the int8 probability map keeps the float map's text mask.
     expect(report.executors[0].segmentation!.maskIou).toBeGreaterThan(0.9);
+    await referenceCOnHost(q, small);
   }, 240_000);
 
   it('FlexRound W4A8 at 32×48 (a few iterations): every executor gives the runtime\'s bytes', async () => {
