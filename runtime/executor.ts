@@ -32,6 +32,8 @@ interface Step {
   readonly output: string;
   readonly outputSize: number;
   readonly release: readonly string[];
+  /** The integers of its quantized constant operands, by name. */
+  readonly constants: ReadonlyMap<string, Int8Array>;
 }
 
 const NO_DATA = new Int8Array(0);
@@ -61,7 +63,7 @@ export function createIntegerRuntime(q: QuantizedGraph, mode: RequantMode): Inte
       const env = new Map<string, Int8Array>([[input, x.data]]);
       for (const step of steps) {
         const output = new Int8Array(batch * step.outputSize);
-        step.kernel(step.inputs.map((name) => env.get(name) ?? NO_DATA), batch, output);
+        step.kernel(step.inputs.map((name) => env.get(name) ?? step.constants.get(name) ?? NO_DATA), batch, output);
         env.set(step.output, output);
         for (const name of step.release) if (!wanted.has(name)) env.delete(name);
       }
@@ -96,6 +98,11 @@ class SampleShapes {
   }
 }
 
+/** Input k of `node` when it is a constant with integers of its own (an Add's shift, src/quant/constant-operands.ts), not a layer's weight. */
+function constantOperand(q: QuantizedGraph, node: Node, k: number): QuantizedWeight | undefined {
+  return node.op === 'Add' ? q.weights.get(node.inputs[k]) : undefined;
+}
+
 function gridOf(q: QuantizedGraph, name: string, what: string): ActivationQuant {
   const grid = q.activations.get(name);
   if (!grid) return fail('MISSING_TENSOR', `${what} has no activation grid in the quantized graph; re-quantize the model`);
@@ -122,6 +129,7 @@ function prepareSteps(q: QuantizedGraph, mode: RequantMode, shapes: SampleShapes
       output: outputs[0],
       outputSize: sizeOf(ctx.outputShape),
       release: activations.filter((name) => lastUse.get(name) === i && !graph.outputs.includes(name)),
+      constants: new Map(node.inputs.flatMap((name, k) => { const c = constantOperand(q, node, k); return c ? [[name, c.values] as const] : []; })),
     };
   });
 }
@@ -149,16 +157,29 @@ function kernelContext(q: QuantizedGraph, mode: RequantMode, node: Node, where: 
   };
   const unsupported = (what: string): never => fail('UNSUPPORTED_ATTR', `${where}: ${what}`);
   const output = node.outputs.find((o) => o !== '')!;
+  const isConstantOperand = (i: number): boolean => constantOperand(q, node, i) !== undefined;
   return {
     mode,
     node,
     where,
-    inputShape: (i) => shapes.of(inputName(i)),
+    inputShape(i) {
+      const name = inputName(i);
+      if (!isConstantOperand(i)) return shapes.of(name);
+      // numpy broadcasting aligns the constant's dims to the right of the batched output's; the batch axis must be 1.
+      const shape = q.graph.values.get(name)!.shape as number[];
+      const rank = shapes.of(output).length + 1;
+      const aligned = [...new Array<number>(Math.max(rank - shape.length, 0)).fill(1), ...shape];
+      if (aligned.length !== rank || aligned[0] !== 1) return unsupported(`constant '${name}' of shape ${formatShape(shape)} does not broadcast per sample onto the output's ${rank} dims`);
+      return aligned.slice(1);
+    },
+    isConstant: isConstantOperand,
     outputShape: shapes.of(output),
     inputGrid(i) {
       const name = inputName(i);
+      const constant = q.weights.get(name);
+      if (constant && isConstantOperand(i)) return constant;
       if (q.graph.values.get(name)?.data)
-        return unsupported(`input '${name}' is a constant; the integer runtime quantizes only the weights and biases of Conv, Gemm and MatMul, so fold this constant into one of those or make it an activation`);
+        return unsupported(`input '${name}' is a constant; the integer runtime quantizes the weights and biases of Conv, Gemm and MatMul and the constant operand of Add, so fold this constant into one of those or make it an activation`);
       return gridOf(q, name, `${where}: input '${name}'`);
     },
     outputGrid: gridOf(q, output, `${where}: output '${output}'`),

@@ -53,6 +53,7 @@ export type SpanKind = 'both' | 'a-scalar' | 'b-scalar';
 /** Numpy broadcasting of two per-sample shapes, precomputed: where each output element reads its operands. */
 export interface BroadcastPlan {
   readonly outSize: number;
+  /** Elements from one sample of the operand to the next (0 for a constant operand). */
   readonly aSize: number;
   readonly bSize: number;
   /** Operand index of each output element, or undefined when the operand has the output's shape. */
@@ -234,12 +235,16 @@ export function addElement(mode: RequantMode, span: SpanKind, a: ActivationQuant
   return build ? tfliteAdd(build, a, b, y) : onnxAdd(span, a, b, y);
 }
 
-/** The broadcast plan of a binary node's two activation inputs (both batched, so both of the output's rank). */
+/**
+ * The broadcast plan of a binary node's two inputs (activations, both batched, so both of the output's rank; or a
+ * constant operand, the same for every sample: no step from one sample to the next).
+ */
 export function binaryPlan(ctx: KernelContext): BroadcastPlan {
   const [a, b] = [ctx.inputShape(0), ctx.inputShape(1)];
   if (a.length !== ctx.outputShape.length || b.length !== ctx.outputShape.length)
     ctx.unsupported(`operands of rank ${a.length + 1} and ${b.length + 1} for an output of rank ${ctx.outputShape.length + 1}: both operands must have the output's rank; add an Unsqueeze`);
-  return broadcastPlan(a, b, ctx.outputShape);
+  const plan = broadcastPlan(a, b, ctx.outputShape);
+  return { ...plan, aSize: ctx.isConstant(0) ? 0 : plan.aSize, bSize: ctx.isConstant(1) ? 0 : plan.bSize };
 }
 
 /** DequantizeLinear → float Add → QuantizeLinear, as onnxruntime runs the QDQ export's Sum: see the contract above. */

@@ -11,9 +11,12 @@ export interface KernelContext {
   readonly node: Node;
   /** `model.onnx: node 'conv_3' (Conv)`, the start of every error message about this node. */
   readonly where: string;
+  /** Per-sample dims of input i; for a constant operand, its shape right-aligned to the output's rank. */
   inputShape(i: number): readonly number[];
+  /** Whether input i is a quantized constant operand (its integers reach the kernel as inputs[i], the same for every sample). */
+  isConstant(i: number): boolean;
   readonly outputShape: readonly number[];
-  /** The grid of activation input i; an error naming the node when input i is a constant or has no grid. */
+  /** The grid of activation input i or of a quantized constant operand; an error naming the node when input i has none. */
   inputGrid(i: number): ActivationQuant;
   readonly outputGrid: ActivationQuant;
   /** The integer weight of constant input i; an error when it was not quantized. */
@@ -25,8 +28,8 @@ export interface KernelContext {
 }
 
 /**
- * Runs one batch of `batch` samples. `inputs[i]` holds node input i when it is an activation (an empty array for
- * constants, which the factory has already read). Writes every element of `output`; no checks, no allocation.
+ * Runs one batch of `batch` samples. `inputs[i]` holds node input i when it is an activation or a quantized constant
+ * operand (an empty array for other constants, which the factory has already read). Writes every element of `output`; no checks, no allocation.
  */
 export type Kernel = (inputs: readonly Int8Array[], batch: number, output: Int8Array) => void;
 

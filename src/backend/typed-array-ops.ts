@@ -36,12 +36,58 @@ export const hardSwish = (x: FloatTensor): FloatTensor => map(x, (v) => v * Math
 export const hardSwishBackward = (x: FloatTensor, dy: FloatTensor): FloatTensor =>
   mapWithGradient('hardSwishBackward', x, dy, (v) => (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
 
-/** y = a + b for tensors of one shape (a residual join); its backward hands ∂y to both operands unchanged. */
+/** y = a + b: a residual join of one shape, or with numpy broadcasting (a per-plane or constant per-channel operand). */
 export function add(a: FloatTensor, b: FloatTensor): FloatTensor {
-  sameShape('add', a, b);
-  const y = new Float32Array(a.data.length);
-  for (let i = 0; i < y.length; i++) y[i] = a.data[i] + b.data[i];
-  return { shape: a.shape, data: y };
+  if (a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k])) {
+    const y = new Float32Array(a.data.length);
+    for (let i = 0; i < y.length; i++) y[i] = a.data[i] + b.data[i];
+    return { shape: a.shape, data: y };
+  }
+  const shape = broadcastShape(a.shape, b.shape);
+  const [ia, ib] = [broadcastIndex(a.shape, shape), broadcastIndex(b.shape, shape)];
+  return { shape, data: Float32Array.from(ia, (j, i) => a.data[j] + b.data[ib[i]]) };
+}
+
+/** ∂a = ∂b = ∂y, each summed over the dims its operand was broadcast along. */
+export function addBackward(a: FloatTensor, b: FloatTensor, dy: FloatTensor): [FloatTensor, FloatTensor] {
+  const reduced = (x: FloatTensor): FloatTensor => {
+    if (x.data.length === dy.data.length) return { shape: x.shape, data: dy.data };
+    const index = broadcastIndex(x.shape, dy.shape);
+    const dx = new Float32Array(x.data.length);
+    for (let i = 0; i < dy.data.length; i++) dx[index[i]] += dy.data[i];
+    return { shape: x.shape, data: dx };
+  };
+  return [reduced(a), reduced(b)];
+}
+
+/** Concat along `axis`: each outer index takes every input's block in turn. */
+export function concat(xs: readonly FloatTensor[], axis: number): FloatTensor {
+  const shape = [...xs[0].shape];
+  shape[axis] = xs.reduce((s, x) => s + x.shape[axis], 0);
+  const outer = shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const y = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  let o = 0;
+  for (let i = 0; i < outer; i++)
+    for (const x of xs) {
+      const block = x.data.length / outer;
+      y.set(x.data.subarray(i * block, (i + 1) * block), o);
+      o += block;
+    }
+  return { shape, data: y };
+}
+
+/** ∂x of each Concat input: its blocks of ∂y. */
+export function concatBackward(shapes: readonly (readonly number[])[], dy: FloatTensor, axis: number): FloatTensor[] {
+  const outer = dy.shape.slice(0, axis).reduce((p, d) => p * d, 1);
+  const dxs = shapes.map((shape) => ({ shape, data: new Float32Array(shape.reduce((p, d) => p * d, 1)) }));
+  let o = 0;
+  for (let i = 0; i < outer; i++)
+    for (const dx of dxs) {
+      const block = dx.data.length / outer;
+      dx.data.set(dy.data.subarray(o, o + block), i * block);
+      o += block;
+    }
+  return dxs;
 }
 
 /** y[n, c, …] = x[n, c, …] · scale[c] (a per-channel constant); with the scale it is also its own backward: ∂x = ∂y · scale. */

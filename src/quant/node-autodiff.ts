@@ -5,6 +5,7 @@
 import type { Activation, ConvParams, TensorBackend, UnitOp, UnitProgram, UnitQuantization, UnitQuantizer } from '../backend/backend.js';
 import * as ew from '../backend/typed-array-ops.js';
 import type { Graph, Node } from '../ir/graph.js';
+import { normalizeAxis } from '../ir/shape.js';
 import { intAttr, stringAttr } from '../ops/contract.js';
 import { window2d } from '../ops/window.js';
 import { nearestAttributes, nearestIndices } from '../ops/resize.js';
@@ -206,6 +207,21 @@ const mulRule: OpRule = {
     ({ dxs: dynamicOnly(graph, node, ew.mulBackward(...(operands(graph, node, xs) as [FloatTensor, FloatTensor]), dy)).map((d, k) => (need[k] ? d : undefined)) }),
 };
 
+/** Add with broadcasting, either operand possibly a constant (a per-channel shift). */
+const addRule: OpRule = {
+  forward: async (_b, graph, node, xs) => ew.add(...(operands(graph, node, xs) as [FloatTensor, FloatTensor])),
+  backward: async (_b, graph, node, xs, _y, dy, _w, need) =>
+    ({ dxs: dynamicOnly(graph, node, ew.addBackward(...(operands(graph, node, xs) as [FloatTensor, FloatTensor]), dy)).map((d, k) => (need[k] ? d : undefined)) }),
+};
+
+/** Concat of activations along the node's axis (batch-leading NCHW, as the graph's). */
+const concatAxis = (node: Node, rank: number): number => normalizeAxis(intAttr(node, 'axis'), rank);
+const concatRule: OpRule = {
+  forward: async (_b, _g, node, xs) => ew.concat(xs, concatAxis(node, xs[0].shape.length)),
+  backward: async (_b, _g, node, xs, _y, dy, _w, need) =>
+    ({ dxs: ew.concatBackward(xs.map((x) => x.shape), dy, concatAxis(node, dy.shape.length)).map((d, k) => (need[k] ? d : undefined)) }),
+};
+
 /** Resize of H and W; its constant roi/scales/sizes inputs are the graph's. */
 const resizeRule: OpRule = {
   forward: async (_b, graph, node, [x]) => ew.resize2d(x, ...resizeAxes(graph, node, x.shape)),
@@ -220,7 +236,8 @@ const RULES: Record<string, OpRule> = {
   Conv: conv,
   Gemm: matrix,
   MatMul: matrix,
-  Add: elementwise((_n, [a, c]) => ew.add(a, c), (_n, _xs, _y, dy) => [dy, dy]),
+  Add: addRule,
+  Concat: concatRule,
   Relu: elementwise((_n, [x]) => ew.relu(x), (_n, _xs, y, dy) => [ew.reluBackward(y, dy)]),
   Clip: elementwise((n, [x]) => ew.clip(x, clipMin(n), clipMax(n)), (n, _xs, y, dy) => [ew.clipBackward(y, dy, clipMin(n), clipMax(n))]),
   HardSwish: elementwise((_n, [x]) => ew.hardSwish(x), (_n, [x], _y, dy) => [ew.hardSwishBackward(x, dy)]),

@@ -9,6 +9,7 @@ import {
   type QuantizedGraph,
   type QuantizedWeight,
 } from '../ir/quantized-graph.js';
+import { quantizeConstantOperands } from './constant-operands.js';
 import { cappedWeightBits, fp32, type WeightRange } from './schemes.js';
 import { quantizeWeightRtn, quantizeWeightRtnPerChannel } from './weight-grid.js';
 
@@ -76,8 +77,10 @@ export function assembleQuantizedGraph(graph: Graph, activations: ReadonlyMap<st
     const input = activations.get(layer.node.inputs[0]);
     if (layer.bias && input) biases.set(layer.bias, quantizeBias(graph.values.get(layer.bias)!.data as Float32Array, input.scale, weights.get(layer.weight)!));
   }
+  // With quantized activations, an Add's constant operand gets integers too (constant-operands.ts).
+  const all = new Map([...weights, ...quantizeConstantOperands(graph, activations)]);
   const values = new Map<string, Value>(graph.values);
-  for (const [name, w] of weights) values.set(name, { ...values.get(name)!, data: dequantizeWeight(w) });
+  for (const [name, w] of all) values.set(name, { ...values.get(name)!, data: dequantizeWeight(w) });
   for (const [name, b] of biases) values.set(name, { ...values.get(name)!, data: dequantizeBias(b) });
-  return { graph: { ...graph, values }, activations, weights, biases, info };
+  return { graph: { ...graph, values }, activations, weights: all, biases, info };
 }

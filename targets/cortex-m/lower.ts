@@ -13,7 +13,7 @@ import { normalizeAxis, sizeOf } from '../../src/ir/shape.js';
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
 import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
-import { createIntegerRuntime } from '../../runtime/executor.js';
+import { createIntegerRuntime, nodeContext } from '../../runtime/executor.js';
 import { broadcastStrides, fourAxes, MORE_RULES } from './lower-ops.js';
 import {
   arrayBytes, biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
@@ -363,11 +363,17 @@ function lowerFullyConnected(n: NodeInfo): CStep {
 function lowerAdd(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
+  // The runtime's view of the operands: a quantized constant operand (an Add's shift) has its grid and broadcast shape there.
+  const ctx = nodeContext(n.q, n.mode, node);
   const size = sizeOf(n.shape(out));
   const gy = n.grid(out);
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
-  if (n.mode === 'tflite-xnnpack') return xnnpackAddTables(n, size, range);
-  const c = tfliteAddConstants(n.mode, n.grid(a), n.grid(b), gy);
+  if (n.mode === 'tflite-xnnpack') {
+    if (ctx.isConstant(0) || ctx.isConstant(1) || sizeOf(ctx.inputShape(0)) !== size || sizeOf(ctx.inputShape(1)) !== size)
+      fail('UNSUPPORTED_ATTR', `${n.where}: the C add with XNNPACK's arithmetic takes two activations of the output's shape, found a broadcast or constant operand: compile with --rounding single or double`);
+    return xnnpackAddTables(n, size, range);
+  }
+  const c = tfliteAddConstants(n.mode, ctx.inputGrid(0), ctx.inputGrid(1), gy);
   const { multiply, fromMultiplier } = FIXED_POINT[n.mode];
   const requant = requantInit(fromMultiplier(c.outputMultiplier, range).constants);
   // a' = MBQM((a − z_a)·2^left_shift, q_a, e_a) for every int8 a: the runtime's own function, tabulated.
@@ -375,17 +381,24 @@ function lowerAdd(n: NodeInfo): CStep {
     name, type: 'int32_t',
     values: Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
   });
-  if (sizeOf(n.shape(a)) !== size || sizeOf(n.shape(b)) !== size) {
+  const [shapeA, shapeB] = [ctx.inputShape(0), ctx.inputShape(1)];
+  if (sizeOf(shapeA) !== size || sizeOf(shapeB) !== size || ctx.isConstant(0) || ctx.isConstant(1)) {
     // Broadcasting (a per-channel [C,1,1] operand, a per-plane one): both kernel sets walk the output with the operands' strides.
     const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
     const shape = n.shape(out);
-    const broadcast = `{{${fourAxes(n, shape, 'the output').join(', ')}}, {${broadcastStrides(n, n.shape(a), shape).join(', ')}}, {${broadcastStrides(n, n.shape(b), shape).join(', ')}}}`;
+    const broadcast = `{{${fourAxes(n, shape, 'the output').join(', ')}}, {${broadcastStrides(n, shapeA, shape).join(', ')}}, {${broadcastStrides(n, shapeB, shape).join(', ')}}}`;
+    // A constant operand is a const array in flash; the activations come from the arena.
+    const constants: CArray[] = [0, 1].filter((i) => ctx.isConstant(i)).map((i) => ({ name: `${n.id}_operand${i}`, type: 'int8_t', values: n.q.weights.get(node.inputs[i])!.values }));
+    const activations = [0, 1].filter((i) => !ctx.isConstant(i));
     return {
       node, params: { type: 'flexq_add_broadcast_params', init: `{${broadcast}, ${ta.name}, ${tb.name}, ${requant}}` },
-      arrays: [ta, tb], inputs: [a, b], output: out, outputBytes: size, scratchBytes: 0,
+      arrays: [ta, tb, ...constants], inputs: activations.map((i) => node.inputs[i]), output: out, outputBytes: size, scratchBytes: 0,
       // An operand of the output's size is read at each index just before the output is written there.
-      inPlaceInputs: [0, 1].filter((i) => sizeOf(n.shape(node.inputs[i])) === size), sources: ['add_broadcast.c'],
-      call: (p) => `flexq_add_s8_broadcast(${p.params}, ${p.inputs[0]}, ${p.inputs[1]}, ${p.output});`,
+      inPlaceInputs: activations.flatMap((i, k) => (sizeOf(i === 0 ? shapeA : shapeB) === size ? [k] : [])), sources: ['add_broadcast.c'],
+      call: (p) => {
+        const operand = (i: number) => (ctx.isConstant(i) ? `${n.id}_operand${i}` : p.inputs[activations.indexOf(i)]);
+        return `flexq_add_s8_broadcast(${p.params}, ${operand(0)}, ${operand(1)}, ${p.output});`;
+      },
     };
   }
   if (n.kernels === 'optimized') {
@@ -505,6 +518,7 @@ function runtimeTable(n: NodeInfo): Int8Array {
     node,
     where,
     inputShape: () => [256],
+    isConstant: () => false,
     outputShape: [256],
     inputGrid: () => n.grid(x),
     outputGrid: n.grid(out),

@@ -103,7 +103,7 @@ describe('softmax kernel per mode', () => {
   const shape = [5, 3]; // softmax over 5 values, 3 apart
   const x = inputGrid(0.07);
   const context = (mode: RequantMode): KernelContext => ({
-    mode, node, where: 'test: node \'sm\' (Softmax)', inputShape: () => shape, outputShape: shape, inputGrid: () => x, outputGrid: UNIT8,
+    mode, node, where: 'test: node \'sm\' (Softmax)', inputShape: () => shape, isConstant: () => false, outputShape: shape, inputGrid: () => x, outputGrid: UNIT8,
     weight: () => never('no weight'), bias: () => undefined, unsupported: never,
   });
   const r = mulberry32(5);

@@ -244,9 +244,21 @@ const lowerGlobalAveragePool: OpRule = (l, node) => {
 
 // ---- Element-wise ----------------------------------------------------------------------------------------
 
+/**
+ * An Add's quantized constant operand (src/quant/constant-operands.ts) as an int8 tensor, right-aligned to the output's
+ * rank and in its TFLite layout (a [C,1,1] shift of NCHW becomes [1,1,1,C]).
+ */
+function constantOperand(l: TfliteLowering, node: Node, name: string): number {
+  const w = l.q.weights.get(name)!;
+  const rank = l.irShape(node.outputs[0], node).length;
+  const shape = [...new Array<number>(Math.max(rank - w.shape.length, 0)).fill(1), ...w.shape];
+  const values = shape.length === 4 ? permuteInt8(w.values, shape, NCHW_TO_NHWC) : w.values;
+  return weightTensor(l, name, w, tfliteShape(shape), values);
+}
+
 function binary(code: number, optionsType: number): OpRule {
   return (l, node) => {
-    const inputs = node.inputs.map((x) => l.activation(x, node));
+    const inputs = node.inputs.map((x) => (node.op === 'Add' && l.q.weights.has(x) ? constantOperand(l, node, x) : l.activation(x, node)));
     // fused_activation_function is field 0 of AddOptions and MulOptions alike.
     const fields = [fusedActivationField(FIELD.AddOptions.fused_activation_function, node.attrs.activation)];
     l.addOperator({ code, version: 2, inputs, outputs: [output(l, node)], options: { type: optionsType, fields } });
