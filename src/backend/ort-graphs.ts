@@ -107,23 +107,23 @@ function contractWithOutputGradient(g: ConvGeometry, c: Record<string, number[]>
   ];
 }
 
-/** Channel-major im2col taps: each tap a strided 2-D window [Cin, N, Ho, Wo] of the padded, transposed input. */
+/** im2col taps: each tap a strided 2-D window of the padded `input` (axes 2 and 3), [Cin, N, Ho, Wo] of the transposed input or [N, Cin, Ho, Wo] of x. */
 interface Im2col {
   readonly nodes: OnnxNodeSpec[];
   readonly taps: string[];
 }
 
-function im2colTaps(g: ConvGeometry, c: Record<string, number[]>): Im2col {
+function im2colTaps(g: ConvGeometry, c: Record<string, number[]>, input: string): Im2col {
   const [pt, pl, pb, pr] = g.p.pads;
   const [sh, sw] = g.p.strides;
   const [dh, dw] = g.p.dilations;
-  const padded = pt + pl + pb + pr > 0 ? 'xp' : 'xt';
+  const padded = pt + pl + pb + pr > 0 ? 'xp' : input;
   // A 1×1 stride-1 unpadded conv's only window is the whole input: the transposed input is im2col already.
-  if (g.kh * g.kw === 1 && sh === 1 && sw === 1 && padded === 'xt') return { nodes: [], taps: ['xt'] };
+  if (g.kh * g.kw === 1 && sh === 1 && sw === 1 && padded === input) return { nodes: [], taps: [input] };
   const nodes: OnnxNodeSpec[] = [];
   if (padded === 'xp') {
     c.x_pads = [0, 0, pt, pl, 0, 0, pb, pr];
-    nodes.push({ op: 'Pad', inputs: ['xt', 'x_pads'], outputs: ['xp'] });
+    nodes.push({ op: 'Pad', inputs: [input, 'x_pads'], outputs: ['xp'] });
   }
   c.window_axes = [2, 3];
   c.window_steps = [sh, sw];
@@ -200,13 +200,21 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 }
 
 /**
- * Whether a dense conv's ∂L/∂w is cheaper by oneHotIm2colNodes than by strided taps: at stride > 1 each tap is a
- * strided Slice, and where an image has ≥ 16× more pixels than the conv has output channels the per-image partial
- * products (C·K × O each) are small beside the columns. ResNet-8's layer steps, CPU ms, fastest of 60 interleaved,
- * three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.75, Conv_2 16→16 6.9 → 6.6, Conv_7 (stride 2) 4.3 → 3.2, Conv_13
- * (stride 2) 2.65 → 2.4; but 64→64 at 8×8 (Conv_15) 4.6 → 5.2 and 32→32 at 16×16 no change.
+ * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 16× more
+ * pixels than the conv has output channels, so the per-image partial products (C·K × O) are small beside the
+ * columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once the channels fill
+ * its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer steps, CPU ms,
+ * fastest of 50–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4 per-tap MatMul),
+ * Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_7 (stride 2) 4.3 → 3.2 one-hot,
+ * Conv_13 (stride 2) 2.65 → 2.4 one-hot; both lose on 64→64 at 8×8 (Conv_15: 3.8 → 4.9 and 5.2).
  */
-const prefersOneHotIm2col = (g: ConvGeometry): boolean => g.p.group === 1 && (g.p.strides.some((s) => s > 1) || g.ho * g.wo >= 16 * g.cout);
+function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
+  const k = g.kh * g.kw;
+  if (g.p.strides.some((s) => s > 1)) return 'one-hot';
+  if (g.ho * g.wo < 16 * g.cout) return 'batch-taps';
+  if (g.cin * k < 64) return 'one-hot';
+  return k > 1 ? 'tap-matmul' : 'batch-taps';
+}
 
 /**
  * One group: im2col by a conv with one-hot kernels (one output channel per input channel and tap; ORT folds the
@@ -233,13 +241,40 @@ function oneHotIm2colNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNo
   ];
 }
 
+/** One group: per tap, its window [N, C, Ho·Wo] of x times dyᵀ [N, Ho·Wo, O] image by image (MatMul batched over the images), summed over the batch. */
+function tapMatMulNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const pixels = g.ho * g.wo;
+  Object.assign(c, { tap_image: [g.n, g.cin, pixels], tap_axis: [2], dy_per_image: [g.n, g.cout, pixels], batch_axis: [0], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
+  const im2col = im2colTaps(g, c, 'x');
+  const nodes: OnnxNodeSpec[] = [
+    ...im2col.nodes,
+    { op: 'Reshape', inputs: ['dy', 'dy_per_image'], outputs: ['dy3'] },
+    { op: 'Transpose', inputs: ['dy3'], outputs: ['dyt'], attrs: { perm: [0, 2, 1] } },
+  ];
+  for (const t of im2col.taps)
+    nodes.push(
+      { op: 'Reshape', inputs: [t, 'tap_image'], outputs: [`${t}_image`] },
+      { op: 'MatMul', inputs: [`${t}_image`, 'dyt'], outputs: [`${t}_dw3`] },
+      { op: 'Unsqueeze', inputs: [`${t}_dw3`, 'tap_axis'], outputs: [`${t}_dw`] },
+    );
+  return [
+    ...nodes,
+    { op: 'Concat', inputs: im2col.taps.map((t) => `${t}_dw`), outputs: ['dw_images'], attrs: { axis: 2 } },
+    { op: 'ReduceSum', inputs: ['dw_images', 'batch_axis'], outputs: ['dw_sum'], attrs: { keepdims: 0 } },
+    { op: 'Transpose', inputs: ['dw_sum'], outputs: ['dw3'], attrs: { perm: [2, 0, 1] } },
+    { op: 'Reshape', inputs: ['dw3', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
 /** Nodes computing dw [O, Cig, kh, kw] from x and dy: channel-major im2col, then cols · dyᵀ per group. */
 function weightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
   if (isDepthwise(g)) return depthwiseWeightGradientNodes(g, c);
-  if (prefersOneHotIm2col(g)) return oneHotIm2colNodes(g, c);
+  const dense = g.p.group === 1 ? denseWeightGradient(g) : 'batch-taps';
+  if (dense === 'one-hot') return oneHotIm2colNodes(g, c);
+  if (dense === 'tap-matmul') return tapMatMulNodes(g, c);
   const cig = g.cin / g.p.group;
   const k = g.kh * g.kw;
-  const im2col = im2colTaps(g, c);
+  const im2col = im2colTaps(g, c, 'xt');
   const nodes: OnnxNodeSpec[] = [{ op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [1, 0, 2, 3] } }, ...im2col.nodes];
   if (g.p.group === 1 && g.cin * k * g.n * g.ho * g.wo > ASSEMBLED_IM2COL_LIMIT) return [...nodes, ...perTapGemmNodes(g, c, im2col.taps)];
   // [Cin, N, Ho, Wo] per tap → [Cin, K, N, Ho, Wo] = [G, Cig·K, N·Ho·Wo]
