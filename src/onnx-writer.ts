@@ -36,6 +36,8 @@ export function valueInfo(name: string, elemType: number, dims?: readonly (numbe
 
 export interface ModelInfo {
   readonly opset: number;
+  /** Opsets of other operator domains the graph's nodes use (onnxruntime's 'com.microsoft.nchwc'). */
+  readonly domains?: Readonly<Record<string, number>>;
   readonly producerName?: string;
   readonly producerVersion?: string;
   readonly docString?: string;
@@ -47,7 +49,7 @@ export function encodeModel(graph: GraphProto, m: ModelInfo): Uint8Array {
   return onnx.ModelProto.encode(
     onnx.ModelProto.create({
       irVersion: 8,
-      opsetImport: [{ domain: '', version: m.opset }],
+      opsetImport: [{ domain: '', version: m.opset }, ...Object.entries(m.domains ?? {}).map(([domain, version]) => ({ domain, version }))],
       graph,
       ...(m.producerName ? { producerName: m.producerName } : {}),
       ...(m.producerVersion ? { producerVersion: m.producerVersion } : {}),

@@ -11,7 +11,7 @@
 // Times are the fastest of 40 runs on a shared 2-core machine.
 import type { Activation, UnitOp, UnitProgram, UnitQuantizer } from './backend.js';
 import { convGeometry, isDepthwise, type ConvGeometry } from './conv-geometry.js';
-import { FLOAT, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
+import { FLOAT, NCHWC_DOMAIN, type OnnxGraphSpec, type OnnxNodeSpec } from './onnx-graph.js';
 
 const convAttrs = (g: ConvGeometry) => ({
   kernel_shape: [g.kh, g.kw],
@@ -29,6 +29,49 @@ export function convForwardGraph(g: ConvGeometry, withBias: boolean): OnnxGraphS
     ...(withBias ? [{ name: 'b', shape: [g.cout] }] : []),
   ];
   return { inputs, outputs: ['y'], nodes: [{ op: 'Conv', inputs: inputs.map((i) => i.name), outputs: ['y'], attrs: convAttrs(g) }] };
+}
+
+/**
+ * What a CPU session runs beyond standard ONNX: depthwise weight gradients on the host (hostDepthwiseOps), and
+ * onnxruntime's NCHWc convolutions (MLAS's direct kernels over channel blocks of `nchwcBlock`, 8 with AVX2, 16 with
+ * AVX-512: ask the machine, see nchwcBlockSize in ort.ts).
+ */
+export interface CpuKernels {
+  readonly nchwcBlock: number;
+}
+
+/** ReorderInput of 4 channels: its output has one channel block, so its channel count is the machine's block size. */
+export function nchwcProbeGraph(): OnnxGraphSpec {
+  return { inputs: [{ name: 'x', shape: [1, 4, 1, 1] }], outputs: ['y'], nodes: [{ op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['y'] }] };
+}
+
+/**
+ * Whether a forward conv runs as an NCHWc conv: dense, channels in whole blocks, a spatial kernel. ResNet-8's layer
+ * steps, CPU ms, fastest of 40 interleaved: 3×3 16→16 at 32×32 6.5 → 5.7, 16→32 stride 2 3.6 → 3.2, 32→32 at 16×16
+ * 4.9 → 4.3, 64→64 at 8×8 5.7 → 4.7; but 1×1 stride 2 0.60 → 0.67 (the reorders cost more than they save).
+ */
+const runsNchwc = (g: ConvGeometry, cpu: CpuKernels | undefined): cpu is CpuKernels =>
+  cpu !== undefined && g.p.group === 1 && g.cin % cpu.nchwcBlock === 0 && g.cout % cpu.nchwcBlock === 0 && g.kh * g.kw > 1;
+
+/**
+ * y = conv(x, w) [+ b], then ReLU when `relu`, as onnxruntime's NCHWc conv: x reordered into channel blocks, w into
+ * [O/B, C/B, kh, kw, B_in, B_out] blocks (in the graph: it changes every iteration), y reordered back.
+ */
+function nchwcConvForwardGraph(g: ConvGeometry, withBias: boolean, block: number, relu: boolean): OnnxGraphSpec {
+  const plain = convForwardGraph(g, withBias);
+  const int64Constants = { w_blocks: [g.cout / block, block, g.cin / block, block, g.kh, g.kw], w_shape: [g.cout, g.cin, g.kh, g.kw] };
+  return {
+    ...plain,
+    nodes: [
+      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['x_blocked'] },
+      { op: 'Reshape', inputs: ['w', 'w_blocks'], outputs: ['w6'] },
+      { op: 'Transpose', inputs: ['w6'], outputs: ['w6t'], attrs: { perm: [0, 2, 4, 5, 3, 1] } },
+      { op: 'Reshape', inputs: ['w6t', 'w_shape'], outputs: ['w_blocked'] },
+      { op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['x_blocked', 'w_blocked', ...(withBias ? ['b'] : [])], outputs: ['y_blocked'], attrs: { ...convAttrs(g), ...(relu ? { activation: 'Relu' } : {}) } },
+      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: ['y'], attrs: { channels: g.cout } },
+    ],
+    int64Constants,
+  };
 }
 
 /** The pads a stride-1 conv of ∂L/∂y with the flipped kernel needs to give back an H×W ∂L/∂x; undefined when one is negative. */
@@ -107,23 +150,23 @@ function contractWithOutputGradient(g: ConvGeometry, c: Record<string, number[]>
   ];
 }
 
-/** Channel-major im2col taps: each tap a strided 2-D window [Cin, N, Ho, Wo] of the padded, transposed input. */
+/** im2col taps: each tap a strided 2-D window of the padded `input` (axes 2 and 3), [Cin, N, Ho, Wo] of the transposed input or [N, Cin, Ho, Wo] of x. */
 interface Im2col {
   readonly nodes: OnnxNodeSpec[];
   readonly taps: string[];
 }
 
-function im2colTaps(g: ConvGeometry, c: Record<string, number[]>): Im2col {
+function im2colTaps(g: ConvGeometry, c: Record<string, number[]>, input: string): Im2col {
   const [pt, pl, pb, pr] = g.p.pads;
   const [sh, sw] = g.p.strides;
   const [dh, dw] = g.p.dilations;
-  const padded = pt + pl + pb + pr > 0 ? 'xp' : 'xt';
+  const padded = pt + pl + pb + pr > 0 ? 'xp' : input;
   // A 1×1 stride-1 unpadded conv's only window is the whole input: the transposed input is im2col already.
-  if (g.kh * g.kw === 1 && sh === 1 && sw === 1 && padded === 'xt') return { nodes: [], taps: ['xt'] };
+  if (g.kh * g.kw === 1 && sh === 1 && sw === 1 && padded === input) return { nodes: [], taps: [input] };
   const nodes: OnnxNodeSpec[] = [];
   if (padded === 'xp') {
     c.x_pads = [0, 0, pt, pl, 0, 0, pb, pr];
-    nodes.push({ op: 'Pad', inputs: ['xt', 'x_pads'], outputs: ['xp'] });
+    nodes.push({ op: 'Pad', inputs: [input, 'x_pads'], outputs: ['xp'] });
   }
   c.window_axes = [2, 3];
   c.window_steps = [sh, sw];
@@ -199,12 +242,82 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
   ];
 }
 
+/**
+ * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 16× more
+ * pixels than the conv has output channels, so the per-image partial products (C·K × O) are small beside the
+ * columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once the channels fill
+ * its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer steps, CPU ms,
+ * fastest of 50–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4 per-tap MatMul),
+ * Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_7 (stride 2) 4.3 → 3.2 one-hot,
+ * Conv_13 (stride 2) 2.65 → 2.4 one-hot; both lose on 64→64 at 8×8 (Conv_15: 3.8 → 4.9 and 5.2).
+ */
+function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
+  const k = g.kh * g.kw;
+  if (g.p.strides.some((s) => s > 1)) return 'one-hot';
+  if (g.ho * g.wo < 16 * g.cout) return 'batch-taps';
+  if (g.cin * k < 64) return 'one-hot';
+  return k > 1 ? 'tap-matmul' : 'batch-taps';
+}
+
+/**
+ * One group: im2col by a conv with one-hot kernels (one output channel per input channel and tap; ORT folds the
+ * kernels at session start), then per image cols [C·K, Ho·Wo] · dyᵀ [Ho·Wo, O], summed over the batch.
+ */
+function oneHotIm2colNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const k = g.kh * g.kw;
+  const pixels = g.ho * g.wo;
+  Object.assign(c, { taps_square: [k, k], taps_per_channel: [g.cin, 1], one_hot_shape: [g.cin * k, 1, g.kh, g.kw] });
+  Object.assign(c, { cols_per_image: [g.n, g.cin * k, pixels], dy_per_image: [g.n, g.cout, pixels], batch_axis: [0], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
+  return [
+    { op: 'ConstantOfShape', inputs: ['taps_square'], outputs: ['zeros'] },
+    { op: 'EyeLike', inputs: ['zeros'], outputs: ['eye'] },
+    { op: 'Tile', inputs: ['eye', 'taps_per_channel'], outputs: ['eyes'] },
+    { op: 'Reshape', inputs: ['eyes', 'one_hot_shape'], outputs: ['one_hot'] },
+    { op: 'Conv', inputs: ['x', 'one_hot'], outputs: ['cols4'], attrs: { ...convAttrs(g), group: g.cin } },
+    { op: 'Reshape', inputs: ['cols4', 'cols_per_image'], outputs: ['cols'] },
+    { op: 'Reshape', inputs: ['dy', 'dy_per_image'], outputs: ['dy3'] },
+    { op: 'Transpose', inputs: ['dy3'], outputs: ['dyt'], attrs: { perm: [0, 2, 1] } },
+    { op: 'MatMul', inputs: ['cols', 'dyt'], outputs: ['dw_images'] },
+    { op: 'ReduceSum', inputs: ['dw_images', 'batch_axis'], outputs: ['dw_sum'], attrs: { keepdims: 0 } },
+    { op: 'Transpose', inputs: ['dw_sum'], outputs: ['dw2'], attrs: { perm: [1, 0] } },
+    { op: 'Reshape', inputs: ['dw2', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
+/** One group: per tap, its window [N, C, Ho·Wo] of x times dyᵀ [N, Ho·Wo, O] image by image (MatMul batched over the images), summed over the batch. */
+function tapMatMulNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const pixels = g.ho * g.wo;
+  Object.assign(c, { tap_image: [g.n, g.cin, pixels], tap_axis: [2], dy_per_image: [g.n, g.cout, pixels], batch_axis: [0], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
+  const im2col = im2colTaps(g, c, 'x');
+  const nodes: OnnxNodeSpec[] = [
+    ...im2col.nodes,
+    { op: 'Reshape', inputs: ['dy', 'dy_per_image'], outputs: ['dy3'] },
+    { op: 'Transpose', inputs: ['dy3'], outputs: ['dyt'], attrs: { perm: [0, 2, 1] } },
+  ];
+  for (const t of im2col.taps)
+    nodes.push(
+      { op: 'Reshape', inputs: [t, 'tap_image'], outputs: [`${t}_image`] },
+      { op: 'MatMul', inputs: [`${t}_image`, 'dyt'], outputs: [`${t}_dw3`] },
+      { op: 'Unsqueeze', inputs: [`${t}_dw3`, 'tap_axis'], outputs: [`${t}_dw`] },
+    );
+  return [
+    ...nodes,
+    { op: 'Concat', inputs: im2col.taps.map((t) => `${t}_dw`), outputs: ['dw_images'], attrs: { axis: 2 } },
+    { op: 'ReduceSum', inputs: ['dw_images', 'batch_axis'], outputs: ['dw_sum'], attrs: { keepdims: 0 } },
+    { op: 'Transpose', inputs: ['dw_sum'], outputs: ['dw3'], attrs: { perm: [2, 0, 1] } },
+    { op: 'Reshape', inputs: ['dw3', 'dw_shape'], outputs: ['dw'] },
+  ];
+}
+
 /** Nodes computing dw [O, Cig, kh, kw] from x and dy: channel-major im2col, then cols · dyᵀ per group. */
 function weightGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
   if (isDepthwise(g)) return depthwiseWeightGradientNodes(g, c);
+  const dense = g.p.group === 1 ? denseWeightGradient(g) : 'batch-taps';
+  if (dense === 'one-hot') return oneHotIm2colNodes(g, c);
+  if (dense === 'tap-matmul') return tapMatMulNodes(g, c);
   const cig = g.cin / g.p.group;
   const k = g.kh * g.kw;
-  const im2col = im2colTaps(g, c);
+  const im2col = im2colTaps(g, c, 'xt');
   const nodes: OnnxNodeSpec[] = [{ op: 'Transpose', inputs: ['x'], outputs: ['xt'], attrs: { perm: [1, 0, 2, 3] } }, ...im2col.nodes];
   if (g.p.group === 1 && g.cin * k * g.n * g.ho * g.wo > ASSEMBLED_IM2COL_LIMIT) return [...nodes, ...perTapGemmNodes(g, c, im2col.taps)];
   // [Cin, N, Ho, Wo] per tap → [Cin, K, N, Ho, Wo] = [G, Cig·K, N·Ho·Wo]
@@ -414,11 +527,11 @@ function fakeQuantizeGradientNodes(q: UnitQuantizer, k: number, g: string, nodes
  * One graph for a unit's whole step: the forward of every op, the loss at the unit's output, and the backward to
  * every weight (dw0, dw1, …; biases are not learned), to every quantizer's log step (ds0, …) and, when `needInput`, to the unit's input
  * (dx); gradients of a value read twice (a residual block's input) are summed. Inputs x, w0, b0 (when op 0 has a
- * bias), …, s0, inv0, m0 (QDrop only), …, t. With `hostDepthwise`, a depthwise conv's dw{k} is left to the host
- * (see hostDepthwiseOps).
+ * bias), …, s0, inv0, m0 (QDrop only), …, t. With `cpu`, a depthwise conv's dw{k} is left to the host (see
+ * hostDepthwiseOps) and forward convs may run in NCHWc blocks (runsNchwc).
  */
-export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean, hostDepthwise = false): OnnxGraphSpec {
-  const onHost = new Set(hostDepthwise ? hostDepthwiseOps(p).map((d) => d.op) : []);
+export function unitStepGraph(p: UnitProgram, positions: number, needInput: boolean, cpu?: CpuKernels): OnnxGraphSpec {
+  const onHost = new Set(cpu ? hostDepthwiseOps(p).map((d) => d.op) : []);
   const hostOutputs: string[] = [];
   // A value's name as its readers see it (after fake quantization), and as it was made (for the loss).
   const names = new Map<string, string>([[p.input, 'x']]);
@@ -457,9 +570,16 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
     else if (op.kind === 'relu') nodes.push({ op: 'Relu', inputs: [name(op.input)], outputs: [out] });
     else {
       const l = linear(op);
-      const forward = l.conv ? convForwardGraph(l.conv, op.bias) : gemmForwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], op.bias);
-      place(forward, `f${i}_`, { x: name(op.input), w: `w${op.weight}`, b: `b${op.weight}`, y: `v${i}_pre` });
-      out = activationNodes(op.activation, `v${i}_pre`, nodes);
+      if (l.conv && runsNchwc(l.conv, cpu)) {
+        // The NCHWc conv applies a ReLU itself, so its output is the activation's.
+        const relu = op.activation === 'relu';
+        place(nchwcConvForwardGraph(l.conv, op.bias, cpu.nchwcBlock, relu), `f${i}_`, { x: name(op.input), w: `w${op.weight}`, b: `b${op.weight}`, y: relu ? `v${i}_relu` : `v${i}_pre` });
+        out = relu ? `v${i}_relu` : activationNodes(op.activation, `v${i}_pre`, nodes);
+      } else {
+        const forward = l.conv ? convForwardGraph(l.conv, op.bias) : gemmForwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], op.bias);
+        place(forward, `f${i}_`, { x: name(op.input), w: `w${op.weight}`, b: `b${op.weight}`, y: `v${i}_pre` });
+        out = activationNodes(op.activation, `v${i}_pre`, nodes);
+      }
     }
     made.set(op.output, out);
     const k = quantizerOf.get(op.output);

@@ -8,7 +8,7 @@ import type { ConvParams, Gradients, TensorBackend, UnitStep } from './backend.j
 import { convGeometry, convKey } from './conv-geometry.js';
 import { encodeOnnxGraph, type OnnxGraphSpec } from './onnx-graph.js';
 import { DepthwiseWeightGradient } from './depthwise-weight-gradient.js';
-import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, hostDepthwiseOps, gemmBackwardGraph, gemmForwardGraph, unitStepGraph } from './ort-graphs.js';
+import { convForwardGraph, convInputGradientGraph, convWeightGradientGraph, hostDepthwiseOps, gemmBackwardGraph, gemmForwardGraph, nchwcProbeGraph, unitStepGraph, type CpuKernels } from './ort-graphs.js';
 import type { FloatTensor } from '../tensor.js';
 
 /** Where the graphs run: onnxruntime's CPU kernels or its WebGPU execution provider. */
@@ -89,12 +89,24 @@ function gemmSizes(op: string, x: FloatTensor, w: FloatTensor): [number, number,
   return [x.shape[0], x.shape[1], w.shape[0]];
 }
 
+/** MLAS's NCHWc channel block on this machine (8 with AVX2, 16 with AVX-512), read off a ReorderInput's output. */
+async function nchwcBlockSize(): Promise<number> {
+  const session = await ort.InferenceSession.create(encodeOnnxGraph(nchwcProbeGraph()), CPU_SESSION_OPTIONS);
+  try {
+    const { y } = await session.run({ x: new ort.Tensor('float32', new Float32Array(4), [1, 4, 1, 1]) });
+    return y.dims[1];
+  } finally {
+    await session.release();
+  }
+}
+
 /** An onnxruntime backend on `device`; `adapter` names the GPU for the report (Dawn's default adapter, the one the WebGPU EP takes). */
 export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: string): Promise<TensorBackend> {
   const cache = new SessionCache(ORT_SESSION_OPTIONS[device]);
   // On the CPU a unit's depthwise weight gradients run in WebAssembly where that is less work than any onnxruntime
   // graph tried (hostDepthwiseOps); on a GPU they stay in the graph, so ∂L/∂y never leaves the device.
   const depthwise = device === 'cpu' ? new DepthwiseWeightGradient() : undefined;
+  const cpu: CpuKernels | undefined = device === 'cpu' ? { nchwcBlock: await nchwcBlockSize() } : undefined;
   return {
     name: `ort-${device}`,
     ...(adapter ? { device: adapter } : {}),
@@ -158,7 +170,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
         if (op.input === program.input) views[k].x.set(x.data);
         else into[`hx${op.weight}`] = new ort.Tensor('float32', views[k].x, [g.n, g.cin, g.h, g.w]);
       });
-      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput, depthwise !== undefined)), feeds, into);
+      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput, cpu)), feeds, into);
       host.forEach(({ op }, k) => (r[`dw${op.weight}`] = depthwise!.compute(k)));
       return {
         loss: r.loss[0],
