@@ -17,6 +17,7 @@ import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
 import { buildElf } from '../../../targets/cortex-m/build.js';
 import { emitC } from '../../../targets/cortex-m/emit-c.js';
+import { qemuExecutor } from '../../../targets/cortex-m/executor.js';
 import { cRequantMode, lowerForC, type CRounding } from '../../../targets/cortex-m/lower.js';
 import { runInQemu } from '../../../targets/cortex-m/qemu.js';
 import { randomFloats } from '../../helpers/graphs.js';
@@ -79,4 +80,15 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('optimized kernels on shapes 
       expect(mismatchedBytes(run.outputs, expected)).toBe(0);
     });
   }
+
+  it('the qemu-m4 executor builds the C in the rounding of the mode it is given (tflite-xnnpack: --rounding xnnpack)', async () => {
+    const executor = await qemuExecutor('cortex-m4')(q, { mode: 'tflite-xnnpack' });
+    expect(executor.name).toContain('xnnpack rounding');
+    const runtime = createIntegerRuntime(q, 'tflite-xnnpack');
+    const want = runtime.run({ shape: [INPUTS, ...SHAPE], data: runtime.quantizeInput(floats) }).get(q.graph.outputs[0])!.data;
+    const got = (await executor.run({ shape: [INPUTS, ...SHAPE], data: floats })).get(q.graph.outputs[0])!;
+    const grid = q.activations.get(q.graph.outputs[0])!;
+    expect(mismatchedBytes(Int8Array.from(got.data, (v) => Math.round(v / grid.scale) + grid.zeroPoint), want)).toBe(0);
+    await executor.dispose();
+  });
 });
