@@ -1,9 +1,9 @@
 /**
- * `npm run bench -- mcu-mobilenetv2 [PHOTOS]`: the TFLite converter's MobileNetV2 (int8-qat.tflite) compiled for the
+ * `npm run bench -- mcu-mobilenetv2 [PHOTOS] [LITERT_PHOTOS]`: the TFLite converter's MobileNetV2 (int8-qat.tflite) compiled for the
  * Cortex-M7 (QEMU mps2-an500) with the optimized kernels and --rounding xnnpack: instructions, flash, arena, the layers
  * whose GEMM weights stay int8 to fit the board's flash, and the photo-level proof that its top-1 is LiteRT's:
  *   C in QEMU = the runtime's tflite-xnnpack mode, byte for byte, on the first PHOTOS photos of imagenet-sample (10);
- *   the runtime's tflite-xnnpack mode = LiteRT.js (XNNPACK delegate), byte for byte, on the first 100 photos;
+ *   the runtime's tflite-xnnpack mode = LiteRT.js (XNNPACK delegate), byte for byte, on the first LITERT_PHOTOS (100);
  * so the C's top-1 over those photos is LiteRT's.
  */
 import { readFileSync } from 'node:fs';
@@ -19,7 +19,6 @@ import { proveOnCortexM } from '../../targets/cortex-m/prove.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
-const LITERT_PHOTOS = 100;
 const CLASSES = 1000;
 
 /** Index of the first maximum of each row of CLASSES values. */
@@ -32,6 +31,7 @@ const argmaxRows = (values: ArrayLike<number>): number[] =>
 
 export default async function mcuMobilenetv2(args: string[]): Promise<BenchResult> {
   const photos = Number(args[0] ?? 10);
+  const LITERT_PHOTOS = Math.max(photos, Number(args[1] ?? 100));
   const file = model('mobilenetv2-imagenet/int8-qat.tflite');
   const q = importTfliteInt8(readFileSync(file), file);
   const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
