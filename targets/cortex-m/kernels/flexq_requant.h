@@ -72,7 +72,7 @@ static inline flexq_fixed_constants flexq_constants_of(int32_t multiplier, int32
   flexq_fixed_constants c;
   c.multiplier = multiplier;
   c.total_shift = 31 - shift;
-  c.round = 1ll << (c.total_shift - 1);
+  c.round = (int64_t)1 << (c.total_shift - 1);
   return c;
 }
 
