@@ -19,7 +19,7 @@ export interface CLibraryOptions {
   readonly board?: CoreName;
   /** One float sample (NCHW, the model's input shape) for the example's input; default: a ramp over the input grid. */
   readonly exampleInput?: Float32Array;
-  /** Requantization rounding: 'double' (TFLite-Micro's default, the default) or 'single' (TFLITE_SINGLE_ROUNDING: LiteRT's). */
+  /** Requantization rounding: 'double' (TFLite-Micro's default, the default), 'single' (TFLITE_SINGLE_ROUNDING) or 'xnnpack' (XNNPACK's fp32 requantization: LiteRT's default path). */
   readonly rounding?: CRounding;
 }
 
@@ -53,7 +53,7 @@ export function resolveLibraryOptions(o: CLibraryOptions = {}): ResolvedLibraryO
   if (!CORE_NAMES.includes(board)) fail('BAD_ARGUMENT', `--board ${String(board)}: expected one of ${CORE_NAMES.join(', ')}`);
   const rounding = o.rounding ?? DEFAULT_C_ROUNDING;
   if (!C_ROUNDINGS.includes(rounding))
-    fail('BAD_ARGUMENT', `--rounding ${String(rounding)}: expected one of ${C_ROUNDINGS.join(', ')} (double: TFLite-Micro's default; single: LiteRT's)`);
+    fail('BAD_ARGUMENT', `--rounding ${String(rounding)}: expected one of ${C_ROUNDINGS.join(', ')} (double: TFLite-Micro's default; single: TFLite's single-rounding build; xnnpack: XNNPACK's fp32 requantization, LiteRT's default path)`);
   return { prefix, macro: prefix.toUpperCase(), example: o.example ?? false, board, exampleInput: o.exampleInput, rounding };
 }
 

@@ -15,7 +15,9 @@ export interface CortexMReport {
   readonly core: string;
   readonly machine: string;
   readonly kernels: string;
-  /** The requantization rounding of the build (double or single). */
+  /** Layers of an optimized build whose GEMM weights stay int8 (SXTB16 at run time) so the constants fit flash. */
+  readonly int8WeightLayers: number;
+  /** The requantization rounding of the build (double, single or xnnpack). */
   readonly rounding: string;
   readonly elf: string;
   readonly sections: FlashAndRam;
@@ -52,6 +54,7 @@ export async function proveOnCortexM(q: QuantizedGraph, c: GeneratedC, core: Cor
     core: core.name,
     machine: core.machine,
     kernels: c.kernels,
+    int8WeightLayers: c.int8WeightLayers.length,
     rounding: c.rounding,
     elf: build.elf,
     sections: build.sections,

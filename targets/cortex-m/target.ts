@@ -20,7 +20,7 @@ export type CortexMCompileReport = Omit<CortexMReport, 'elf'> & CompileReport;
 
 function describe(r: CortexMCompileReport): string {
   return [
-    `${r.core} (${r.machine}), ${r.kernels} kernels, ${r.rounding} rounding`,
+    `${r.core} (${r.machine}), ${r.kernels} kernels${r.int8WeightLayers > 0 ? ` (${r.int8WeightLayers} layers keep int8 GEMM weights to fit flash)` : ''}, ${r.rounding} rounding`,
     `  flash        ${kib(r.flashBytes)} (text ${kib(r.sections.text)}, rodata ${kib(r.sections.rodata)}, data ${kib(r.sections.data)}; weights and tables ${kib(r.constantBytes)})`,
     `  RAM          ${kib(r.ramBytes)} (arena ${kib(r.arenaBytes)}, stack ${kib(r.stackBytes)}, data ${kib(r.dataBytes)}, bss ${kib(r.bssBytes)})`,
     `  instructions ${(r.instructionsPerInference / 1e6).toFixed(2)} M per inference`,

@@ -72,7 +72,7 @@ static inline flexq_fixed_constants flexq_constants_of(int32_t multiplier, int32
   flexq_fixed_constants c;
   c.multiplier = multiplier;
   c.total_shift = 31 - shift;
-  c.round = 1ll << (c.total_shift - 1);
+  c.round = (int64_t)1 << (c.total_shift - 1);
   return c;
 }
 
@@ -157,7 +157,8 @@ static inline int8_t flexq_requantize_fixed(const flexq_fixed_constants *c, int3
   return flexq_requantize_fixed_as(c, FLEXQ_REQUANT_ANY, zero_point, min, max, acc);
 }
 
-/* XNNPACK's float → int conversion (magic bias): v rounded half to even, |v| ≤ 2^22: in v + 1.5·2^23 the last mantissa bit is the units, and the float add rounds. */
+/* XNNPACK's float → int conversion (magic bias): v rounded half to even, for |v| ≤ 2^22: in v + 1.5·2^23 the last
+ * mantissa bit is the units, and the float add rounds (to nearest even, the default mode). */
 static inline int32_t flexq_round_half_to_even(float v) {
   const float biased = v + 12582912.0f;
   uint32_t bits;
@@ -243,10 +244,11 @@ static inline int flexq_channel_path_of(const flexq_channel_requant *r, int32_t 
   return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
 }
 
+/* The path every channel of a layer (channels ≥ 1) may take. */
 static inline int flexq_requant_path_of(const flexq_channel_requant *r, int32_t channels) {
   for (int32_t m = 0; m < channels; m++)
-    if (r->shift[m] > -1) return FLEXQ_REQUANT_ANY;
-  return r->min == -128 && r->max == 127 ? FLEXQ_REQUANT_RIGHT_SHIFT_INT8 : FLEXQ_REQUANT_RIGHT_SHIFT;
+    if (flexq_channel_path_of(r, m) == FLEXQ_REQUANT_ANY) return FLEXQ_REQUANT_ANY;
+  return flexq_channel_path_of(r, 0);
 }
 
 static inline __attribute__((always_inline)) int8_t flexq_requantize_as(const flexq_channel_constants *c, int path, int32_t zero_point, int32_t min, int32_t max, int32_t acc) {

@@ -2,10 +2,10 @@
 // depthwise 3×3 stride 2, 5×5, channel multiplier 2 (the MVE depthwise's generic tap loop and gathers at strided
 // offsets), an odd output-channel count (the GEMM's lone last channel) and an odd number of output pixels, an odd
 // fully-connected width, a residual Add (fused into its conv where that shrinks the arena). A small random network
-// (RTN W8A8 on random data) gives the integer runtime's bytes, in the default double rounding and in --rounding
-// xnnpack (fp32 requantization of the conv, depthwise and fully-connected layers, XNNPACK's add and mean; mode
-// tflite-xnnpack), where the M55 takes the DSP depthwise path; and with every conv's and the fully-connected layer's
-// GEMM weights kept int8 (SXTB16, or VLDRB.S16 gathers on the M55), as a flash budget of 0 makes the lowering choose.
+// (RTN W8A8 on random data) gives the integer runtime's bytes, in the default double rounding, with every conv's and
+// the fully-connected layer's GEMM weights kept int8 (SXTB16, or VLDRB.S16 gathers on the M55) as a flash budget of 0
+// makes the lowering choose, and through the qemu-m4 executor in --rounding xnnpack (fp32 requantization of the conv,
+// depthwise and fully-connected layers, XNNPACK's add and mean; mode tflite-xnnpack).
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -17,7 +17,8 @@ import { createIntegerRuntime } from '../../../runtime/executor.js';
 import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
 import { buildElf } from '../../../targets/cortex-m/build.js';
 import { emitC } from '../../../targets/cortex-m/emit-c.js';
-import { cRequantMode, lowerForC, type CRounding } from '../../../targets/cortex-m/lower.js';
+import { qemuExecutor } from '../../../targets/cortex-m/executor.js';
+import { C_REQUANT_MODE, DEFAULT_C_ROUNDING, lowerForC } from '../../../targets/cortex-m/lower.js';
 import { runInQemu } from '../../../targets/cortex-m/qemu.js';
 import { randomFloats } from '../../helpers/graphs.js';
 import { int, ints, OnnxNet } from '../../helpers/onnx-net.js';
@@ -61,15 +62,14 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('optimized kernels on shapes 
     floats = randomFloats(INPUTS * SHAPE.reduce((a, b) => a * b), 9).map((v) => 2 * v);
   });
 
-  const runs = (['cortex-m4', 'cortex-m55'] as const).flatMap((coreName) =>
-    [{ rounding: 'double' as CRounding, int8Weights: false }, { rounding: 'xnnpack' as CRounding, int8Weights: false }, { rounding: 'double' as CRounding, int8Weights: true }].map((o) => ({ coreName, ...o })));
-  for (const { coreName, rounding, int8Weights } of runs) {
-    it(`${coreName}, ${rounding} rounding${int8Weights ? ', int8 GEMM weights' : ''}: ${INPUTS} outputs equal the integer runtime's bytes`, async () => {
-      const runtime = createIntegerRuntime(q, cRequantMode(rounding));
+  const runs = (['cortex-m4', 'cortex-m55'] as const).flatMap((coreName) => [false, true].map((int8Weights) => ({ coreName, int8Weights })));
+  for (const { coreName, int8Weights } of runs) {
+    it(`${coreName}${int8Weights ? ', int8 GEMM weights' : ''}: ${INPUTS} outputs equal the integer runtime's bytes`, async () => {
+      const runtime = createIntegerRuntime(q, C_REQUANT_MODE);
       const inputs = runtime.quantizeInput(floats);
       const expected = runtime.run({ shape: [INPUTS, ...SHAPE], data: inputs }).get(q.graph.outputs[0])!.data;
       const core = CORTEX_M_CORES[coreName];
-      const lowered = lowerForC(q, 'optimized', rounding, { constantBudget: int8Weights ? 0 : undefined });
+      const lowered = lowerForC(q, 'optimized', DEFAULT_C_ROUNDING, { constantBudget: int8Weights ? 0 : undefined });
       expect(lowered.int8WeightLayers.length).toBe(int8Weights ? 4 : 0); // the three one-group convs and the fully-connected layer
       const generated = emitC(lowered, 'optimized');
       const { elf } = await buildElf(generated, core, 'shapes.onnx');
@@ -79,4 +79,15 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm'))('optimized kernels on shapes 
       expect(mismatchedBytes(run.outputs, expected)).toBe(0);
     });
   }
+
+  it('the qemu-m4 executor builds the C in the rounding of the mode it is given (tflite-xnnpack: --rounding xnnpack)', async () => {
+    const executor = await qemuExecutor('cortex-m4')(q, { mode: 'tflite-xnnpack' });
+    expect(executor.name).toContain('xnnpack rounding');
+    const runtime = createIntegerRuntime(q, 'tflite-xnnpack');
+    const want = runtime.run({ shape: [INPUTS, ...SHAPE], data: runtime.quantizeInput(floats) }).get(q.graph.outputs[0])!.data;
+    const got = (await executor.run({ shape: [INPUTS, ...SHAPE], data: floats })).get(q.graph.outputs[0])!;
+    const grid = q.activations.get(q.graph.outputs[0])!;
+    expect(mismatchedBytes(Int8Array.from(got.data, (v) => Math.round(v / grid.scale) + grid.zeroPoint), want)).toBe(0);
+    await executor.dispose();
+  });
 });
