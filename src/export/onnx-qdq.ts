@@ -87,7 +87,8 @@ const FLOAT = ONNX_TYPE.float32;
 class QdqBuilder {
   readonly nodes: NodeProto[] = [];
   readonly initializers: TensorProto[] = [];
-  private readonly grids = new Map<string, [string, string]>();
+  private readonly scales = new Set<string>();
+  private readonly zeroPoints = new Set<string>();
   private readonly dequantized = new Set<string>();
 
   /** Activations are int8 between Q and DQ, or uint8 (int8 + 128, zero point + 128) in the u8 flavours. */
@@ -98,14 +99,25 @@ class QdqBuilder {
 
   /** The scale and zero-point initializers of an activation grid (shared by its Q and DQ). */
   gridOf(name: string, grid: ActivationQuant): [string, string] {
-    let g = this.grids.get(name);
-    if (!g) {
-      g = [`${name}.scale`, `${name}.zero_point`];
-      const zeroPoint = this.uint8Activations ? rawTensor(g[1], 'uint8', [], Uint8Array.of(grid.zeroPoint + 128)) : rawTensor(g[1], 'int8', [], Int8Array.of(grid.zeroPoint));
-      this.initializers.push(rawTensor(g[0], 'float32', [], Float32Array.of(grid.scale)), zeroPoint);
-      this.grids.set(name, g);
+    const scale = `${name}.scale`;
+    if (!this.scales.has(name)) {
+      this.initializers.push(rawTensor(scale, 'float32', [], Float32Array.of(grid.scale)));
+      this.scales.add(name);
     }
-    return g;
+    return [scale, this.zeroPointOf(name, grid)];
+  }
+
+  /**
+   * The zero-point initializer alone: integer-arithmetic Convs read and write an activation at scale 1, and an unused
+   * scale initializer makes onnxruntime print a warning per session.
+   */
+  zeroPointOf(name: string, grid: ActivationQuant): string {
+    const zeroPoint = `${name}.zero_point`;
+    if (!this.zeroPoints.has(name)) {
+      this.initializers.push(this.uint8Activations ? rawTensor(zeroPoint, 'uint8', [], Uint8Array.of(grid.zeroPoint + 128)) : rawTensor(zeroPoint, 'int8', [], Int8Array.of(grid.zeroPoint)));
+      this.zeroPoints.add(name);
+    }
+    return zeroPoint;
   }
 
   /** The float value a node reads for IR input `name`: a dequantized activation, weight or bias, or a plain constant. */
@@ -172,7 +184,7 @@ class QdqBuilder {
     const one = this.scalar('flexq/one', 1);
     const grid = this.q.activations.get(name);
     if (grid) {
-      const zeroPoint = this.gridOf(name, grid)[1];
+      const zeroPoint = this.zeroPointOf(name, grid);
       this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [name, one, zeroPoint], output: [`${name}.int`] });
     } else {
       this.integers(name);
@@ -183,7 +195,7 @@ class QdqBuilder {
 
   /** QuantizeLinear at scale 1 of the requantized float `from` onto activation `name`'s zero point (round half even, + zp, saturate). */
   quantizeRequantized(from: string, name: string): void {
-    const zeroPoint = this.gridOf(name, this.q.activations.get(name)!)[1];
+    const zeroPoint = this.zeroPointOf(name, this.q.activations.get(name)!);
     this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, this.scalar('flexq/one', 1), zeroPoint], output: [name] });
   }
 

@@ -7,7 +7,7 @@
 import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { availableParallelism, tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
@@ -68,23 +68,45 @@ function benchInput(shape: readonly number[]): Float32Array {
   return Float32Array.from({ length: shape.reduce((a, b) => a * b, 1) }, () => ((s = (s * 16807) % 2147483647) / 2147483647) * 2 - 1);
 }
 
+/** One timed run: wall ms, and the process's CPU ms (all its threads) where the timer can read it. */
+interface Sample {
+  readonly wall: number;
+  readonly cpu?: number;
+}
+type Timers = Record<string, () => Promise<Sample>>;
+
 /**
- * Median ms of each model, timed round-robin (one run of each per round, after a warm-up of each) so that a busy
- * machine slows every model alike. JavaScript source, because the same loop runs here, in the child process
- * (ort-web with threads) and in the page (Chromium).
+ * Median wall and CPU ms of each model, timed round-robin (one run of each per round, after a warm-up of each) so that
+ * a busy machine slows every model alike; CPU time also leaves out the time other processes hold the cores. JavaScript
+ * source, because the same loop runs here, in the child process (ort-web with threads) and in the page (Chromium).
  */
 const INTERLEAVED_MEDIANS = `async (timers, runs) => {
   const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-  const times = Object.fromEntries(Object.keys(timers).map((k) => [k, []]));
+  const times = Object.fromEntries(Object.keys(timers).map((k) => [k, { wall: [], cpu: [] }]));
   for (const once of Object.values(timers)) await once();
-  for (let r = 0; r < runs; r++) for (const [k, once] of Object.entries(timers)) times[k].push(await once());
-  return Object.fromEntries(Object.entries(times).map(([k, t]) => [k, median(t)]));
+  for (let r = 0; r < runs; r++)
+    for (const [k, once] of Object.entries(timers)) {
+      const t = await once();
+      times[k].wall.push(t.wall);
+      if (t.cpu !== undefined) times[k].cpu.push(t.cpu);
+    }
+  return Object.fromEntries(Object.entries(times).map(([k, t]) => [k, { wall: median(t.wall), cpu: t.cpu.length ? median(t.cpu) : undefined }]));
 }`;
-type Timers = Record<string, () => Promise<number>>;
-const interleavedMedians = (0, eval)(INTERLEAVED_MEDIANS) as (timers: Timers, runs: number) => Promise<Record<string, number>>;
+const interleavedMedians = (0, eval)(INTERLEAVED_MEDIANS) as (timers: Timers, runs: number) => Promise<Record<string, Sample>>;
+
+/** A timer of session.run in Node: wall and process CPU ms. JavaScript source, for the child process too. */
+const NODE_TIMER = `(session, feeds) => async () => {
+  const cpu = process.cpuUsage();
+  const start = performance.now();
+  await session.run(feeds);
+  const wall = performance.now() - start;
+  const used = process.cpuUsage(cpu);
+  return { wall, cpu: (used.user + used.system) / 1000 };
+}`;
+const nodeTimer = (0, eval)(NODE_TIMER) as (session: InferenceSession, feeds: InferenceSession.FeedsType) => () => Promise<Sample>;
 
 /** Median ms of every model in one onnxruntime kind in this process, interleaved. */
-async function timeModels(kind: OrtKind, models: Record<string, Uint8Array>, input: Float32Array, shape: readonly number[], runs: number): Promise<Record<string, number>> {
+async function timeModels(kind: OrtKind, models: Record<string, Uint8Array>, input: Float32Array, shape: readonly number[], runs: number): Promise<Record<string, Sample>> {
   const ort = await loadOrt(kind);
   const sessions: InferenceSession[] = [];
   const timers: Timers = {};
@@ -92,12 +114,9 @@ async function timeModels(kind: OrtKind, models: Record<string, Uint8Array>, inp
     for (const [name, bytes] of Object.entries(models)) {
       const session = await ort.InferenceSession.create(bytes, ortSessionOptions(kind));
       sessions.push(session);
-      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...shape]) };
-      timers[name] = async () => {
-        const start = performance.now();
-        await session.run(feeds);
-        return performance.now() - start;
-      };
+      // onnxruntime-node's pool threads spin between runs, so its process CPU time is no measure of the work.
+      const timer = nodeTimer(session, { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...shape]) });
+      timers[name] = kind === 'web' ? timer : async () => ({ wall: (await timer()).wall });
     }
     return await interleavedMedians(timers, runs);
   } finally {
@@ -109,7 +128,7 @@ async function timeModels(kind: OrtKind, models: Record<string, Uint8Array>, inp
  * onnxruntime-web in Node with `threads` wasm threads: a child process, since the thread count is fixed when ORT's
  * wasm module starts (this process runs it with 1 thread). Returns the median ms of each model file.
  */
-async function timeOrtWebThreads(dir: string, files: Record<string, string>, inputFile: string, shape: readonly number[], threads: number, runs: number): Promise<Record<string, number>> {
+async function timeOrtWebThreads(dir: string, files: Record<string, string>, inputFile: string, shape: readonly number[], threads: number, runs: number): Promise<Record<string, Sample>> {
   // A script file, not node -e: ORT's worker threads inherit the parent's flags, and --input-type breaks them.
   const script = `
     const { readFileSync } = await import('node:fs');
@@ -121,12 +140,7 @@ async function timeOrtWebThreads(dir: string, files: Record<string, string>, inp
     const timers = {};
     for (const [name, file] of Object.entries(job.files)) {
       const session = await ort.InferenceSession.create(file, job.options);
-      const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...job.shape]) };
-      timers[name] = async () => {
-        const start = performance.now();
-        await session.run(feeds);
-        return performance.now() - start;
-      };
+      timers[name] = (${NODE_TIMER})(session, { [session.inputNames[0]]: new ort.Tensor('float32', input, [1, ...job.shape]) });
     }
     const interleavedMedians = ${INTERLEAVED_MEDIANS};
     process.stdout.write(JSON.stringify(await interleavedMedians(timers, job.runs)));
@@ -139,12 +153,17 @@ async function timeOrtWebThreads(dir: string, files: Record<string, string>, inp
     env: { ...process.env, FLEXQ_BENCH_JOB: JSON.stringify(job) },
     maxBuffer: 1 << 20,
   });
-  return JSON.parse(stdout) as Record<string, number>;
+  return JSON.parse(stdout) as Record<string, Sample>;
 }
 
-const PROFILED_RUNS = 3;
+const PROFILED_RUNS = 8;
 
-/** Per-op-type kernel time (µs) per run in onnxruntime-web, from ORT's profiler events (warm-up run included). */
+/**
+ * Per-op-type kernel time (µs) of one run in onnxruntime-web, from ORT's profiler: each node's fastest of
+ * PROFILED_RUNS runs after a warm-up, summed by op type. The fastest, because profiling slows onnxruntime-web's wasm
+ * build several-fold and unevenly (MobileNetV2 int8: ~10× per profiled run, QLinearConv nodes most), so a node's
+ * mean says more about the profiler than about the kernel.
+ */
 async function profileOps(bytes: Uint8Array, input: Float32Array, shape: readonly number[]): Promise<Record<string, number>> {
   // onnxruntime-web's wasm module prints its profile (Chrome trace events, one per line) with fs.writeSync(1, …).
   const fs = createRequire(import.meta.url)('node:fs') as { writeSync: (fd: number, data: unknown, ...rest: unknown[]) => number };
@@ -161,11 +180,18 @@ async function profileOps(bytes: Uint8Array, input: Float32Array, shape: readonl
   } finally {
     fs.writeSync = writeSync;
   }
-  const perOp: Record<string, number> = {};
-  for (const line of lines) {
-    const m = /"cat"\s*:\s*"Node".*?"dur"\s*:\s*(\d+).*?"op_name"\s*:\s*"(\w+)"/.exec(line) ?? /"dur"\s*:\s*(\d+).*?"cat"\s*:\s*"Node".*?"op_name"\s*:\s*"(\w+)"/.exec(line);
-    if (m && line.includes('kernel_time')) perOp[m[2]] = (perOp[m[2]] ?? 0) + Number(m[1]) / (PROFILED_RUNS + 1);
+  const nodes = new Map<string, { op: string; durations: number[] }>();
+  for (const line of lines.join('\n').split('\n')) {
+    const event = /^\[?\s*(\{.*\})\s*[,\]]?\s*$/.exec(line.trim());
+    if (!event) continue;
+    const e = JSON.parse(event[1]) as { cat?: string; name?: string; dur?: number; args?: { op_name?: string } };
+    if (e.cat !== 'Node' || !e.name?.endsWith('_kernel_time') || !e.args?.op_name) continue;
+    const node = nodes.get(e.name) ?? { op: e.args.op_name, durations: [] };
+    node.durations.push(e.dur ?? 0);
+    nodes.set(e.name, node);
   }
+  const perOp: Record<string, number> = {};
+  for (const { op, durations } of nodes.values()) perOp[op] = (perOp[op] ?? 0) + Math.min(...durations.slice(1));
   return perOp;
 }
 
@@ -173,7 +199,7 @@ async function profileOps(bytes: Uint8Array, input: Float32Array, shape: readonl
  * Median latency of each model in headless Chromium, through the same server and ORT build the page uses (1 thread:
  * threads need a cross-origin-isolated page). The models are handed to the page by request interception.
  */
-async function timeChromium(dir: string, models: Record<string, Uint8Array>, runs: number): Promise<Record<string, number>> {
+async function timeChromium(dir: string, models: Record<string, Uint8Array>, runs: number): Promise<Record<string, Sample>> {
   const server = await startWebServer(dir, 0);
   const profile = mkdtempSync(join(tmpdir(), 'flexq-bench-chromium-'));
   const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
@@ -192,17 +218,17 @@ async function timeChromium(dir: string, models: Record<string, Uint8Array>, run
       ort.env.wasm.numThreads = 1;
       const config = (await (await fetch('/model/web.json')).json()) as { inputShape: number[] };
       const size = config.inputShape.reduce((a, b) => a * b, 1);
-      const timers: Record<string, () => Promise<number>> = {};
+      const timers: Record<string, () => Promise<{ wall: number }>> = {};
       for (const name of names) {
         const session = await ort.InferenceSession.create(`/bench/${encodeURIComponent(name)}.onnx`, options);
         const feeds = { [session.inputNames[0]]: new ort.Tensor('float32', new Float32Array(size).fill(0.5), [1, ...config.inputShape]) };
         timers[name] = async () => {
           const start = performance.now();
           for (let i = 0; i < reps; i++) await session.run(feeds);
-          return (performance.now() - start) / reps;
+          return { wall: (performance.now() - start) / reps };
         };
       }
-      const interleaved = (0, eval)(interleavedSource) as (t: typeof timers, n: number) => Promise<Record<string, number>>;
+      const interleaved = (0, eval)(interleavedSource) as (t: typeof timers, n: number) => Promise<Record<string, { wall: number; cpu?: number }>>;
       return interleaved(timers, runs);
     }, [ORT_WEB_SESSION_OPTIONS, Object.keys(models), runs, CHROMIUM_REPS, INTERLEAVED_MEDIANS] as const);
   } finally {
@@ -268,6 +294,8 @@ async function top1Of(m: BenchModel, q: QuantizedGraph): Promise<number> {
   return correct / samples;
 }
 
+const loadText = (l: number[]): string => l.map((x) => x.toFixed(1)).join(' / ');
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -279,6 +307,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
   const flexroundIters = Number(option(args, '--flexround-iters') ?? 300);
   const withChromium = !args.includes('--no-chromium');
   const threads = availableParallelism();
+  const loadAtStart = loadavg();
   const work = mkdtempSync(join(tmpdir(), 'flexq-bench-web-'));
   const rows: (string | number)[][] = [];
   const accuracy: string[] = [];
@@ -306,7 +335,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
       writeFileSync(inputFile, input);
 
       process.stderr.write(`web bench: ${m.name}: latency\n`);
-      const latency: Record<string, Record<string, number>> = {};
+      const latency: Record<string, Record<string, Sample>> = {};
       latency['ort-node'] = await timeModels('node', models, input, shape, runs);
       latency['ort-web Node 1'] = await timeModels('web', models, input, shape, runs);
       latency[`ort-web Node ${threads}`] = await timeOrtWebThreads(dir, files, inputFile, shape, threads, runs);
@@ -338,9 +367,10 @@ export default async function bench(args: string[]): Promise<BenchResult> {
         const [runtime, threadCount] = label.startsWith('ort-node') ? ['ort-node', `${threads} (intra-op default)`] : [label.replace(/ \d+$/, ''), label.replace(/^.* /, '')];
         for (const { flavour, range } of FLAVOURS) {
           const kind = runtime === 'ort-node' ? 'node' : 'web';
-          const ms = latency[label][flavour];
+          const [f, q] = [latency[label].float, latency[label][flavour]];
+          const cpu = f.cpu !== undefined && q.cpu !== undefined ? [f.cpu, q.cpu, f.cpu / q.cpu] : ['–', '–', '–'];
           const checked = runtime === 'ort-node' || label === 'ort-web Node 1' ? mismatched[`${kind} ${flavour} ${range}`] : '(same wasm kernels as 1 thread)';
-          rows.push([m.name, runtime, threadCount, `${flavour} (${range} w)`, latency[label].float, ms, latency[label].float / ms, models[flavour].length / float.length, checked]);
+          rows.push([m.name, runtime, threadCount, `${flavour} (${range} w)`, f.wall, q.wall, f.wall / q.wall, ...cpu, models[flavour].length / float.length, checked]);
         }
       }
       const webOn8bit = mismatched['node ort-web int8'];
@@ -362,16 +392,17 @@ export default async function bench(args: string[]): Promise<BenchResult> {
   }
   const notes = Object.entries(extra.profiles as Record<string, Record<string, Record<string, number>>>).map(([name, p]) => {
     const top = (r: Record<string, number>) => Object.entries(r).sort((a, b) => b[1] - a[1]).slice(0, 4).map(([op, us]) => `${op} ${(us / 1000).toFixed(2)} ms`).join(', ');
-    return `- ${name}, ort-web kernel time by op (one run, 1 thread): ${Object.entries(p).map(([n, r]) => `${n}: ${top(r)}`).join('; ')}`;
+    return `- ${name}, ort-web kernel time by op (sum of each node's fastest of ${PROFILED_RUNS} profiled runs, 1 thread): ${Object.entries(p).map(([n, r]) => `${n}: ${top(r)}`).join('; ')}`;
   });
   return {
     title: `ONNX QDQ flavours vs float: batch-1 latency (ms, median of ${runs}), size, exactness against the integer runtime`,
-    columns: ['model', 'runtime', 'threads', 'flavour (weights)', 'float ms', 'int8 ms', 'speed-up', 'size int8/float', 'mismatched values vs runtime (all activations)'],
+    columns: ['model', 'runtime', 'threads', 'flavour (weights)', 'float ms', 'int8 ms', 'speed-up', 'float CPU ms', 'int8 CPU ms', 'CPU speed-up', 'size int8/float', 'mismatched values vs runtime (all activations)'],
     rows,
     notes: [
       'onnxruntime 1.30 (node: native MLAS; web: wasm SIMD build, worker threads blocking: intra_op.allow_spinning=0); session.qdqisint8allowed=1; RTN W8A8 per-tensor, minmax calibration.',
       'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights, depthwise Convs and Convs of under 128 terms per output as exact integer-valued float Convs (wasm has no SIMD u8 depthwise kernel, and its u8 GEMM only pays off on long reductions); ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in u8s8 vpmaddubsw).',
-      `Machine: ${threads} cores${withChromium ? '' : '; Chromium skipped'}. Mismatches: every activation, on the held-out split, against the runtime's onnx mode.`,
+      `Machine: ${threads} cores${withChromium ? '' : '; Chromium skipped'}, load average (1, 5, 15 min) ${loadText(loadAtStart)} at the start, ${loadText(loadavg())} at the end. Mismatches: every activation, on the held-out split, against the runtime's onnx mode.`,
+      'CPU ms: the process CPU time of a run (all its threads), where other processes on the machine do not count; onnxruntime-node spins its pool threads, and Chromium has no such clock: wall time only.',
       ...accuracy,
       ...notes,
     ],
