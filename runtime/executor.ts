@@ -179,7 +179,7 @@ function kernelContext(q: QuantizedGraph, mode: RequantMode, node: Node, where: 
       const constant = q.weights.get(name);
       if (constant && isConstantOperand(i)) return constant;
       if (q.graph.values.get(name)?.data)
-        return unsupported(`input '${name}' is a constant; the integer runtime quantizes the weights and biases of Conv, Gemm and MatMul and the constant operand of Add, so fold this constant into one of those or make it an activation`);
+        return unsupported(`input '${name}' is a constant; the integer runtime quantizes the weights and biases of Conv, Gemm and MatMul and the constant operand of Add (a .fq from an older flexq: re-quantize it), so fold this constant into one of those or make it an activation`);
       return gridOf(q, name, `${where}: input '${name}'`);
     },
     outputGrid: gridOf(q, output, `${where}: output '${output}'`),
