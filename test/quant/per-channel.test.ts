@@ -73,7 +73,7 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
   it('Selfie Segmentation: per-channel weights keep the float mask on held-out photos, per-tensor weights do not', async () => {
     const photos = { preprocess: 'mediapipe-selfie' as const };
     const maskIou = async (weightScales: 'per-tensor' | 'per-channel', abits: 8 | 32) => {
-      const q: QuantizedGraph = await quantize(SELFIE, { ...photos, calib: data('imagenet-sample'), limit: 16, method: 'rtn', abits, weightScales });
+      const q: QuantizedGraph = await quantize(SELFIE, { ...photos, calib: data('imagenet-sample'), limit: 16, method: 'rtn', abits, weightScales, observer: 'percentile' });
       const executors = abits === 32 ? ['float'] : ['runtime'];
       const report = await validate(SELFIE, q, { ...photos, data: data('imagenet-sample'), offset: 500, limit: 4, modes: ['tflite-double'], executors, task: 'segmentation' });
       return report.executors[0].segmentation!;
@@ -83,9 +83,10 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
     expect(weightsOnly.perTensor).toBeLessThan(0.5);
     const w8a8 = { perTensor: await maskIou('per-tensor', 8), perChannel: await maskIou('per-channel', 8) };
     expect(w8a8.perChannel.maskIou - w8a8.perTensor.maskIou).toBeGreaterThan(0.03);
-    // Floors under what these 4 photos give (0.674 mean, 0.903 pooled): the logits into the final Sigmoid and the
-    // HardSwish inputs get only the range those activations tell apart, and the squeeze-excite means their own grids.
-    expect(w8a8.perChannel.maskIou).toBeGreaterThan(0.62);
-    expect(w8a8.perChannel.pooledMaskIou).toBeGreaterThan(0.85);
+    // Floors under what these 4 photos give (0.714 mean, 0.953 pooled): the logits into the final Sigmoid and the
+    // HardSwish inputs get only the range those activations tell apart, the squeeze-excite means their own grids, and
+    // --observer percentile, its ranges from a uniform sample of every value, cuts the rare outliers (minmax: 0.674 / 0.903).
+    expect(w8a8.perChannel.maskIou).toBeGreaterThan(0.66);
+    expect(w8a8.perChannel.pooledMaskIou).toBeGreaterThan(0.92);
   }, 150_000);
 });
