@@ -261,9 +261,9 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
   const k = g.kh * g.kw;
   if (g.p.strides.some((s) => s > 1)) return 'one-hot';
-  if (g.ho * g.wo < 16 * g.cout) return 'batch-taps';
-  if (g.cin * k < 64) return 'one-hot';
-  return k > 1 ? 'tap-matmul' : 'batch-taps';
+  // A 1×1 stride-1 conv's transposed input is its im2col already (im2colTaps): nothing to gain image by image.
+  if (g.ho * g.wo < 16 * g.cout || k === 1) return 'batch-taps';
+  return g.cin * k < 64 ? 'one-hot' : 'tap-matmul';
 }
 
 /**
