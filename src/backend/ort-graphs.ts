@@ -5,6 +5,8 @@
 // - ∂L/∂w: im2col from strided Slices of the channel-major input, contracted over batch × pixels by GEMM (3.2 ms;
 //   a Conv on transposed tensors 5.9 ms: its GEMM is only kh·kw wide; im2col by a one-hot grouped Conv + batched
 //   MatMul 3.6 ms; im2col in TypeScript 5.9 ms before the GEMM). Large im2cols skip assembly (ASSEMBLED_IM2COL_LIMIT).
+//   At stride > 1 and on images with many more pixels than output channels the contraction runs image by image
+//   instead (denseWeightGradient). On the CPU a unit's forward 3×3 convs run in NCHWc blocks (runsNchwc).
 //   Depthwise: one conv over the N·C planes with dy as the kernels, summed over the batch (2.6 ms on DS-CNN's
 //   64-channel 3×3 layer at 25×5; the im2col formulation took 12.5 ms there, fastest of 40 runs each, interleaved).
 // - ∂L/∂b: ReduceSum inside the same graph.
@@ -57,21 +59,23 @@ const runsNchwc = (g: ConvGeometry, cpu: CpuKernels | undefined): cpu is CpuKern
  * y = conv(x, w) [+ b], then ReLU when `relu`, as onnxruntime's NCHWc conv: x reordered into channel blocks, w into
  * [O/B, C/B, kh, kw, B_in, B_out] blocks (in the graph: it changes every iteration), y reordered back.
  */
+function nchwcConvNodes(g: ConvGeometry, io: { x: string; w: string; b?: string; y: string }, block: number, relu: boolean, c: Record<string, number[]>): OnnxNodeSpec[] {
+  const t = `${io.y}_nchwc_`;
+  c[`${t}w_blocks`] = [g.cout / block, block, g.cin / block, block, g.kh, g.kw];
+  c[`${t}w_shape`] = [g.cout, g.cin, g.kh, g.kw];
+  return [
+    { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: [io.x], outputs: [`${t}x`] },
+    { op: 'Reshape', inputs: [io.w, `${t}w_blocks`], outputs: [`${t}w6`] },
+    { op: 'Transpose', inputs: [`${t}w6`], outputs: [`${t}w6t`], attrs: { perm: [0, 2, 4, 5, 3, 1] } },
+    { op: 'Reshape', inputs: [`${t}w6t`, `${t}w_shape`], outputs: [`${t}w`] },
+    { op: 'Conv', domain: NCHWC_DOMAIN, inputs: [`${t}x`, `${t}w`, ...(io.b ? [io.b] : [])], outputs: [`${t}y`], attrs: { ...convAttrs(g), ...(relu ? { activation: 'Relu' } : {}) } },
+    { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: [`${t}y`], outputs: [io.y], attrs: { channels: g.cout } },
+  ];
+}
+
 function nchwcConvForwardGraph(g: ConvGeometry, withBias: boolean, block: number, relu: boolean): OnnxGraphSpec {
-  const plain = convForwardGraph(g, withBias);
-  const int64Constants = { w_blocks: [g.cout / block, block, g.cin / block, block, g.kh, g.kw], w_shape: [g.cout, g.cin, g.kh, g.kw] };
-  return {
-    ...plain,
-    nodes: [
-      { op: 'ReorderInput', domain: NCHWC_DOMAIN, inputs: ['x'], outputs: ['x_blocked'] },
-      { op: 'Reshape', inputs: ['w', 'w_blocks'], outputs: ['w6'] },
-      { op: 'Transpose', inputs: ['w6'], outputs: ['w6t'], attrs: { perm: [0, 2, 4, 5, 3, 1] } },
-      { op: 'Reshape', inputs: ['w6t', 'w_shape'], outputs: ['w_blocked'] },
-      { op: 'Conv', domain: NCHWC_DOMAIN, inputs: ['x_blocked', 'w_blocked', ...(withBias ? ['b'] : [])], outputs: ['y_blocked'], attrs: { ...convAttrs(g), ...(relu ? { activation: 'Relu' } : {}) } },
-      { op: 'ReorderOutput', domain: NCHWC_DOMAIN, inputs: ['y_blocked'], outputs: ['y'], attrs: { channels: g.cout } },
-    ],
-    int64Constants,
-  };
+  const c: Record<string, number[]> = {};
+  return { ...convForwardGraph(g, withBias), nodes: nchwcConvNodes(g, { x: 'x', w: 'w', ...(withBias ? { b: 'b' } : {}), y: 'y' }, block, relu, c), int64Constants: c };
 }
 
 /** The pads a stride-1 conv of ∂L/∂y with the flipped kernel needs to give back an H×W ∂L/∂x; undefined when one is negative. */
@@ -84,13 +88,14 @@ function flippedPads(g: ConvGeometry): number[] | undefined {
   return pads.every((v) => v >= 0) ? pads : undefined;
 }
 
-/** Nodes computing dx from dy and w. */
-function inputGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
+/** Nodes computing dx from dy and w; with `cpu`, the stride-1 conv of dy may run in NCHWc blocks. */
+function inputGradientNodes(g: ConvGeometry, c: Record<string, number[]>, cpu?: CpuKernels): OnnxNodeSpec[] {
   const group = g.p.group;
   const cig = g.cin / group;
   const og = g.cout / group;
   const pads = flippedPads(g);
   if (g.p.strides[0] === 1 && g.p.strides[1] === 1 && pads) {
+    const flipped = convGeometry(shapeOnly([g.n, g.cout, g.ho, g.wo]), shapeOnly([g.cin, og, g.kh, g.kw]), { strides: [1, 1], pads: pads as [number, number, number, number], dilations: g.p.dilations, group });
     // w [G·Og, Cig, kh, kw] → [G·Cig, Og, kh, kw], reversed in both spatial axes.
     c.w_groups = [group, og, cig, g.kh, g.kw];
     c.w_swapped = [g.cin, og, g.kh, g.kw];
@@ -103,7 +108,9 @@ function inputGradientNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxN
       { op: 'Transpose', inputs: ['w5'], outputs: ['w5t'], attrs: { perm: [0, 2, 1, 3, 4] } },
       { op: 'Reshape', inputs: ['w5t', 'w_swapped'], outputs: ['wt'] },
       { op: 'Slice', inputs: ['wt', 'flip_starts', 'flip_ends', 'flip_axes', 'flip_steps'], outputs: ['wf'] },
-      { op: 'Conv', inputs: ['dy', 'wf'], outputs: ['dx'], attrs: { kernel_shape: [g.kh, g.kw], strides: [1, 1], pads, dilations: g.p.dilations, group } },
+      ...(runsNchwc(flipped, cpu)
+        ? nchwcConvNodes(flipped, { x: 'dy', w: 'wf', y: 'dx' }, cpu.nchwcBlock, false, c)
+        : [{ op: 'Conv', inputs: ['dy', 'wf'], outputs: ['dx'], attrs: convAttrs(flipped) }]),
     ];
   }
   const [pt, pl, pb, pr] = g.p.pads;
@@ -254,9 +261,9 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
   const k = g.kh * g.kw;
   if (g.p.strides.some((s) => s > 1)) return 'one-hot';
-  if (g.ho * g.wo < 16 * g.cout) return 'batch-taps';
-  if (g.cin * k < 64) return 'one-hot';
-  return k > 1 ? 'tap-matmul' : 'batch-taps';
+  // A 1×1 stride-1 conv's transposed input is its im2col already (im2colTaps): nothing to gain image by image.
+  if (g.ho * g.wo < 16 * g.cout || k === 1) return 'batch-taps';
+  return g.cin * k < 64 ? 'one-hot' : 'tap-matmul';
 }
 
 /**
@@ -357,9 +364,9 @@ export function convWeightGradientGraph(g: ConvGeometry, biasGradient = true): O
  * Outputs dx. A graph of its own: run inside the weight-gradient graph, the Conv / ConvTranspose made every later
  * node of that graph slower (11.5 ms for both in one graph on ResNet-8's 64→64 layer vs 3.1 + 1.8 ms apart).
  */
-export function convInputGradientGraph(g: ConvGeometry): OnnxGraphSpec {
+export function convInputGradientGraph(g: ConvGeometry, cpu?: CpuKernels): OnnxGraphSpec {
   const c: Record<string, number[]> = {};
-  const nodes = inputGradientNodes(g, c);
+  const nodes = inputGradientNodes(g, c, cpu);
   return {
     inputs: [
       { name: 'w', shape: [g.cout, g.cin / g.p.group, g.kh, g.kw] },
@@ -620,10 +627,10 @@ export function unitStepGraph(p: UnitProgram, positions: number, needInput: bool
           nodes.push({ op: 'Identity', inputs: [name(op.input)], outputs: [`hx${op.weight}`] });
           hostOutputs.push(`hx${op.weight}`);
         }
-        if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
+        if (dx) place(convInputGradientGraph(l.conv, cpu), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
       } else if (l.conv) {
         place(convWeightGradientGraph(l.conv, false), `dw${i}_`, { x: name(op.input), dy, dw: `dw${op.weight}` });
-        if (dx) place(convInputGradientGraph(l.conv), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
+        if (dx) place(convInputGradientGraph(l.conv, cpu), `dx${i}_`, { w: `w${op.weight}`, dy, dx });
       } else {
         const bind: Record<string, string> = { x: name(op.input), w: `w${op.weight}`, dy, dw: `dw${op.weight}`, ...(dx ? { dx } : {}) };
         place(gemmBackwardGraph(l.gemm[0], l.gemm[1], l.gemm[2], dx !== undefined, false), `dw${i}_`, bind);

@@ -23,7 +23,9 @@ const CPU_SESSION_OPTIONS: ort.InferenceSession.SessionOptions = {
   logSeverityLevel: 3,
   // Every session has its own pool; a spinning worker left by one op's session takes a core from the next op's
   // (reconstruction alternates forward and backward sessions): on ResNet-8's 64→64 layer the weight gradient after
-  // the input gradient took 14 ms (fastest of 40) spinning and 4.1 ms without.
+  // the input gradient took 14 ms (fastest of 40) spinning and 4.1 ms without. A unit step's session spinning on its
+  // own runs its graph faster (ResNet-8's layer graphs 28.0 → 23.8 ms summed, alone), but the whole step slower
+  // (46 → 76–100 ms wall, load 11): the spinning worker holds the core the host's quantizer and Adam then need.
   extra: { session: { intra_op: { allow_spinning: '0' } } },
 };
 

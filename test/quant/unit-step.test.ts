@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TensorBackend } from '../../src/backend/backend.js';
 import type { FloatTensor } from '../../src/tensor.js';
 import * as E from '../../src/backend/typed-array-ops.js';
-import { encodeOnnxGraph } from '../../src/backend/onnx-graph.js';
+import { encodeOnnxGraph, NCHWC_DOMAIN } from '../../src/backend/onnx-graph.js';
 import { createOrtBackend, ORT_SESSION_OPTIONS } from '../../src/backend/ort.js';
 import { unitStepGraph } from '../../src/backend/ort-graphs.js';
 import { openBackend } from '../../src/backend/select.js';
@@ -126,6 +126,20 @@ describe.skipIf(!hasShared).each(MODELS)('%s: every multi-node block compiled wh
     for (const [n, dw] of want.dws) expect(relativeMaxError(onGpu.weightGrads.get(n)!, dw), `${n.name} on WebGPU`).toBeLessThan(1e-5);
     expect(relativeMaxError(onGpu.dx!, want.dx)).toBeLessThan(1e-5);
   }, 120_000);
+});
+
+describe.skipIf(!hasShared)('a ResNet-8 residual block compiled for the CPU', () => {
+  // The block's numbers on the CPU are checked above (ort-cpu's graph against node by node); this pins which kernels it gets.
+  it('runs its 3×3 forward and input-gradient convs in NCHWc blocks, and nothing outside standard ONNX without the CPU kernels', () => {
+    const { graph } = loadModel(model('resnet8-cifar10/float.onnx'), {});
+    const unit = reconstructionUnits(graph, 'block').find((u) => u.nodes.some((n) => n.op === 'Add'))!;
+    const program = unitProgram(graph, unit.nodes, unit.input, unit.output, BATCH)!;
+    const convs = program.ops.filter((op) => op.kind === 'conv').length;
+    const nchwcConvs = (cpu: { nchwcBlock: number }) => unitStepGraph(program, 100, true, cpu).nodes.filter((n) => n.op === 'Conv' && n.domain === NCHWC_DOMAIN).length;
+    expect(convs).toBe(2);
+    expect(nchwcConvs({ nchwcBlock: 8 })).toBe(2 * convs);
+    expect(unitStepGraph(program, 100, true).nodes.filter((n) => n.domain !== undefined)).toEqual([]);
+  });
 });
 
 describe.skipIf(!hasShared)('ResNet-8 and MobileNetV2 blocks with 8-bit activations inside (LSQ, QDrop) compiled whole = node by node', () => {
