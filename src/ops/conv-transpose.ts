@@ -1,4 +1,4 @@
-import type { Dim } from '../ir/shape.js';
+import { offsetSymbol, scaledDim, type Dim } from '../ir/shape.js';
 import { intAttr, intsAttr, nodeError, requireInput, type OpContract } from './contract.js';
 import { require4d, window2d } from './window.js';
 
@@ -22,10 +22,10 @@ export const convTranspose: OpContract = {
       return nodeError(node, `input has ${x[1]} channels but weight W [${w}] expects ${w[0]}`);
     if (outPad.length !== 2 || outPad.some((p, k) => p < 0 || p >= Math.max(win.strides[k], win.dilations[k])))
       return nodeError(node, `outputPadding [${outPad}] must be 2 values in 0..max(stride, dilation)−1`);
+    // stride·(d − 1) + outputPadding + (kernel − 1)·dilation + 1 − pads; for a symbol, stride·d plus the rest.
+    const extra = (k: 0 | 1): number => outPad[k] + (win.kernel[k] - 1) * win.dilations[k] + 1 - win.pads[k] - win.pads[k + 2] - win.strides[k];
     const grow = (d: Dim, k: 0 | 1): Dim =>
-      typeof d === 'string'
-        ? d
-        : win.strides[k] * (d - 1) + outPad[k] + (win.kernel[k] - 1) * win.dilations[k] + 1 - win.pads[k] - win.pads[k + 2];
+      typeof d === 'string' ? offsetSymbol(scaledDim(d, win.strides[k]) as string, extra(k)) : win.strides[k] * d + extra(k);
     const [h, wd] = [grow(x[2], 0), grow(x[3], 1)];
     if ((typeof h === 'number' && h < 1) || (typeof wd === 'number' && wd < 1))
       return nodeError(node, `pads [${win.pads}] crop the whole output (${h}x${wd}); expected pads smaller than the upsampled input`);

@@ -1,5 +1,6 @@
 import { toNumbers } from '../ir/dtype.js';
 import type { Node } from '../ir/graph.js';
+import { scaledDim } from '../ir/shape.js';
 import { nodeError, requireInput, stringAttr, type OpContract } from './contract.js';
 
 /** Coordinate modes of a nearest Resize, onnxruntime's names (tf_crop_and_resize reads a roi: not supported). */
@@ -81,6 +82,6 @@ export const resize: OpContract = {
     const inexact = x.shape.findIndex((d, i) => typeof d === 'number' && Math.fround(Math.floor(d * scales[i]) / d) !== Math.fround(scales[i]));
     if (inexact >= 0)
       return nodeError(node, `scale ${scales[inexact]} on dim ${inexact} of [${x.shape}] gives ${Math.floor(Number(x.shape[inexact]) * scales[inexact])}, not an exact multiple; give the Resize 'sizes' instead of 'scales'`);
-    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]) : scales[i] === 1 ? d : `${node.outputs[0]}:${i}`)) }];
+    return [{ dtype: x.dtype, shape: x.shape.map((d, i) => (typeof d === 'number' ? Math.floor(d * scales[i]) : Number.isInteger(scales[i]) ? scaledDim(d, scales[i]) : `${node.outputs[0]}:${i}`)) }];
   },
 };

@@ -91,9 +91,11 @@ async function referenceCOnHost(q: QuantizedGraph, inputShape: number[]): Promis
 const zeros = (executors: typeof EXECUTORS) => Object.fromEntries(executors.map((e) => [e.name, 0]));
 
 describe('DBNet-like detector: import and float', () => {
-  it('inspect without an input shape: symbolic H×W kept, BatchNormalization folded into Conv and ConvTranspose', () => {
+  it('inspect without an input shape: sizes as expressions of the symbolic H×W, BatchNormalization folded into Conv and ConvTranspose', () => {
     const summary = summarizeModel(loadModel(MODEL).graph);
     expect(summary.inputs[0].shape).toEqual(['N', 3, 'H', 'W']);
+    // Three stride-2 convs (H/8), the ×4 Resize to stride 2, two ×2 transposed convs: 16·(H/8) = 2H, as an expression of H.
+    expect(summary.outputs[0].shape).toEqual(['N', 1, '16·(⌊⌊⌊(H-1)/2⌋/2⌋/2⌋+1)', '16·(⌊⌊⌊(W-1)/2⌋/2⌋/2⌋+1)']);
     expect(summary.ops).toMatchObject({ Conv: 10, ConvTranspose: 2, Resize: 4, Concat: 1, Add: 4, GlobalAveragePool: 1, Sigmoid: 1 });
     expect(summary.ops.BatchNormalization).toBeUndefined();
     expect(summary.ops.Mul).toBeUndefined();
