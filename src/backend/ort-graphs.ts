@@ -250,19 +250,20 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 }
 
 /**
- * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 16× more
- * pixels than the conv has output channels, so the per-image partial products (C·K × O) are small beside the
- * columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once the channels fill
- * its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer steps, CPU ms,
- * fastest of 50–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4 per-tap MatMul),
- * Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_7 (stride 2) 4.3 → 3.2 one-hot,
- * Conv_13 (stride 2) 2.65 → 2.4 one-hot; both lose on 64→64 at 8×8 (Conv_15: 3.8 → 4.9 and 5.2).
+ * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 8× more
+ * pixels than the conv has output channels, so the per-image partial products (C·K × O each, summed by batchSumNodes)
+ * are small beside the columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once
+ * the channels fill its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer
+ * steps, CPU ms, fastest of 40–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4
+ * per-tap MatMul), Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_9 (32→32, 16×16)
+ * 4.25 → 3.9 per-tap MatMul, Conv_7 (stride 2) 4.3 → 3.2 one-hot, Conv_13 (stride 2) 2.65 → 2.4 one-hot; on 64→64
+ * at 8×8 (Conv_15) neither gains.
  */
 function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
   const k = g.kh * g.kw;
   if (g.p.strides.some((s) => s > 1)) return 'one-hot';
   // A 1×1 stride-1 conv's transposed input is its im2col already (im2colTaps): nothing to gain image by image.
-  if (g.ho * g.wo < 16 * g.cout || k === 1) return 'batch-taps';
+  if (g.ho * g.wo < 8 * g.cout || k === 1) return 'batch-taps';
   return g.cin * k < 64 ? 'one-hot' : 'tap-matmul';
 }
 
