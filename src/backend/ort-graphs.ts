@@ -250,20 +250,38 @@ function perTapGemmNodes(g: ConvGeometry, c: Record<string, number[]>, taps: rea
 }
 
 /**
- * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 16× more
- * pixels than the conv has output channels, so the per-image partial products (C·K × O) are small beside the
- * columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once the channels fill
- * its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer steps, CPU ms,
- * fastest of 50–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4 per-tap MatMul),
- * Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_7 (stride 2) 4.3 → 3.2 one-hot,
- * Conv_13 (stride 2) 2.65 → 2.4 one-hot; both lose on 64→64 at 8×8 (Conv_15: 3.8 → 4.9 and 5.2).
+ * How a dense conv's ∂L/∂w is formed. Per image (one-hot im2col or per-tap MatMul) where the image has ≥ 8× more
+ * pixels than the conv has output channels, so the per-image partial products (C·K × O each, summed by batchSumNodes)
+ * are small beside the columns, and at stride > 1, where each strided tap is a strided Slice; the MatMul per tap once
+ * the channels fill its rows (C·K ≥ 64). Otherwise taps over the whole batch (weightGradientNodes). ResNet-8's layer
+ * steps, CPU ms, fastest of 40–60 interleaved, two or three rounds: Conv_0 (3→16, 32×32) 2.1 → 1.8 one-hot (2.4
+ * per-tap MatMul), Conv_2 and Conv_4 (16→16, 32×32) 6.7 → 5.8 per-tap MatMul (6.6 one-hot), Conv_9 (32→32, 16×16)
+ * 4.25 → 3.9 per-tap MatMul, Conv_7 (stride 2) 4.3 → 3.2 one-hot, Conv_13 (stride 2) 2.65 → 2.4 one-hot; on 64→64
+ * at 8×8 (Conv_15) neither gains.
  */
 function denseWeightGradient(g: ConvGeometry): 'one-hot' | 'tap-matmul' | 'batch-taps' {
   const k = g.kh * g.kw;
   if (g.p.strides.some((s) => s > 1)) return 'one-hot';
   // A 1×1 stride-1 conv's transposed input is its im2col already (im2colTaps): nothing to gain image by image.
-  if (g.ho * g.wo < 16 * g.cout || k === 1) return 'batch-taps';
+  if (g.ho * g.wo < 8 * g.cout || k === 1) return 'batch-taps';
   return g.cin * k < 64 ? 'one-hot' : 'tap-matmul';
+}
+
+/**
+ * `output` [...shape] = Σ over the leading (batch) axis of `input` [n, ...shape], as a row of ones times the images
+ * flattened: onnxruntime's ReduceSum over the leading axis took 0.96 ms on ResNet-8 Conv_13's [32, 288, 64] partial
+ * products, where the GEMM reads them once.
+ */
+function batchSumNodes(n: number, input: string, output: string, shape: readonly number[], c: Record<string, number[]>): OnnxNodeSpec[] {
+  const size = shape.reduce((a, b) => a * b, 1);
+  Object.assign(c, { [`${output}_ones`]: new Array<number>(n).fill(1), [`${output}_ones_row`]: [1, n], [`${output}_images`]: [n, size], [`${output}_shape`]: [...shape] });
+  return [
+    { op: 'Cast', inputs: [`${output}_ones`], outputs: [`${output}_ones_f`], attrs: { to: FLOAT } },
+    { op: 'Reshape', inputs: [`${output}_ones_f`, `${output}_ones_row`], outputs: [`${output}_row`] },
+    { op: 'Reshape', inputs: [input, `${output}_images`], outputs: [`${output}_flat`] },
+    { op: 'MatMul', inputs: [`${output}_row`, `${output}_flat`], outputs: [`${output}_sum_row`] },
+    { op: 'Reshape', inputs: [`${output}_sum_row`, `${output}_shape`], outputs: [output] },
+  ];
 }
 
 /**
@@ -274,7 +292,7 @@ function oneHotIm2colNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNo
   const k = g.kh * g.kw;
   const pixels = g.ho * g.wo;
   Object.assign(c, { taps_square: [k, k], taps_per_channel: [g.cin, 1], one_hot_shape: [g.cin * k, 1, g.kh, g.kw] });
-  Object.assign(c, { cols_per_image: [g.n, g.cin * k, pixels], dy_per_image: [g.n, g.cout, pixels], batch_axis: [0], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
+  Object.assign(c, { cols_per_image: [g.n, g.cin * k, pixels], dy_per_image: [g.n, g.cout, pixels], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
   return [
     { op: 'ConstantOfShape', inputs: ['taps_square'], outputs: ['zeros'] },
     { op: 'EyeLike', inputs: ['zeros'], outputs: ['eye'] },
@@ -285,7 +303,7 @@ function oneHotIm2colNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNo
     { op: 'Reshape', inputs: ['dy', 'dy_per_image'], outputs: ['dy3'] },
     { op: 'Transpose', inputs: ['dy3'], outputs: ['dyt'], attrs: { perm: [0, 2, 1] } },
     { op: 'MatMul', inputs: ['cols', 'dyt'], outputs: ['dw_images'] },
-    { op: 'ReduceSum', inputs: ['dw_images', 'batch_axis'], outputs: ['dw_sum'], attrs: { keepdims: 0 } },
+    ...batchSumNodes(g.n, 'dw_images', 'dw_sum', [g.cin * k, g.cout], c),
     { op: 'Transpose', inputs: ['dw_sum'], outputs: ['dw2'], attrs: { perm: [1, 0] } },
     { op: 'Reshape', inputs: ['dw2', 'dw_shape'], outputs: ['dw'] },
   ];
@@ -294,7 +312,7 @@ function oneHotIm2colNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNo
 /** One group: per tap, its window [N, C, Ho·Wo] of x times dyᵀ [N, Ho·Wo, O] image by image (MatMul batched over the images), summed over the batch. */
 function tapMatMulNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeSpec[] {
   const pixels = g.ho * g.wo;
-  Object.assign(c, { tap_image: [g.n, g.cin, pixels], tap_axis: [2], dy_per_image: [g.n, g.cout, pixels], batch_axis: [0], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
+  Object.assign(c, { tap_image: [g.n, g.cin, pixels], tap_axis: [2], dy_per_image: [g.n, g.cout, pixels], dw_shape: [g.cout, g.cin, g.kh, g.kw] });
   const im2col = im2colTaps(g, c, 'x');
   const nodes: OnnxNodeSpec[] = [
     ...im2col.nodes,
@@ -310,7 +328,7 @@ function tapMatMulNodes(g: ConvGeometry, c: Record<string, number[]>): OnnxNodeS
   return [
     ...nodes,
     { op: 'Concat', inputs: im2col.taps.map((t) => `${t}_dw`), outputs: ['dw_images'], attrs: { axis: 2 } },
-    { op: 'ReduceSum', inputs: ['dw_images', 'batch_axis'], outputs: ['dw_sum'], attrs: { keepdims: 0 } },
+    ...batchSumNodes(g.n, 'dw_images', 'dw_sum', [g.cin, im2col.taps.length, g.cout], c),
     { op: 'Transpose', inputs: ['dw_sum'], outputs: ['dw3'], attrs: { perm: [2, 0, 1] } },
     { op: 'Reshape', inputs: ['dw3', 'dw_shape'], outputs: ['dw'] },
   ];
