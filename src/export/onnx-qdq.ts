@@ -25,6 +25,7 @@
 
 import { fail } from '../errors.js';
 import type { Graph, Node, Value } from '../ir/graph.js';
+import { isStatic, sizeOf } from '../ir/shape.js';
 import type { ActivationQuant, QuantizedGraph } from '../ir/quantized-graph.js';
 import { writeFileAtomic } from '../fs-atomic.js';
 import { FLEXQ_VERSION } from '../version.js';
@@ -323,18 +324,22 @@ interface IntegerConvPlan {
 }
 
 /**
- * Below this many terms per output (input channels per group × kernel taps), the ort-web flavour runs a dense Conv as
- * integer arithmetic on floats (below) rather than as QLinearConv: onnxruntime-web's wasm u8·s8 GEMM widens every
- * row of activations to int16, repacks the weights for each of the ~5 slices of output pixels it computes, and
- * requantizes from an int32 buffer, a cost per output row that only a long reduction amortizes. Measured on
- * MobileNetV2 (1 thread, CPU time, interleaved): every Conv as QLinearConv 38–40 ms, dense Convs below 128 terms
- * (its 1×1 expansions and early projections) as integer-valued float Convs 31–33 ms, its float model 34–37 ms.
+ * The ort-web flavour runs a dense Conv of fewer than ORT_WEB_MIN_QLINEAR_TERMS terms per output (input channels per
+ * group × kernel taps) and at least ORT_WEB_MIN_FLOAT_PATH_OUTPUTS outputs as integer arithmetic on floats (below)
+ * rather than as QLinearConv: onnxruntime-web's wasm u8·s8 GEMM widens every row of activations to int16, repacks the
+ * weights for each of the ~5 slices of output pixels it computes and requantizes from an int32 buffer, a cost per
+ * output row that only a long reduction amortizes; the float path's three extra element-wise nodes (and the layout
+ * Transposes where it meets channels-last QLinearConvs) only pay off on large outputs. Measured in onnxruntime-web,
+ * 1 thread, CPU time, interleaved, on a loaded machine: MobileNetV2 (its 1×1 expansions and early projections,
+ * 75k–1.2M outputs) 30–33 ms against 38–40 ms with every such Conv a QLinearConv and 33–36 ms for its float model;
+ * ResNet-8 (first conv and 1×1 shortcuts, 4k–16k outputs) 10–25 % slower on the float path, so left as QLinearConvs.
  */
 export const ORT_WEB_MIN_QLINEAR_TERMS = 128;
+export const ORT_WEB_MIN_FLOAT_PATH_OUTPUTS = 32768;
 
 /**
- * Every flavour, ConvTranspose (no QLinear form exists); ort-web flavour, grouped (depthwise) Convs and dense Convs of
- * fewer than ORT_WEB_MIN_QLINEAR_TERMS terms per output: onnxruntime-web's wasm build has no SIMD uint8 depthwise
+ * Every flavour, ConvTranspose (no QLinear form exists); ort-web flavour, grouped (depthwise) Convs and short, large
+ * dense Convs (see ORT_WEB_MIN_QLINEAR_TERMS): onnxruntime-web's wasm build has no SIMD uint8 depthwise
  * kernel (MobileNetV2's depthwise QLinearConvs run ~2× slower than its float ones) and a slow short-reduction GEMM
  * (see ORT_WEB_MIN_QLINEAR_TERMS), so these run as integer arithmetic on integer-valued floats, step for step
  * QLinearConv's (runtime/requant/onnx.ts):
@@ -355,7 +360,10 @@ function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undef
   // Terms per output: a Conv's weight is [M, C, kh, kw]; a ConvTranspose's [C, M, kh, kw] sums over C and the taps.
   const terms = (transposed ? [w.shape[0], ...w.shape.slice(2)] : w.shape.slice(1)).reduce((a, d) => a * d, 1);
   const dense = !transposed && Number(node.attrs.group ?? 1) === 1;
-  if (dense && terms >= ORT_WEB_MIN_QLINEAR_TERMS) return undefined;
+  // Outputs per sample; a dynamic H×W counts as small (QLinearConv, as before this rule).
+  const sample = q.graph.values.get(node.outputs[0])!.shape.slice(1);
+  const outputs = isStatic(sample) ? sizeOf(sample) : 0;
+  if (dense && (terms >= ORT_WEB_MIN_QLINEAR_TERMS || outputs < ORT_WEB_MIN_FLOAT_PATH_OUTPUTS)) return undefined;
   const maxW = w.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0);
   const maxB = b ? b.values.reduce((m, v) => Math.max(m, Math.abs(v)), 0) : 0;
   if (maxB + terms * 255 * maxW >= FLOAT32_EXACT_INTEGERS) return undefined;
