@@ -46,20 +46,39 @@ interface CompiledOp {
   readonly shapes: ReadonlyMap<string, readonly number[]>;
 }
 
+/**
+ * Unit-step sessions kept alive at once. Reconstruction trains one unit after another and never returns to a
+ * finished one, and each session keeps its memory arena (a MobileNetV2 W4 run grew to 10.6 GB keeping them all), so
+ * beyond this many the least recently used is released; one needed again is rebuilt.
+ */
+const UNIT_SESSIONS_KEPT = 4;
+
 class SessionCache {
   private readonly ops = new Map<string, Promise<CompiledOp>>();
 
-  constructor(private readonly options: ort.InferenceSession.SessionOptions) {}
+  constructor(
+    private readonly options: ort.InferenceSession.SessionOptions,
+    private readonly capacity = Number.POSITIVE_INFINITY,
+  ) {}
 
   get(key: string, build: () => OnnxGraphSpec): Promise<CompiledOp> {
     let op = this.ops.get(key);
-    if (!op) {
+    if (op) {
+      this.ops.delete(key); // re-inserted below: a Map iterates in insertion order, oldest first
+    } else {
       const spec = build();
       op = ort.InferenceSession.create(encodeOnnxGraph(spec), this.options).then((session) => ({
         session,
         shapes: new Map(spec.inputs.map((i) => [i.name, i.shape])),
       }));
-      this.ops.set(key, op);
+    }
+    this.ops.set(key, op);
+    for (const [oldKey, old] of this.ops) {
+      if (this.ops.size <= this.capacity) break;
+      this.ops.delete(oldKey);
+      // The backend's callers run one op at a time, so an evicted session is not in use; a failed build already
+      // reached the caller that asked for it.
+      void old.then((o) => o.session.release(), () => undefined);
     }
     return op;
   }
@@ -105,6 +124,7 @@ async function nchwcBlockSize(): Promise<number> {
 /** An onnxruntime backend on `device`; `adapter` names the GPU for the report (Dawn's default adapter, the one the WebGPU EP takes). */
 export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: string): Promise<TensorBackend> {
   const cache = new SessionCache(ORT_SESSION_OPTIONS[device]);
+  const unitCache = new SessionCache(ORT_SESSION_OPTIONS[device], UNIT_SESSIONS_KEPT);
   // On the CPU a unit's depthwise weight gradients run in WebAssembly where that is less work than any onnxruntime
   // graph tried (hostDepthwiseOps); on a GPU they stay in the graph, so ∂L/∂y never leaves the device.
   const depthwise = device === 'cpu' ? new DepthwiseWeightGradient() : undefined;
@@ -172,7 +192,7 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
         if (op.input === program.input) views[k].x.set(x.data);
         else into[`hx${op.weight}`] = new ort.Tensor('float32', views[k].x, [g.n, g.cin, g.h, g.w]);
       });
-      const r = await run(await cache.get(key, () => unitStepGraph(program, positions, needInput, cpu)), feeds, into);
+      const r = await run(await unitCache.get(key, () => unitStepGraph(program, positions, needInput, cpu)), feeds, into);
       host.forEach(({ op }, k) => (r[`dw${op.weight}`] = depthwise!.compute(k)));
       return {
         loss: r.loss[0],
@@ -182,6 +202,9 @@ export async function createOrtBackend(device: OrtDevice = 'cpu', adapter?: stri
       };
     },
 
-    dispose: () => cache.dispose(),
+    dispose: async () => {
+      await cache.dispose();
+      await unitCache.dispose();
+    },
   };
 }
