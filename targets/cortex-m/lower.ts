@@ -368,8 +368,10 @@ function lowerAdd(n: NodeInfo): CStep {
   const size = sizeOf(n.shape(out));
   const gy = n.grid(out);
   const range: OutputRange = { zeroPoint: gy.zeroPoint, min: gy.qmin, max: gy.qmax };
+  const [shapeA, shapeB] = [ctx.inputShape(0), ctx.inputShape(1)];
+  const broadcastOrConstant = sizeOf(shapeA) !== size || sizeOf(shapeB) !== size || ctx.isConstant(0) || ctx.isConstant(1);
   if (n.mode === 'tflite-xnnpack') {
-    if (ctx.isConstant(0) || ctx.isConstant(1) || sizeOf(ctx.inputShape(0)) !== size || sizeOf(ctx.inputShape(1)) !== size)
+    if (broadcastOrConstant)
       fail('UNSUPPORTED_ATTR', `${n.where}: the C add with XNNPACK's arithmetic takes two activations of the output's shape, found a broadcast or constant operand: compile with --rounding single or double`);
     return xnnpackAddTables(n, size, range);
   }
@@ -381,8 +383,7 @@ function lowerAdd(n: NodeInfo): CStep {
     name, type: 'int32_t',
     values: Int32Array.from({ length: 256 }, (_, i) => multiply((i - 128 - o.zeroPoint) * 2 ** c.leftShift, o.multiplier, o.shift)),
   });
-  const [shapeA, shapeB] = [ctx.inputShape(0), ctx.inputShape(1)];
-  if (sizeOf(shapeA) !== size || sizeOf(shapeB) !== size || ctx.isConstant(0) || ctx.isConstant(1)) {
+  if (broadcastOrConstant) {
     // Broadcasting (a per-channel [C,1,1] operand, a per-plane one): both kernel sets walk the output with the operands' strides.
     const [ta, tb] = [table(c.a, `${n.id}_a_table`), table(c.b, `${n.id}_b_table`)];
     const shape = n.shape(out);
