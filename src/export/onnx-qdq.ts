@@ -135,7 +135,7 @@ class QdqBuilder {
         const scale = channelScales ? rawTensor(`${name}.scale`, 'float32', [channelScales.length], channelScales) : rawTensor(`${name}.scale`, 'float32', [], Float32Array.of(constant.scale));
         this.initializers.push(scale);
         const attribute = channelScales ? [intAttribute('axis', 0)] : [];
-        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, `${name}.zero_point`], output: [`${name}.dq`], attribute });
+        this.nodes.push({ name: `${name}/DequantizeLinear`, opType: 'DequantizeLinear', input: [`${name}.q`, `${name}.scale`, this.constantZeroPoint(name)], output: [`${name}.dq`], attribute });
         this.dequantized.add(name);
       }
       return `${name}.dq`;
@@ -153,20 +153,24 @@ class QdqBuilder {
 
   private readonly integerTensors = new Set<string>();
 
-  /** The integers `${name}.q` of a weight (int8) or bias (int32) and their zero point, as initializers (once). */
+  /** The integers `${name}.q` of a weight (int8) or bias (int32) as an initializer (once). */
   private integers(name: string): void {
     if (this.integerTensors.has(name)) return;
     const w = this.q.weights.get(name);
     const b = this.q.biases.get(name);
-    // A per-axis DequantizeLinear takes one zero point per channel (all 0, TFLite's per-channel rule).
-    if (w) {
-      const zeroPoint = w.channelScales ? rawTensor(`${name}.zero_point`, 'int8', [w.shape[0]], new Int8Array(w.shape[0])) : rawTensor(`${name}.zero_point`, 'int8', [], Int8Array.of(w.zeroPoint));
-      this.initializers.push(rawTensor(`${name}.q`, 'int8', w.shape, w.values), zeroPoint);
-    } else if (b) {
-      const zeroPoint = b.channelScales ? rawTensor(`${name}.zero_point`, 'int32', [b.values.length], new Int32Array(b.values.length)) : rawTensor(`${name}.zero_point`, 'int32', [], Int32Array.of(0));
-      this.initializers.push(rawTensor(`${name}.q`, 'int32', [b.values.length], b.values), zeroPoint);
-    }
+    if (w) this.initializers.push(rawTensor(`${name}.q`, 'int8', w.shape, w.values));
+    else if (b) this.initializers.push(rawTensor(`${name}.q`, 'int32', [b.values.length], b.values));
     this.integerTensors.add(name);
+  }
+
+  /** The zero point `${name}.zero_point` of a weight or bias, for its DequantizeLinear (a per-axis one takes one per channel, all 0: TFLite's per-channel rule). */
+  private constantZeroPoint(name: string): string {
+    const zeroPoint = `${name}.zero_point`;
+    const w = this.q.weights.get(name);
+    const b = this.q.biases.get(name);
+    if (w) this.initializers.push(w.channelScales ? rawTensor(zeroPoint, 'int8', [w.shape[0]], new Int8Array(w.shape[0])) : rawTensor(zeroPoint, 'int8', [], Int8Array.of(w.zeroPoint)));
+    else if (b) this.initializers.push(b.channelScales ? rawTensor(zeroPoint, 'int32', [b.values.length], new Int32Array(b.values.length)) : rawTensor(zeroPoint, 'int32', [], Int32Array.of(0)));
+    return zeroPoint;
   }
 
   /** A float initializer of one value, named `name` (once). */
@@ -178,7 +182,11 @@ class QdqBuilder {
     return name;
   }
 
-  /** q − zeroPoint of an activation, weight or bias as integer-valued floats: DequantizeLinear with scale 1. */
+  /**
+   * q − zeroPoint of an activation, weight or bias as integer-valued floats: DequantizeLinear with scale 1. Not a
+   * Cast for the weights: onnxruntime would fold it into a float initializer and then fuse the Mul after the Conv into
+   * its weights (ConvMulFusion), which is not exact.
+   */
   integerInput(name: string): string {
     if (this.dequantized.has(`${name}.int`)) return `${name}.int`;
     this.dequantized.add(`${name}.int`);
@@ -189,15 +197,45 @@ class QdqBuilder {
       this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [name, one, zeroPoint], output: [`${name}.int`] });
     } else {
       this.integers(name);
-      this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [`${name}.q`, one, `${name}.zero_point`], output: [`${name}.int`] });
+      this.nodes.push({ name: `${name}/DequantizeLinear.int`, opType: 'DequantizeLinear', input: [`${name}.q`, one, this.constantZeroPoint(name)], output: [`${name}.int`] });
     }
     return `${name}.int`;
   }
 
-  /** QuantizeLinear at scale 1 of the requantized float `from` onto activation `name`'s zero point (round half even, + zp, saturate). */
-  quantizeRequantized(from: string, name: string): void {
+  /** A weight's integers (zero point 0) as floats through a Cast, which onnxruntime folds into a float initializer when the session starts. */
+  castWeight(name: string): string {
+    this.integers(name);
+    this.nodes.push({ name: `${name}/Cast`, opType: 'Cast', input: [`${name}.q`], output: [`${name}.int`], attribute: [intAttribute('to', FLOAT)] });
+    return `${name}.int`;
+  }
+
+  /** The stored integers of activation `name` (q, or q + 128 in the uint8 flavours) as floats, through a Cast. */
+  castActivation(name: string): string {
+    const cast = `${name}.stored`;
+    if (!this.dequantized.has(cast)) {
+      this.nodes.push({ name: `${name}/Cast`, opType: 'Cast', input: [name], output: [cast], attribute: [intAttribute('to', FLOAT)] });
+      this.dequantized.add(cast);
+    }
+    return cast;
+  }
+
+  /** An unpadded integer Conv's bias b − zp·Σw (float32, exact: see integerConvPlan) for reading the Cast input; zp as stored. */
+  foldedBias(node: Node): string {
+    const [x, weight, bias] = node.inputs;
+    const w = this.q.weights.get(weight)!;
+    const zeroPoint = this.q.activations.get(x)!.zeroPoint + (this.uint8Activations ? 128 : 0);
+    const perChannel = w.values.length / w.shape[0];
+    const b = bias ? this.q.biases.get(bias)!.values : new Int32Array(w.shape[0]);
+    const folded = Float32Array.from(b, (v, m) => v - zeroPoint * w.values.subarray(m * perChannel, (m + 1) * perChannel).reduce((s, x) => s + x, 0));
+    const name = `${node.name}/bias.folded`;
+    this.initializers.push(rawTensor(name, 'float32', [folded.length], folded));
+    return name;
+  }
+
+  /** QuantizeLinear of the integer-valued float `from` at scale `divisor` onto activation `name`'s zero point (fp32(from / divisor), round half even, + zp, saturate). */
+  quantizeRequantized(from: string, name: string, divisor: string): void {
     const zeroPoint = this.zeroPointOf(name, this.q.activations.get(name)!);
-    this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, this.scalar('flexq/one', 1), zeroPoint], output: [name] });
+    this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, divisor, zeroPoint], output: [name] });
   }
 
   private dequantizeActivation(name: string, grid: ActivationQuant): string {
@@ -321,6 +359,44 @@ interface IntegerConvPlan {
   /** [min − zp, max − zp] of the output, the fused activation included (runtime/kernels/gemm.ts fusedActivationRange). */
   readonly lo: number;
   readonly hi: number;
+  /**
+   * Unpadded Convs only: a QuantizeLinear scale giving the very integers of the Mul → Clip → QuantizeLinear steps (see
+   * requantizingDivisor); the Conv then reads its input through a Cast (see integerConvNodes). Undefined: keep the steps.
+   */
+  readonly divisor?: number;
+}
+
+/** An 8-bit activation's integer range: what QuantizeLinear saturates to (int8, or uint8 = int8 + 128). */
+const [INT8_MIN, INT8_MAX] = [-128, 127];
+
+// Adding then subtracting 1.5·2^52 rounds a double with |v| ≤ 2^51 to an integer, ties to even (the IEEE default).
+const roundHalfToEven = (v: number): number => v + 6755399441055744 - 6755399441055744;
+
+/**
+ * A float32 scale d for which QuantizeLinear(acc, d) = clamp(round(fp32(acc / d))) equals the requantization
+ * clamp(round(fp32(acc · multiplier))) (runtime/requant/onnx.ts) for every integer |acc| ≤ accBound, so one
+ * QuantizeLinear replaces the Mul (and the Clip, as its saturation is the range): every MLAS QuantizeLinear kernel
+ * (wasm scalar, SSE2, AVX-512, NEON) divides in float32, correctly rounded, clamps and rounds half to even. The two
+ * differ only where a product sits within an ulp of a half-integer, so fp32(1/multiplier) and its nearest float32
+ * neighbours are tried, each proved over every accumulator whose result is not saturated both ways (both rules are
+ * monotone in acc, so beyond that window they agree); undefined when none is exact (MobileNetV2: 2 of 52 Convs).
+ */
+export function requantizingDivisor(multiplier: number, lo: number, hi: number, accBound: number): number | undefined {
+  if (!(multiplier > 0)) return undefined;
+  const bits = new Float32Array(1);
+  const word = new Int32Array(bits.buffer);
+  const first = Math.max(-accBound, Math.floor((lo - 1) / multiplier) - 1);
+  const last = Math.min(accBound, Math.ceil((hi + 1) / multiplier) + 1);
+  const clamp = (v: number) => Math.min(hi, Math.max(lo, roundHalfToEven(v)));
+  for (const ulps of [0, 1, -1, 2, -2]) {
+    bits[0] = 1 / multiplier;
+    word[0] += ulps;
+    const divisor = bits[0];
+    let exact = true;
+    for (let acc = first; acc <= last && exact; acc++) exact = clamp(Math.fround(acc * multiplier)) === clamp(Math.fround(acc / divisor));
+    if (exact) return divisor;
+  }
+  return undefined;
 }
 
 /**
@@ -347,6 +423,9 @@ export const ORT_WEB_MIN_FLOAT_PATH_OUTPUTS = 32768;
  *   v = fp32(acc · fp32(fp32(s_x · s_w) / s_y))     Mul
  *   clamp v to [min − zp_y, max − zp_y]             Clip (fused ReLU / ReLU6 included)
  *   y = round half even (v) + zp_y, saturate        QuantizeLinear at scale 1
+ * or, for an unpadded Conv whose clamp is the 8-bit range and where a divisor d is proved (requantizingDivisor):
+ *   acc = Conv(Cast(x), Cast(w), b − zp_x·Σw)       exact: every partial sum < 2^24 (checked: |b| + 2·terms·255·max|w|)
+ *   y = QuantizeLinear(acc, d, zp_y)                the same integers with one element-wise pass instead of two
  * undefined where that is not exact or not such a layer (the QDQ Conv is written instead).
  */
 function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undefined {
@@ -370,22 +449,37 @@ function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undef
   const multiplier = Math.fround(Math.fround(Math.fround(gx.scale) * Math.fround(w.scale)) / Math.fround(gy.scale));
   const min = activation === 'none' ? gy.qmin : Math.max(gy.qmin, gy.zeroPoint);
   const max = activation === 'relu6' ? Math.min(gy.qmax, gy.zeroPoint + Math.floor(Math.fround(6 / Math.fround(gy.scale)) + 0.5)) : gy.qmax;
-  return { multiplier, lo: min - gy.zeroPoint, hi: max - gy.zeroPoint };
+  const [lo, hi] = [min - gy.zeroPoint, max - gy.zeroPoint];
+  const saturating = lo === INT8_MIN - gy.zeroPoint && hi === INT8_MAX - gy.zeroPoint;
+  const unpadded = !transposed && ((node.attrs.pads as readonly number[] | undefined) ?? []).every((p) => p === 0);
+  // The Cast input's folded bias b − zp·Σw adds up to terms·255·max|w| to every partial sum.
+  const castExact = maxB + 2 * terms * 255 * maxW < FLOAT32_EXACT_INTEGERS;
+  return { multiplier, lo, hi, divisor: saturating && unpadded && castExact ? requantizingDivisor(multiplier, lo, hi, maxB + terms * 255 * maxW) : undefined };
 }
 
 /** The nodes of an integer-arithmetic Conv (see integerConvPlan), writing activation `out`. */
 function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: QdqBuilder): void {
   const a = node.attrs;
   const list = (k: string, d: readonly number[]) => (a[k] as readonly number[] | undefined) ?? d;
-  const inputs = node.inputs.map((x) => (x === '' ? '' : b.integerInput(x)));
   const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
   const attribute = [intsAttribute('kernel_shape', list('kernel', [])), intsAttribute('strides', list('strides', [1, 1])), intsAttribute('pads', list('pads', [0, 0, 0, 0])), intsAttribute('dilations', list('dilations', [1, 1])), intAttribute('group', Number(a.group))];
+  if (plan.divisor !== undefined) {
+    // Conv(q, w, b − zp·Σw) = Conv(q − zp, w, b) without padding. No DequantizeLinear may feed this Conv: onnxruntime's
+    // WeightBiasQuantization and QDQ fusion would turn DQ → Conv → Q into a QLinearConv with weights it quantizes
+    // itself. The weights' Cast runs once, at session start (constant folding).
+    const [x, weight] = node.inputs;
+    const input = [b.castActivation(x), b.castWeight(weight), b.foldedBias(node)];
+    b.nodes.push({ name: node.name, opType: node.op, input, output: [acc], attribute });
+    b.quantizeRequantized(acc, out, b.scalar(`${node.name}/divisor`, plan.divisor));
+    return;
+  }
+  const inputs = node.inputs.map((x) => (x === '' ? '' : b.integerInput(x)));
   b.nodes.push(
     { name: node.name, opType: node.op, input: inputs, output: [acc], attribute },
     { name: `${node.name}/Mul`, opType: 'Mul', input: [acc, b.scalar(`${node.name}/multiplier`, plan.multiplier)], output: [v] },
     { name: `${node.name}/Clip`, opType: 'Clip', input: [v, b.scalar(`${node.name}/clip.lo`, plan.lo), b.scalar(`${node.name}/clip.hi`, plan.hi)], output: [clamped] },
   );
-  b.quantizeRequantized(clamped, out);
+  b.quantizeRequantized(clamped, out, b.scalar('flexq/one', 1));
 }
 
 /** The ONNX op set the graph needs: QDQ_OPSET, or 14 for HardSwish and Reshape's allowzero. */
