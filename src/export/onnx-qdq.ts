@@ -219,7 +219,7 @@ class QdqBuilder {
     return cast;
   }
 
-  /** An unpadded integer Conv's bias b − zp·Σw (float32, exact: see integerConvPlan) for reading the Cast input; zp as stored. */
+  /** An integer Conv's bias b − zp·Σw (float32, exact: see integerConvPlan) for reading the Cast input; zp as stored. */
   foldedBias(node: Node): string {
     const [x, weight, bias] = node.inputs;
     const w = this.q.weights.get(weight)!;
@@ -360,7 +360,7 @@ interface IntegerConvPlan {
   readonly lo: number;
   readonly hi: number;
   /**
-   * Unpadded Convs only: a QuantizeLinear scale giving the very integers of the Mul → Clip → QuantizeLinear steps (see
+   * Convs whose Cast input pads exactly (see integerConvPlan): a QuantizeLinear scale giving the integers of the Mul → Clip → QuantizeLinear steps (see
    * requantizingDivisor); the Conv then reads its input through a Cast (see integerConvNodes). Undefined: keep the steps.
    */
   readonly divisor?: number;
@@ -423,12 +423,13 @@ export const ORT_WEB_MIN_FLOAT_PATH_OUTPUTS = 32768;
  *   v = fp32(acc · fp32(fp32(s_x · s_w) / s_y))     Mul
  *   clamp v to [min − zp_y, max − zp_y]             Clip (fused ReLU / ReLU6 included)
  *   y = round half even (v) + zp_y, saturate        QuantizeLinear at scale 1
- * or, for an unpadded Conv whose clamp is the 8-bit range and where a divisor d is proved (requantizingDivisor):
+ * or, for a Conv without padding or with a stored input zero point of 0 (so that padding with 0 pads with zp_x), whose
+ * clamp is the 8-bit range and where a divisor d is proved (requantizingDivisor):
  *   acc = Conv(Cast(x), Cast(w), b − zp_x·Σw)       exact: every partial sum < 2^24 (checked: |b| + 2·terms·255·max|w|)
  *   y = QuantizeLinear(acc, d, zp_y)                the same integers with one element-wise pass instead of two
  * undefined where that is not exact or not such a layer (the QDQ Conv is written instead).
  */
-function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undefined {
+function integerConvPlan(node: Node, q: QuantizedGraph, uint8Activations: boolean): IntegerConvPlan | undefined {
   const transposed = node.op === 'ConvTranspose';
   if (!transposed && node.op !== 'Conv') return undefined;
   const [x, weight, bias] = node.inputs;
@@ -451,10 +452,12 @@ function integerConvPlan(node: Node, q: QuantizedGraph): IntegerConvPlan | undef
   const max = activation === 'relu6' ? Math.min(gy.qmax, gy.zeroPoint + Math.floor(Math.fround(6 / Math.fround(gy.scale)) + 0.5)) : gy.qmax;
   const [lo, hi] = [min - gy.zeroPoint, max - gy.zeroPoint];
   const saturating = lo === INT8_MIN - gy.zeroPoint && hi === INT8_MAX - gy.zeroPoint;
-  const unpadded = !transposed && ((node.attrs.pads as readonly number[] | undefined) ?? []).every((p) => p === 0);
+  // A Conv pads its Cast input with 0: exact when it has no padding or the stored input zero point is 0 (ReLU outputs).
+  const storedZeroPoint = gx.zeroPoint + (uint8Activations ? 128 : 0);
+  const castPadsExactly = !transposed && (storedZeroPoint === 0 || ((node.attrs.pads as readonly number[] | undefined) ?? []).every((p) => p === 0));
   // The Cast input's folded bias b − zp·Σw adds up to terms·255·max|w| to every partial sum.
   const castExact = maxB + 2 * terms * 255 * maxW < FLOAT32_EXACT_INTEGERS;
-  return { multiplier, lo, hi, divisor: saturating && unpadded && castExact ? requantizingDivisor(multiplier, lo, hi, maxB + terms * 255 * maxW) : undefined };
+  return { multiplier, lo, hi, divisor: saturating && castPadsExactly && castExact ? requantizingDivisor(multiplier, lo, hi, maxB + terms * 255 * maxW) : undefined };
 }
 
 /** The nodes of an integer-arithmetic Conv (see integerConvPlan), writing activation `out`. */
@@ -464,7 +467,7 @@ function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: Qdq
   const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
   const attribute = [intsAttribute('kernel_shape', list('kernel', [])), intsAttribute('strides', list('strides', [1, 1])), intsAttribute('pads', list('pads', [0, 0, 0, 0])), intsAttribute('dilations', list('dilations', [1, 1])), intAttribute('group', Number(a.group))];
   if (plan.divisor !== undefined) {
-    // Conv(q, w, b − zp·Σw) = Conv(q − zp, w, b) without padding. No DequantizeLinear may feed this Conv: onnxruntime's
+    // Conv(q, w, b − zp·Σw) = Conv(q − zp, w, b) without padding, or with padding when zp = 0. No DequantizeLinear may feed this Conv: onnxruntime's
     // WeightBiasQuantization and QDQ fusion would turn DQ → Conv → Q into a QLinearConv with weights it quantizes
     // itself. The weights' Cast runs once, at session start (constant folding).
     const [x, weight] = node.inputs;
@@ -517,7 +520,7 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
     const out = outputs[0];
     if (!q.activations.has(out)) fail('MISSING_TENSOR', `${where}: output '${out}' has no activation grid; re-quantize the model`);
     // A transposed conv has no QDQ fusion in onnxruntime: it always runs as integer arithmetic (exact, as the runtime).
-    const plan = flavour === 'ort-web' || node.op === 'ConvTranspose' ? integerConvPlan(node, q) : undefined;
+    const plan = flavour === 'ort-web' || node.op === 'ConvTranspose' ? integerConvPlan(node, q, hasUint8Activations(flavour)) : undefined;
     if (plan) {
       integerConvNodes(node, plan, out, b);
       continue;

@@ -33,8 +33,8 @@ interface Case {
    */
   readonly optimized: Readonly<Record<string, number>>;
   /**
-   * The ort-web flavour's, where it differs: depthwise Convs as integer-valued float Conv → Mul → (Clip) → Q (these
-   * models have no dense Conv both short and large enough for that path: ORT_WEB_MIN_QLINEAR_TERMS).
+   * The ort-web flavour's, where it differs: depthwise Convs as integer-valued float Convs (these models have no dense
+   * Conv both short and large enough for that path: ORT_WEB_MIN_QLINEAR_TERMS).
    */
   readonly optimizedWeb?: Readonly<Record<string, number>>;
 }
@@ -51,8 +51,9 @@ const CASES: Case[] = [
     name: 'DS-CNN', file: 'dscnn-kws/float.onnx', preprocess: 'none', batch: 100,
     calib: { ...kws, limit: 500 }, test: { ...kws, offset: 500, limit: 500 },
     optimized: { QLinearConv: 9, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
-    // ORT drops each Clip: the scale-1 QuantizeLinear's range already clamps there (ClipQuantFusion).
-    optimizedWeb: { QLinearConv: 5, Conv: 4, Mul: 4, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
+    // Each depthwise Conv reads a ReLU output (stored zero point 0) through a Cast and ends in one QuantizeLinear at
+    // its proved divisor: no Mul, no Clip; on x86 ORT runs it in its NCHWc layout (ReorderInput / ReorderOutput).
+    optimizedWeb: { QLinearConv: 5, Conv: 4, Cast: 4, ReorderInput: 4, ReorderOutput: 4, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
   },
   {
     name: 'MNIST-8', file: 'mnist-8/model.onnx', preprocess: 'unit', batch: 250,
@@ -115,8 +116,18 @@ function opCounts(g: pkg.onnx.IGraphProto): Record<string, number> {
   return counts;
 }
 
-/** Convs computing on integer-valued floats: every input a scale-1 DequantizeLinear ('.int', src/export/onnx-qdq.ts). */
-const integerValuedConvs = (g: pkg.onnx.IGraphProto): number => g.node!.filter((n) => n.opType === 'Conv' && n.input!.every((x) => x === '' || x.endsWith('.int'))).length;
+/**
+ * Convs computing on integer-valued floats (src/export/onnx-qdq.ts): their data input is a scale-1 DequantizeLinear
+ * ('.int') or a Cast of the stored integers ('.stored'), directly or through the x86 NCHWc layout's ReorderInput.
+ */
+function integerValuedConvs(g: pkg.onnx.IGraphProto): number {
+  const producer = new Map(g.node!.flatMap((n) => n.output!.map((o) => [o, n] as const)));
+  const integerValued = (x: string): boolean => {
+    const p = producer.get(x);
+    return x.endsWith('.int') || x.endsWith('.stored') || (p?.opType === 'ReorderInput' && integerValued(p.input![0]));
+  };
+  return g.node!.filter((n) => n.opType === 'Conv' && integerValued(n.input![0])).length;
+}
 
 /** The ops that read a DequantizeLinear's real-valued output (a graph output counts as 'output'): float compute left. */
 function floatReaders(g: pkg.onnx.IGraphProto): string[] {
