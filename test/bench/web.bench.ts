@@ -400,7 +400,7 @@ export default async function bench(args: string[]): Promise<BenchResult> {
     rows,
     notes: [
       'onnxruntime 1.30 (node: native MLAS; web: wasm SIMD build, worker threads blocking: intra_op.allow_spinning=0); session.qdqisint8allowed=1; RTN W8A8 per-tensor, minmax calibration.',
-      'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights, depthwise Convs and Convs of under 128 terms and over 32k outputs as exact integer-valued float Convs (wasm has no SIMD u8 depthwise kernel, and its u8 GEMM only pays off on long reductions); ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in u8s8 vpmaddubsw).',
+      'Flavours: generic = int8 activations (MLAS s8s8); ort-web = uint8 activations, 8-bit weights, depthwise Convs and Convs of under 128 terms and over 32k outputs as exact integer-valued float Convs (wasm has no SIMD u8 depthwise kernel, and its u8 GEMM only pays off on long reductions), each reading a Cast and ending in one QuantizeLinear where exact; ort-node = uint8 activations, 7-bit weights [−64, 63] (no int16 saturation in u8s8 vpmaddubsw).',
       `Machine: ${threads} cores${withChromium ? '' : '; Chromium skipped'}, load average (1, 5, 15 min) ${loadText(loadAtStart)} at the start, ${loadText(loadavg())} at the end. Mismatches: every activation, on the held-out split, against the runtime's onnx mode.`,
       'CPU ms: the process CPU time of a run (all its threads), where other processes on the machine do not count; onnxruntime-node spins its pool threads, and Chromium has no such clock: wall time only.',
       ...accuracy,
