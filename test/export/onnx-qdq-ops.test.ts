@@ -76,7 +76,7 @@ function mulGraph(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): Q
 }
 
 describe('the QDQ export\'s Mul is bit-exact with the onnx-mode Mul in every flavour, in onnxruntime-node and -web', () => {
-  it('every int8 operand pair (a[i, j] = j, b[i] = i) on ppocr-cls\'s SE Mul grids and 7 random grid triples', async () => {
+  it('every int8 operand pair (a[i, j] = j, b[i] = i) on ppocr-cls\'s SE Mul grids and 3 random grid triples', async () => {
     const r = mulberry32(41);
     const grid = (scale: number, zeroPoint: number): ActivationQuant => ({ scale: Math.fround(scale), zeroPoint, bits: 8, qmin: -128, qmax: 127 });
     const zp = () => Math.floor(r() * 256) - 128;
@@ -88,7 +88,7 @@ describe('the QDQ export\'s Mul is bit-exact with the onnx-mode Mul in every fla
     // ppocr-cls's 'p2o.Mul.38' (RTN, 7-bit weights, 8 photos): acc 17877 gives 114.50000763 + zp −110; uint8 QLinearMul
     // adds zp + 128 = 18, rounds 132.50000763 to the float 132.5 and then to 132 (4, not 5), for 2 of the 65,536 pairs.
     const ppocr = [grid(0.029920723289251328, -115), grid(0.00390625, -128), grid(0.01824825070798397, -110)];
-    for (let t = 0; t < 8; t++) {
+    for (let t = 0; t < 4; t++) {
       const [ga, gb] = t === 0 ? ppocr : [grid(2 ** (-5 + 4 * r()), zp()), grid(2 ** (-5 + 4 * r()), zp())];
       const gy = t === 0 ? ppocr[2] : grid(ga.scale * gb.scale * 2 ** (5 + 3 * r()), zp());
       const element = mulElement('onnx', ga, gb, gy);
