@@ -4,8 +4,7 @@
 // photos. Their ops: BN-folded Convs, depthwise and 1×1, HardSwish, HardSigmoid, Sigmoid, squeeze-excite Mul
 // (broadcast [N,C,1,1]), GlobalAveragePool, bilinear Resize, ConvTranspose, channel Pad, MaxPool, Concat, Reshape,
 // Transpose, Gemm, Softmax. RTN W8A8 with 8-bit weights runs the generic and ort-web flavours, with 7-bit weights the
-// ort-node one; BlazeFace also FlexRound (2 iterations per layer: other roundings, the same ops), ort-web and ort-node.
-// (FlexRound cannot reconstruct ppocr-cls: no HardSigmoid rule in reconstruction.)
+// ort-node one; ppocr-cls also FlexRound (2 iterations per layer: other roundings, the same ops), ort-web and ort-node.
 import { describe, expect, it } from 'vitest';
 import { openDataset, type Preprocess } from '../../calibration/index.js';
 import { runtimeExecutor } from '../../src/api/executors.js';
@@ -33,9 +32,9 @@ interface RealModel {
 
 // ppocr-cls: (pixel/255 − 0.5)/0.5 on the photo squeezed to 48×192, PaddleOCR's normalisation = the mediapipe-face preset.
 const MODELS: readonly RealModel[] = [
-  { name: 'ppocr-cls', file: model('ppocr-cls/model.onnx'), preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192] },
+  { name: 'ppocr-cls', file: model('ppocr-cls/model.onnx'), preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192], flexround: true },
   { name: 'Selfie Segmentation', file: model('mediapipe-selfie-segmentation/model.tflite'), preprocess: 'mediapipe-selfie' },
-  { name: 'BlazeFace', file: model('mediapipe-face-detection/model.tflite'), preprocess: 'mediapipe-face', flexround: true },
+  { name: 'BlazeFace', file: model('mediapipe-face-detection/model.tflite'), preprocess: 'mediapipe-face' },
 ];
 
 /** A quantization of a model and the flavours it exports (ort-node needs 7-bit weights). */
