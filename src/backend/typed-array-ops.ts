@@ -36,6 +36,15 @@ export const hardSwish = (x: FloatTensor): FloatTensor => map(x, (v) => v * Math
 export const hardSwishBackward = (x: FloatTensor, dy: FloatTensor): FloatTensor =>
   mapWithGradient('hardSwishBackward', x, dy, (v) => (v < -3 ? 0 : v > 3 ? 1 : (2 * v + 3) / 6));
 
+/** ONNX HardSigmoid: y = clip(alpha·x + beta, 0, 1). */
+export const hardSigmoid = (x: FloatTensor, alpha: number, beta: number): FloatTensor => map(x, (v) => Math.min(Math.max(alpha * v + beta, 0), 1));
+/** dy/dx = alpha where 0 < alpha·x + beta < 1, else 0 (PyTorch's hardsigmoid_backward, for any alpha and beta). */
+export const hardSigmoidBackward = (x: FloatTensor, dy: FloatTensor, alpha: number, beta: number): FloatTensor =>
+  mapWithGradient('hardSigmoidBackward', x, dy, (v) => {
+    const z = alpha * v + beta;
+    return z > 0 && z < 1 ? alpha : 0;
+  });
+
 /** y = a + b: a residual join of one shape, or with numpy broadcasting (a per-plane or constant per-channel operand). */
 export function add(a: FloatTensor, b: FloatTensor): FloatTensor {
   if (a.shape.length === b.shape.length && a.shape.every((d, k) => d === b.shape[k])) {

@@ -238,6 +238,16 @@ class QdqBuilder {
     this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, divisor, zeroPoint], output: [name] });
   }
 
+  /** QuantizeLinear at scale 1 and the activation type's integer zero (int8 0, uint8 128) of `from`, which already holds q + zp. */
+  quantizeWithZeroPointAdded(from: string, name: string): void {
+    const zero = 'flexq/zero';
+    if (!this.integerTensors.has(zero)) {
+      this.initializers.push(this.uint8Activations ? rawTensor(zero, 'uint8', [], Uint8Array.of(128)) : rawTensor(zero, 'int8', [], Int8Array.of(0)));
+      this.integerTensors.add(zero);
+    }
+    this.nodes.push({ name: `${name}/QuantizeLinear`, opType: 'QuantizeLinear', input: [from, this.scalar('flexq/one', 1), zero], output: [name] });
+  }
+
   private dequantizeActivation(name: string, grid: ActivationQuant): string {
     if (!this.dequantized.has(name)) {
       const [s, z] = this.gridOf(name, grid);
@@ -485,6 +495,35 @@ function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: Qdq
   b.quantizeRequantized(clamped, out, b.scalar('flexq/one', 1));
 }
 
+/**
+ * Mul in the uint8-activation flavours. onnxruntime's QLinearMul (MLAS) adds the output zero point in float before it
+ * rounds, rne(fp32(fp32(acc·scale) + zp)), so the uint8 zero point zp + 128 rounds some ties differently from the int8
+ * one that the generic flavour's QLinearMul and the runtime (runtime/kernels/mul.ts onnxMul) use: ppocr-cls with 7-bit
+ * weights, 1 of 159,744 squeeze-excite outputs one step apart, and 27 activations downstream. These flavours write
+ * QLinearMul's int8 arithmetic as float steps that onnxruntime computes exactly and leaves unfused:
+ *   acc = (a − za)·(b − zb)                 Mul of scale-1 DequantizeLinears: exact, |acc| ≤ 255² < 2^24
+ *   v = fp32(acc · fp32(fp32(sa·sb) / sy))  Mul
+ *   v = fp32(v + zy)                        Add (none when zy = 0)
+ *   clamp v to [qmin, qmax]                 Clip (integer bounds: the same as saturating after rounding)
+ *   y = rne(v) + 128                        QuantizeLinear at scale 1 onto uint8 128, int8 0
+ */
+function zeroPointExactMulNodes(node: Node, out: string, q: QuantizedGraph, b: QdqBuilder): void {
+  const [ga, gb, gy] = [q.activations.get(node.inputs[0]), q.activations.get(node.inputs[1]), q.activations.get(out)!];
+  if (!ga || !gb) fail('MISSING_TENSOR', `${q.graph.source}: node '${node.name}' (Mul): both inputs need activation grids; re-quantize the model`);
+  const f32 = Math.fround;
+  const scale = f32(f32(f32(ga.scale) * f32(gb.scale)) / f32(gy.scale));
+  const [acc, v, shifted, clamped] = [`${out}.acc`, `${out}.v`, `${out}.shifted`, `${out}.clamped`];
+  b.nodes.push(
+    { name: node.name, opType: 'Mul', input: node.inputs.map((x) => b.integerInput(x)), output: [acc] },
+    { name: `${node.name}/Mul`, opType: 'Mul', input: [acc, b.scalar(`${node.name}/multiplier`, scale)], output: [v] },
+  );
+  if (gy.zeroPoint !== 0) b.nodes.push({ name: `${node.name}/Add`, opType: 'Add', input: [v, b.scalar(`${node.name}/zero_point`, gy.zeroPoint)], output: [shifted] });
+  const lo = b.scalar(`${node.name}/clip.lo`, gy.qmin);
+  const hi = b.scalar(`${node.name}/clip.hi`, gy.qmax);
+  b.nodes.push({ name: `${node.name}/Clip`, opType: 'Clip', input: [gy.zeroPoint !== 0 ? shifted : v, lo, hi], output: [clamped] });
+  b.quantizeWithZeroPointAdded(clamped, out);
+}
+
 /** The ONNX op set the graph needs: QDQ_OPSET, or 14 for HardSwish and Reshape's allowzero. */
 function opsetOf(graph: Graph): number {
   return graph.nodes.some((n) => n.op === 'HardSwish' || (n.op === 'Reshape' && Number(n.attrs.allowzero ?? 0) === 1)) ? 14 : QDQ_OPSET;
@@ -523,6 +562,10 @@ export function buildQdqModel(q: QuantizedGraph, o: QdqOptions): Uint8Array {
     const plan = flavour === 'ort-web' || node.op === 'ConvTranspose' ? integerConvPlan(node, q, hasUint8Activations(flavour)) : undefined;
     if (plan) {
       integerConvNodes(node, plan, out, b);
+      continue;
+    }
+    if (node.op === 'Mul' && hasUint8Activations(flavour)) {
+      zeroPointExactMulNodes(node, out, q, b);
       continue;
     }
     const inputs = node.inputs.map((x) => b.input(x, where));

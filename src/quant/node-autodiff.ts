@@ -232,6 +232,9 @@ const resizeRule: OpRule = {
 const clipMin = (n: Node) => (n.attrs.min as number | undefined) ?? -Infinity;
 const clipMax = (n: Node) => (n.attrs.max as number | undefined) ?? Infinity;
 
+/** HardSigmoid's alpha and beta (ONNX defaults 0.2, 0.5). */
+const hardSigmoidAttrs = (n: Node): [number, number] => [Number(n.attrs.alpha ?? 0.2), Number(n.attrs.beta ?? 0.5)];
+
 const RULES: Record<string, OpRule> = {
   Conv: conv,
   Gemm: matrix,
@@ -241,6 +244,7 @@ const RULES: Record<string, OpRule> = {
   Relu: elementwise((_n, [x]) => ew.relu(x), (_n, _xs, y, dy) => [ew.reluBackward(y, dy)]),
   Clip: elementwise((n, [x]) => ew.clip(x, clipMin(n), clipMax(n)), (n, _xs, y, dy) => [ew.clipBackward(y, dy, clipMin(n), clipMax(n))]),
   HardSwish: elementwise((_n, [x]) => ew.hardSwish(x), (_n, [x], _y, dy) => [ew.hardSwishBackward(x, dy)]),
+  HardSigmoid: elementwise((n, [x]) => ew.hardSigmoid(x, ...hardSigmoidAttrs(n)), (n, [x], _y, dy) => [ew.hardSigmoidBackward(x, dy, ...hardSigmoidAttrs(n))]),
   GlobalAveragePool: elementwise((_n, [x]) => ew.globalAveragePool(x), (_n, [x], _y, dy) => [ew.globalAveragePoolBackward(x.shape, dy)]),
   AveragePool: elementwise((n, [x]) => ew.averagePool(x, window2d(n)), (n, [x], _y, dy) => [ew.averagePoolBackward(x, dy, window2d(n))]),
   MaxPool: elementwise((n, [x]) => ew.maxPool(x, window2d(n)).y, (n, [x], _y, dy) => [ew.maxPoolBackward(x.shape, ew.maxPool(x, window2d(n)).argmax, dy)]),

@@ -26,6 +26,8 @@ describe('activations: backward = finite differences (error / bound ≤ 1)', () 
     ['relu', E.relu, E.reluBackward],
     ['relu6 (clip 0..6)', (t) => E.clip(t, 0, 6), (t, d) => E.clipBackward(t, d, 0, 6)],
     ['hard-swish', E.hardSwish, E.hardSwishBackward],
+    // PaddleOCR's slope 1/6: kinks at ±3.
+    ['hard-sigmoid 1/6, 1/2', (t) => E.hardSigmoid(t, 1 / 6, 0.5), (t, d) => E.hardSigmoidBackward(t, d, 1 / 6, 0.5)],
   ];
   it.each(cases)('%s', async (_name, f, backward) => {
     const dx = backward(x, { shape: x.shape, data: dy }).data;
