@@ -370,8 +370,8 @@ interface IntegerConvPlan {
   readonly lo: number;
   readonly hi: number;
   /**
-   * Convs whose Cast input pads exactly (see integerConvPlan): a QuantizeLinear scale giving the integers of the Mul → Clip → QuantizeLinear steps (see
-   * requantizingDivisor); the Conv then reads its input through a Cast (see integerConvNodes). Undefined: keep the steps.
+   * A QuantizeLinear scale giving the integers of the Mul → Clip → QuantizeLinear steps (requantizingDivisor), for a
+   * Conv that can read its input through a Cast (see integerConvPlan). Undefined: keep the steps.
    */
   readonly divisor?: number;
 }
@@ -389,7 +389,7 @@ const roundHalfToEven = (v: number): number => v + 6755399441055744 - 6755399441
  * (wasm scalar, SSE2, AVX-512, NEON) divides in float32, correctly rounded, clamps and rounds half to even. The two
  * differ only where a product sits within an ulp of a half-integer, so fp32(1/multiplier) and its nearest float32
  * neighbours are tried, each proved over every accumulator whose result is not saturated both ways (both rules are
- * monotone in acc, so beyond that window they agree); undefined when none is exact (MobileNetV2: 2 of 52 Convs).
+ * monotone in acc, so beyond that window they agree); undefined when none is exact (MobileNetV2 RTN W8A8: 1 of 32).
  */
 export function requantizingDivisor(multiplier: number, lo: number, hi: number, accBound: number): number | undefined {
   if (!(multiplier > 0)) return undefined;
@@ -477,9 +477,9 @@ function integerConvNodes(node: Node, plan: IntegerConvPlan, out: string, b: Qdq
   const [acc, v, clamped] = [`${out}.acc`, `${out}.v`, `${out}.clamped`];
   const attribute = [intsAttribute('kernel_shape', list('kernel', [])), intsAttribute('strides', list('strides', [1, 1])), intsAttribute('pads', list('pads', [0, 0, 0, 0])), intsAttribute('dilations', list('dilations', [1, 1])), intAttribute('group', Number(a.group))];
   if (plan.divisor !== undefined) {
-    // Conv(q, w, b − zp·Σw) = Conv(q − zp, w, b) without padding, or with padding when zp = 0. No DequantizeLinear may feed this Conv: onnxruntime's
-    // WeightBiasQuantization and QDQ fusion would turn DQ → Conv → Q into a QLinearConv with weights it quantizes
-    // itself. The weights' Cast runs once, at session start (constant folding).
+    // Conv(q, w, b − zp·Σw) = Conv(q − zp, w, b) without padding, or with padding when zp = 0. No DequantizeLinear may
+    // feed this Conv: onnxruntime's WeightBiasQuantization and QDQ fusion would turn DQ → Conv → Q into a QLinearConv
+    // with weights it quantizes itself. The weights' Cast runs once, at session start (constant folding).
     const [x, weight] = node.inputs;
     const input = [b.castActivation(x), b.castWeight(weight), b.foldedBias(node)];
     b.nodes.push({ name: node.name, opType: node.op, input, output: [acc], attribute });
