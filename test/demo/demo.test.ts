@@ -53,10 +53,6 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('the demo model and data', () => {
-  it('trains in under 20 s', () => {
-    expect(report.model.trainSeconds).toBeLessThan(20);
-  });
-
   it('writes a model that imports with the expected ops and I/O: six weighted layers', () => {
     const { imported, graph } = loadModel(file(DEMO_FILES.model));
     const convRelu = ['Conv', 'Relu'];
