@@ -7,7 +7,7 @@ import type { Graph, Node, Value } from '../src/ir/graph.js';
 import { formatShape, sizeOf } from '../src/ir/shape.js';
 import type { ActivationQuant, QuantizedBias, QuantizedGraph, QuantizedWeight } from '../src/ir/quantized-graph.js';
 import { KERNELS, type Kernel, type KernelContext } from './kernels/registry.js';
-import { quantizeTensor } from './quantize-input.js';
+import { quantizeGraphInput } from './quantize-input.js';
 import { REQUANT_MODES, type RequantMode } from './requant/index.js';
 
 /** An integer tensor and the grid its integers live on: real = scale · (q − zeroPoint). */
@@ -52,7 +52,7 @@ export function createIntegerRuntime(q: QuantizedGraph, mode: RequantMode): Inte
 
   return {
     mode,
-    quantizeInput: (data) => quantizeTensor(mode, inputGrid, data),
+    quantizeInput: (data) => quantizeGraphInput(mode, inputGrid, data),
     run(x, outputs = graph.outputs) {
       const batch = checkedBatch(graph, input, shapes.of(input), x);
       for (const name of outputs) {
