@@ -73,6 +73,10 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
       await expect(quantize(RESNET8, { ...cifarCalib, method, weightScales: 'per-channel' })).rejects.toThrow(/per-channel weights support methods rtn and flexround, not ada/);
   });
 
+  it('--equalize refuses per-tensor weights by name: one grid per tensor would round the rescaled rows differently', async () => {
+    await expect(quantize(RESNET8, { ...cifarCalib, equalize: true })).rejects.toThrow(/equalize needs per-channel weights .*add --per-channel/);
+  });
+
   // Weights only (A32) isolates the weight grids: per tensor, the depthwise layers' small channels round to zero.
   // W8A8 keeps less (about a hundred activation grids each add their rounding), but per-channel still leads.
   it('Selfie Segmentation: per-channel weights keep the float mask on held-out photos, per-tensor weights do not', async () => {
