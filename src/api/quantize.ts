@@ -12,11 +12,13 @@ import { weightedLayers } from '../quant/layers.js';
 import { loadModel } from '../load-model.js';
 import { globalizeAveragePool } from '../passes/globalize-average-pool.js';
 import type { Granularity } from '../quant/blocks.js';
-import { calibrateActivations } from '../quant/calibrate.js';
+import { correctBiases, layerInputMeans } from '../quant/bias-correction.js';
+import { equalizeChannels } from '../quant/equalize-channels.js';
+import { calibrateActivations, type SampleBatches } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
-import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantMethod } from '../ir/quantized-graph.js';
+import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantizedWeight, QuantMethod } from '../ir/quantized-graph.js';
 import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
-import { assembleQuantizedGraph, quantizeRtn, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
+import { assembleQuantizedGraph, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
 import { LR_SCHEDULES, type LrSchedule } from '../quant/lr-schedule.js';
 import type { Setting } from '../quant/unit-trainer.js';
@@ -44,6 +46,10 @@ export interface QuantizeOptions extends DataOptions, JobHooks {
   readonly weightRange?: WeightRange;
   /** 'per-channel': one weight scale per output channel of every Conv and transB Gemm (RTN and FlexRound); default 'per-tensor'. */
   readonly weightScales?: WeightScales;
+  /** Rescale convolution channels so each fills its activation grid (equalize-channels.ts; per-channel weights only); default false. */
+  readonly equalize?: boolean;
+  /** Fold each convolution's rounding-induced output mean shift back into its bias (bias-correction.ts); default false. */
+  readonly biasCorrection?: boolean;
   /** Activation range observer; default 'minmax'. */
   readonly observer?: ObserverKind;
   /** Seed of every random choice; default 0. */
@@ -101,6 +107,8 @@ function settle(o: QuantizeOptions): Settled {
   // FlexRound learns a per-channel grid as it learns a per-tensor one; AdaRound and AdaQuant keep one grid per layer.
   if (o.weightScales === 'per-channel' && s.method !== 'rtn' && s.method !== 'flexround')
     fail('BAD_ARGUMENT', `per-channel weights support methods rtn and flexround, not ${s.method}; drop --per-channel or use --method flexround`);
+  // Equalizing divides a convolution's output rows by different factors: only per-channel grids round them as before.
+  if (o.equalize && o.weightScales !== 'per-channel') fail('BAD_ARGUMENT', 'equalize needs per-channel weights (it rescales each output channel of a convolution); add --per-channel');
   oneOf('observer', s.observer, OBSERVER_KINDS);
   oneOf('granularity', o.granularity ?? 'layer', GRANULARITIES);
   oneOf('setting', o.setting ?? 'brecq', SETTINGS);
@@ -125,12 +133,12 @@ function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: 
 
 /** Identifies a run for resume: the model's bytes and every option that changes the result. */
 function runFingerprint(model: string, o: QuantizeOptions, s: Settled, settings: ReconstructionOptions): string {
-  const { calib, labels, preprocess, preprocessOverrides, layout, limit, offset, inputShape, samples, weightRange } = o;
+  const { calib, labels, preprocess, preprocessOverrides, layout, limit, offset, inputShape, samples, weightRange, equalize } = o;
   const { wbits, abits, observer } = s;
   const layerBits = o.layerBits && Object.fromEntries(o.layerBits);
   return createHash('sha256')
     .update(readFileSync(model))
-    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', preprocessOverrides, layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, wbits, abits, observer, settings, layerBits }))
+    .update(JSON.stringify({ calib, labels, preprocess: preprocess ?? 'none', preprocessOverrides, layout, limit, offset, inputShape: inputShape?.join(','), samples, weightRange, equalize, wbits, abits, observer, settings, layerBits }))
     .digest('hex');
 }
 
@@ -158,12 +166,13 @@ export async function quantize(model: string, o: QuantizeOptions): Promise<Quant
 async function quantizeOn(backend: TensorBackend | undefined, model: string, o: QuantizeOptions, s: Settled): Promise<QuantizedGraph> {
   const progressOf = o.progress ?? silentProgress;
   // A whole-input average pool becomes a mean with its own output grid (globalize-average-pool.ts says why).
-  const graph = globalizeAveragePool(loadModel(model, { inputShape: o.inputShape }).graph);
-  if (o.target !== undefined) checkDeployable(graph, o.target);
-  if (s.method !== 'rtn') checkReconstructionSupported(graph, o.granularity ?? 'layer');
-  const sampleShape = sampleShapeOf(graph, model);
+  const loaded = globalizeAveragePool(loadModel(model, { inputShape: o.inputShape }).graph);
+  if (o.target !== undefined) checkDeployable(loaded, o.target);
+  if (s.method !== 'rtn') checkReconstructionSupported(loaded, o.granularity ?? 'layer');
+  const sampleShape = sampleShapeOf(loaded, model);
   const limit = o.samples !== undefined ? Math.min(o.samples, o.limit ?? Infinity) : o.limit;
   const data = await openData(o.calib, { ...o, limit }, sampleShape);
+  const graph = o.equalize ? await equalizedGraph(loaded, data, s, o) : loaded;
   let activations = new Map<string, ActivationQuant>();
   if (s.abits < 32) {
     const executor = await createFloatExecutor(graph);
@@ -187,7 +196,10 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     model,
     calibrationSamples: s.method !== 'rtn' || s.abits < 32 ? data.size : 0,
   };
-  if (!backend) return quantizeRtn(graph, activations, rtnOptions, info);
+  if (!backend) {
+    const weights = rtnWeights(graph, rtnOptions);
+    return assembleQuantizedGraph(await withCorrectedBiases(graph, weights, data, o, s), activations, weights, info);
+  }
 
   const method = s.method as RoundingMethod;
   const iterations = o.iters ?? DEFAULT_ITERATIONS;
@@ -221,5 +233,28 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     },
   });
   progress?.finish();
-  return assembleQuantizedGraph(graph, s.abits < 32 ? result.activations : activations, result.weights, info);
+  return assembleQuantizedGraph(await withCorrectedBiases(graph, result.weights, data, o, s), s.abits < 32 ? result.activations : activations, result.weights, info);
+}
+
+/** The float graph with its channels equalized (the same function), logging how many regions changed. */
+async function equalizedGraph(graph: Graph, data: SampleBatches, s: Settled, o: QuantizeOptions): Promise<Graph> {
+  const executor = await createFloatExecutor(graph);
+  try {
+    const equalized = await equalizeChannels(graph, executor, data, s.batch);
+    o.log?.(`equalize: ${equalized.regions} regions of channels rescaled`);
+    return equalized.graph;
+  } finally {
+    executor.dispose();
+  }
+}
+
+/** The graph whose convolution biases absorb the chosen weights' rounding shift when biasCorrection asks for it. */
+async function withCorrectedBiases(graph: Graph, weights: ReadonlyMap<string, QuantizedWeight>, data: SampleBatches, o: QuantizeOptions, s: Settled): Promise<Graph> {
+  if (!o.biasCorrection) return graph;
+  const executor = await createFloatExecutor(graph);
+  try {
+    return correctBiases(graph, weights, await layerInputMeans(graph, executor, data, s.batch));
+  } finally {
+    executor.dispose();
+  }
 }

@@ -13,6 +13,8 @@ interface Row {
   readonly name: string;
   readonly abits: ActivationBits;
   readonly observer: ObserverKind;
+  readonly biasCorrection?: boolean;
+  readonly equalize?: boolean;
 }
 
 const ROWS: readonly Row[] = [
@@ -20,6 +22,10 @@ const ROWS: readonly Row[] = [
   { name: 'W8A8 per-channel RTN, minmax', abits: 8, observer: 'minmax' },
   { name: 'W8A8 per-channel RTN, mse', abits: 8, observer: 'mse' },
   { name: 'W8A8 per-channel RTN, percentile', abits: 8, observer: 'percentile' },
+  { name: 'W8A32 per-channel RTN, bias correction', abits: 32, observer: 'minmax', biasCorrection: true },
+  { name: 'W8A8 per-channel RTN, percentile, bias correction', abits: 8, observer: 'percentile', biasCorrection: true },
+  { name: 'W8A8 per-channel RTN, percentile, equalized', abits: 8, observer: 'percentile', equalize: true },
+  { name: 'W8A8 per-channel RTN, percentile, equalized, bias correction', abits: 8, observer: 'percentile', equalize: true, biasCorrection: true },
 ];
 
 function flag(args: readonly string[], name: string): string | undefined {
@@ -35,7 +41,7 @@ export default async function selfie(args: string[]): Promise<BenchResult> {
   const photos = { preprocess: 'mediapipe-selfie' as const };
   const rows: (string | number)[][] = [];
   for (const row of ROWS.filter((r) => only === undefined || r.name.includes(only))) {
-    const q = await quantize(file, { ...photos, calib: data('imagenet-sample'), limit: calibCount, method: 'rtn', weightScales: 'per-channel', abits: row.abits, observer: row.observer });
+    const q = await quantize(file, { ...photos, calib: data('imagenet-sample'), limit: calibCount, method: 'rtn', weightScales: 'per-channel', abits: row.abits, observer: row.observer, biasCorrection: row.biasCorrection, equalize: row.equalize });
     const report = await validate(file, q, {
       ...photos,
       data: data('imagenet-sample'),

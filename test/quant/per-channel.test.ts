@@ -7,6 +7,11 @@ import type { QuantizeOptions } from '../../src/api/quantize.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { loadModel } from '../../src/load-model.js';
 import { rtnWeights } from '../../src/quant/rtn.js';
+import { equalizeChannels } from '../../src/quant/equalize-channels.js';
+import { createFloatExecutor } from '../../src/exec/float-executor.js';
+import { globalizeAveragePool } from '../../src/passes/globalize-average-pool.js';
+import { openData, readAllSamples } from '../../src/api/data.js';
+import { AgreementAccumulator } from '../../src/metrics.js';
 import { data, hasShared, model } from '../helpers/shared.js';
 
 const RESNET8 = model('resnet8-cifar10/float.onnx');
@@ -68,6 +73,10 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
       await expect(quantize(RESNET8, { ...cifarCalib, method, weightScales: 'per-channel' })).rejects.toThrow(/per-channel weights support methods rtn and flexround, not ada/);
   });
 
+  it('--equalize refuses per-tensor weights by name: one grid per tensor would round the rescaled rows differently', async () => {
+    await expect(quantize(RESNET8, { ...cifarCalib, equalize: true })).rejects.toThrow(/equalize needs per-channel weights .*add --per-channel/);
+  });
+
   // Weights only (A32) isolates the weight grids: per tensor, the depthwise layers' small channels round to zero.
   // W8A8 keeps less (about a hundred activation grids each add their rounding), but per-channel still leads.
   it('Selfie Segmentation: per-channel weights keep the float mask on held-out photos, per-tensor weights do not', async () => {
@@ -89,4 +98,34 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
     expect(w8a8.perChannel.maskIou).toBeGreaterThan(0.66);
     expect(w8a8.perChannel.pooledMaskIou).toBeGreaterThan(0.92);
   }, 150_000);
+
+  // Relu conv → depthwise → residual-add chains carry a per-channel factor (equalize-channels.ts), so equalizing leaves
+  // the float function as it was; the corrected biases and rescaled weights are plain numbers every target runs.
+  it('Selfie Segmentation --equalize --bias-correction: the same float function, bit-exact in LiteRT (XNNPACK), a W8A8 mask floor', async () => {
+    const photos = { preprocess: 'mediapipe-selfie' as const };
+    const graph = globalizeAveragePool(loadModel(SELFIE).graph);
+    const sample = graph.values.get(graph.inputs[0])!.shape.slice(1) as number[];
+    const calib = await openData(data('imagenet-sample'), { ...photos, limit: 2 }, sample);
+    const executor = await createFloatExecutor(graph);
+    const equalized = await equalizeChannels(graph, executor, calib, 2);
+    const input = { [graph.inputs[0]]: { shape: [2, ...sample], data: await readAllSamples(calib) } };
+    const before = executor.run(input).get(graph.outputs[0])!.data;
+    executor.dispose();
+    const after = await createFloatExecutor(equalized.graph);
+    expect(equalized.regions).toBe(19);
+    const agreement = new AgreementAccumulator();
+    agreement.add(before, after.run(input).get(graph.outputs[0])!.data);
+    expect(agreement.stats().sqnrDb).toBeGreaterThan(80);
+    after.dispose();
+
+    const q = await quantize(SELFIE, { ...photos, calib: data('imagenet-sample'), limit: 8, method: 'rtn', abits: 8, weightScales: 'per-channel', observer: 'percentile', equalize: true, biasCorrection: true });
+    const report = await validate(SELFIE, q, { ...photos, data: data('imagenet-sample'), offset: 500, limit: 4, modes: ['tflite-xnnpack'], executors: ['runtime', 'litert'], task: 'segmentation' });
+    const [runtime, litert] = report.executors.map((e) => e.executor);
+    expect(report.mismatches[runtime][litert]).toBe(0);
+    const mask = report.executors[0].segmentation!;
+    // Floors under what these 4 photos give from 8 calibration photos (0.706 mean, 0.909 pooled); 4 photos cannot rank
+    // settings whose 200-photo figures differ by a few points (test/bench/selfie.bench.ts does that).
+    expect(mask.maskIou).toBeGreaterThan(0.65);
+    expect(mask.pooledMaskIou).toBeGreaterThan(0.88);
+  }, 60_000);
 });

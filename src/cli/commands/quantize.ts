@@ -28,6 +28,8 @@ export interface QuantizeFlags extends DataFlags {
   backend: string;
   weightRange: string;
   perChannel?: boolean;
+  equalize?: boolean;
+  biasCorrection?: boolean;
   resume?: boolean;
   bits?: string;
 }
@@ -51,6 +53,8 @@ export function quantizeOptions(f: QuantizeFlags): QuantizeOptions {
     backend: oneOf('--backend', f.backend, BACKEND_KINDS),
     weightRange: oneOf('--weight-range', f.weightRange, WEIGHT_RANGES),
     weightScales: f.perChannel ? 'per-channel' : 'per-tensor',
+    equalize: f.equalize,
+    biasCorrection: f.biasCorrection,
     resume: f.resume,
     layerBits: f.bits !== undefined ? readBitPlan(f.bits) : undefined,
     progress: createProgress,
@@ -75,6 +79,8 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
     .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
     .option('--per-channel', 'one weight scale per output channel of every Conv and transB Gemm (rtn and flexround; default per tensor)')
+    .option('--equalize', 'rescale conv channels (through relu, depthwise, residual adds) so each fills its 8-bit activation grid; needs --per-channel')
+    .option('--bias-correction', 'move each conv bias by the mean output shift its weight rounding causes on the calibration data')
     .option('--bits <plan>', 'per-layer weight bits from a plan (PLAN.json of validate --suggest-bits); layers it leaves out take --wbits')
     .option('--resume', 'continue an interrupted reconstruction from OUTPUT.resume');
 }
