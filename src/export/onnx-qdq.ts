@@ -7,8 +7,11 @@
 //   fused activations: Conv/Gemm[relu] → Relu, [relu6] → Clip(0, 6), between the op and its Q (ORT folds them away
 //   when the Q's range already clamps: ReluQuantFusion / ClipQuantFusion)
 //   Add is written as Sum (the same op for two inputs): ORT fuses DQ → Add → Q into QLinearAdd, whose rounding differs
-//   between its builds (AVX2 FMA, wasm float divide, NEON fixed point), and leaves Sum in float32 between DQ and Q,
-//   which rounds the same everywhere (runtime/kernels/add.ts: onnxFloatAdd). Add is memory-bound, so little is lost.
+//   between its builds (AVX2 FMA, NEON fixed point, and onnxruntime-web's wasm build, which rounds some near-ties
+//   unlike DQ → Sum → Q: 0–2 of the 65,536 uint8 input pairs per grid, enough to move ppocr-cls and BlazeFace
+//   activations), and leaves Sum in float32 between DQ and Q, which rounds the same everywhere
+//   (runtime/kernels/add.ts: onnxFloatAdd). Add is memory-bound, so little is lost (ResNet-8 in onnxruntime-web,
+//   1 thread: QLinearAdd would save ~0.1 of ~0.9 ms CPU per run).
 //   I/O: io 'float' reads a float input and quantizes it (Q at the input), and dequantizes the outputs (DQ at the
 //   outputs); io 'int8' takes and gives the int8 tensors. Graph inputs and outputs keep the source model's names.
 //   extraOutputs: int8 activations also exposed as graph outputs (for per-layer comparison).
