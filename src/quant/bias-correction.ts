@@ -6,6 +6,7 @@ import type { FloatExecutor } from '../exec/float-executor.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { dequantizeWeight, type QuantizedWeight } from '../ir/quantized-graph.js';
 import type { SampleBatches } from './calibrate.js';
+import { reduceChannels } from './channel-reduce.js';
 import { weightedLayers, type WeightedLayer } from './layers.js';
 
 /** Ops whose output channel mean bias correction moves: convolutions (their spatial means carry the shift). */
@@ -19,19 +20,7 @@ function correctedLayers(graph: Graph): WeightedLayer[] {
 /** Per-channel means of every corrected layer's input over the calibration data, run on the float model. */
 export async function layerInputMeans(graph: Graph, executor: FloatExecutor, data: SampleBatches, batchSize: number): Promise<Map<string, Float64Array>> {
   const inputs = [...new Set(correctedLayers(graph).map((l) => l.node.inputs[0]))];
-  const sums = new Map<string, Float64Array>();
-  const input = graph.inputs[0];
-  const sample = graph.values.get(input)!.shape.slice(1) as number[];
-  for await (const batch of data.batches(batchSize)) {
-    const out = executor.run({ [input]: { shape: [batch.count, ...sample], data: batch.data } }, inputs);
-    for (const [name, t] of out) {
-      const channels = t.shape[1];
-      const sum = sums.get(name) ?? new Float64Array(channels);
-      const plane = t.data.length / (batch.count * channels);
-      for (let i = 0; i < t.data.length; i++) sum[Math.floor(i / plane) % channels] += t.data[i];
-      sums.set(name, sum);
-    }
-  }
+  const sums = await reduceChannels(graph, executor, data, inputs, batchSize, 0, (sum, x) => sum + x);
   const means = new Map<string, Float64Array>();
   for (const [name, sum] of sums) {
     const t = graph.values.get(name)!;

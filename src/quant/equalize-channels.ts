@@ -6,6 +6,7 @@
 import type { FloatExecutor } from '../exec/float-executor.js';
 import { consumers, producers, type Graph, type Node, type Value } from '../ir/graph.js';
 import type { SampleBatches } from './calibrate.js';
+import { reduceChannels } from './channel-reduce.js';
 
 /**
  * Values whose channel m carries the same factor 1/s_m, with the nodes that make it so:
@@ -92,27 +93,6 @@ export function equalizationRegions(graph: Graph): Region[] {
   return regions;
 }
 
-/** max |x| per channel of each named value over the calibration data, on the float model. */
-async function channelPeaks(graph: Graph, executor: FloatExecutor, data: SampleBatches, names: readonly string[], batchSize: number): Promise<Map<string, Float64Array>> {
-  const peaks = new Map<string, Float64Array>();
-  const input = graph.inputs[0];
-  const sample = graph.values.get(input)!.shape.slice(1) as number[];
-  for await (const batch of data.batches(batchSize)) {
-    const out = executor.run({ [input]: { shape: [batch.count, ...sample], data: batch.data } }, names);
-    for (const [name, t] of out) {
-      const channels = t.shape[1];
-      const peak = peaks.get(name) ?? new Float64Array(channels);
-      const plane = t.data.length / (batch.count * channels);
-      for (let i = 0; i < t.data.length; i++) {
-        const c = Math.floor(i / plane) % channels;
-        peak[c] = Math.max(peak[c], Math.abs(t.data[i]));
-      }
-      peaks.set(name, peak);
-    }
-  }
-  return peaks;
-}
-
 /** Channels are never scaled up more than this: a channel that is nearly dead stays near zero rather than amplified. */
 const MAX_GAIN = 64;
 
@@ -139,7 +119,8 @@ function scaleBy(value: Value, factor: Float64Array, channelOf: (i: number) => n
 /** The float graph with every equalizable region's channels rescaled (same function, up to float rounding), and how many regions changed. */
 export async function equalizeChannels(graph: Graph, executor: FloatExecutor, data: SampleBatches, batchSize: number): Promise<{ graph: Graph; regions: number }> {
   const regions = equalizationRegions(graph);
-  const peaks = await channelPeaks(graph, executor, data, regions.flatMap((r) => [...r.values]), batchSize);
+  // max |x| per channel of every value of every region.
+  const peaks = await reduceChannels(graph, executor, data, regions.flatMap((r) => [...r.values]), batchSize, 0, (peak, x) => Math.max(peak, Math.abs(x)));
   const values = new Map<string, Value>(graph.values);
   const rescale = (name: string | undefined, factor: Float64Array, channelOf: (i: number) => number) => {
     if (name) values.set(name, scaleBy(values.get(name)!, factor, channelOf));
