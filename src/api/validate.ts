@@ -20,6 +20,9 @@ import { checkMode, defaultExecutor, floatExecutor, openArtefact, type Artefact 
 import { silentProgress, type JobHooks } from './progress.js';
 import { BUILT_IN_EXECUTORS, executorNames } from './registry.js';
 
+/** The widest classifier output whose float-vs-int confusion matrix is kept (ImageNet's 1001 classes fit). */
+const MAX_CONFUSION_CLASSES = 4096;
+
 export interface ValidateOptions extends DataOptions, JobHooks {
   readonly data: string;
   /** Integer runtime modes to run; default all. */
@@ -55,7 +58,7 @@ export interface ExecutorReport {
   readonly segmentation?: SegmentationStats;
   readonly detection?: DetectionStats;
   readonly layers: LayerReport[];
-  /** confusion[f][c]: samples the float model called f and this executor c. */
+  /** confusion[f][c]: samples the float model called f and this executor c; empty past MAX_CONFUSION_CLASSES classes. */
   readonly confusion: number[][];
   /** Wall time per sample on this machine (whole batches, every requested layer read back). */
   readonly msPerSample: number;
@@ -194,8 +197,10 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
   const gridded = [...q.activations.keys()].filter((v) => !graph.inputs.includes(v) && graph.values.has(v) && !clamped.has(v));
   const order = new Map(graph.nodes.flatMap((n, k) => n.outputs.map((v) => [v, k] as const)));
   const layers = [...new Set([...gridded, ...graph.outputs])].sort((a, b) => order.get(a)! - order.get(b)!);
-  // The float-vs-int confusion is a classifier's: a segmenter's or detector's outputs are not classes.
-  const classes = task === 'classification' ? sizeOf(graph.values.get(output)!.shape.slice(1) as number[]) : 0;
+  // The float-vs-int confusion is a classifier's: a segmenter's or detector's outputs are not classes, nor is an
+  // output too wide for a dense matrix (a 256×256 mask validated as a classifier would need 2^32 counts).
+  const outputWidth = sizeOf(graph.values.get(output)!.shape.slice(1) as number[]);
+  const classes = task === 'classification' && outputWidth <= MAX_CONFUSION_CLASSES ? outputWidth : 0;
   const agree: number[] = [];
   const correct = [0];
   // Milliseconds spent in run(), the float reference first.
@@ -238,7 +243,7 @@ export async function validate(modelPath: string, quantized: QuantizedGraph | st
             histograms[k].get(v)?.add(ref.get(v)!.data, out.get(v)!.data);
           }
         agree[k] += tops[k].filter((c, i) => c === refTop[i]).length;
-        if (task === 'classification') tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
+        if (classes > 0) tops[k].forEach((c, i) => confusion[k][refTop[i]][c]++);
         if (mask) masks[k].add(ref.get(mask)!.data, out.get(mask)!.data, batch.count);
         if (detector)
           detections[k].add(ref.get(detector.scores)!.data, out.get(detector.scores)!.data, ref.get(detector.boxes)!.data, out.get(detector.boxes)!.data, batch.count);

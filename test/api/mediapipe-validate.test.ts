@@ -39,6 +39,10 @@ describe('validate --task on MediaPipe models (W8A8 RTN, per-tensor weights)', (
       expect(e.segmentation!.pooledMaskIou).toBeGreaterThan(0.2);
       expect(e.outputs.activation_10.cosine).toBeGreaterThan(0.6);
     }
+    // Validated as the default classifier, the 65,536-value mask is no class list: no confusion matrix (2^32 counts).
+    const asClassifier = await validate(SELFIE, q, { ...held, limit: 1, modes: ['tflite-single'], executors: ['runtime'], preprocess: 'mediapipe-selfie' });
+    expect(asClassifier.executors[0].confusion).toEqual([]);
+    expect(asClassifier.executors[0].output.sqnrDb).toBeGreaterThan(0);
   });
 
   it('detection: top-score agreement and the IoU of the top box, per output SQNR', async () => {
