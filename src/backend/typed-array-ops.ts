@@ -19,16 +19,36 @@ function mapWithGradient(op: string, x: FloatTensor, dy: FloatTensor, slope: (v:
   return { shape: x.shape, data: dx };
 }
 
+// Relu and Clip, the activations of every CNN, are loops of their own: through map's callback they took 15 % of
+// MobileNetV2's FlexRound CPU time (V8 cannot inline a callback that several activations share).
+
 /** y = max(x, 0). */
-export const relu = (x: FloatTensor): FloatTensor => map(x, (v) => (v > 0 ? v : 0));
+export function relu(x: FloatTensor): FloatTensor {
+  const y = new Float32Array(x.data.length);
+  for (let i = 0; i < y.length; i++) y[i] = x.data[i] > 0 ? x.data[i] : 0;
+  return { shape: x.shape, data: y };
+}
 /** ∂x = ∂y where x > 0 (the subgradient 0 at 0, as PyTorch). */
-export const reluBackward = (x: FloatTensor, dy: FloatTensor): FloatTensor => mapWithGradient('reluBackward', x, dy, (v) => (v > 0 ? 1 : 0));
+export function reluBackward(x: FloatTensor, dy: FloatTensor): FloatTensor {
+  sameShape('reluBackward', x, dy);
+  const dx = new Float32Array(x.data.length);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * (x.data[i] > 0 ? 1 : 0);
+  return { shape: x.shape, data: dx };
+}
 
 /** y = min(max(x, lo), hi); relu6 is clip(x, 0, 6). */
-export const clip = (x: FloatTensor, lo: number, hi: number): FloatTensor => map(x, (v) => Math.min(Math.max(v, lo), hi));
+export function clip(x: FloatTensor, lo: number, hi: number): FloatTensor {
+  const y = new Float32Array(x.data.length);
+  for (let i = 0; i < y.length; i++) y[i] = Math.min(Math.max(x.data[i], lo), hi);
+  return { shape: x.shape, data: y };
+}
 /** ∂x = ∂y strictly inside (lo, hi). */
-export const clipBackward = (x: FloatTensor, dy: FloatTensor, lo: number, hi: number): FloatTensor =>
-  mapWithGradient('clipBackward', x, dy, (v) => (v > lo && v < hi ? 1 : 0));
+export function clipBackward(x: FloatTensor, dy: FloatTensor, lo: number, hi: number): FloatTensor {
+  sameShape('clipBackward', x, dy);
+  const dx = new Float32Array(x.data.length);
+  for (let i = 0; i < dx.length; i++) dx[i] = dy.data[i] * (x.data[i] > lo && x.data[i] < hi ? 1 : 0);
+  return { shape: x.shape, data: dx };
+}
 
 /** ONNX HardSwish: y = x · clip(x/6 + 1/2, 0, 1). */
 export const hardSwish = (x: FloatTensor): FloatTensor => map(x, (v) => v * Math.min(Math.max(v / 6 + 0.5, 0), 1));
