@@ -25,35 +25,33 @@ export interface ServedPage {
 }
 
 export interface ServedPageOptions {
-  /** Where the page opens, relative to the server's root: '' is the flexq page itself. */
-  readonly path: string;
   /** Chromium flags besides CHROMIUM_ARGS. */
   readonly extraArgs?: readonly string[];
   readonly viewport?: { readonly width: number; readonly height: number };
 }
 
-/** `flexq serve DIR`'s server and a headless Chromium page on it; close() ends both and removes the profile. */
-export async function openServedPage(dir: string, o: ServedPageOptions): Promise<ServedPage> {
+/**
+ * `flexq serve DIR`'s server and a blank headless Chromium page to open on it (url: the flexq page); close() ends both
+ * and removes the profile.
+ */
+export async function openServedPage(dir: string, o: ServedPageOptions = {}): Promise<ServedPage> {
   const server = await startWebServer(dir, 0);
   const profile = mkdtempSync(join(tmpdir(), 'flexq-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(o.extraArgs ?? [])], viewport: o.viewport });
+  const context = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM_PATH, headless: true, args: [...CHROMIUM_ARGS, ...(o.extraArgs ?? [])], viewport: o.viewport }).catch(async (e: unknown) => {
+    await server.close();
+    rmSync(profile, { recursive: true, force: true });
+    throw e;
+  });
   const close = async () => {
     await context.close();
     await server.close();
     rmSync(profile, { recursive: true, force: true });
   };
-  try {
-    const page = await context.newPage();
-    await page.goto(`${server.url}${o.path}`);
-    return { page, url: server.url, close };
-  } catch (e) {
-    await close();
-    throw e;
-  }
+  return { page: await context.newPage(), url: server.url, close };
 }
 
-/** The page's globals once loadOrtWasm has run. */
-type OrtWindow = { ort: typeof import('onnxruntime-web'); qdq?: InferenceSession };
+/** The page's globals once loadOrtWasm has run (qdq: the Chromium executor's session). */
+export type OrtWindow = { ort: typeof import('onnxruntime-web'); qdq?: InferenceSession };
 
 /**
  * Loads onnxruntime-web's wasm build from the server (the files the flexq page loads) as window.ort, with 1 thread:
@@ -78,13 +76,14 @@ export async function createChromiumOrtExecutor(q: QuantizedGraph, flavour: QdqF
   const { graph } = q;
   const dir = mkdtempSync(join(tmpdir(), 'flexq-chromium-serve-'));
   await exportOnnxQdq(q, join(dir, QDQ_MODEL_FILE), { io: 'float', flavour });
-  // web.json: a page of the server's origin that runs no script of its own.
-  const served = await openServedPage(dir, { path: 'model/web.json' });
+  const served = await openServedPage(dir);
   const dispose = async () => {
     await served.close();
     rmSync(dir, { recursive: true, force: true });
   };
   try {
+    // web.json: a page of the server's origin that runs no script of its own.
+    await served.page.goto(`${served.url}model/web.json`);
     await loadOrtWasm(served.page);
     await served.page.evaluate(async ([url, options]) => {
       const w = window as unknown as OrtWindow;
