@@ -29,7 +29,7 @@ interface RealCase extends QdqCase {
    * the ort-web flavour's (MobileNetV2: 140 ms a photo, README's web table).
    */
   readonly genericInWeb: number;
-  /** Whether headless Chromium runs the ort-web flavour on every input too (at the outputs). */
+  /** Whether headless Chromium runs the ort-web flavour on every input too (at the outputs); the title says so. */
   readonly chromium: boolean;
 }
 
@@ -52,7 +52,7 @@ async function openCompared(c: RealCase, q: QuantizedGraph): Promise<Compared[]>
 }
 
 for (const c of REAL) {
-  describe(`ONNX QDQ ${c.name}: runtime (onnx mode), ort-node and ort-web agree on ${c.inputs} inputs`, () => {
+  describe(`ONNX QDQ ${c.name}: runtime (onnx mode), ort-node and ort-web${c.chromium ? ' (also in headless Chromium)' : ''} agree on ${c.inputs} inputs`, () => {
     let q: QuantizedGraph;
     let compared: Compared[];
 
