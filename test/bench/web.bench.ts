@@ -11,7 +11,6 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { chromium } from 'playwright-core';
 import type { InferenceSession } from 'onnxruntime-common';
 import { openDataset, type DataSpec, type Preprocess } from '../../calibration/index.js';
 import { quantize, type QuantMethod } from '../../src/index.js';
@@ -23,9 +22,9 @@ import type { WeightRange } from '../../src/quant/schemes.js';
 import type { FloatTensor } from '../../src/tensor.js';
 import type { BatchExecutor } from '../../src/target.js';
 import { createOrtExecutor, loadOrt, ortSessionOptions, ORT_WEB_SESSION_OPTIONS, type OrtKind } from '../../targets/web/ort-executor.js';
-import { startWebServer } from '../../targets/web/server.js';
 import { FLOAT_MODEL_FILE, QDQ_MODEL_FILE } from '../../targets/web/web-config.js';
 import { prepareServeDir } from '../../src/cli/commands/serve.js';
+import { loadOrtWasm, openServedPage, type OrtWindow } from '../helpers/chromium.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
@@ -58,7 +57,6 @@ const FLAVOURS: readonly { flavour: QdqFlavour; range: WeightRange }[] = [
   { flavour: 'ort-node', range: 'int7' },
 ];
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const CHROMIUM_REPS = 5;
 const REPO = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -200,22 +198,19 @@ async function profileOps(bytes: Uint8Array, input: Float32Array, shape: readonl
  * threads need a cross-origin-isolated page). The models are handed to the page by request interception.
  */
 async function timeChromium(dir: string, models: Record<string, Uint8Array>, runs: number): Promise<Record<string, Sample>> {
-  const server = await startWebServer(dir, 0);
-  const profile = mkdtempSync(join(tmpdir(), 'flexq-bench-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, { executablePath: '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  const served = await openServedPage(dir, { extraArgs: ['--disable-gpu'] });
   try {
-    const page = await context.newPage();
+    const { page } = served;
     await page.route('**/bench/*.onnx', (route) => {
       const name = decodeURIComponent(new URL(route.request().url()).pathname.slice('/bench/'.length, -'.onnx'.length));
       return route.fulfill({ status: 200, contentType: 'application/octet-stream', body: Buffer.from(models[name]) });
     });
-    await page.goto(`${server.url}model/web.json`);
+    await page.goto(`${served.url}model/web.json`);
+    await loadOrtWasm(page);
     // The page holds every session and times them round-robin itself; Chromium's clock is coarse (0.1 ms) outside
     // a cross-origin-isolated page, so each sample is the mean of CHROMIUM_REPS runs.
     return await page.evaluate(async ([options, names, runs, reps, interleavedSource]) => {
-      const ort = (await import('/ort/ort.wasm.min.mjs' as string)) as typeof import('onnxruntime-web');
-      ort.env.wasm.wasmPaths = '/ort/';
-      ort.env.wasm.numThreads = 1;
+      const { ort } = window as unknown as OrtWindow;
       const config = (await (await fetch('/model/web.json')).json()) as { inputShape: number[] };
       const size = config.inputShape.reduce((a, b) => a * b, 1);
       const timers: Record<string, () => Promise<{ wall: number }>> = {};
@@ -232,9 +227,7 @@ async function timeChromium(dir: string, models: Record<string, Uint8Array>, run
       return interleaved(timers, runs);
     }, [ORT_WEB_SESSION_OPTIONS, Object.keys(models), runs, CHROMIUM_REPS, INTERLEAVED_MEDIANS] as const);
   } finally {
-    await context.close();
-    await server.close();
-    rmSync(profile, { recursive: true, force: true });
+    await served.close();
   }
 }
 

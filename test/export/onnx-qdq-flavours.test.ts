@@ -1,31 +1,22 @@
-// The ONNX QDQ flavours (src/export/onnx-qdq.ts): 'ort-web' (uint8 activations) run by onnxruntime-web, and 'ort-node'
-// (uint8 activations, weights in [−64, 63]) run by onnxruntime-node, each bit-exact with the integer runtime's onnx
-// mode on every activation of real data; and what onnxruntime's optimizer makes of each flavour (which ops fuse).
+// The ONNX QDQ flavours (src/export/onnx-qdq.ts) on 7-bit weights: 'ort-node' (uint8 activations, weights in
+// [−64, 63]) in onnxruntime-node and -web, and 'ort-web' (uint8 activations) in onnxruntime-node, where 7-bit weights
+// keep its u8s8 kernels from saturating; each bit-exact with the integer runtime's onnx mode on every shared labelled
+// set (test/export/qdq-cases.ts; the 8-bit grid's generic and ort-web flavours: onnx-qdq.test.ts); and what
+// onnxruntime's optimizer makes of each flavour (which ops fuse).
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pkg from 'onnx-proto';
 import * as ortNode from 'onnxruntime-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { openDataset, type DataSpec } from '../../calibration/index.js';
+import { openDataset } from '../../calibration/index.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
-import { quantize, type QuantizeOptions } from '../../src/index.js';
-import { runtimeExecutor } from '../../src/api/executors.js';
-import { buildQdqModel, weightOutsideOrtNodeRange, type QdqFlavour } from '../../src/export/onnx-qdq.js';
+import { buildQdqModel, weightOutsideOrtNodeRange } from '../../src/export/onnx-qdq.js';
 import { FlexqError } from '../../src/errors.js';
-import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
-import type { WeightRange } from '../../src/quant/schemes.js';
-import type { BatchExecutor } from '../../src/target.js';
-import { createOrtExecutor, ORT_SESSION_OPTIONS, qdqFlavourFor, type OrtKind } from '../../targets/web/ort-executor.js';
-import { data, model } from '../helpers/shared.js';
+import { createOrtExecutor, ORT_SESSION_OPTIONS, qdqFlavourFor } from '../../targets/web/ort-executor.js';
+import { compareWithRuntime, DSCNN, MNIST8, quantizeRtn, RESNET8, type Compared, type QdqCase } from './qdq-cases.js';
 
-interface Case {
-  readonly name: string;
-  readonly file: string;
-  readonly preprocess: 'none' | 'unit';
-  readonly calib: Omit<DataSpec, 'sampleShape' | 'preprocess'>;
-  readonly test: Omit<DataSpec, 'sampleShape' | 'preprocess'>;
-  readonly batch: number;
+interface Case extends QdqCase {
   /**
    * The optimized model onnxruntime-node makes of every flavour (level 'all', x86-64): its ops apart from the layout
    * Transposes and the boundary Q/DQ. Pools, Flatten/Reshape and Softmax run on integers too; only the residual Sums
@@ -39,67 +30,23 @@ interface Case {
   readonly optimizedWeb?: Readonly<Record<string, number>>;
 }
 
-const kws = { path: data('kws/features.npy'), labels: data('kws/labels.npy') };
-const mnist = { path: data('mnist/test-images.npy'), labels: data('mnist/test-labels.npy') };
 const CASES: Case[] = [
   {
-    name: 'ResNet-8', file: 'resnet8-cifar10/float.onnx', preprocess: 'none', batch: 50,
-    calib: { path: data('cifar10/calib-1024'), limit: 256 }, test: { path: data('cifar10/test-200') },
+    ...RESNET8,
     optimized: { QLinearConv: 9, QGemm: 1, Sum: 3, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
   },
   {
-    name: 'DS-CNN', file: 'dscnn-kws/float.onnx', preprocess: 'none', batch: 100,
-    calib: { ...kws, limit: 500 }, test: { ...kws, offset: 500, limit: 500 },
+    ...DSCNN,
     optimized: { QLinearConv: 9, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
     // Each depthwise Conv reads a ReLU output (stored zero point 0) through a Cast and ends in one QuantizeLinear at
     // its proved divisor: no Mul, no Clip; on x86 ORT runs it in its NCHWc layout (ReorderInput / ReorderOutput).
     optimizedWeb: { QLinearConv: 5, Conv: 4, Cast: 4, ReorderInput: 4, ReorderOutput: 4, QGemm: 1, QLinearGlobalAveragePool: 1, Flatten: 1, QLinearSoftmax: 1 },
   },
   {
-    name: 'MNIST-8', file: 'mnist-8/model.onnx', preprocess: 'unit', batch: 250,
-    calib: { ...mnist, limit: 1000 }, test: { ...mnist, offset: 1000, limit: 1000 },
+    ...MNIST8,
     optimized: { QLinearConv: 2, NhwcMaxPool: 2, Reshape: 1, QGemm: 1 },
   },
 ];
-
-const quantized = new Map<string, Promise<QuantizedGraph>>();
-
-/** RTN W8A8, minmax calibration, with 8-bit ([−127, 127]) or 7-bit ([−64, 63]) weights; once per model and range. */
-function quantizeRtn(c: Case, weightRange: WeightRange): Promise<QuantizedGraph> {
-  const key = `${c.name} ${weightRange}`;
-  if (!quantized.has(key)) {
-    const o: QuantizeOptions = {
-      calib: c.calib.path, labels: c.calib.labels, limit: c.calib.limit, offset: c.calib.offset, preprocess: c.preprocess,
-      method: 'rtn', wbits: 8, abits: 8, seed: 0, observer: 'minmax', batch: 32, weightRange,
-    };
-    quantized.set(key, quantize(model(c.file), o));
-  }
-  return quantized.get(key)!;
-}
-
-/** Elements of a and b that differ (both are dequantized 8-bit integers: equal floats iff equal integers). */
-function mismatches(a: Float32Array, b: Float32Array): number {
-  let n = Math.abs(a.length - b.length);
-  for (let i = 0; i < Math.min(a.length, b.length); i++) if (a[i] !== b[i]) n++;
-  return n;
-}
-
-/** Mismatched elements of `executor` against the runtime (onnx mode), per activation, over the whole test part. */
-async function differences(c: Case, q: QuantizedGraph, executor: BatchExecutor): Promise<{ samples: number; differ: [string, number][] }> {
-  const runtime = await runtimeExecutor(q, { mode: 'onnx' });
-  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-  const ds = await openDataset({ ...c.test, preprocess: c.preprocess, sampleShape: sample });
-  const layers = [...q.activations.keys()].filter((v) => !q.graph.inputs.includes(v));
-  const differ = new Map(layers.map((v) => [v, 0]));
-  let samples = 0;
-  for await (const batch of ds.batches(c.batch)) {
-    const input = { shape: [batch.count, ...sample], data: batch.data };
-    const [reference, got] = await Promise.all([runtime.run(input, layers), executor.run(input, layers)]);
-    for (const v of layers) differ.set(v, differ.get(v)! + mismatches(reference.get(v)!.data, got.get(v)!.data));
-    samples += batch.count;
-  }
-  return { samples, differ: [...differ].filter(([, n]) => n > 0) };
-}
 
 /** The graph onnxruntime-node optimizes `bytes` into (level 'all', as the executors run it). */
 async function optimizedGraph(bytes: Uint8Array, dir: string, name: string): Promise<pkg.onnx.IGraphProto> {
@@ -144,21 +91,20 @@ for (const c of CASES) {
     });
     afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-    const exact = (kind: OrtKind, range: WeightRange, flavour: QdqFlavour) =>
-      it(`${flavour} flavour in onnxruntime-${kind} (${range} weights): every activation bit-exact with the runtime`, async () => {
-        const q = await quantizeRtn(c, range);
-        expect(qdqFlavourFor(q, kind)).toBe(flavour);
-        const executor = await createOrtExecutor(q, kind);
-        try {
-          const { samples, differ } = await differences(c, q, executor);
-          expect(samples).toBeGreaterThan(0);
-          expect(differ).toEqual([]);
-        } finally {
-          await executor.dispose();
-        }
-      }, 600_000);
-    exact('web', 'int8', 'ort-web');
-    exact('node', 'int7', 'ort-node');
+    it(`7-bit weights: the ort-node flavour in onnxruntime-node and -web, the ort-web flavour in onnxruntime-node, bit-exact with the runtime on ${c.inputs} inputs (every activation of ${c.layerInputs})`, async () => {
+      const q = await quantizeRtn(c, 'int7');
+      expect(qdqFlavourFor(q, 'node')).toBe('ort-node');
+      const compared: Compared[] = [];
+      try {
+        for (const [kind, flavour] of [['node', 'ort-node'], ['web', 'ort-node'], ['node', 'ort-web']] as const)
+          compared.push({ label: `ort-${kind} ${flavour}`, executor: await createOrtExecutor(q, kind, flavour) });
+        const r = await compareWithRuntime(c, q, compared);
+        expect(r.inputs).toBe(c.inputs);
+        expect(r.differ).toEqual([]);
+      } finally {
+        for (const e of compared) await e.executor.dispose();
+      }
+    }, 600_000);
 
     it('7-bit weights lie in [−64, 63]; 8-bit ones do not, and the ort-node flavour refuses them naming the layer', async () => {
       const [q8, q7] = [await quantizeRtn(c, 'int8'), await quantizeRtn(c, 'int7')];
@@ -175,7 +121,7 @@ for (const c of CASES) {
       const q = await quantizeRtn(c, 'int7');
       const rt = createIntegerRuntime(q, 'onnx');
       const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-      const ds = await openDataset({ ...c.test, preprocess: c.preprocess, limit: 20, sampleShape: sample });
+      const ds = await openDataset({ ...c.heldOut, preprocess: c.preprocess, limit: 20, sampleShape: sample });
       const { value: batch } = await ds.batches(20)[Symbol.asyncIterator]().next();
       const x = rt.quantizeInput(batch.data);
       const want = rt.run({ shape: [batch.count, ...sample], data: x }).get(q.graph.outputs[0])!.data as Int8Array;

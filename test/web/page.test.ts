@@ -5,7 +5,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDataset } from '../../calibration/index.js';
 import { prepareServeDir } from '../../src/cli/commands/serve.js';
@@ -13,14 +13,13 @@ import { quantize } from '../../src/index.js';
 import { exportOnnxQdq } from '../../src/export/onnx-qdq.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createOrtExecutor } from '../../targets/web/ort-executor.js';
-import { startWebServer, type WebServer } from '../../targets/web/server.js';
 import { FLOAT_MODEL_FILE, QDQ_MODEL_FILE } from '../../targets/web/web-config.js';
+import { openServedPage, type ServedPage } from '../helpers/chromium.js';
 import { data, model, runOrt } from '../helpers/shared.js';
 import { lacksTools } from '../helpers/tools.js';
-import { CHROMIUM_PATH } from '../../src/system-tools.js';
 
 // SwiftShader gives headless Chromium a WebGPU adapter on any machine.
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--enable-unsafe-webgpu', '--enable-unsafe-swiftshader', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const WEBGPU_ARGS = ['--enable-unsafe-webgpu', '--enable-unsafe-swiftshader'];
 const TEST_200 = data('cifar10/test-200');
 /** One test image from each of these classes. */
 const CLASSES = ['airplane', 'cat', 'frog', 'ship', 'truck'];
@@ -29,8 +28,7 @@ interface PageResult { name: string; input: number[]; qdq: number[]; float: numb
 
 describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (ResNet-8)', () => {
   let work: string;
-  let server: WebServer;
-  let context: BrowserContext;
+  let served: ServedPage;
   let page: Page;
   let images: string[];
   let pageErrors: string[];
@@ -56,18 +54,16 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
       mkdirSync(join(work, 'images', c), { recursive: true });
       symlinkSync(images[i], join(work, 'images', c, 'image.png'));
     });
-    server = await startWebServer(dir, 0);
-    context = await chromium.launchPersistentContext(join(work, 'profile'), { executablePath: CHROMIUM_PATH, headless: true, args: CHROMIUM_ARGS, viewport: { width: 1000, height: 700 } });
-    page = await context.newPage();
+    served = await openServedPage(dir, { extraArgs: WEBGPU_ARGS, viewport: { width: 1000, height: 700 } });
+    page = served.page;
     pageErrors = [];
     page.on('pageerror', (e) => pageErrors.push(e.message));
-    await page.goto(server.url);
+    await page.goto(served.url);
     await page.waitForFunction(() => (window as unknown as { flexq: { ready: boolean; error: string | null } }).flexq.ready || (window as unknown as { flexq: { error: string | null } }).flexq.error !== null);
   });
 
   afterAll(async () => {
-    await context?.close();
-    await server?.close();
+    await served?.close();
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
