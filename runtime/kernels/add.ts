@@ -8,12 +8,14 @@
 //   y  = clamp(MBQMSmallerThanOneExp(a' + b', qy, ey) + zy, qmin, qmax)
 //   where MBQMSmallerThanOneExp is RoundingDivideByPOT(SaturatingRoundingDoublingHighMul(x, q), −e) in the default
 //   build (tflite-double) and the single-rounding MultiplyByQuantizedMultiplier under TFLITE_SINGLE_ROUNDING.
-// tflite-xnnpack: XNNPACK's qs8 vadd (what TFLite's XNNPACK delegate runs an int8 ADD with), fixed point:
+// tflite-xnnpack, tflite-builtin: XNNPACK's qs8 vadd (what TFLite's XNNPACK delegate runs an int8 ADD with; an ADD has
+// no weights to keep it off the delegate, so LiteRT.js and tfjs-tflite run it there on the built-in path too), fixed point:
 //   ra = fp32(sa / sy), rb = fp32(sb / sy); shift = 20 − exponent(max(ra, rb))        (float32 exponent, unbiased)
 //   ma = lrint(ra · 2^shift), mb = lrint(rb · 2^shift)                                  (round half to even)
 //   bias = 2^(shift−1) − ma·za − mb·zb;  y = clamp(((bias + a·ma + b·mb) >> shift) + zy)  (arithmetic shift)
 //   Checked against LiteRT.js 2.5.3 on MobileNetV2's ten int8 ADDs (216,384 outputs, 0 mismatches); TFLite's own
-//   ADD (above) differs from it in about one output in 10^5.
+//   ADD (above) differs from it in about one output in 10^5 (Selfie Segmentation's residual adds on the built-in path:
+//   76 of 131,072 mask bytes on 2 photos, per-channel W8A8 with bias correction).
 // onnx, a100: onnxruntime's QLinearAdd (what ORT fuses a QDQ Add into) on x86-64 with AVX2, MlasQLinearAddKernelAvx2:
 //   ra = fp32(sa / sy), rb = fp32(sb / sy); fixed = fp32(zy − fma(ra, za, fp32(rb·zb)))   (float32 throughout)
 //   both spanning:       v = fma(a, ra, fma(b, rb, fixed))
@@ -230,7 +232,7 @@ export function xnnpackAdd(a: ActivationQuant, b: ActivationQuant, y: Activation
 
 /** The add arithmetic of a mode. */
 export function addElement(mode: RequantMode, span: SpanKind, a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): BinaryElement {
-  if (mode === 'tflite-xnnpack') return xnnpackAdd(a, b, y);
+  if (mode === 'tflite-xnnpack' || mode === 'tflite-builtin') return xnnpackAdd(a, b, y);
   const build = tfliteBuild(mode);
   return build ? tfliteAdd(build, a, b, y) : onnxAdd(span, a, b, y);
 }

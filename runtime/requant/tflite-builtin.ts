@@ -5,6 +5,8 @@
 //   DEPTHWISE_CONV_2D and TRANSPOSE_CONV: the optimized int8 kernels round twice whatever the build: tflite-double
 //   (tflite-double.ts) bit for bit, ties of the final shift away from zero. Measured on depthwise 3×3 and 5×5 layers
 //   without a fused clamp (BlazeFace, ppocr-cls), where a negative tie shows it: rounding it up (kUpward) differs.
+//   ADD and the graph input's QUANTIZE have no weights, so the XNNPACK delegate runs them on this path too: their
+//   kernels take XNNPACK's arithmetic in this mode (kernels/add.ts, quantize-input.ts).
 
 import { tfliteConvMultiplier } from './quantize-multiplier.js';
 import { tfliteSingleFromMultiplier } from './tflite-single.js';

@@ -73,6 +73,13 @@ const CASES: CaseSpec[] = [
     grids: { x, r: grid(0.037, -128), y: grid(0.071, -3) },
   },
   {
+    // TFLite's ADD and XNNPACK's round about one x value in six apart on these grids: it shows who runs the ADD.
+    name: 'add (grids where TFLite and XNNPACK round apart)',
+    input: [8, 6, 6],
+    nodes: [node('Relu', ['x'], 'r'), node('Add', ['x', 'r'], 'y')],
+    grids: { x, r: grid(0.076, -128), y: grid(0.1, 5) },
+  },
+  {
     name: 'add (broadcast [N,C,1,1])',
     input: [8, 6, 6],
     nodes: [node('GlobalAveragePool', ['x'], 'g'), node('Add', ['x', 'g'], 'y')],
