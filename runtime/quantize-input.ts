@@ -16,39 +16,55 @@ import { roundHalfToEven, tfliteBuild, type RequantMode } from './requant/index.
 
 export { roundHalfAwayFromZero } from '../src/quant/tflite-lut.js';
 
-/** The rounding a mode uses wherever its target rounds a float to an integer. */
-function modeRounding(mode: RequantMode): (v: number) => number {
-  return tfliteBuild(mode) ? roundHalfAwayFromZero : roundHalfToEven;
+/**
+ * One float → grid rule, as data: the runtime applies it and the C library's `quantize_input` is emitted from it, so
+ * both round the same way. q = ties(fp32(x / scale)) or ties(fp32(x · reciprocal)), + zero point, saturated.
+ */
+export type QuantizeRule =
+  | { readonly kind: 'divide'; readonly scale: number; readonly ties: 'away' | 'even' }
+  | { readonly kind: 'multiply'; readonly reciprocal: number; readonly ties: 'even' };
+
+/** The rule of a mode wherever its target rounds a float onto a grid (QUANTIZE inside the graph, tables). */
+export function gridRule(mode: RequantMode, grid: ActivationQuant): QuantizeRule {
+  return { kind: 'divide', scale: Math.fround(grid.scale), ties: tfliteBuild(mode) ? 'away' : 'even' };
 }
 
-/** One float32 value onto the grid: see the contract above. */
-export function gridQuantizer(mode: RequantMode, grid: ActivationQuant): (x: number) => number {
-  const round = modeRounding(mode);
-  const scale = Math.fround(grid.scale);
+/** The rule of the graph input's QUANTIZE: XNNPACK's reciprocal multiply in the LiteRT modes, else gridRule. */
+export function graphInputRule(mode: RequantMode, grid: ActivationQuant): QuantizeRule {
+  if (mode !== 'tflite-xnnpack' && mode !== 'tflite-builtin') return gridRule(mode, grid);
+  return { kind: 'multiply', reciprocal: Math.fround(1 / Math.fround(grid.scale)), ties: 'even' };
+}
+
+/** One float32 value onto the grid by a rule: see the contract above. */
+export function ruleQuantizer(rule: QuantizeRule, grid: ActivationQuant): (x: number) => number {
+  const round = rule.ties === 'away' ? roundHalfAwayFromZero : roundHalfToEven;
+  // Both operands are float32: the double quotient or product rounded once to float32 is the float32 operation's result.
+  const real = rule.kind === 'divide' ? (x: number) => Math.fround(x / rule.scale) : (x: number) => Math.fround(x * rule.reciprocal);
   const { zeroPoint, qmin, qmax } = grid;
   return (x) => {
-    const q = round(Math.fround(x / scale)) + zeroPoint;
+    const q = round(real(x)) + zeroPoint;
     return q < qmin ? qmin : q > qmax ? qmax : q;
   };
 }
 
-/** A float tensor onto the grid, element by element. */
-export function quantizeTensor(mode: RequantMode, grid: ActivationQuant, data: Float32Array): Int8Array {
-  const quantize = gridQuantizer(mode, grid);
+/** One float32 value onto the grid by the mode's gridRule. */
+export function gridQuantizer(mode: RequantMode, grid: ActivationQuant): (x: number) => number {
+  return ruleQuantizer(gridRule(mode, grid), grid);
+}
+
+/** Every float of a tensor through one quantizer. */
+function quantizeEach(quantize: (x: number) => number, data: Float32Array): Int8Array {
   const out = new Int8Array(data.length);
   for (let i = 0; i < data.length; i++) out[i] = quantize(data[i]);
   return out;
 }
 
-/** The graph input's QUANTIZE of a mode: XNNPACK's reciprocal multiply in the LiteRT modes, else gridQuantizer's rule. */
+/** A float tensor onto the grid by the mode's gridRule. */
+export function quantizeTensor(mode: RequantMode, grid: ActivationQuant, data: Float32Array): Int8Array {
+  return quantizeEach(gridQuantizer(mode, grid), data);
+}
+
+/** The graph input's QUANTIZE of a mode (graphInputRule). */
 export function quantizeGraphInput(mode: RequantMode, grid: ActivationQuant, data: Float32Array): Int8Array {
-  if (mode !== 'tflite-xnnpack' && mode !== 'tflite-builtin') return quantizeTensor(mode, grid, data);
-  const reciprocal = Math.fround(1 / Math.fround(grid.scale));
-  const { zeroPoint, qmin, qmax } = grid;
-  const out = new Int8Array(data.length);
-  for (let i = 0; i < data.length; i++) {
-    const q = roundHalfToEven(Math.fround(data[i] * reciprocal)) + zeroPoint;
-    out[i] = q < qmin ? qmin : q > qmax ? qmax : q;
-  }
-  return out;
+  return quantizeEach(ruleQuantizer(graphInputRule(mode, grid), grid), data);
 }

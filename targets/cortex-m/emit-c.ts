@@ -12,6 +12,7 @@ import { arenaBuffers, scratchId } from './arena-buffers.js';
 import { arrayBytes, cFloat } from './c-step.js';
 import { fuseResidualAdds } from './fuse-residual.js';
 import { ARENA_ALIGNMENT, planArena } from './plan-arena.js';
+import { quantizeInputValueC, quantizeRuleFormula } from './quantize-input-c.js';
 
 export const KERNELS_DIR = fileURLToPath(new URL('./kernels/', import.meta.url));
 
@@ -35,6 +36,8 @@ export interface GeneratedC {
   readonly outputBytes: number;
   /** The model's input and output tensors (one sample, NCHW without the batch) and their int8 grids. */
   readonly input: LoweredModel['input'];
+  /** How NAME_quantize_input puts a float on the input grid: the runtime's graph-input rule of the rounding's mode. */
+  readonly inputRule: LoweredModel['inputRule'];
   readonly outputs: LoweredModel['outputs'];
   readonly kernels: KernelSet;
   /** Optimized builds: the layers whose GEMM weights stay int8 (SXTB16 at run time) so the constants fit the flash budget. */
@@ -81,6 +84,7 @@ export function emitC(lowered: LoweredModel, kernels: KernelSet, o: EmitOptions 
     inputBytes: sizeOf(model.input.shape),
     outputBytes: outputOffsets(model.outputs).at(-1)!,
     input: model.input,
+    inputRule: model.inputRule,
     outputs: model.outputs,
     kernels,
     rounding: model.rounding,
@@ -207,8 +211,8 @@ function modelHeader(model: LoweredModel, arenaBytes: number, n: CNames): string
     ` * ${n.m('ARENA_TOO_SMALL')} / ${n.m('ARENA_MISALIGNED')} without running. Reentrant with one arena per caller. */`,
     `int ${n.fn('invoke_with_arena')}(const int8_t *input, int8_t *output, void *arena, size_t arena_bytes);`,
     '',
-    `/* real[${n.m('INPUT_SIZE')}] floats (NCHW) -> input: q = clamp(round_half_away_from_zero(real / ${n.m('INPUT_SCALE')}) +`,
-    ` * ${n.m('INPUT_ZERO_POINT')}, MIN, MAX), the quotient in float (TFLite's QUANTIZE; NaN gives 0). No libm. */`,
+    `/* real[${n.m('INPUT_SIZE')}] floats (NCHW) -> input: q = clamp(${quantizeRuleFormula(model.inputRule, n.m('INPUT_SCALE'))} +`,
+    ` * ${n.m('INPUT_ZERO_POINT')}, MIN, MAX), in float (the runtime's rule for this rounding; NaN gives 0). No libm. */`,
     `void ${n.fn('quantize_input')}(const float *real, int8_t *input);`,
     '',
     model.outputs.length === 1
@@ -269,25 +273,7 @@ function modelSource(model: LoweredModel, storage: ReadonlyMap<string, string>, 
     return `  memcpy(${offset === 0 ? 'output' : `output + ${offset}`}, ${pointer(o.name)}, ${sizeOf(o.shape)});`;
   });
   const quantize = [
-    `/* TFLite's QUANTIZE without libm: round half away from zero of the float quotient. */`,
-    'static int8_t quantize_input_value(float x) {',
-    `  const float r = x / ${n.m('INPUT_SCALE')};`,
-    '  int32_t q;',
-    '  if (r >= 256.0f) {',
-    '    q = 256;',
-    '  } else if (r > -256.0f) {',
-    '    q = (int32_t)r; /* toward zero, exact below 256 */',
-    '    const float fraction = r - (float)q;',
-    '    if (fraction >= 0.5f) q++;',
-    '    else if (fraction <= -0.5f) q--;',
-    '  } else if (r <= -256.0f) {',
-    '    q = -256;',
-    '  } else {',
-    '    return 0; /* NaN */',
-    '  }',
-    `  q += ${n.m('INPUT_ZERO_POINT')};`,
-    `  return (int8_t)(q < ${n.m('INPUT_MIN')} ? ${n.m('INPUT_MIN')} : q > ${n.m('INPUT_MAX')} ? ${n.m('INPUT_MAX')} : q);`,
-    '}',
+    ...quantizeInputValueC(model.inputRule, (name) => n.m(name)),
     '',
     `void ${n.fn('quantize_input')}(const float *real, int8_t *input) {`,
     `  for (int32_t i = 0; i < ${n.m('INPUT_SIZE')}; i++) input[i] = quantize_input_value(real[i]);`,

@@ -7,6 +7,7 @@ import { C_WARNINGS, CLANG_WARNINGS } from './build.js';
 import { cFloat, type GeneratedC } from './emit-c.js';
 import { cRequantMode } from './lower.js';
 import { commentText, fileHeader, type Provenance } from './library-options.js';
+import { quantizeRuleFormula, quantizeRuleNote } from './quantize-input-c.js';
 
 export interface LibraryFacts {
   readonly c: GeneratedC;
@@ -113,14 +114,13 @@ export function readme(f: LibraryFacts): string {
           ...c.outputs.map((o, k) => `  ${k}. ${tensor(o)}. Grid: ${gridText(o.quant)}.`),
         ]),
     '',
-    'Quantize a float input exactly as TFLite\'s QUANTIZE does, which is what flexq calibrated and checked against:',
+    'Quantize a float input exactly as the integer model was checked against:',
     '',
     '```c',
-    `q = clamp(round_half_away_from_zero(x / ${M}_INPUT_SCALE) + ${M}_INPUT_ZERO_POINT, ${M}_INPUT_MIN, ${M}_INPUT_MAX);`,
+    `q = clamp(${quantizeRuleFormula(c.inputRule, `${M}_INPUT_SCALE`)} + ${M}_INPUT_ZERO_POINT, ${M}_INPUT_MIN, ${M}_INPUT_MAX);`,
     '```',
     '',
-    `with the quotient computed in float (single precision), not as x times a reciprocal. \`roundf()\` rounds the same way;`,
-    `\`lrintf()\`, \`nearbyintf()\` and a cast after adding 0.5 do not (they differ on ties or just below them).`,
+    `in float arithmetic: ${quantizeRuleNote(c.inputRule, `${M}_INPUT_SCALE`)}`,
     `\`${P}_quantize_input\` implements this without libm. The float input is whatever the model was trained and calibrated`,
     'on: any preprocessing (scaling, mean/std, feature extraction) happens before it and is yours to reproduce.',
     '',

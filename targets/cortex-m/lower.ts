@@ -14,6 +14,7 @@ import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
 import { type ActivationQuant, type QuantizedGraph } from '../../src/ir/quantized-graph.js';
 import { createIntegerRuntime, nodeContext } from '../../runtime/executor.js';
+import { graphInputRule, type QuantizeRule } from '../../runtime/quantize-input.js';
 import { broadcastStrides, fourAxes, MORE_RULES } from './lower-ops.js';
 import {
   arrayBytes, biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
@@ -68,6 +69,8 @@ export interface LoweredModel {
   /** Values that are another value's bytes under a new shape: name → the value they alias. */
   readonly aliases: ReadonlyMap<string, string>;
   readonly input: LoweredTensor;
+  /** The runtime's QUANTIZE of the graph input in the rounding's mode, which the C's quantize_input is written from. */
+  readonly inputRule: QuantizeRule;
   /** The graph's outputs in order: the caller's output buffer holds them back to back. */
   readonly outputs: readonly LoweredTensor[];
 }
@@ -117,7 +120,8 @@ export function lowerForC(q: QuantizedGraph, kernels: KernelSet, rounding: CRoun
   const steps = infos.map((n) => ruleOf(n.node.op)!(n));
   const int8WeightLayers = o.constantBudget === undefined || kernels !== 'optimized' ? [] : fitConstants(infos, steps, o.constantBudget);
   const tensor = (name: string): LoweredTensor => ({ name, shape: shape(name), quant: grid(name) });
-  return { graph, rounding, steps, int8WeightLayers, aliases, input: tensor(graph.inputs[0]), outputs: graph.outputs.map(tensor) };
+  const input = tensor(graph.inputs[0]);
+  return { graph, rounding, steps, int8WeightLayers, aliases, input, inputRule: graphInputRule(mode, input.quant), outputs: graph.outputs.map(tensor) };
 }
 
 /**
