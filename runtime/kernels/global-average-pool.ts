@@ -6,14 +6,23 @@
 //   onnx: onnxruntime's QLinearGlobalAveragePool (MLAS): the fp32 epilogue (requant/fp32-epilogue.ts) with
 //         scale = fp32(sx / fp32(sy · fp32(H·W)))
 //   a100: the fp32 epilogue with scale = fp32(double(sx) / (double(sy)·H·W))
-//   tflite-builtin: TFLite's built-in int8 MEAN over H, W (what flexq's .tflite holds) is the tflite-single rule
-//         (measured: tfjs-tflite and LiteRT.js built-in kernels, test/targets/tflite).
+//   tflite-builtin: TFLite's optimized int8 MEAN over H, W (optimized_integer_ops::Mean, the default build's two
+//         roundings), as LiteRT.js 2.5.3 runs it on the built-in path (the export computes MEAN's axes there, so its
+//         XNNPACK leaves the op), on the raw sum:
+//         c = fp32(fp32(zx · sx) / sy); bias = zy − trunc(c > 0 ? fp32(c + ½) : fp32(c − ½))
+//         (q, shift) = QuantizeMultiplier(fp32(sx / fp32(H·W · sy)))
+//         y = clamp(MultiplyByQuantizedMultiplier(Σ x, q, shift) + bias)      requant/tflite-double.ts's multiply
+//         Measured against LiteRT.js: ppocr-cls (100 photos) and Selfie Segmentation (8 photos), every MEAN byte-equal;
+//         single rounding: ~2 of 90 means off; a truncated bias (no ±½): every mean of a layer. tfjs-tflite 0.0.1-alpha.10's
+//         older built-in MEAN is the tflite-single rule above.
 //   tflite-xnnpack: XNNPACK's qs8 mean as LiteRT.js 2.5.3's delegate runs MEAN, in float32 on the raw sum:
 //         sc = fp32(fp32(sx / sy) / (H·W)), bias = fp32(zy − fp32(fp32(zx·H·W) · sc)),
 //         y = clamp(rne(fp32(fp32(fp32(Σ x) · sc) + bias)))        rne: round half to even
-//         (tfjs-tflite's older XNNPACK leaves int8 MEAN to the built-in kernel: tflite-builtin's rule.)
+//         (tfjs-tflite's older XNNPACK leaves int8 MEAN to its built-in kernel: the tflite-single rule.)
 
 import {
+  multiplyByQuantizedMultiplierDouble,
+  quantizeMultiplier,
   requantizeFp32,
   roundHalfToEven,
   tfliteDoubleFromMultiplier,
@@ -35,6 +44,7 @@ export function meanRequantizer(mode: RequantMode, input: ActivationQuant, outpu
   const sy = Math.fround(output.scale);
   const range: OutputRange = { zeroPoint: output.zeroPoint, min: output.qmin, max: output.qmax };
   if (mode === 'tflite-xnnpack') return xnnpackMean(input, output, count);
+  if (mode === 'tflite-builtin') return tfliteOptimizedMean(input, output, count);
   const build = tfliteBuild(mode);
   if (build) {
     const fromMultiplier = build === 'tflite-double' ? tfliteDoubleFromMultiplier : tfliteSingleFromMultiplier;
@@ -59,6 +69,20 @@ function xnnpackMean(input: ActivationQuant, output: ActivationQuant, count: num
   const rawOffset = input.zeroPoint * count;
   return (acc) => {
     const y = roundHalfToEven(f32(f32(f32(acc + rawOffset) * scale) + bias));
+    return y < output.qmin ? output.qmin : y > output.qmax ? output.qmax : y;
+  };
+}
+
+/** TFLite's optimized int8 MEAN (see the contract above), from the centred sum the kernel hands over. */
+function tfliteOptimizedMean(input: ActivationQuant, output: ActivationQuant, count: number): (acc: number) => number {
+  const f32 = Math.fround;
+  const [sx, sy] = [f32(input.scale), f32(output.scale)];
+  const centre = f32(f32(input.zeroPoint * sx) / sy);
+  const bias = output.zeroPoint - Math.trunc(centre > 0 ? f32(centre + 0.5) : f32(centre - 0.5));
+  const { multiplier, shift } = quantizeMultiplier(f32(sx / f32(count * sy)));
+  const rawOffset = input.zeroPoint * count;
+  return (acc) => {
+    const y = multiplyByQuantizedMultiplierDouble(acc + rawOffset, multiplier, shift) + bias;
     return y < output.qmin ? output.qmin : y > output.qmax ? output.qmax : y;
   };
 }

@@ -23,13 +23,18 @@ const OPEN: Record<TfliteInterpreterKind, (model: Uint8Array, source: string) =>
   'tfjs-tflite': openTfjsTflite,
 };
 
-/** The export options of a path: float I/O, and constant weights only where XNNPACK should take the layers. */
-export function pathExportOptions(path: TflitePath): TfliteExportOptions {
-  return { io: 'float', weights: path === 'xnnpack' ? 'constant' : 'computed' };
+/**
+ * The export options of an interpreter's path: float I/O, and constant weights only where XNNPACK should take the layers.
+ * LiteRT.js's XNNPACK also takes a MEAN with constant axes, so its built-in path computes them; tfjs-tflite's XNNPACK
+ * leaves int8 MEAN to the built-in kernel, and its older interpreter misreads a MEAN with computed axes (946 of 960 bytes off).
+ */
+export function pathExportOptions(kind: TfliteInterpreterKind, path: TflitePath): TfliteExportOptions {
+  if (path === 'xnnpack') return { io: 'float', weights: 'constant' };
+  return { io: 'float', weights: 'computed', meanAxes: kind === 'litert' ? 'computed' : 'constant' };
 }
 
 export async function openTfliteInterpreter(kind: TfliteInterpreterKind, q: QuantizedGraph, path: TflitePath): Promise<TfliteInterpreter> {
-  return OPEN[kind](tfliteBytes(q, pathExportOptions(path)), q.graph.source);
+  return OPEN[kind](tfliteBytes(q, pathExportOptions(kind, path)), q.graph.source);
 }
 
 /** One sample of an NCHW tensor in the interpreter's layout (NHWC for rank 4), or back. */

@@ -7,10 +7,9 @@ import { openDataset, type Preprocess } from '../../calibration/index.js';
 import { createIntegerRuntime } from '../../runtime/executor.js';
 import type { RequantMode } from '../../runtime/requant/index.js';
 import { quantize } from '../../src/index.js';
-import { tfliteBytes } from '../../src/export/tflite/index.js';
 import { readTfliteModel } from '../../src/import/tflite/reader.js';
 import type { QuantizedGraph } from '../../src/ir/quantized-graph.js';
-import { pathExportOptions, type TflitePath } from '../../targets/tflite/executor.js';
+import { openTfliteInterpreter, pathExportOptions, type TfliteInterpreterKind, type TflitePath } from '../../targets/tflite/executor.js';
 import { openLiteRt } from '../../targets/tflite/litert.js';
 import { openTfjsTflite, openTfjsTfliteRaw } from '../../targets/tflite/tfjs-tflite.js';
 import { compareWithInterpreter, type OpenInterpreter } from '../targets/tflite/compare.js';
@@ -47,11 +46,11 @@ const CASES: readonly PeerCase[] = [
   },
 ];
 
-const PATHS: readonly { name: string; open: OpenInterpreter; path: TflitePath; mode: RequantMode }[] = [
-  { name: 'LiteRT.js XNNPACK', open: openLiteRt, path: 'xnnpack', mode: 'tflite-xnnpack' },
-  { name: 'LiteRT.js built-in', open: openLiteRt, path: 'builtin', mode: 'tflite-builtin' },
-  { name: 'tfjs-tflite XNNPACK', open: openTfjsTflite, path: 'xnnpack', mode: 'tflite-xnnpack' },
-  { name: 'tfjs-tflite built-in', open: openTfjsTflite, path: 'builtin', mode: 'tflite-builtin' },
+const PATHS: readonly { name: string; kind: TfliteInterpreterKind; open: OpenInterpreter; path: TflitePath; mode: RequantMode }[] = [
+  { name: 'LiteRT.js XNNPACK', kind: 'litert', open: openLiteRt, path: 'xnnpack', mode: 'tflite-xnnpack' },
+  { name: 'LiteRT.js built-in', kind: 'litert', open: openLiteRt, path: 'builtin', mode: 'tflite-builtin' },
+  { name: 'tfjs-tflite XNNPACK', kind: 'tfjs-tflite', open: openTfjsTflite, path: 'xnnpack', mode: 'tflite-xnnpack' },
+  { name: 'tfjs-tflite built-in', kind: 'tfjs-tflite', open: openTfjsTflite, path: 'builtin', mode: 'tflite-builtin' },
 ];
 
 interface Samples {
@@ -102,8 +101,8 @@ async function tfliteTop1(bytes: Uint8Array, source: string, s: Samples): Promis
   }
 }
 
-async function flexqTop1(q: QuantizedGraph, open: OpenInterpreter, s: Samples): Promise<number> {
-  const interpreter = await open(tfliteBytes(q, pathExportOptions('xnnpack')), q.graph.source);
+async function flexqTop1(q: QuantizedGraph, kind: TfliteInterpreterKind, s: Samples): Promise<number> {
+  const interpreter = await openTfliteInterpreter(kind, q, 'xnnpack');
   try {
     const predictions: number[] = [];
     for (const x of s.nhwc) predictions.push(argmax((await interpreter.run(x))[0]));
@@ -119,7 +118,7 @@ async function mismatches(q: QuantizedGraph, s: Samples): Promise<string> {
   const inputs = s.nchw.map((x) => runtime.quantizeInput(x));
   const counts: string[] = [];
   for (const p of PATHS) {
-    const r = await compareWithInterpreter(q, p.open, pathExportOptions(p.path), p.mode, inputs);
+    const r = await compareWithInterpreter(q, p.open, pathExportOptions(p.kind, p.path), p.mode, inputs);
     counts.push(`${r.mismatches}/${r.outputs}`);
   }
   return counts.join(', ');
@@ -139,10 +138,10 @@ export default async function bench(): Promise<BenchResult> {
     rows.push([
       c.name,
       `${s.labels.length}`,
-      await flexqTop1(q, openTfjsTflite, s),
+      await flexqTop1(q, 'tfjs-tflite', s),
       await tfliteTop1(new Uint8Array(readFileSync(peer)), peer, s),
       await tfliteTop1(new Uint8Array(readFileSync(float)), float, s),
-      await flexqTop1(q, openLiteRt, s),
+      await flexqTop1(q, 'litert', s),
       await mismatches(q, s),
     ]);
   }

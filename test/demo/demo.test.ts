@@ -124,7 +124,7 @@ describe('the demo pipeline (runDemo)', () => {
 
   it('the exported files are the bytes the executors ran', () => {
     const q = readFq(file(DEMO_FILES.flexround));
-    expect(Buffer.from(tfliteBytes(q, pathExportOptions('xnnpack'))).equals(readFileSync(file(DEMO_FILES.tflite)))).toBe(true);
+    expect(Buffer.from(tfliteBytes(q, pathExportOptions('litert', 'xnnpack'))).equals(readFileSync(file(DEMO_FILES.tflite)))).toBe(true);
     const qdq = buildQdqModel(q, { io: 'float', extraOutputs: [], flavour: qdqFlavourFor(q, 'web') });
     expect(Buffer.from(qdq).equals(readFileSync(file(DEMO_FILES.qdq)))).toBe(true);
     expect(q.info).toMatchObject({ method: 'flexround', wbits: 2, abits: 8, seed: SEED, model: 'model.onnx' });

@@ -483,7 +483,13 @@ describe('GlobalAveragePool: the mean requantized by the mode', () => {
           let acc = 0;
           for (let i = 0; i < h * w; i++) acc += x[c * h * w + i] - input.zeroPoint;
           let want: number;
-          if (isTflite(mode)) {
+          if (mode === 'tflite-builtin') {
+            // TFLite's optimized int8 MEAN: the raw sum, a bias rounded in float, the default build's two roundings.
+            const c = f32Div(f32Mul(input.zeroPoint, input.scale), output.scale);
+            const bias = output.zeroPoint - Math.trunc(c > 0 ? f32Add(c, 0.5) : f32Add(c, -0.5));
+            const { multiplier, shift } = quantizeMultiplier(f32Div(input.scale, f32Mul(h * w, output.scale)));
+            want = clamp8(mbqmRef('tflite-double')(acc + input.zeroPoint * h * w, multiplier, shift) + bias);
+          } else if (isTflite(mode)) {
             const { multiplier, shift } = quantizeMultiplier(input.scale / (output.scale * h * w));
             want = clamp8(mbqmRef(tfliteBuild(mode)!)(acc, multiplier, shift) + output.zeroPoint);
           } else {

@@ -17,6 +17,11 @@ export interface TfliteExportOptions {
    * take only constant weights (XNNPACK) leave those layers to the interpreter's built-in kernels.
    */
   readonly weights?: 'constant' | 'computed';
+  /**
+   * constant (default): MEAN's axes in the model's buffers. computed: they pass through a RESHAPE, so a delegate that
+   * takes MEAN only with constant axes (LiteRT.js's XNNPACK) leaves it to the interpreter's built-in kernel.
+   */
+  readonly meanAxes?: 'constant' | 'computed';
   /** Activations (by IR value name) to expose as extra model outputs after the graph outputs, for per-layer comparison. */
   readonly extraOutputs?: readonly string[];
 }
@@ -103,7 +108,17 @@ export class TfliteLowering {
    * and the layer reads the RESHAPE's output.
    */
   parameter(t: TensorSpec): number {
-    if (this.options.weights !== 'computed') return this.addTensor(t);
+    return this.options.weights === 'computed' ? this.computedConstant(t) : this.addTensor(t);
+  }
+
+  /** MEAN's int32 axes: a constant, or with meanAxes 'computed' a RESHAPE of one. */
+  meanAxes(name: string, axes: readonly number[]): number {
+    const t: TensorSpec = { name, shape: [axes.length], type: TensorType.INT32, data: littleEndian(Int32Array.from(axes)) };
+    return this.options.meanAxes === 'computed' ? this.computedConstant(t) : this.addTensor(t);
+  }
+
+  /** A constant stored under NAME/stored and read through a RESHAPE to its own shape: no longer a constant tensor. */
+  private computedConstant(t: TensorSpec): number {
     const stored = this.addTensor({ ...t, name: `${t.name}/stored` });
     const computed = this.addTensor({ ...t, data: undefined });
     this.reshape(stored, computed, t.shape);

@@ -232,7 +232,7 @@ function pool(code: number): OpRule {
 
 /** GlobalAveragePool → MEAN over H and W, keeping the dims: [1,1,1,C]. */
 const lowerGlobalAveragePool: OpRule = (l, node) => {
-  const axes = l.int32Constant(`${node.outputs[0]}/axes`, [2], [1, 2]);
+  const axes = l.meanAxes(`${node.outputs[0]}/axes`, [1, 2]);
   l.addOperator({
     code: BuiltinOperator.MEAN,
     version: 2,

@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import type { RequantMode } from '../../../runtime/requant/index.js';
 import { sizeOf } from '../../../src/ir/shape.js';
-import { pathExportOptions, type TflitePath } from '../../../targets/tflite/executor.js';
+import { pathExportOptions, type TfliteInterpreterKind, type TflitePath } from '../../../targets/tflite/executor.js';
 import { problems } from '../../../targets/tflite/interpreter.js';
 import { openLiteRt } from '../../../targets/tflite/litert.js';
 import { openTfjsTflite } from '../../../targets/tflite/tfjs-tflite.js';
@@ -14,15 +14,16 @@ import { OP_CASES } from './op-cases.js';
 const INPUTS = 60;
 
 /**
- * Each interpreter and path, the runtime mode that matches it, and the mode whose MEAN rule it follows: int8 MEAN
- * has no weights, so the path does not decide who runs it; LiteRT.js's XNNPACK takes it, tfjs-tflite's older
- * XNNPACK leaves it to the built-in kernel. Graphs whose only requantizing op is MEAN are checked against that mode.
+ * Each interpreter and path, the runtime mode that matches it, and the mode whose MEAN rule it follows: LiteRT.js runs
+ * MEAN in XNNPACK on its XNNPACK path and in TFLite's optimized kernel on its built-in path (the export computes the
+ * axes there); tfjs-tflite's older XNNPACK leaves int8 MEAN to its built-in kernel, whose fixed-point rule is
+ * tflite-single's. Graphs whose only requantizing op is MEAN are checked against that mode.
  */
-const PATHS: readonly { name: string; open: OpenInterpreter; path: TflitePath; mode: RequantMode; meanMode: RequantMode }[] = [
-  { name: 'LiteRT.js XNNPACK', open: openLiteRt, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-xnnpack' },
-  { name: 'LiteRT.js built-in', open: openLiteRt, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-xnnpack' },
-  { name: 'tfjs-tflite XNNPACK', open: openTfjsTflite, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-builtin' },
-  { name: 'tfjs-tflite built-in', open: openTfjsTflite, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-builtin' },
+const PATHS: readonly { name: string; kind: TfliteInterpreterKind; open: OpenInterpreter; path: TflitePath; mode: RequantMode; meanMode: RequantMode }[] = [
+  { name: 'LiteRT.js XNNPACK', kind: 'litert', open: openLiteRt, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-xnnpack' },
+  { name: 'LiteRT.js built-in', kind: 'litert', open: openLiteRt, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-builtin' },
+  { name: 'tfjs-tflite XNNPACK', kind: 'tfjs-tflite', open: openTfjsTflite, path: 'xnnpack', mode: 'tflite-xnnpack', meanMode: 'tflite-single' },
+  { name: 'tfjs-tflite built-in', kind: 'tfjs-tflite', open: openTfjsTflite, path: 'builtin', mode: 'tflite-builtin', meanMode: 'tflite-single' },
 ];
 
 const onlyMean = (ops: readonly string[]): boolean => ops.includes('GlobalAveragePool') && !ops.some((op) => ['Conv', 'Gemm', 'MatMul'].includes(op));
@@ -35,7 +36,7 @@ describe('TFLite operators: interpreter bytes = runtime bytes', () => {
     for (const p of PATHS) {
       const mode = onlyMean(ops) ? p.meanMode : p.mode;
       it(`${c.name} — ${p.name} vs ${mode}`, async () => {
-        const r = await compareWithInterpreter(c.q, p.open, pathExportOptions(p.path), mode, inputs);
+        const r = await compareWithInterpreter(c.q, p.open, pathExportOptions(p.kind, p.path), mode, inputs);
         expect(problems(r.loadLog)).toEqual([]);
         expect(r.outputs).toBeGreaterThan(0);
         expect(r.mismatches, `${r.mismatches} of ${r.outputs} output bytes differ`).toBe(0);
@@ -47,14 +48,18 @@ describe('TFLite operators: interpreter bytes = runtime bytes', () => {
     // Depthwise: XNNPACK's fp32 requantization vs TFLite's kUpward double rounding differ on ~0.5 % of outputs.
     const dw = OP_CASES.find((c) => c.name.startsWith('depthwise'))!;
     const inputs = randomInt8Inputs(INPUTS, sizeOf(dw.q.graph.values.get('x')!.shape.slice(1) as number[]), 7);
-    const crossed = await compareWithInterpreter(dw.q, openTfjsTflite, pathExportOptions('builtin'), 'tflite-xnnpack', inputs);
+    const crossed = await compareWithInterpreter(dw.q, openTfjsTflite, pathExportOptions('tfjs-tflite', 'builtin'), 'tflite-xnnpack', inputs);
     expect(crossed.mismatches).toBeGreaterThan(0);
-    const single = await compareWithInterpreter(dw.q, openLiteRt, pathExportOptions('builtin'), 'tflite-single', inputs);
+    const single = await compareWithInterpreter(dw.q, openLiteRt, pathExportOptions('litert', 'builtin'), 'tflite-single', inputs);
     expect(single.mismatches).toBeGreaterThan(0);
     // MEAN: LiteRT.js's XNNPACK float rule vs the built-in fixed-point one differ near ties.
     const mean = OP_CASES.find((c) => c.name.startsWith('add (broadcast'))!;
     const meanInputs = randomInt8Inputs(200, sizeOf(mean.q.graph.values.get('x')!.shape.slice(1) as number[]), 3);
-    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('xnnpack'), 'tflite-builtin', meanInputs)).mismatches).toBeGreaterThan(0);
-    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('xnnpack'), 'tflite-xnnpack', meanInputs)).mismatches).toBe(0);
+    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('litert', 'xnnpack'), 'tflite-builtin', meanInputs)).mismatches).toBeGreaterThan(0);
+    expect((await compareWithInterpreter(mean.q, openLiteRt, pathExportOptions('litert', 'xnnpack'), 'tflite-xnnpack', meanInputs)).mismatches).toBe(0);
+    // MEAN on LiteRT.js's built-in path: its optimized kernel vs the older fixed-point rule of tfjs-tflite (tflite-single's).
+    const gap = OP_CASES.find((c) => c.name.startsWith('global average pool'))!;
+    const gapInputs = randomInt8Inputs(200, sizeOf(gap.q.graph.values.get('x')!.shape.slice(1) as number[]), 3);
+    expect((await compareWithInterpreter(gap.q, openLiteRt, pathExportOptions('litert', 'builtin'), 'tflite-single', gapInputs)).mismatches).toBeGreaterThan(0);
   });
 });

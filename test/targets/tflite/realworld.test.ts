@@ -66,7 +66,7 @@ for (const m of MODELS)
 
     for (const p of PATHS)
       it(`${p.name}: the runtime's ${p.mode} bytes on every output of ${HELD_OUT.limit} held-out photos`, async () => {
-        const r = await compareWithInterpreter(q, openLiteRt, pathExportOptions(p.path), p.mode, photos);
+        const r = await compareWithInterpreter(q, openLiteRt, pathExportOptions('litert', p.path), p.mode, photos);
         expect(problems(r.loadLog)).toEqual([]);
         expect(photos.length).toBe(HELD_OUT.limit);
         expect(r.outputs).toBeGreaterThan(0);
