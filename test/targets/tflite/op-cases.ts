@@ -17,12 +17,14 @@ interface CaseSpec {
   readonly constants?: Value[];
   /** Grid of every activation: the input 'x' and each node output. */
   readonly grids: Record<string, ActivationQuant>;
+  /** Weight scales of the conv layers (default per tensor). */
+  readonly weightScales?: 'per-channel';
 }
 
 function quantized(c: CaseSpec): QuantizedGraph {
   const graph = graphOf({ name: 'x', shape: ['N', ...c.input] }, c.constants ?? [], c.nodes, [c.nodes.at(-1)!.outputs[0]]);
   const info = { flexqVersion: 'test', method: 'rtn' as const, wbits: 8, abits: 8, seed: 0, model: `${c.name}.onnx`, calibrationSamples: 0 };
-  return quantizeRtn({ ...graph, source: c.name }, new Map(Object.entries(c.grids)), { wbits: 8, edgeBits: 8 }, info);
+  return quantizeRtn({ ...graph, source: c.name }, new Map(Object.entries(c.grids)), { wbits: 8, edgeBits: 8, weightScales: c.weightScales }, info);
 }
 
 const x = grid(0.05, -7);
@@ -58,6 +60,15 @@ const CASES: CaseSpec[] = [
     constants: [floats('w', [24, 1, 3, 3], 27), floats('b', [24], 28)],
     nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
     grids: { x, y: grid(0.021, 3) },
+  },
+  {
+    // One multiplier and shift per channel, as Selfie Segmentation's per-channel W8A8 depthwise layers have.
+    name: 'depthwise 3x3 per-channel, no activation',
+    input: [24, 16, 16],
+    constants: [floats('w', [24, 1, 3, 3], 29), floats('b', [24], 30)],
+    nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
+    grids: { x, y: grid(0.021, 3) },
+    weightScales: 'per-channel',
   },
   {
     name: 'fully connected',
