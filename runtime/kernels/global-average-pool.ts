@@ -16,7 +16,7 @@
 //         single rounding: ~2 of 90 means off; a truncated bias (no ±½): every mean of a layer. tfjs-tflite 0.0.1-alpha.10's
 //         older built-in MEAN is the tflite-single rule above.
 //   tflite-xnnpack: XNNPACK's qs8 mean as LiteRT.js 2.5.3's delegate runs MEAN, in float32 on the raw sum:
-//         sc = fp32(fp32(sx / sy) / (H·W)), bias = fp32(zy − fp32(fp32(zx·H·W) · sc)),
+//         sc = fp32(fp32(sx / sy) · fp32(1 / (H·W))), bias = fp32(zy − fp32(fp32(zx·H·W) · sc)),
 //         y = clamp(rne(fp32(fp32(fp32(Σ x) · sc) + bias)))        rne: round half to even
 //         (tfjs-tflite's older XNNPACK leaves int8 MEAN to its built-in kernel: the tflite-single rule.)
 
@@ -58,7 +58,8 @@ export function meanRequantizer(mode: RequantMode, input: ActivationQuant, outpu
 /** XNNPACK's qs8 mean's float32 scale and bias (see the contract above): the one source the runtime and the C read. */
 export function xnnpackMeanConstants(input: ActivationQuant, output: ActivationQuant, count: number): { readonly scale: number; readonly bias: number } {
   const f32 = Math.fround;
-  const scale = f32(f32(f32(input.scale) / f32(output.scale)) / count);
+  // XNNPACK multiplies the operator's scale by the float reciprocal of the count (update_params_mean_qs8), no divide.
+  const scale = f32(f32(f32(input.scale) / f32(output.scale)) * f32(1 / count));
   return { scale, bias: f32(output.zeroPoint - f32(f32(input.zeroPoint * count) * scale)) };
 }
 

@@ -44,6 +44,17 @@ describe('TFLite operators: interpreter bytes = runtime bytes', () => {
     }
   }
 
+  it("MEAN in LiteRT.js's XNNPACK: a channel sum of ppocr-cls whose mean lies next to a tie (scale (sx/sy)·(1/n) in float)", async () => {
+    const c = OP_CASES.find((c) => c.name.startsWith('global average pool over 2x96'))!;
+    // 176 values −112 and 16 values −113 per channel: Σ x = −21520, (Σ x − n·zx)·sx/(sy·n) + zy within a float step of −17.5.
+    const channel = Int8Array.from({ length: 192 }, (_, i) => (i < 176 ? -112 : -113));
+    const x = new Int8Array(4 * 192);
+    for (let k = 0; k < 4; k++) x.set(channel, k * 192);
+    const r = await compareWithInterpreter(c.q, openLiteRt, pathExportOptions('litert', 'xnnpack'), 'tflite-xnnpack', [x]);
+    expect(r.outputs).toBe(4);
+    expect(r.mismatches).toBe(0);
+  });
+
   it('tells the rules apart: each is wrong where the other one runs', async () => {
     // Depthwise: XNNPACK's fp32 requantization vs TFLite's kUpward double rounding differ on ~0.5 % of outputs.
     const dw = OP_CASES.find((c) => c.name.startsWith('depthwise'))!;
