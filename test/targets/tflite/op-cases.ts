@@ -31,6 +31,15 @@ const x = grid(0.05, -7);
 
 const scales = (name: string, values: number[]): Value => ({ name, dtype: 'float32', shape: [values.length], data: Float32Array.from(values) });
 
+// No clamp: negative ties of the final shift reach the output (the built-in kernel rounds them away from zero).
+const DEPTHWISE_NO_ACTIVATION: CaseSpec = {
+  name: 'depthwise 3x3, no activation',
+  input: [24, 16, 16],
+  constants: [floats('w', [24, 1, 3, 3], 27), floats('b', [24], 28)],
+  nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
+  grids: { x, y: grid(0.021, 3) },
+};
+
 const CASES: CaseSpec[] = [
   {
     name: 'conv 3x3 + relu',
@@ -53,23 +62,9 @@ const CASES: CaseSpec[] = [
     nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 16, activation: 'relu6' })],
     grids: { x, y: grid(0.021, -128) },
   },
-  {
-    // No clamp: negative ties of the final shift reach the output (the built-in kernel rounds them away from zero).
-    name: 'depthwise 3x3, no activation',
-    input: [24, 16, 16],
-    constants: [floats('w', [24, 1, 3, 3], 27), floats('b', [24], 28)],
-    nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
-    grids: { x, y: grid(0.021, 3) },
-  },
-  {
-    // One multiplier and shift per channel, as Selfie Segmentation's per-channel W8A8 depthwise layers have.
-    name: 'depthwise 3x3 per-channel, no activation',
-    input: [24, 16, 16],
-    constants: [floats('w', [24, 1, 3, 3], 29), floats('b', [24], 30)],
-    nodes: [node('Conv', ['x', 'w', 'b'], 'y', { kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], group: 24 })],
-    grids: { x, y: grid(0.021, 3) },
-    weightScales: 'per-channel',
-  },
+  DEPTHWISE_NO_ACTIVATION,
+  // One multiplier and shift per channel, as Selfie Segmentation's per-channel W8A8 depthwise layers have.
+  { ...DEPTHWISE_NO_ACTIVATION, name: 'depthwise 3x3 per-channel, no activation', weightScales: 'per-channel' },
   {
     name: 'fully connected',
     input: [96],
