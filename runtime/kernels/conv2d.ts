@@ -21,8 +21,10 @@ import {
   climb,
   fusedActivationRange,
   gemmRequantize,
+  gemmRows,
   layerRequantizers,
   packWeights,
+  type GemmRows,
   type PackedWeights,
   type Staircase,
 } from './gemm.js';
@@ -70,8 +72,8 @@ interface Common {
 interface Pointwise extends Common {
   readonly path: 'pointwise';
   readonly weights: PackedWeights;
-  /** [pixels (even)][C]: the centred input, transposed. */
-  readonly lhs: Int16Array;
+  /** rows [pixels][C]: the centred input, transposed. */
+  readonly lhs: GemmRows;
 }
 
 /** One input channel per group (C = group), M = C·multiplier. */
@@ -91,8 +93,8 @@ interface Im2col extends Common {
   /** One panel set per group. */
   readonly weights: readonly PackedWeights[];
   readonly padded: Int16Array;
-  /** [pixels (even)][C/group · kh · kw]. */
-  readonly lhs: Int16Array;
+  /** rows [pixels][C/group · kh · kw]. */
+  readonly lhs: GemmRows;
 }
 
 export type PreparedConv2d = Pointwise | Depthwise | Im2col;
@@ -112,11 +114,10 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   const bound = accumulatorBound(p.weights, outChannels, depth, p.weightZeroPoint, p.bias);
   const common: Common = { geometry, inputZeroPoint: p.inputZeroPoint, bias: p.bias ?? new Int32Array(outChannels), requantizers: channelStaircases(p.requantizer, outChannels, bound) };
   const pixels = outHeight * outWidth;
-  const evenPixels = pixels + (pixels % 2);
   const padded = (): Int16Array => new Int16Array(channels * geometry.paddedHeight * geometry.paddedWidth);
   const isPointwise = taps === 1 && p.group === 1 && strides.every((s) => s === 1) && pads.every((x) => x === 0);
   if (isPointwise) {
-    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: new Int16Array(evenPixels * channels) };
+    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: gemmRows(pixels, channels) };
   }
   if (groupChannels === 1) {
     const weights = Int16Array.from(p.weights, (w) => w - p.weightZeroPoint);
@@ -124,7 +125,7 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   }
   const groupOut = outChannels / p.group;
   const weights = Array.from({ length: p.group }, (_, g) => packWeights(p.weights, g * groupOut * depth, groupOut, depth, p.weightZeroPoint));
-  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: new Int16Array(evenPixels * depth) };
+  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: gemmRows(pixels, depth) };
 }
 
 /** Runs `batch` samples of x [N, C, H, W] into y [N, M, OH, OW]. */
@@ -143,9 +144,10 @@ function pointwise(c: Pointwise, x: Int8Array, xOffset: number, y: Int8Array, yO
   const { channels, outHeight, outWidth } = c.geometry;
   const pixels = outHeight * outWidth;
   const { lhs, inputZeroPoint } = c;
+  const { rows } = lhs;
   for (let ch = 0; ch < channels; ch++) {
     const src = xOffset + ch * pixels;
-    for (let p = 0, dst = ch; p < pixels; p++, dst += channels) lhs[dst] = x[src + p] - inputZeroPoint;
+    for (let p = 0, dst = ch; p < pixels; p++, dst += channels) rows[dst] = x[src + p] - inputZeroPoint;
   }
   gemmRequantize(lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
 }
@@ -228,7 +230,7 @@ function im2colConv(c: Im2col, x: Int8Array, xOffset: number, y: Int8Array, yOff
   const groupOut = g.outChannels / c.group;
   padAndCentre(g, c.inputZeroPoint, x, xOffset, c.padded);
   for (let group = 0; group < c.group; group++) {
-    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, c.lhs);
+    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, c.lhs.rows);
     const out = { data: y, offset: yOffset + group * groupOut * pixels, channelStride: pixels, pixelStride: 1 };
     gemmRequantize(c.lhs, pixels, c.weights[group], c.bias, group * groupOut, c.requantizers, out);
   }

@@ -150,20 +150,68 @@ export function accumulatorBound(weights: Int8Array, channels: number, depth: nu
 
 /**
  * Weights minus their zero point for `channels` outputs × `depth`, in panels of four channels interleaved:
- * panel j holds channels 4j … 4j+3 as [depth][4]; channels past the last are zero.
+ * panel j holds channels 4j … 4j+3 as [depth][4]; channels past the last are zero. Doubles, so the GEMM multiplies
+ * them by packed pairs of pixels without converting.
  */
 export interface PackedWeights {
-  readonly data: Int16Array;
+  readonly data: Float64Array;
   readonly channels: number;
   readonly depth: number;
+  /** Ends of the runs of depth over which no lane of a packed sum can reach LANE_LIMIT; the last is depth. */
+  readonly segments: Int32Array;
 }
+
+/**
+ * Two int32 sums share one double, low + high · 2^26: products and sums of such pairs stay exact and separable
+ * while each lane's magnitude stays below 2^25 (|total| < 2^51 < 2^53), so one multiply-add serves two pixels.
+ */
+const LANE = 2 ** 26;
+const LANE_LIMIT = 2 ** 25;
+/** The largest |x − zx| of int8 x and zero point. */
+const MAX_CENTRED_INPUT = 255;
 
 /** Packs rows [channels][depth] of `values` starting at `offset`. */
 export function packWeights(values: Int8Array, offset: number, channels: number, depth: number, zeroPoint: number): PackedWeights {
-  const data = new Int16Array(Math.ceil(channels / 4) * 4 * depth);
+  const data = new Float64Array(Math.ceil(channels / 4) * 4 * depth);
   for (let m = 0; m < channels; m++)
     for (let k = 0; k < depth; k++) data[((m >> 2) * depth + k) * 4 + (m & 3)] = values[offset + m * depth + k] - zeroPoint;
-  return { data, channels, depth };
+  return { data, channels, depth, segments: laneSafeSegments(data, depth) };
+}
+
+/** Splits the depth where the next tap could carry some lane past LANE_LIMIT (a single tap never can: 255² < 2^25). */
+function laneSafeSegments(panels: Float64Array, depth: number): Int32Array {
+  const largest = new Float64Array(depth); // max over channels of |w[m, k]|
+  for (let i = 0; i < panels.length; i++) {
+    const k = (i >> 2) % depth;
+    largest[k] = Math.max(largest[k], Math.abs(panels[i]));
+  }
+  const ends: number[] = [];
+  let reach = 0;
+  for (let k = 0; k < depth; k++) {
+    const tap = MAX_CENTRED_INPUT * largest[k];
+    if (reach + tap >= LANE_LIMIT) {
+      ends.push(k);
+      reach = 0;
+    }
+    reach += tap;
+  }
+  ends.push(depth);
+  return Int32Array.from(ends);
+}
+
+/** The left-hand side of a GEMM: `rows` [pixels][depth] of centred inputs that the caller fills, and the GEMM's scratch. */
+export interface GemmRows {
+  /** [pixels rounded up to 4][depth]; rows past the pixels are computed and dropped. */
+  readonly rows: Int16Array;
+  /** rows p and p+1 as one double per tap: [pixels/2][depth]. */
+  readonly pairs: Float64Array;
+  /** Four pixels × four channels of int32 sums. */
+  readonly sums: Float64Array;
+}
+
+export function gemmRows(pixels: number, depth: number): GemmRows {
+  const padded = Math.ceil(pixels / 4) * 4;
+  return { rows: new Int16Array(padded * depth), pairs: new Float64Array((padded / 2) * depth), sums: new Float64Array(16) };
 }
 
 /** Where GEMM results land: output[offset + m·channelStride + p·pixelStride]. */
@@ -175,40 +223,58 @@ export interface GemmOutput {
 }
 
 /**
- * out[m, p] = requantize(bias[biasOffset + m] + Σ_k lhs[p·depth + k]·w[m, k]) for p < pixels and every channel m.
- * lhs rows are centred inputs (x − zx); it must hold an even number of rows ≥ pixels (an odd tail row is computed
- * and dropped). Two pixels × four channels per step keep eight sums in registers.
+ * out[m, p] = requantize(bias[biasOffset + m] + Σ_k rows[p·depth + k]·w[m, k]) for p < pixels and every channel m.
+ * Four pixels (two packed pairs) × four channels per step keep eight doubles, sixteen sums, in registers.
  */
-export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
-  const { data: panels, channels, depth } = w;
-  const { data: y, channelStride, pixelStride } = out;
-  for (let p = 0; p < pixels; p += 2) {
-    const x0 = p * depth;
+export function gemmRequantize(lhs: GemmRows, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
+  const { data: panels, channels, depth, segments } = w;
+  const { pairs, sums } = lhs;
+  packPixelPairs(lhs.rows, Math.ceil(pixels / 4) * 4, depth, pairs);
+  for (let p = 0; p < pixels; p += 4) {
+    const x0 = (p >> 1) * depth;
     const x1 = x0 + depth;
-    const both = p + 1 < pixels;
     for (let m = 0; m < channels; m += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-      for (let k = 0, wk = m * depth; k < depth; k++, wk += 4) {
-        const w0 = panels[wk], w1 = panels[wk + 1], w2 = panels[wk + 2], w3 = panels[wk + 3];
-        const u = lhs[x0 + k];
-        const v = lhs[x1 + k];
-        s0 += w0 * u; s1 += w1 * u; s2 += w2 * u; s3 += w3 * u;
-        t0 += w0 * v; t1 += w1 * v; t2 += w2 * v; t3 += w3 * v;
+      sums.fill(0);
+      for (let s = 0, start = 0; s < segments.length; start = segments[s++]) {
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        for (let k = start, wk = m * depth + 4 * start, end = segments[s]; k < end; k++, wk += 4) {
+          const w0 = panels[wk], w1 = panels[wk + 1], w2 = panels[wk + 2], w3 = panels[wk + 3];
+          const u = pairs[x0 + k];
+          const v = pairs[x1 + k];
+          a0 += w0 * u; a1 += w1 * u; a2 += w2 * u; a3 += w3 * u;
+          b0 += w0 * v; b1 += w1 * v; b2 += w2 * v; b3 += w3 * v;
+        }
+        addLanes(sums, 0, a0); addLanes(sums, 1, a1); addLanes(sums, 2, a2); addLanes(sums, 3, a3);
+        addLanes(sums, 8, b0); addLanes(sums, 9, b1); addLanes(sums, 10, b2); addLanes(sums, 11, b3);
       }
-      const count = Math.min(4, channels - m);
-      const o = out.offset + m * channelStride + p * pixelStride;
-      storeFour(y, o, channelStride, count, bias, biasOffset + m, rq, s0, s1, s2, s3);
-      if (both) storeFour(y, o + pixelStride, channelStride, count, bias, biasOffset + m, rq, t0, t1, t2, t3);
+      storeTile(out, p, Math.min(4, pixels - p), m, Math.min(4, channels - m), sums, bias, biasOffset + m, rq);
     }
   }
 }
 
-/** Adds the bias (int32 wrap, as C does), requantizes with each channel's staircase and stores up to four channels of one pixel. */
-function storeFour(y: Int8Array, o: number, stride: number, count: number, bias: Int32Array, b: number, rq: readonly Staircase[], s0: number, s1: number, s2: number, s3: number): void {
-  y[o] = climb(rq[b], (s0 + bias[b]) | 0);
-  if (count > 1) y[o + stride] = climb(rq[b + 1], (s1 + bias[b + 1]) | 0);
-  if (count > 2) y[o + 2 * stride] = climb(rq[b + 2], (s2 + bias[b + 2]) | 0);
-  if (count > 3) y[o + 3 * stride] = climb(rq[b + 3], (s3 + bias[b + 3]) | 0);
+/** pairs[(p/2)·depth + k] = rows[p·depth + k] + rows[(p+1)·depth + k]·2^26 for even p < pixels. */
+function packPixelPairs(rows: Int16Array, pixels: number, depth: number, pairs: Float64Array): void {
+  for (let p = 0, i = 0; p < pixels; p += 2) {
+    const low = p * depth;
+    const high = low + depth;
+    for (let k = 0; k < depth; k++) pairs[i++] = rows[low + k] + rows[high + k] * LANE;
+  }
+}
+
+/** Adds the two lanes of `packed` to sums[at] (low: the even pixel) and sums[at + 4] (high: the odd pixel). */
+function addLanes(sums: Float64Array, at: number, packed: number): void {
+  const high = Math.round(packed / LANE); // the low lane is within ±2^25, less than half a step of the high one
+  sums[at] += packed - high * LANE;
+  sums[at + 4] += high;
+}
+
+/** Adds the bias (int32 wrap, as C does), requantizes with each channel's staircase and stores a tile of sums[pixel·4 + channel]. */
+function storeTile(out: GemmOutput, p: number, pixelCount: number, m: number, channelCount: number, sums: Float64Array, bias: Int32Array, b: number, rq: readonly Staircase[]): void {
+  const { data: y, channelStride, pixelStride } = out;
+  for (let c = 0; c < channelCount; c++) {
+    const o = out.offset + (m + c) * channelStride + p * pixelStride;
+    for (let i = 0; i < pixelCount; i++) y[o + i * pixelStride] = climb(rq[b + c], (sums[i * 4 + c] + bias[b + c]) | 0);
+  }
 }
 
 /** Rows centred per block, so eval needs no buffer that grows with the batch. */
@@ -235,7 +301,7 @@ export interface PreparedFullyConnected {
   readonly inputZeroPoint: number;
   /** One per unit. */
   readonly requantizers: readonly Staircase[];
-  readonly lhs: Int16Array;
+  readonly lhs: GemmRows;
 }
 
 export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyConnected {
@@ -244,7 +310,7 @@ export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyCon
     bias: p.bias ?? new Int32Array(p.units),
     inputZeroPoint: p.inputZeroPoint,
     requantizers: channelStaircases(p.requantizer, p.units, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
-    lhs: new Int16Array(ROWS_PER_BLOCK * p.depth),
+    lhs: gemmRows(ROWS_PER_BLOCK, p.depth),
   };
 }
 
@@ -254,7 +320,8 @@ export function fullyConnected(f: PreparedFullyConnected, x: Int8Array, rows: nu
   for (let r0 = 0; r0 < rows; r0 += ROWS_PER_BLOCK) {
     const count = Math.min(ROWS_PER_BLOCK, rows - r0);
     const base = r0 * depth;
-    for (let i = 0; i < count * depth; i++) f.lhs[i] = x[base + i] - f.inputZeroPoint;
+    const { rows: lhs } = f.lhs;
+    for (let i = 0; i < count * depth; i++) lhs[i] = x[base + i] - f.inputZeroPoint;
     gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizers, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
   }
 }
