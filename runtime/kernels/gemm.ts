@@ -94,11 +94,10 @@ export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
  * Gallops from `guess` to a bracket, then bisects it: a few applies per step when the guess is good.
  */
 function firstReaching(rq: Requantizer, k: number, lo: number, bound: number, guess: number): number {
-  const reaches = (acc: number): boolean => acc > bound || rq.apply(acc) >= k;
   let [low, high] = [lo, bound + 1]; // low − 1 does not reach, high does
   let probe = Math.min(Math.max(guess, low), high);
   for (let step = 1; probe >= low && probe < high; step *= 2) {
-    if (reaches(probe)) {
+    if (reaches(rq, k, bound, probe)) {
       high = probe;
       probe -= step;
     } else {
@@ -108,10 +107,15 @@ function firstReaching(rq: Requantizer, k: number, lo: number, bound: number, gu
   }
   while (low < high) {
     const mid = Math.floor((low + high) / 2);
-    if (reaches(mid)) high = mid;
+    if (reaches(rq, k, bound, mid)) high = mid;
     else low = mid + 1;
   }
   return low;
+}
+
+/** Whether `acc` requantizes to k or more; past the bound counts as reaching. (Not a closure: firstReaching runs once per step of every channel.) */
+function reaches(rq: Requantizer, k: number, bound: number, acc: number): boolean {
+  return acc > bound || rq.apply(acc) >= k;
 }
 
 /**
