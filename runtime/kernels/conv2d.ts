@@ -20,11 +20,13 @@ import {
   channelStaircases,
   climb,
   fusedActivationRange,
+  centredPairs,
   gemmRequantize,
-  gemmRows,
+  gemmLhs,
+  lanePair,
   layerRequantizers,
   packWeights,
-  type GemmRows,
+  type GemmLhs,
   type PackedWeights,
   type Staircase,
 } from './gemm.js';
@@ -72,8 +74,8 @@ interface Common {
 interface Pointwise extends Common {
   readonly path: 'pointwise';
   readonly weights: PackedWeights;
-  /** rows [pixels][C]: the centred input, transposed. */
-  readonly lhs: GemmRows;
+  /** Pixels as rows [pixels][C]: the centred input, transposed. */
+  readonly lhs: GemmLhs;
 }
 
 /** One input channel per group (C = group), M = C·multiplier. */
@@ -93,8 +95,8 @@ interface Im2col extends Common {
   /** One panel set per group. */
   readonly weights: readonly PackedWeights[];
   readonly padded: Int16Array;
-  /** rows [pixels][C/group · kh · kw]. */
-  readonly lhs: GemmRows;
+  /** Windows as rows [pixels][C/group · kh · kw]. */
+  readonly lhs: GemmLhs;
 }
 
 export type PreparedConv2d = Pointwise | Depthwise | Im2col;
@@ -117,7 +119,7 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   const padded = (): Int16Array => new Int16Array(channels * geometry.paddedHeight * geometry.paddedWidth);
   const isPointwise = taps === 1 && p.group === 1 && strides.every((s) => s === 1) && pads.every((x) => x === 0);
   if (isPointwise) {
-    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: gemmRows(pixels, channels) };
+    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: gemmLhs(pixels, channels) };
   }
   if (groupChannels === 1) {
     const weights = Int16Array.from(p.weights, (w) => w - p.weightZeroPoint);
@@ -125,7 +127,7 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   }
   const groupOut = outChannels / p.group;
   const weights = Array.from({ length: p.group }, (_, g) => packWeights(p.weights, g * groupOut * depth, groupOut, depth, p.weightZeroPoint));
-  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: gemmRows(pixels, depth) };
+  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: gemmLhs(pixels, depth) };
 }
 
 /** Runs `batch` samples of x [N, C, H, W] into y [N, M, OH, OW]. */
@@ -143,13 +145,8 @@ export function conv2d(c: PreparedConv2d, x: Int8Array, batch: number, y: Int8Ar
 function pointwise(c: Pointwise, x: Int8Array, xOffset: number, y: Int8Array, yOffset: number): void {
   const { channels, outHeight, outWidth } = c.geometry;
   const pixels = outHeight * outWidth;
-  const { lhs, inputZeroPoint } = c;
-  const { rows } = lhs;
-  for (let ch = 0; ch < channels; ch++) {
-    const src = xOffset + ch * pixels;
-    for (let p = 0, dst = ch; p < pixels; p++, dst += channels) rows[dst] = x[src + p] - inputZeroPoint;
-  }
-  gemmRequantize(lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
+  centredPairs(x, c.inputZeroPoint, xOffset, 1, pixels, pixels, channels, c.lhs);
+  gemmRequantize(c.lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
 }
 
 /** Copies one sample minus the zero point into the interior of the zero-bordered buffer (borders are never written). */
@@ -230,28 +227,31 @@ function im2colConv(c: Im2col, x: Int8Array, xOffset: number, y: Int8Array, yOff
   const groupOut = g.outChannels / c.group;
   padAndCentre(g, c.inputZeroPoint, x, xOffset, c.padded);
   for (let group = 0; group < c.group; group++) {
-    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, c.lhs.rows);
+    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, pixels, c.lhs);
     const out = { data: y, offset: yOffset + group * groupOut * pixels, channelStride: pixels, pixelStride: 1 };
     gemmRequantize(c.lhs, pixels, c.weights[group], c.bias, group * groupOut, c.requantizers, out);
   }
 }
 
-/** im2col: row p = (oy, ox) holds the window [c][ky][kx] of channels first … first+count−1. */
-function gatherWindows(g: Geometry, padded: Int16Array, first: number, count: number, lhs: Int16Array): void {
-  const { outHeight, outWidth, paddedHeight, paddedWidth } = g;
+/** im2col: row p = (oy, ox) holds the window [c][ky][kx] of channels first … first+count−1; rows p, p+1 go into one pair. */
+function gatherWindows(g: Geometry, padded: Int16Array, first: number, count: number, pixels: number, lhs: GemmLhs): void {
+  const { outWidth, paddedHeight, paddedWidth } = g;
   const { kernel, strides, dilations } = g.window;
   const [kh, kw] = kernel;
   const [sh, sw] = strides;
   const [dh, dw] = dilations;
+  const { pairs } = lhs;
+  const corner = (p: number): number => Math.floor(p / outWidth) * sh * paddedWidth + (p % outWidth) * sw;
   let dst = 0;
-  for (let oy = 0; oy < outHeight; oy++) {
-    for (let ox = 0; ox < outWidth; ox++) {
-      for (let ch = first; ch < first + count; ch++) {
-        const corner = (ch * paddedHeight + oy * sh) * paddedWidth + ox * sw;
-        for (let ky = 0; ky < kh; ky++) {
-          const row = corner + ky * dh * paddedWidth;
-          for (let kx = 0; kx < kw; kx++) lhs[dst++] = padded[row + kx * dw];
-        }
+  for (let p = 0; p < pixels; p += 2) {
+    const hasHigh = p + 1 < pixels ? 1 : 0;
+    const low = corner(p);
+    const high = corner(p + hasHigh);
+    for (let ch = first; ch < first + count; ch++) {
+      const plane = ch * paddedHeight * paddedWidth;
+      for (let ky = 0; ky < kh; ky++) {
+        const row = plane + ky * dh * paddedWidth;
+        for (let kx = 0, at = row; kx < kw; kx++, at += dw) pairs[dst++] = lanePair(padded[low + at], padded[high + at], hasHigh);
       }
     }
   }

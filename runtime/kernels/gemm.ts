@@ -203,19 +203,38 @@ function laneSafeSegments(panels: Float64Array, depth: number): Int32Array {
   return Int32Array.from(ends);
 }
 
-/** The left-hand side of a GEMM: `rows` [pixels][depth] of centred inputs that the caller fills, and the GEMM's scratch. */
-export interface GemmRows {
-  /** [pixels rounded up to 4][depth]; rows past the pixels are computed and dropped. */
-  readonly rows: Int16Array;
-  /** rows p and p+1 as one double per tap: [pixels/2][depth]. */
+/**
+ * The left-hand side of a GEMM, which the caller fills: centred inputs (x − zx) of pixels p and p+1 (even p) as one
+ * double per tap, pairs[(p/2)·depth + k] = row_p[k] + row_{p+1}[k]·2^26 (lanePair), for pixels rounded up to four:
+ * rows past the pixels are computed and dropped.
+ */
+export interface GemmLhs {
   readonly pairs: Float64Array;
   /** Four pixels × four channels of int32 sums. */
   readonly sums: Float64Array;
 }
 
-export function gemmRows(pixels: number, depth: number): GemmRows {
-  const padded = Math.ceil(pixels / 4) * 4;
-  return { rows: new Int16Array(padded * depth), pairs: new Float64Array((padded / 2) * depth), sums: new Float64Array(16) };
+export function gemmLhs(pixels: number, depth: number): GemmLhs {
+  return { pairs: new Float64Array(Math.ceil(pixels / 4) * 2 * depth), sums: new Float64Array(16) };
+}
+
+/** One packed pair: `low` in the low lane, `high` in the high one; pass hasHigh = 0 for a lone last pixel. */
+export function lanePair(low: number, high: number, hasHigh: number): number {
+  return low + high * hasHigh * LANE;
+}
+
+/**
+ * Fills lhs pairs with x[first + p·pixelStride + k·depthStride] − zx for `pixels` pixels × `depth` taps
+ * (fully-connected rows: pixelStride depth, depthStride 1; a pointwise conv's NCHW planes: 1, pixels).
+ */
+export function centredPairs(x: Int8Array, zeroPoint: number, first: number, pixelStride: number, depthStride: number, pixels: number, depth: number, lhs: GemmLhs): void {
+  const { pairs } = lhs;
+  for (let p = 0, i = 0; p < pixels; p += 2) {
+    const hasHigh = p + 1 < pixels ? 1 : 0;
+    const low = first + p * pixelStride;
+    const high = low + hasHigh * pixelStride;
+    for (let k = 0; k < depth; k++) pairs[i++] = lanePair(x[low + k * depthStride] - zeroPoint, x[high + k * depthStride] - zeroPoint, hasHigh);
+  }
 }
 
 /** Where GEMM results land: output[offset + m·channelStride + p·pixelStride]. */
@@ -227,13 +246,12 @@ export interface GemmOutput {
 }
 
 /**
- * out[m, p] = requantize(bias[biasOffset + m] + Σ_k rows[p·depth + k]·w[m, k]) for p < pixels and every channel m.
+ * out[m, p] = requantize(bias[biasOffset + m] + Σ_k row_p[k]·w[m, k]) for p < pixels and every channel m (rows: GemmLhs).
  * Four pixels (two packed pairs) × four channels per step keep eight doubles, sixteen sums, in registers.
  */
-export function gemmRequantize(lhs: GemmRows, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
+export function gemmRequantize(lhs: GemmLhs, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
   const { data: panels, channels, depth, segments } = w;
   const { pairs, sums } = lhs;
-  packPixelPairs(lhs.rows, Math.ceil(pixels / 4) * 4, depth, pairs);
   for (let p = 0; p < pixels; p += 4) {
     const x0 = (p >> 1) * depth;
     const x1 = x0 + depth;
@@ -253,15 +271,6 @@ export function gemmRequantize(lhs: GemmRows, pixels: number, w: PackedWeights, 
       }
       storeTile(out, p, Math.min(4, pixels - p), m, Math.min(4, channels - m), sums, bias, biasOffset + m, rq);
     }
-  }
-}
-
-/** pairs[(p/2)·depth + k] = rows[p·depth + k] + rows[(p+1)·depth + k]·2^26 for even p < pixels. */
-function packPixelPairs(rows: Int16Array, pixels: number, depth: number, pairs: Float64Array): void {
-  for (let p = 0, i = 0; p < pixels; p += 2) {
-    const low = p * depth;
-    const high = low + depth;
-    for (let k = 0; k < depth; k++) pairs[i++] = rows[low + k] + rows[high + k] * LANE;
   }
 }
 
@@ -305,7 +314,7 @@ export interface PreparedFullyConnected {
   readonly inputZeroPoint: number;
   /** One per unit. */
   readonly requantizers: readonly Staircase[];
-  readonly lhs: GemmRows;
+  readonly lhs: GemmLhs;
 }
 
 export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyConnected {
@@ -314,7 +323,7 @@ export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyCon
     bias: p.bias ?? new Int32Array(p.units),
     inputZeroPoint: p.inputZeroPoint,
     requantizers: channelStaircases(p.requantizer, p.units, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
-    lhs: gemmRows(ROWS_PER_BLOCK, p.depth),
+    lhs: gemmLhs(ROWS_PER_BLOCK, p.depth),
   };
 }
 
@@ -323,9 +332,7 @@ export function fullyConnected(f: PreparedFullyConnected, x: Int8Array, rows: nu
   const { depth, channels } = f.weights;
   for (let r0 = 0; r0 < rows; r0 += ROWS_PER_BLOCK) {
     const count = Math.min(ROWS_PER_BLOCK, rows - r0);
-    const base = r0 * depth;
-    const { rows: lhs } = f.lhs;
-    for (let i = 0; i < count * depth; i++) lhs[i] = x[base + i] - f.inputZeroPoint;
+    centredPairs(x, f.inputZeroPoint, r0 * depth, depth, 1, count, depth, f.lhs);
     gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizers, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
   }
 }
