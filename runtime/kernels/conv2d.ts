@@ -23,6 +23,8 @@ import {
   centredPairs,
   gemmRequantize,
   gemmLhs,
+  LANE,
+  laneHigh,
   lanePair,
   layerRequantizers,
   packWeights,
@@ -86,6 +88,8 @@ interface Depthwise extends Common {
   readonly weights: Int16Array;
   readonly padded: Int16Array;
   readonly acc: Int32Array;
+  /** One padded plane as lane pairs (gemm.ts lanePair): the inputs of output columns ox and ox+1 in one double. */
+  readonly columnPairs: Float64Array;
 }
 
 /** Any other convolution: per group, gather windows into rows (im2col) and run the GEMM. */
@@ -123,7 +127,7 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   }
   if (groupChannels === 1) {
     const weights = Int16Array.from(p.weights, (w) => w - p.weightZeroPoint);
-    return { ...common, path: 'depthwise', multiplier: outChannels / channels, weights, padded: padded(), acc: new Int32Array(pixels) };
+    return { ...common, path: 'depthwise', multiplier: outChannels / channels, weights, padded: padded(), acc: new Int32Array(pixels), columnPairs: new Float64Array(geometry.paddedHeight * geometry.paddedWidth) };
   }
   const groupOut = outChannels / p.group;
   const weights = Array.from({ length: p.group }, (_, g) => packWeights(p.weights, g * groupOut * depth, groupOut, depth, p.weightZeroPoint));
@@ -166,34 +170,50 @@ function depthwise(c: Depthwise, x: Int8Array, xOffset: number, y: Int8Array, yO
   const g = c.geometry;
   const pixels = g.outHeight * g.outWidth;
   const [kh, kw] = g.window.kernel;
+  const planeSize = g.paddedHeight * g.paddedWidth;
   padAndCentre(g, c.inputZeroPoint, x, xOffset, c.padded);
   for (let m = 0; m < g.outChannels; m++) {
-    const plane = Math.floor(m / c.multiplier) * g.paddedHeight * g.paddedWidth;
-    if (kh === 3 && kw === 3) depthwise3x3(c, plane, m, y, yOffset + m * pixels);
-    else depthwiseAnySize(c, plane, m, y, yOffset + m * pixels);
+    const plane = Math.floor(m / c.multiplier) * planeSize;
+    if (kh !== 3 || kw !== 3) depthwiseAnySize(c, plane, m, y, yOffset + m * pixels);
+    else {
+      if (m % c.multiplier === 0) pairColumns(c.padded, plane, planeSize, g.window.strides[1], c.columnPairs);
+      depthwise3x3(c, m, y, yOffset + m * pixels);
+    }
   }
 }
 
-/** One output channel of a 3×3 depthwise conv: the nine weights stay in registers, one sum per output. */
-function depthwise3x3(c: Depthwise, plane: number, m: number, y: Int8Array, out: number): void {
+/** pairs[i] = padded[plane + i] + padded[plane + i + stride]·2^26 (the high lane is 0 past the plane's end). */
+function pairColumns(padded: Int16Array, plane: number, planeSize: number, stride: number, pairs: Float64Array): void {
+  const paired = Math.max(planeSize - stride, 0);
+  for (let i = 0; i < paired; i++) pairs[i] = lanePair(padded[plane + i], padded[plane + i + stride], 1);
+  for (let i = paired; i < planeSize; i++) pairs[i] = padded[plane + i];
+}
+
+/**
+ * One output channel of a 3×3 depthwise conv on column pairs: the nine weights stay in registers and one sum
+ * serves two outputs (nine taps of 255 · 255 keep each lane below 2^25). An odd last column drops its high lane.
+ */
+function depthwise3x3(c: Depthwise, m: number, y: Int8Array, out: number): void {
   const { outHeight, outWidth, paddedWidth, window } = c.geometry;
   const [sh, sw] = window.strides;
   const [dh, dw] = window.dilations;
-  const { padded: x, weights } = c;
+  const { columnPairs: x, weights } = c;
   const requantizer = c.requantizers[m];
   const w = m * 9;
   const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2];
   const w3 = weights[w + 3], w4 = weights[w + 4], w5 = weights[w + 5];
   const w6 = weights[w + 6], w7 = weights[w + 7], w8 = weights[w + 8];
   const bias = c.bias[m];
-  const [dw2, rowStep] = [2 * dw, dh * paddedWidth];
+  const [dw2, rowStep, pairStep] = [2 * dw, dh * paddedWidth, 2 * sw];
   for (let oy = 0; oy < outHeight; oy++) {
-    let r0 = plane + oy * sh * paddedWidth;
-    for (let ox = 0; ox < outWidth; ox++, r0 += sw) {
+    let r0 = oy * sh * paddedWidth;
+    for (let ox = 0; ox < outWidth; ox += 2, r0 += pairStep) {
       const r1 = r0 + rowStep;
       const r2 = r1 + rowStep;
       const sum = w0 * x[r0] + w1 * x[r0 + dw] + w2 * x[r0 + dw2] + w3 * x[r1] + w4 * x[r1 + dw] + w5 * x[r1 + dw2] + w6 * x[r2] + w7 * x[r2 + dw] + w8 * x[r2 + dw2];
-      y[out++] = climb(requantizer, (bias + sum) | 0);
+      const high = laneHigh(sum);
+      y[out++] = climb(requantizer, (bias + (sum - high * LANE)) | 0);
+      if (ox + 1 < outWidth) y[out++] = climb(requantizer, (bias + high) | 0);
     }
   }
 }

@@ -169,7 +169,7 @@ export interface PackedWeights {
  * Two int32 sums share one double, low + high · 2^26: products and sums of such pairs stay exact and separable
  * while each lane's magnitude stays below 2^25 (|total| < 2^51 < 2^53), so one multiply-add serves two pixels.
  */
-const LANE = 2 ** 26;
+export const LANE = 2 ** 26;
 const LANE_LIMIT = 2 ** 25;
 /** The largest |x − zx| of int8 x and zero point. */
 const MAX_CENTRED_INPUT = 255;
@@ -274,9 +274,14 @@ export function gemmRequantize(lhs: GemmLhs, pixels: number, w: PackedWeights, b
   }
 }
 
+/** The high lane of a packed sum whose low lane is within ±2^25 (less than half a step of the high one); low = packed − high·2^26. */
+export function laneHigh(packed: number): number {
+  return Math.round(packed / LANE);
+}
+
 /** Adds the two lanes of `packed` to sums[at] (low: the even pixel) and sums[at + 4] (high: the odd pixel). */
 function addLanes(sums: Float64Array, at: number, packed: number): void {
-  const high = Math.round(packed / LANE); // the low lane is within ±2^25, less than half a step of the high one
+  const high = laneHigh(packed);
   sums[at] += packed - high * LANE;
   sums[at + 4] += high;
 }
