@@ -8,7 +8,8 @@
 //   requantizer's staircase (gemm.ts), which gives apply's answer for every accumulator.
 // Three loop nests compute this same sum: pointwise (1×1, stride 1, no pads, one group: a GEMM on the transposed
 // input), depthwise (one input channel per group: per-channel multiply-adds over shifted rows), and im2col + GEMM
-// for everything else. Zero points are subtracted once, into an int16 copy with zero borders.
+// for everything else. Zero points are subtracted once, into an int16 copy with zero borders. The GEMM and the 3×3
+// depthwise nest carry two pixels in each double (gemm.ts lanePair): one multiply-add serves both.
 
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';

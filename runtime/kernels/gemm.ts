@@ -1,4 +1,4 @@
-// Gemm (fully connected) and MatMul by a constant, and the int16 GEMM core that the convolutions share.
+// Gemm (fully connected) and MatMul by a constant, and the GEMM core that the convolutions share.
 // Contract, for input rows x[n, k], weights w[m, k] (op(B) of Gemm, or B[k, m] of MatMul) and int32 bias b[m]:
 //   acc[n, m] = b[m] + Σ_k (x[n, k] − zx)·(w[m, k] − zw)      int32; wraps like the C kernels if it ever overflows
 //   y[n, m]   = requantizer.apply(acc[n, m])                    M = sx·sw/sy, clamp range of the fused activation
