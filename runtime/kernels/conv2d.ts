@@ -126,7 +126,8 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   if (isPointwise) {
     return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: gemmLhs(pixels, channels) };
   }
-  if (groupChannels === 1) {
+  // One input channel per group is depthwise; a single group of one channel (a stem on a mono input) runs faster as im2col.
+  if (groupChannels === 1 && p.group > 1) {
     const weights = Int16Array.from(p.weights, (w) => w - p.weightZeroPoint);
     return { ...common, path: 'depthwise', multiplier: outChannels / channels, weights, padded: padded(), acc: new Int32Array(pixels), columnPairs: new Float64Array(geometry.paddedHeight * geometry.paddedWidth) };
   }
