@@ -16,6 +16,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import {
   INT32_MAX,
   prepareRequantizer,
+  requantizeFp32,
   tfliteDoubleFromMultiplier,
   tfliteFullyConnectedMultiplier,
   tfliteSingleFromMultiplier,
@@ -58,9 +59,15 @@ function fullyConnectedRequantizer(mode: RequantMode, p: RequantParams): Requant
  * output is the highest k whose threshold t[k] = min{acc : apply(acc) ≥ k} the accumulator reaches. The thresholds
  * are found once by binary search with apply itself, so the staircase is exact by construction; a lookup costs
  * ~10 ns where the fixed-point apply costs 100+ ns. Accumulators outside [−bound, bound] go to apply.
+ * An fp32 rule (constants.kind 'fp32': the fp32 epilogue, requant/fp32-epilogue.ts) is cheaper to run than to look
+ * up: its staircase has no steps and climb runs the epilogue on its constants.
  */
 export interface Staircase {
   readonly requantizer: Requantizer;
+  /** Whether climb runs the fp32 epilogue with scale and zeroPoint instead of looking up a step. */
+  readonly direct: boolean;
+  readonly scale: number;
+  readonly zeroPoint: number;
   readonly bound: number;
   readonly min: number;
   readonly max: number;
@@ -73,7 +80,8 @@ export interface Staircase {
 
 /** The staircase of `rq` for accumulators up to `maxAbsAcc` in magnitude. */
 export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
-  const { min, max } = rq.constants;
+  const { min, max, zeroPoint } = rq.constants;
+  if (rq.constants.kind === 'fp32') return { requantizer: rq, direct: true, scale: rq.constants.scale, zeroPoint, bound: 0, min, max, thresholds: new Float64Array(0), origin: 0, inverseStep: 0 };
   const shift = rq.constants.kind === 'fixed-point' ? Math.max(rq.constants.shift, 0) : 0;
   const bound = Math.min(maxAbsAcc, Math.floor(INT32_MAX / 2 ** shift)); // beyond it, acc · 2^shift would wrap
   const thresholds = new Float64Array(max - min + 1);
@@ -86,7 +94,7 @@ export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
     thresholds[k - min] = previous = t;
   }
   const span = thresholds[max - min] - thresholds[1];
-  return { requantizer: rq, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
+  return { requantizer: rq, direct: false, scale: 0, zeroPoint, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
 }
 
 /**
@@ -129,8 +137,9 @@ export function channelStaircases(rq: Requantizer | readonly Requantizer[], chan
   return list.map((r) => staircase(r, maxAbsAcc));
 }
 
-/** rq.apply(acc) through the staircase: estimate the step, then walk to the exact one. */
+/** rq.apply(acc): an fp32 rule directly, any other through the staircase (estimate the step, then walk to the exact one). */
 export function climb(s: Staircase, acc: number): number {
+  if (s.direct) return requantizeFp32(acc, s.scale, s.zeroPoint, s.min, s.max);
   if (acc < -s.bound || acc > s.bound) return s.requantizer.apply(acc);
   const { thresholds: t, min, max } = s;
   let k = min + 1 + Math.floor((acc - s.origin) * s.inverseStep);
