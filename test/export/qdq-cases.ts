@@ -46,7 +46,7 @@ export const MNIST8: QdqCase = {
 };
 /**
  * 224×224 photos: 100 of the 1000, since the runtime took 0.9 s a photo (onnxruntime-node 0.07 s, -web 0.1 s; 2 busy
- * cores, load 8); at best 0.27 s (0.36 s before its GEMM packed two pixels per double, `npm run bench -- runtime`),
+ *  cores, load 8); at best 0.23 s in onnx mode (0.35 s before its GEMM packed two pixels per double: `npm run bench -- runtime`),
  * so 900 more would still add minutes.
  */
 export const MOBILENETV2: QdqCase = {
