@@ -8,7 +8,8 @@
 //   requantizer's staircase (gemm.ts), which gives apply's answer for every accumulator.
 // Three loop nests compute this same sum: pointwise (1×1, stride 1, no pads, one group: a GEMM on the transposed
 // input), depthwise (one input channel per group: per-channel multiply-adds over shifted rows), and im2col + GEMM
-// for everything else. Zero points are subtracted once, into an int16 copy with zero borders.
+// for everything else. Zero points are subtracted once, into an int16 copy with zero borders. The GEMM and the 3×3
+// depthwise nest carry two pixels in each double (gemm.ts lanePair): one multiply-add serves both.
 
 import { intAttr } from '../../src/ops/contract.js';
 import { window2d, type Window2d } from '../../src/ops/window.js';
@@ -20,9 +21,15 @@ import {
   channelStaircases,
   climb,
   fusedActivationRange,
+  centredPairs,
   gemmRequantize,
+  gemmLhs,
+  LANE,
+  laneHigh,
+  lanePair,
   layerRequantizers,
   packWeights,
+  type GemmLhs,
   type PackedWeights,
   type Staircase,
 } from './gemm.js';
@@ -70,8 +77,8 @@ interface Common {
 interface Pointwise extends Common {
   readonly path: 'pointwise';
   readonly weights: PackedWeights;
-  /** [pixels (even)][C]: the centred input, transposed. */
-  readonly lhs: Int16Array;
+  /** Pixels as rows [pixels][C]: the centred input, transposed. */
+  readonly lhs: GemmLhs;
 }
 
 /** One input channel per group (C = group), M = C·multiplier. */
@@ -82,6 +89,8 @@ interface Depthwise extends Common {
   readonly weights: Int16Array;
   readonly padded: Int16Array;
   readonly acc: Int32Array;
+  /** One padded plane as lane pairs (gemm.ts lanePair): the inputs of output columns ox and ox+1 in one double. */
+  readonly columnPairs: Float64Array;
 }
 
 /** Any other convolution: per group, gather windows into rows (im2col) and run the GEMM. */
@@ -91,8 +100,8 @@ interface Im2col extends Common {
   /** One panel set per group. */
   readonly weights: readonly PackedWeights[];
   readonly padded: Int16Array;
-  /** [pixels (even)][C/group · kh · kw]. */
-  readonly lhs: Int16Array;
+  /** Windows as rows [pixels][C/group · kh · kw]. */
+  readonly lhs: GemmLhs;
 }
 
 export type PreparedConv2d = Pointwise | Depthwise | Im2col;
@@ -112,19 +121,19 @@ export function prepareConv2d(p: Conv2dParams): PreparedConv2d {
   const bound = accumulatorBound(p.weights, outChannels, depth, p.weightZeroPoint, p.bias);
   const common: Common = { geometry, inputZeroPoint: p.inputZeroPoint, bias: p.bias ?? new Int32Array(outChannels), requantizers: channelStaircases(p.requantizer, outChannels, bound) };
   const pixels = outHeight * outWidth;
-  const evenPixels = pixels + (pixels % 2);
   const padded = (): Int16Array => new Int16Array(channels * geometry.paddedHeight * geometry.paddedWidth);
   const isPointwise = taps === 1 && p.group === 1 && strides.every((s) => s === 1) && pads.every((x) => x === 0);
   if (isPointwise) {
-    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: new Int16Array(evenPixels * channels) };
+    return { ...common, path: 'pointwise', weights: packWeights(p.weights, 0, outChannels, channels, p.weightZeroPoint), lhs: gemmLhs(pixels, channels) };
   }
-  if (groupChannels === 1) {
+  // One input channel per group is depthwise; a single group of one channel (a stem on a mono input) runs faster as im2col.
+  if (groupChannels === 1 && p.group > 1) {
     const weights = Int16Array.from(p.weights, (w) => w - p.weightZeroPoint);
-    return { ...common, path: 'depthwise', multiplier: outChannels / channels, weights, padded: padded(), acc: new Int32Array(pixels) };
+    return { ...common, path: 'depthwise', multiplier: outChannels / channels, weights, padded: padded(), acc: new Int32Array(pixels), columnPairs: new Float64Array(geometry.paddedHeight * geometry.paddedWidth) };
   }
   const groupOut = outChannels / p.group;
   const weights = Array.from({ length: p.group }, (_, g) => packWeights(p.weights, g * groupOut * depth, groupOut, depth, p.weightZeroPoint));
-  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: new Int16Array(evenPixels * depth) };
+  return { ...common, path: 'im2col', group: p.group, weights, padded: padded(), lhs: gemmLhs(pixels, depth) };
 }
 
 /** Runs `batch` samples of x [N, C, H, W] into y [N, M, OH, OW]. */
@@ -142,12 +151,8 @@ export function conv2d(c: PreparedConv2d, x: Int8Array, batch: number, y: Int8Ar
 function pointwise(c: Pointwise, x: Int8Array, xOffset: number, y: Int8Array, yOffset: number): void {
   const { channels, outHeight, outWidth } = c.geometry;
   const pixels = outHeight * outWidth;
-  const { lhs, inputZeroPoint } = c;
-  for (let ch = 0; ch < channels; ch++) {
-    const src = xOffset + ch * pixels;
-    for (let p = 0, dst = ch; p < pixels; p++, dst += channels) lhs[dst] = x[src + p] - inputZeroPoint;
-  }
-  gemmRequantize(lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
+  centredPairs(x, c.inputZeroPoint, xOffset, 1, pixels, pixels, channels, c.lhs);
+  gemmRequantize(c.lhs, pixels, c.weights, c.bias, 0, c.requantizers, { data: y, offset: yOffset, channelStride: pixels, pixelStride: 1 });
 }
 
 /** Copies one sample minus the zero point into the interior of the zero-bordered buffer (borders are never written). */
@@ -167,34 +172,50 @@ function depthwise(c: Depthwise, x: Int8Array, xOffset: number, y: Int8Array, yO
   const g = c.geometry;
   const pixels = g.outHeight * g.outWidth;
   const [kh, kw] = g.window.kernel;
+  const planeSize = g.paddedHeight * g.paddedWidth;
   padAndCentre(g, c.inputZeroPoint, x, xOffset, c.padded);
   for (let m = 0; m < g.outChannels; m++) {
-    const plane = Math.floor(m / c.multiplier) * g.paddedHeight * g.paddedWidth;
-    if (kh === 3 && kw === 3) depthwise3x3(c, plane, m, y, yOffset + m * pixels);
-    else depthwiseAnySize(c, plane, m, y, yOffset + m * pixels);
+    const plane = Math.floor(m / c.multiplier) * planeSize;
+    if (kh !== 3 || kw !== 3) depthwiseAnySize(c, plane, m, y, yOffset + m * pixels);
+    else {
+      if (m % c.multiplier === 0) pairColumns(c.padded, plane, planeSize, g.window.strides[1], c.columnPairs);
+      depthwise3x3(c, m, y, yOffset + m * pixels);
+    }
   }
 }
 
-/** One output channel of a 3×3 depthwise conv: the nine weights stay in registers, one sum per output. */
-function depthwise3x3(c: Depthwise, plane: number, m: number, y: Int8Array, out: number): void {
+/** pairs[i] = padded[plane + i] + padded[plane + i + stride]·2^26 (the high lane is 0 past the plane's end). */
+function pairColumns(padded: Int16Array, plane: number, planeSize: number, stride: number, pairs: Float64Array): void {
+  const paired = Math.max(planeSize - stride, 0);
+  for (let i = 0; i < paired; i++) pairs[i] = lanePair(padded[plane + i], padded[plane + i + stride], 1);
+  for (let i = paired; i < planeSize; i++) pairs[i] = padded[plane + i];
+}
+
+/**
+ * One output channel of a 3×3 depthwise conv on column pairs: the nine weights stay in registers and one sum
+ * serves two outputs (nine taps of 255 · 255 keep each lane below 2^25). An odd last column drops its high lane.
+ */
+function depthwise3x3(c: Depthwise, m: number, y: Int8Array, out: number): void {
   const { outHeight, outWidth, paddedWidth, window } = c.geometry;
   const [sh, sw] = window.strides;
   const [dh, dw] = window.dilations;
-  const { padded: x, weights } = c;
+  const { columnPairs: x, weights } = c;
   const requantizer = c.requantizers[m];
   const w = m * 9;
   const w0 = weights[w], w1 = weights[w + 1], w2 = weights[w + 2];
   const w3 = weights[w + 3], w4 = weights[w + 4], w5 = weights[w + 5];
   const w6 = weights[w + 6], w7 = weights[w + 7], w8 = weights[w + 8];
   const bias = c.bias[m];
-  const [dw2, rowStep] = [2 * dw, dh * paddedWidth];
+  const [dw2, rowStep, pairStep] = [2 * dw, dh * paddedWidth, 2 * sw];
   for (let oy = 0; oy < outHeight; oy++) {
-    let r0 = plane + oy * sh * paddedWidth;
-    for (let ox = 0; ox < outWidth; ox++, r0 += sw) {
+    let r0 = oy * sh * paddedWidth;
+    for (let ox = 0; ox < outWidth; ox += 2, r0 += pairStep) {
       const r1 = r0 + rowStep;
       const r2 = r1 + rowStep;
       const sum = w0 * x[r0] + w1 * x[r0 + dw] + w2 * x[r0 + dw2] + w3 * x[r1] + w4 * x[r1 + dw] + w5 * x[r1 + dw2] + w6 * x[r2] + w7 * x[r2 + dw] + w8 * x[r2 + dw2];
-      y[out++] = climb(requantizer, (bias + sum) | 0);
+      const high = laneHigh(sum);
+      y[out++] = climb(requantizer, (bias + (sum - high * LANE)) | 0);
+      if (ox + 1 < outWidth) y[out++] = climb(requantizer, (bias + high) | 0);
     }
   }
 }
@@ -228,28 +249,31 @@ function im2colConv(c: Im2col, x: Int8Array, xOffset: number, y: Int8Array, yOff
   const groupOut = g.outChannels / c.group;
   padAndCentre(g, c.inputZeroPoint, x, xOffset, c.padded);
   for (let group = 0; group < c.group; group++) {
-    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, c.lhs);
+    gatherWindows(g, c.padded, group * (g.channels / c.group), g.channels / c.group, pixels, c.lhs);
     const out = { data: y, offset: yOffset + group * groupOut * pixels, channelStride: pixels, pixelStride: 1 };
     gemmRequantize(c.lhs, pixels, c.weights[group], c.bias, group * groupOut, c.requantizers, out);
   }
 }
 
-/** im2col: row p = (oy, ox) holds the window [c][ky][kx] of channels first … first+count−1. */
-function gatherWindows(g: Geometry, padded: Int16Array, first: number, count: number, lhs: Int16Array): void {
-  const { outHeight, outWidth, paddedHeight, paddedWidth } = g;
+/** im2col: row p = (oy, ox) holds the window [c][ky][kx] of channels first … first+count−1; rows p, p+1 go into one pair. */
+function gatherWindows(g: Geometry, padded: Int16Array, first: number, count: number, pixels: number, lhs: GemmLhs): void {
+  const { outWidth, paddedHeight, paddedWidth } = g;
   const { kernel, strides, dilations } = g.window;
   const [kh, kw] = kernel;
   const [sh, sw] = strides;
   const [dh, dw] = dilations;
+  const { pairs } = lhs;
+  const corner = (p: number): number => Math.floor(p / outWidth) * sh * paddedWidth + (p % outWidth) * sw;
   let dst = 0;
-  for (let oy = 0; oy < outHeight; oy++) {
-    for (let ox = 0; ox < outWidth; ox++) {
-      for (let ch = first; ch < first + count; ch++) {
-        const corner = (ch * paddedHeight + oy * sh) * paddedWidth + ox * sw;
-        for (let ky = 0; ky < kh; ky++) {
-          const row = corner + ky * dh * paddedWidth;
-          for (let kx = 0; kx < kw; kx++) lhs[dst++] = padded[row + kx * dw];
-        }
+  for (let p = 0; p < pixels; p += 2) {
+    const hasHigh = p + 1 < pixels ? 1 : 0;
+    const low = corner(p);
+    const high = corner(p + hasHigh);
+    for (let ch = first; ch < first + count; ch++) {
+      const plane = ch * paddedHeight * paddedWidth;
+      for (let ky = 0; ky < kh; ky++) {
+        const row = plane + ky * dh * paddedWidth;
+        for (let kx = 0, at = row; kx < kw; kx++, at += dw) pairs[dst++] = lanePair(padded[low + at], padded[high + at], hasHigh);
       }
     }
   }

@@ -1,4 +1,4 @@
-// Gemm (fully connected) and MatMul by a constant, and the int16 GEMM core that the convolutions share.
+// Gemm (fully connected) and MatMul by a constant, and the GEMM core that the convolutions share.
 // Contract, for input rows x[n, k], weights w[m, k] (op(B) of Gemm, or B[k, m] of MatMul) and int32 bias b[m]:
 //   acc[n, m] = b[m] + Σ_k (x[n, k] − zx)·(w[m, k] − zw)      int32; wraps like the C kernels if it ever overflows
 //   y[n, m]   = requantizer.apply(acc[n, m])                    M = sx·sw/sy, clamp range of the fused activation
@@ -16,6 +16,7 @@ import { sizeOf } from '../../src/ir/shape.js';
 import {
   INT32_MAX,
   prepareRequantizer,
+  requantizeFp32,
   tfliteDoubleFromMultiplier,
   tfliteFullyConnectedMultiplier,
   tfliteSingleFromMultiplier,
@@ -58,9 +59,15 @@ function fullyConnectedRequantizer(mode: RequantMode, p: RequantParams): Requant
  * output is the highest k whose threshold t[k] = min{acc : apply(acc) ≥ k} the accumulator reaches. The thresholds
  * are found once by binary search with apply itself, so the staircase is exact by construction; a lookup costs
  * ~10 ns where the fixed-point apply costs 100+ ns. Accumulators outside [−bound, bound] go to apply.
+ * An fp32 rule (constants.kind 'fp32': the fp32 epilogue, requant/fp32-epilogue.ts) is cheaper to run than to look
+ * up: its staircase has no steps and climb runs the epilogue on its constants.
  */
 export interface Staircase {
   readonly requantizer: Requantizer;
+  /** Whether climb runs the fp32 epilogue with scale and zeroPoint instead of looking up a step. */
+  readonly direct: boolean;
+  readonly scale: number;
+  readonly zeroPoint: number;
   readonly bound: number;
   readonly min: number;
   readonly max: number;
@@ -73,7 +80,8 @@ export interface Staircase {
 
 /** The staircase of `rq` for accumulators up to `maxAbsAcc` in magnitude. */
 export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
-  const { min, max } = rq.constants;
+  const { min, max, zeroPoint } = rq.constants;
+  if (rq.constants.kind === 'fp32') return { requantizer: rq, direct: true, scale: rq.constants.scale, zeroPoint, bound: 0, min, max, thresholds: new Float64Array(0), origin: 0, inverseStep: 0 };
   const shift = rq.constants.kind === 'fixed-point' ? Math.max(rq.constants.shift, 0) : 0;
   const bound = Math.min(maxAbsAcc, Math.floor(INT32_MAX / 2 ** shift)); // beyond it, acc · 2^shift would wrap
   const thresholds = new Float64Array(max - min + 1);
@@ -86,7 +94,7 @@ export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
     thresholds[k - min] = previous = t;
   }
   const span = thresholds[max - min] - thresholds[1];
-  return { requantizer: rq, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
+  return { requantizer: rq, direct: false, scale: 0, zeroPoint, bound, min, max, thresholds, origin: thresholds[1], inverseStep: span > 0 ? (max - min - 1) / span : 0 };
 }
 
 /**
@@ -94,11 +102,10 @@ export function staircase(rq: Requantizer, maxAbsAcc: number): Staircase {
  * Gallops from `guess` to a bracket, then bisects it: a few applies per step when the guess is good.
  */
 function firstReaching(rq: Requantizer, k: number, lo: number, bound: number, guess: number): number {
-  const reaches = (acc: number): boolean => acc > bound || rq.apply(acc) >= k;
   let [low, high] = [lo, bound + 1]; // low − 1 does not reach, high does
   let probe = Math.min(Math.max(guess, low), high);
   for (let step = 1; probe >= low && probe < high; step *= 2) {
-    if (reaches(probe)) {
+    if (reaches(rq, k, bound, probe)) {
       high = probe;
       probe -= step;
     } else {
@@ -108,10 +115,15 @@ function firstReaching(rq: Requantizer, k: number, lo: number, bound: number, gu
   }
   while (low < high) {
     const mid = Math.floor((low + high) / 2);
-    if (reaches(mid)) high = mid;
+    if (reaches(rq, k, bound, mid)) high = mid;
     else low = mid + 1;
   }
   return low;
+}
+
+/** Whether `acc` requantizes to k or more; past the bound counts as reaching. (Not a closure: firstReaching runs once per step of every channel.) */
+function reaches(rq: Requantizer, k: number, bound: number, acc: number): boolean {
+  return acc > bound || rq.apply(acc) >= k;
 }
 
 /**
@@ -125,8 +137,9 @@ export function channelStaircases(rq: Requantizer | readonly Requantizer[], chan
   return list.map((r) => staircase(r, maxAbsAcc));
 }
 
-/** rq.apply(acc) through the staircase: estimate the step, then walk to the exact one. */
+/** rq.apply(acc): an fp32 rule directly, any other through the staircase (estimate the step, then walk to the exact one). */
 export function climb(s: Staircase, acc: number): number {
+  if (s.direct) return requantizeFp32(acc, s.scale, s.zeroPoint, s.min, s.max);
   if (acc < -s.bound || acc > s.bound) return s.requantizer.apply(acc);
   const { thresholds: t, min, max } = s;
   let k = min + 1 + Math.floor((acc - s.origin) * s.inverseStep);
@@ -150,20 +163,87 @@ export function accumulatorBound(weights: Int8Array, channels: number, depth: nu
 
 /**
  * Weights minus their zero point for `channels` outputs × `depth`, in panels of four channels interleaved:
- * panel j holds channels 4j … 4j+3 as [depth][4]; channels past the last are zero.
+ * panel j holds channels 4j … 4j+3 as [depth][4]; channels past the last are zero. Doubles, so the GEMM multiplies
+ * them by packed pairs of pixels without converting.
  */
 export interface PackedWeights {
-  readonly data: Int16Array;
+  readonly data: Float64Array;
   readonly channels: number;
   readonly depth: number;
+  /** Ends of the runs of depth over which no lane of a packed sum can reach LANE_LIMIT; the last is depth. */
+  readonly segments: Int32Array;
 }
+
+/**
+ * Two int32 sums share one double, low + high · 2^26: products and sums of such pairs stay exact and separable
+ * while each lane's magnitude stays below 2^25 (|total| < 2^51 < 2^53), so one multiply-add serves two pixels.
+ */
+export const LANE = 2 ** 26;
+const LANE_LIMIT = 2 ** 25;
+/** The largest |x − zx| of int8 x and zero point. */
+const MAX_CENTRED_INPUT = 255;
 
 /** Packs rows [channels][depth] of `values` starting at `offset`. */
 export function packWeights(values: Int8Array, offset: number, channels: number, depth: number, zeroPoint: number): PackedWeights {
-  const data = new Int16Array(Math.ceil(channels / 4) * 4 * depth);
+  const data = new Float64Array(Math.ceil(channels / 4) * 4 * depth);
   for (let m = 0; m < channels; m++)
     for (let k = 0; k < depth; k++) data[((m >> 2) * depth + k) * 4 + (m & 3)] = values[offset + m * depth + k] - zeroPoint;
-  return { data, channels, depth };
+  return { data, channels, depth, segments: laneSafeSegments(data, depth) };
+}
+
+/** Splits the depth where the next tap could carry some lane past LANE_LIMIT (a single tap never can: 255² < 2^25). */
+function laneSafeSegments(panels: Float64Array, depth: number): Int32Array {
+  const largest = new Float64Array(depth); // max over channels of |w[m, k]|
+  for (let i = 0; i < panels.length; i++) {
+    const k = (i >> 2) % depth;
+    largest[k] = Math.max(largest[k], Math.abs(panels[i]));
+  }
+  const ends: number[] = [];
+  let reach = 0;
+  for (let k = 0; k < depth; k++) {
+    const tap = MAX_CENTRED_INPUT * largest[k];
+    if (reach + tap >= LANE_LIMIT) {
+      ends.push(k);
+      reach = 0;
+    }
+    reach += tap;
+  }
+  ends.push(depth);
+  return Int32Array.from(ends);
+}
+
+/**
+ * The left-hand side of a GEMM, which the caller fills: centred inputs (x − zx) of pixels p and p+1 (even p) as one
+ * double per tap, pairs[(p/2)·depth + k] = row_p[k] + row_{p+1}[k]·2^26 (lanePair), for pixels rounded up to four:
+ * rows past the pixels are computed and dropped.
+ */
+export interface GemmLhs {
+  readonly pairs: Float64Array;
+  /** Four pixels × four channels of int32 sums. */
+  readonly sums: Float64Array;
+}
+
+export function gemmLhs(pixels: number, depth: number): GemmLhs {
+  return { pairs: new Float64Array(Math.ceil(pixels / 4) * 2 * depth), sums: new Float64Array(16) };
+}
+
+/** One packed pair: `low` in the low lane, `high` in the high one; pass hasHigh = 0 for a lone last pixel. */
+export function lanePair(low: number, high: number, hasHigh: number): number {
+  return low + high * hasHigh * LANE;
+}
+
+/**
+ * Fills lhs pairs with x[first + p·pixelStride + k·depthStride] − zx for `pixels` pixels × `depth` taps
+ * (fully-connected rows: pixelStride depth, depthStride 1; a pointwise conv's NCHW planes: 1, pixels).
+ */
+export function centredPairs(x: Int8Array, zeroPoint: number, first: number, pixelStride: number, depthStride: number, pixels: number, depth: number, lhs: GemmLhs): void {
+  const { pairs } = lhs;
+  for (let p = 0, i = 0; p < pixels; p += 2) {
+    const hasHigh = p + 1 < pixels ? 1 : 0;
+    const low = first + p * pixelStride;
+    const high = low + hasHigh * pixelStride;
+    for (let k = 0; k < depth; k++) pairs[i++] = lanePair(x[low + k * depthStride] - zeroPoint, x[high + k * depthStride] - zeroPoint, hasHigh);
+  }
 }
 
 /** Where GEMM results land: output[offset + m·channelStride + p·pixelStride]. */
@@ -175,40 +255,53 @@ export interface GemmOutput {
 }
 
 /**
- * out[m, p] = requantize(bias[biasOffset + m] + Σ_k lhs[p·depth + k]·w[m, k]) for p < pixels and every channel m.
- * lhs rows are centred inputs (x − zx); it must hold an even number of rows ≥ pixels (an odd tail row is computed
- * and dropped). Two pixels × four channels per step keep eight sums in registers.
+ * out[m, p] = requantize(bias[biasOffset + m] + Σ_k row_p[k]·w[m, k]) for p < pixels and every channel m (rows: GemmLhs).
+ * Four pixels (two packed pairs) × four channels per step keep eight doubles, sixteen sums, in registers.
  */
-export function gemmRequantize(lhs: Int16Array, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
-  const { data: panels, channels, depth } = w;
-  const { data: y, channelStride, pixelStride } = out;
-  for (let p = 0; p < pixels; p += 2) {
-    const x0 = p * depth;
+export function gemmRequantize(lhs: GemmLhs, pixels: number, w: PackedWeights, bias: Int32Array, biasOffset: number, rq: readonly Staircase[], out: GemmOutput): void {
+  const { data: panels, channels, depth, segments } = w;
+  const { pairs, sums } = lhs;
+  for (let p = 0; p < pixels; p += 4) {
+    const x0 = (p >> 1) * depth;
     const x1 = x0 + depth;
-    const both = p + 1 < pixels;
     for (let m = 0; m < channels; m += 4) {
-      let s0 = 0, s1 = 0, s2 = 0, s3 = 0, t0 = 0, t1 = 0, t2 = 0, t3 = 0;
-      for (let k = 0, wk = m * depth; k < depth; k++, wk += 4) {
-        const w0 = panels[wk], w1 = panels[wk + 1], w2 = panels[wk + 2], w3 = panels[wk + 3];
-        const u = lhs[x0 + k];
-        const v = lhs[x1 + k];
-        s0 += w0 * u; s1 += w1 * u; s2 += w2 * u; s3 += w3 * u;
-        t0 += w0 * v; t1 += w1 * v; t2 += w2 * v; t3 += w3 * v;
+      sums.fill(0);
+      for (let s = 0, start = 0; s < segments.length; start = segments[s++]) {
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0, b0 = 0, b1 = 0, b2 = 0, b3 = 0;
+        for (let k = start, wk = m * depth + 4 * start, end = segments[s]; k < end; k++, wk += 4) {
+          const w0 = panels[wk], w1 = panels[wk + 1], w2 = panels[wk + 2], w3 = panels[wk + 3];
+          const u = pairs[x0 + k];
+          const v = pairs[x1 + k];
+          a0 += w0 * u; a1 += w1 * u; a2 += w2 * u; a3 += w3 * u;
+          b0 += w0 * v; b1 += w1 * v; b2 += w2 * v; b3 += w3 * v;
+        }
+        addLanes(sums, 0, a0); addLanes(sums, 1, a1); addLanes(sums, 2, a2); addLanes(sums, 3, a3);
+        addLanes(sums, 8, b0); addLanes(sums, 9, b1); addLanes(sums, 10, b2); addLanes(sums, 11, b3);
       }
-      const count = Math.min(4, channels - m);
-      const o = out.offset + m * channelStride + p * pixelStride;
-      storeFour(y, o, channelStride, count, bias, biasOffset + m, rq, s0, s1, s2, s3);
-      if (both) storeFour(y, o + pixelStride, channelStride, count, bias, biasOffset + m, rq, t0, t1, t2, t3);
+      storeTile(out, p, Math.min(4, pixels - p), m, Math.min(4, channels - m), sums, bias, biasOffset + m, rq);
     }
   }
 }
 
-/** Adds the bias (int32 wrap, as C does), requantizes with each channel's staircase and stores up to four channels of one pixel. */
-function storeFour(y: Int8Array, o: number, stride: number, count: number, bias: Int32Array, b: number, rq: readonly Staircase[], s0: number, s1: number, s2: number, s3: number): void {
-  y[o] = climb(rq[b], (s0 + bias[b]) | 0);
-  if (count > 1) y[o + stride] = climb(rq[b + 1], (s1 + bias[b + 1]) | 0);
-  if (count > 2) y[o + 2 * stride] = climb(rq[b + 2], (s2 + bias[b + 2]) | 0);
-  if (count > 3) y[o + 3 * stride] = climb(rq[b + 3], (s3 + bias[b + 3]) | 0);
+/** The high lane of a packed sum whose low lane is within ±2^25 (less than half a step of the high one); low = packed − high·2^26. */
+export function laneHigh(packed: number): number {
+  return Math.round(packed / LANE);
+}
+
+/** Adds the two lanes of `packed` to sums[at] (low: the even pixel) and sums[at + 4] (high: the odd pixel). */
+function addLanes(sums: Float64Array, at: number, packed: number): void {
+  const high = laneHigh(packed);
+  sums[at] += packed - high * LANE;
+  sums[at + 4] += high;
+}
+
+/** Adds the bias (int32 wrap, as C does), requantizes with each channel's staircase and stores a tile of sums[pixel·4 + channel]. */
+function storeTile(out: GemmOutput, p: number, pixelCount: number, m: number, channelCount: number, sums: Float64Array, bias: Int32Array, b: number, rq: readonly Staircase[]): void {
+  const { data: y, channelStride, pixelStride } = out;
+  for (let c = 0; c < channelCount; c++) {
+    const o = out.offset + (m + c) * channelStride + p * pixelStride;
+    for (let i = 0; i < pixelCount; i++) y[o + i * pixelStride] = climb(rq[b + c], (sums[i * 4 + c] + bias[b + c]) | 0);
+  }
 }
 
 /** Rows centred per block, so eval needs no buffer that grows with the batch. */
@@ -235,7 +328,7 @@ export interface PreparedFullyConnected {
   readonly inputZeroPoint: number;
   /** One per unit. */
   readonly requantizers: readonly Staircase[];
-  readonly lhs: Int16Array;
+  readonly lhs: GemmLhs;
 }
 
 export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyConnected {
@@ -244,7 +337,7 @@ export function prepareFullyConnected(p: FullyConnectedParams): PreparedFullyCon
     bias: p.bias ?? new Int32Array(p.units),
     inputZeroPoint: p.inputZeroPoint,
     requantizers: channelStaircases(p.requantizer, p.units, accumulatorBound(p.weights, p.units, p.depth, p.weightZeroPoint, p.bias)),
-    lhs: new Int16Array(ROWS_PER_BLOCK * p.depth),
+    lhs: gemmLhs(ROWS_PER_BLOCK, p.depth),
   };
 }
 
@@ -253,8 +346,7 @@ export function fullyConnected(f: PreparedFullyConnected, x: Int8Array, rows: nu
   const { depth, channels } = f.weights;
   for (let r0 = 0; r0 < rows; r0 += ROWS_PER_BLOCK) {
     const count = Math.min(ROWS_PER_BLOCK, rows - r0);
-    const base = r0 * depth;
-    for (let i = 0; i < count * depth; i++) f.lhs[i] = x[base + i] - f.inputZeroPoint;
+    centredPairs(x, f.inputZeroPoint, r0 * depth, depth, 1, count, depth, f.lhs);
     gemmRequantize(f.lhs, count, f.weights, f.bias, 0, f.requantizers, { data: y, offset: r0 * channels, channelStride: 1, pixelStride: channels });
   }
 }

@@ -45,8 +45,9 @@ export const MNIST8: QdqCase = {
   calib: { ...mnist, limit: 1000 }, heldOut: { ...mnist, offset: 1000, limit: 1000 },
 };
 /**
- * 224×224 photos: 100 of the 1000, since the runtime takes 0.9 s a photo (onnxruntime-node 0.07 s, -web 0.1 s; 2 busy
- * cores, load 8): 900 more would add about a quarter of an hour.
+ * 224×224 photos: 100 of the 1000, since the runtime took 0.9 s a photo (onnxruntime-node 0.07 s, -web 0.1 s; 2 busy
+ * cores, load 8); at best 0.23 s in onnx mode (0.35 s before its GEMM packed two pixels per double:
+ * `npm run bench -- runtime`), so 900 more would still add minutes.
  */
 export const MOBILENETV2: QdqCase = {
   name: 'MobileNetV2', file: 'mobilenetv2-imagenet/float-from-int8.onnx', preprocess: 'imagenet', batch: 10, inputs: 100, layerInputs: 10,

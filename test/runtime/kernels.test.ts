@@ -218,6 +218,7 @@ const CONV_CASES: ConvCase[] = [
   { name: 'dilation 2, stride (2,1)', c: 2, h: 9, w: 9, m: 3, group: 1, kernel: [3, 2], strides: [2, 1], pads: [2, 1, 2, 1], dilations: [2, 2], activation: 'none' },
   { name: 'grouped: 2 groups of 3 channels', c: 6, h: 5, w: 6, m: 4, group: 2, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], activation: 'relu' },
   { name: 'depthwise 3×3', c: 5, h: 7, w: 6, m: 5, group: 5, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], activation: 'relu6' },
+  { name: 'depthwise 3×3 odd width (a lone last column)', c: 3, h: 4, w: 7, m: 3, group: 3, kernel: [3, 3], strides: [1, 1], pads: [1, 1, 1, 1], dilations: [1, 1], activation: 'none' },
   { name: 'depthwise 3×3 stride 2, multiplier 2', c: 3, h: 8, w: 9, m: 6, group: 3, kernel: [3, 3], strides: [2, 2], pads: [0, 0, 1, 1], dilations: [1, 1], activation: 'none' },
   { name: 'depthwise 3×3 dilation 2 stride (2,1)', c: 2, h: 9, w: 8, m: 2, group: 2, kernel: [3, 3], strides: [2, 1], pads: [2, 2, 2, 2], dilations: [2, 2], activation: 'none' },
   { name: 'depthwise 5×5 stride (2,1)', c: 4, h: 7, w: 9, m: 4, group: 4, kernel: [5, 5], strides: [2, 1], pads: [2, 2, 2, 2], dilations: [1, 1], activation: 'relu' },
@@ -299,7 +300,8 @@ describe('conv2d against naive loops', () => {
 
 describe('fully connected (Gemm, MatMul) against naive loops', () => {
   for (const mode of REQUANT_MODES)
-    for (const [rows, depth, units] of [[1, 5, 3], [33, 40, 13], [70, 17, 4]] as const)
+    // K 2000 of weights up to ±127: the packed sums are split where a lane could pass 2^25 (gemm.ts laneSafeSegments)
+    for (const [rows, depth, units] of [[1, 5, 3], [33, 40, 13], [70, 17, 4], [5, 2000, 6]] as const)
       it(`${mode}: ${rows} rows × K ${depth} → ${units}`, () => {
         const r = rng(rows * 7 + depth + units);
         const [sx, sw] = [scaleIn(r, -4, -2), scaleIn(r, -6, -4)];
