@@ -83,7 +83,9 @@ export function reconstructionUnits(graph: Graph, granularity: Granularity): Rec
   const taken = new Set<Node>();
   if (granularity === 'block')
     for (const block of [...residualBlocks(graph), ...separablePairs(graph)])
-      if (block.every((n) => !taken.has(n))) {
+      // A skip connection that joins a second computed value inside the span (a U-Net decoder's Add reading an
+      // encoder feature) gives no one-input block: its layers are units of their own.
+      if (block.every((n) => !taken.has(n)) && outsideInputs(graph, block).length === 1) {
         groups.push(block);
         block.forEach((n) => taken.add(n));
       }
@@ -95,9 +97,14 @@ export function reconstructionUnits(graph: Graph, granularity: Granularity): Rec
     .map((nodes) => unitOf(graph, nodes));
 }
 
-function unitOf(graph: Graph, nodes: Node[]): ReconstructionUnit {
+/** The computed values `nodes` read that none of them computes. */
+function outsideInputs(graph: Graph, nodes: readonly Node[]): string[] {
   const produced = new Set(nodes.flatMap((n) => n.outputs));
-  const outside = [...new Set(nodes.flatMap((n) => dynamicInputs(graph, n)).filter((v) => !produced.has(v)))];
+  return [...new Set(nodes.flatMap((n) => dynamicInputs(graph, n)).filter((v) => !produced.has(v)))];
+}
+
+function unitOf(graph: Graph, nodes: Node[]): ReconstructionUnit {
+  const outside = outsideInputs(graph, nodes);
   if (outside.length !== 1) throw new Error(`reconstruction unit ${nodes[0].name}…${nodes.at(-1)!.name} reads ${outside.length} outside values (${outside.join(', ')}); a unit must read one`);
   const last = nodes.at(-1)!;
   return { name: nodes.length === 1 ? last.name : `${nodes[0].name}…${last.name}`, nodes, input: outside[0], output: last.outputs[0] };
