@@ -166,7 +166,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
     rows,
     notes: [
       'ResNet-8: calib cifar10/calib-1024 (all 1024), test cifar10/test-200; DS-CNN: calib kws first 500, test kws last 500; MobileNetV2: calib imagenet-sample first 500 (or the first --samples of them), test the other 500.',
-      `Learning rate: ${lr ?? "flexq's default for the budget: FlexRound max(paper's 4e-4 / 1e-3 at 2 bits, 1/iterations); AdaRound max(1e-3, 3/iterations); AdaQuant 1e-4"}, ${lrSchedule ?? DEFAULT_LR_SCHEDULE} schedule. Activations: minmax-calibrated, LSQ-learned during reconstruction.`,
+      `Learning rate: ${lr ?? "flexq's default for the budget: FlexRound max(paper's 4e-4 / 1e-3 at 2 bits, 1/iterations), × 2^(4 − bits) above 4 bits; AdaRound max(1e-3, 3/iterations); AdaQuant 1e-4"}, ${lrSchedule ?? DEFAULT_LR_SCHEDULE} schedule. Activations: minmax-calibrated, LSQ-learned during reconstruction.`,
       `Load average is the mean of the 1-minute figure before and after quantizing, on ${cpus().length} cores; CPU s counts every thread of the process.`,
       ...notRun.map((n) => `Not run (--max-minutes spent): ${n.label}: \`${n.command}\``),
     ],
