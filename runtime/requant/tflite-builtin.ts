@@ -6,9 +6,9 @@
 //   (tflite-double.ts) bit for bit, ties of the final shift away from zero. Measured on depthwise 3×3 and 5×5 layers
 //   without a fused clamp (BlazeFace, ppocr-cls), where a negative tie shows it: rounding it up (kUpward) differs.
 //   Per-channel depthwise layers too (one (q, shift) per channel): measured 0 of 368,640 bytes off on LiteRT.js (op test; single rounding: 1,847).
-//   ADD and the graph input's QUANTIZE have no weights, so the XNNPACK delegate runs them on this path too: their
-//   kernels take XNNPACK's arithmetic in this mode (kernels/add.ts, quantize-input.ts). MEAN: TFLite's optimized kernel
-//   (kernels/global-average-pool.ts).
+//   ADD, MUL and the graph input's QUANTIZE have no weights, so the XNNPACK delegate runs them on this path too: their
+//   kernels take XNNPACK's arithmetic in this mode (kernels/add.ts, kernels/mul.ts, quantize-input.ts); a MUL whose
+//   grids the delegate refuses rounds twice (kernels/mul.ts). MEAN: TFLite's optimized kernel (kernels/global-average-pool.ts).
 
 import { tfliteConvMultiplier } from './quantize-multiplier.js';
 import { tfliteSingleFromMultiplier } from './tflite-single.js';

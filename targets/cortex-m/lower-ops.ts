@@ -52,11 +52,12 @@ function perPlane(n: NodeInfo): { gate: 0 | 1; planes: number; planeSize: number
   return undefined;
 }
 
-/** TFLite's int8 MUL with the runtime's requantizer, both operands broadcast onto the output. */
+/** TFLite's int8 MUL with the runtime's requantizer, both operands broadcast onto the output (fixed-point builds only). */
 function lowerMul(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const outShape = n.shape(out);
+  refuseInXnnpack(n, 'flexq_mul_s8 requantizes in fixed point, that mode in XNNPACK\'s fp32');
   const [ga, gb] = [n.grid(a), n.grid(b)];
   const requant = requantInit(tfliteMulRequantizer(fixedPointBuild(n.mode), ga, gb, n.grid(out)).constants);
   const plane = n.kernels === 'optimized' ? perPlane(n) : undefined;

@@ -358,6 +358,12 @@ function tfliteMulRef(mode: 'tflite-double' | 'tflite-single', a: ActivationQuan
   return (qa, qb) => clamp8(mbqmRef(mode)((qa - a.zeroPoint) * (qb - b.zeroPoint), multiplier, shift) + y.zeroPoint);
 }
 
+/** XNNPACK's qs8 multiply, which TFLite's delegate runs in the tflite-xnnpack and tflite-builtin modes (grids in its range). */
+function xnnpackMulRef(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): (qa: number, qb: number) => number {
+  const scale = f32Div(f32Mul(a.scale, b.scale), y.scale);
+  return (qa, qb) => clamp8(rne(f32Mul((qa - a.zeroPoint) * (qb - b.zeroPoint), scale)) + y.zeroPoint);
+}
+
 function onnxMulRef(a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): (qa: number, qb: number) => number {
   const scale = f32Div(f32Mul(a.scale, b.scale), y.scale);
   return (qa, qb) => clamp8(rne(f32Add(f32Mul((qa - a.zeroPoint) * (qb - b.zeroPoint), scale), y.zeroPoint)));
@@ -388,7 +394,8 @@ describe('Mul: every operand pair', () => {
       for (const [a, b, y0] of GRID_TRIPLES(4)) {
         const y = grid(Math.fround(a.scale * b.scale * 90), y0.zeroPoint);
         const got = mulElement(mode, a, b, y);
-        const want = isTflite(mode) ? tfliteMulRef(tfliteBuild(mode)!, a, b, y) : onnxMulRef(a, b, y);
+        const delegated = mode === 'tflite-xnnpack' || mode === 'tflite-builtin';
+        const want = delegated ? xnnpackMulRef(a, b, y) : isTflite(mode) ? tfliteMulRef(tfliteBuild(mode)!, a, b, y) : onnxMulRef(a, b, y);
         for (let qa = -128; qa < 128; qa++) for (let qb = -128; qb < 128; qb++) if (got(qa, qb) !== want(qa, qb)) expect([qa, qb, got(qa, qb)]).toEqual([qa, qb, want(qa, qb)]);
       }
     });

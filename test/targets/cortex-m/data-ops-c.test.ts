@@ -71,4 +71,8 @@ describe('C kernels of the data-movement and broadcast ops on the host under ASa
     expect(run.stderr).toBe('');
     expect(new Int8Array(readFileSync(join(out, 'out.bin')))).toEqual(runtimeOutputBytes(q, inputs, SAMPLES, C_REQUANT_MODE));
   });
+
+  it('--rounding xnnpack refuses the Mul: the tflite-xnnpack mode multiplies in XNNPACK\'s fp32, the C kernel in fixed point', () => {
+    expect(() => generateC(q, 'optimized', { rounding: 'xnnpack' })).toThrow(/\(Mul\): the C kernel of Mul has no --rounding xnnpack form .*use --rounding single or double/);
+  });
 });

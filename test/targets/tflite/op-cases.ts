@@ -40,6 +40,13 @@ const DEPTHWISE_NO_ACTIVATION: CaseSpec = {
   grids: { x, y: grid(0.021, 3) },
 };
 
+const MUL_SQUEEZE_EXCITE: CaseSpec = {
+  name: 'mul (squeeze-excite broadcast [N,C,1,1])',
+  input: [8, 6, 6],
+  nodes: [node('MaxPool', ['x'], 'g', { kernel: [6, 6], strides: [1, 1], pads: [0, 0, 0, 0] }), node('Sigmoid', ['g'], 's'), node('Mul', ['x', 's'], 'y')],
+  grids: { x, g: x, s: unitIntervalQuant(8), y: grid(0.04, -2) },
+};
+
 const CASES: CaseSpec[] = [
   {
     name: 'conv 3x3 + relu',
@@ -152,11 +159,16 @@ const CASES: CaseSpec[] = [
     nodes: [node('HardSigmoid', ['x'], 'y', { alpha: 0.2, beta: 0.5 })],
     grids: { x: grid(0.05, 6), y: unitIntervalQuant(8) },
   },
+  MUL_SQUEEZE_EXCITE,
+  // M = 2^−4 · 2^−8 / 2^−5 = 2^−7: every product ≡ 64 (mod 128) is a tie, which TFLite's MUL rounds up and XNNPACK's to even.
+  { ...MUL_SQUEEZE_EXCITE, name: 'mul (squeeze-excite, power-of-two grids: ties)', grids: { x: grid(2 ** -4, -7), g: grid(2 ** -4, -7), s: unitIntervalQuant(8), y: grid(2 ** -5, 3) } },
   {
-    name: 'mul (squeeze-excite broadcast [N,C,1,1])',
-    input: [8, 6, 6],
-    nodes: [node('MaxPool', ['x'], 'g', { kernel: [6, 6], strides: [1, 1], pads: [0, 0, 0, 0] }), node('Sigmoid', ['g'], 's'), node('Mul', ['x', 's'], 'y')],
-    grids: { x, g: x, s: unitIntervalQuant(8), y: grid(0.04, -2) },
+    // fp32(0.034²/81.7…) < 2^−16: the XNNPACK delegate refuses it; one x value tells TFLite's double rounding from
+    // its single rounding and another from XNNPACK's rule.
+    name: 'mul x·x (product scale below 2^-16: TFLite\'s own MUL)',
+    input: [64],
+    nodes: [node('Mul', ['x', 'x'], 'y')],
+    grids: { x: grid(0.034, -128), y: grid(81.71533966064453, 0) },
   },
   {
     name: 'transpose NCHW → NHWC',
