@@ -2,7 +2,8 @@
  * `npm run bench -- selfie [--eval N] [--calib N] [--only TEXT]`: MediaPipe Selfie Segmentation's mask IoU against
  * the float model, per quantization setting: calibrated on the first `--calib` photos of imagenet-sample (default
  * 64), evaluated on `--eval` photos from offset 500 (default 200), which calibration never saw; runtime mode
- * tflite-double (W8A32 rows run the float executor on the dequantized weights).
+ * tflite-double (W8A32 rows run the float executor on the dequantized weights). `--only RTN` leaves out the FlexRound row
+ * (about 30 minutes).
  */
 import { quantize, validate, type ActivationBits } from '../../src/index.js';
 import type { ObserverKind } from '../../calibration/observers.js';
@@ -15,6 +16,8 @@ interface Row {
   readonly observer: ObserverKind;
   readonly biasCorrection?: boolean;
   readonly equalize?: boolean;
+  /** FlexRound, block-wise with QDrop, this many iterations per unit (activation steps learned too); else RTN. */
+  readonly flexroundIters?: number;
 }
 
 const ROWS: readonly Row[] = [
@@ -26,6 +29,8 @@ const ROWS: readonly Row[] = [
   { name: 'W8A8 per-channel RTN, percentile, bias correction', abits: 8, observer: 'percentile', biasCorrection: true },
   { name: 'W8A8 per-channel RTN, percentile, equalized', abits: 8, observer: 'percentile', equalize: true },
   { name: 'W8A8 per-channel RTN, percentile, equalized, bias correction', abits: 8, observer: 'percentile', equalize: true, biasCorrection: true },
+  // About 30 minutes on 2 cores.
+  { name: 'W8A8 per-channel FlexRound block-wise QDrop 100 iterations, percentile', abits: 8, observer: 'percentile', flexroundIters: 100 },
 ];
 
 function flag(args: readonly string[], name: string): string | undefined {
@@ -41,7 +46,8 @@ export default async function selfie(args: string[]): Promise<BenchResult> {
   const photos = { preprocess: 'mediapipe-selfie' as const };
   const rows: (string | number)[][] = [];
   for (const row of ROWS.filter((r) => only === undefined || r.name.includes(only))) {
-    const q = await quantize(file, { ...photos, calib: data('imagenet-sample'), limit: calibCount, method: 'rtn', weightScales: 'per-channel', abits: row.abits, observer: row.observer, biasCorrection: row.biasCorrection, equalize: row.equalize });
+    const learned = row.flexroundIters === undefined ? { method: 'rtn' as const } : { method: 'flexround' as const, granularity: 'block' as const, setting: 'qdrop' as const, iters: row.flexroundIters };
+    const q = await quantize(file, { ...photos, calib: data('imagenet-sample'), limit: calibCount, ...learned, weightScales: 'per-channel', abits: row.abits, observer: row.observer, biasCorrection: row.biasCorrection, equalize: row.equalize });
     const report = await validate(file, q, {
       ...photos,
       data: data('imagenet-sample'),
