@@ -1,11 +1,11 @@
 /**
  * `npm run bench -- quality [--iters N[,N…]] [--models resnet8,dscnn,mobilenetv2] [--only TEXT] [--backend KIND]
- * [--per-channel] [--samples N] [--lr X] [--lr-schedule constant|cosine] [--max-minutes M]`: the accuracy table of the
+ * [--per-channel] [--samples N] [--lr X] [--lr-schedule constant|cosine] [--seed S] [--max-minutes M]`: the accuracy table of the
  * reconstruction issue, one row per model, bits, method, unit and iteration count (a list of counts makes the
  * quality-at-budget curve). `--max-minutes` stops starting rows once that much time is spent; the rows left are listed
  * as "not run" with the command that runs each. On a GPU host, `--models mobilenetv2 --backend webgpu --iters 5000`
  * is the paper's MobileNetV2 setting, less its 1024 samples (imagenet-sample's 1000 images are half held out).
- * Every row quantizes with flexq's own pipeline (first and last layer 8-bit, seed 0) on the calibration split and
+ * Every row quantizes with flexq's own pipeline (first and last layer 8-bit, seed 0 unless --seed) on the calibration split and
  * evaluates on data calibration never saw:
  * ResNet-8: calibrate on cifar10/calib-1024, evaluate on cifar10/test-200; DS-CNN: first / last 500 of kws;
  * MobileNetV2 (W4A32 and W4A8; RTN, FlexRound layer- and block-wise): first / last 500 of imagenet-sample.
@@ -108,6 +108,8 @@ export default async function quality(args: string[]): Promise<BenchResult> {
   const lr = option('--lr') === undefined ? undefined : Number(option('--lr'));
   const lrSchedule = option('--lr-schedule') as LrSchedule | undefined;
   if (lrSchedule !== undefined && !LR_SCHEDULES.includes(lrSchedule)) throw new Error(`--lr-schedule ${lrSchedule}: expected one of ${LR_SCHEDULES.join(', ')}`);
+  const seed = Number(option('--seed') ?? 0);
+  if (!Number.isInteger(seed)) throw new Error(`--seed ${option('--seed')}: expected an integer`);
   const maxSeconds = 60 * Number(option('--max-minutes') ?? Infinity);
   const modelNames = (option('--models') ?? 'resnet8,dscnn,mobilenetv2').split(',');
   const chosen = modelNames.map((m) => {
@@ -120,6 +122,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
     ...(samples !== undefined ? ['--samples', samples] : []),
     ...(lr !== undefined ? ['--lr', lr] : []),
     ...(lrSchedule !== undefined ? ['--lr-schedule', lrSchedule] : []),
+    ...(seed !== 0 ? ['--seed', seed] : []),
     ...(backend !== 'auto' ? ['--backend', backend] : []),
   ].join(' ');
   const dir = mkdtempSync(join(tmpdir(), 'flexq-quality-'));
@@ -146,7 +149,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
           const cpuStart = process.cpuUsage();
           const q = await quantize(m.file, {
             calib: m.calib.path, labels: m.calib.labels, limit: m.calib.limit, offset: m.calib.offset, preprocess: m.preprocess, batch: 32,
-            method: r.method, wbits: r.wbits, abits: r.abits, seed: 0, observer: 'minmax', weightScales: scales, samples,
+            method: r.method, wbits: r.wbits, abits: r.abits, seed, observer: 'minmax', weightScales: scales, samples,
             granularity: r.granularity, setting: r.setting, iters, lr, lrSchedule, backend,
           });
           writeFq(fq, q);
@@ -161,7 +164,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
     rmSync(dir, { recursive: true, force: true });
   }
   return {
-    title: `Top-1 % on held-out data: ${perChannel ? 'per-channel weights (RTN, FlexRound)' : 'per-tensor weights'}, first/last layer 8-bit, seed 0, batch 32, --backend ${backend}`,
+    title: `Top-1 % on held-out data: ${perChannel ? 'per-channel weights (RTN, FlexRound)' : 'per-tensor weights'}, first/last layer 8-bit, seed ${seed}, batch 32, --backend ${backend}`,
     columns: ['model', 'bits', 'method', 'weights', 'granularity', 'iters', 'calib N', 'top-1 %', 'N', 'quantize s', 'CPU s', 'load avg'],
     rows,
     notes: [
