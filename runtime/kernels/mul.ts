@@ -36,8 +36,8 @@ function delegateTakesMul(a: ActivationQuant, b: ActivationQuant, y: ActivationQ
   return scale >= 2 ** -16 && scale < 2 ** 8;
 }
 
-/** Which rule a mode's MUL runs (see the contract above); undefined for onnx and a100. */
-function tfliteMulRule(mode: RequantMode, a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): TfliteMulRule | undefined {
+/** Which rule a mode's MUL runs (see the contract above; the C target's Mul takes it); undefined for onnx and a100. */
+export function tfliteMulRule(mode: RequantMode, a: ActivationQuant, b: ActivationQuant, y: ActivationQuant): TfliteMulRule | undefined {
   if (mode !== 'tflite-xnnpack' && mode !== 'tflite-builtin') return tfliteBuild(mode);
   return delegateTakesMul(a, b, y) ? 'tflite-xnnpack' : 'tflite-double';
 }

@@ -7,7 +7,7 @@ import type { Node } from '../../src/ir/graph.js';
 import type { Window2d } from '../../src/ops/window.js';
 import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import type { FusedActivation } from '../../runtime/kernels/gemm.js';
-import { tfliteBuild, type RequantConstants } from '../../runtime/requant/index.js';
+import type { RequantConstants } from '../../runtime/requant/index.js';
 
 /** The integer runtime's modes the C kernels can compute (one per rounding build). */
 export type CRequantMode = 'tflite-double' | 'tflite-single' | 'tflite-xnnpack';
@@ -69,10 +69,6 @@ export interface NodeInfo {
 export type Rule = (n: NodeInfo) => CStep;
 
 export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
-
-/** The fixed-point build whose MultiplyByQuantizedMultiplier a mode's non-weighted ops (Add, Mul, mean, tables) run:
- * tflite-xnnpack's are TFLite's single-rounding ones wherever XNNPACK has no rule of its own. */
-export const fixedPointBuild = (mode: CRequantMode): 'tflite-double' | 'tflite-single' => tfliteBuild(mode)!;
 
 /** Refuses an op whose C kernel has no tflite-xnnpack arithmetic (the runtime computes it another way in that mode). */
 export function refuseInXnnpack(n: NodeInfo, why: string): void {

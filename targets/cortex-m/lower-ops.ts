@@ -9,12 +9,12 @@ import { intAttr, intsAttr, stringAttr } from '../../src/ops/contract.js';
 import { window2d } from '../../src/ops/window.js';
 import { rescaleTable } from '../../runtime/kernels/concat.js';
 import { fusedActivationRange } from '../../runtime/kernels/gemm.js';
-import { tfliteMulRequantizer } from '../../runtime/kernels/mul.js';
+import { tfliteMulRequantizer, tfliteMulRule } from '../../runtime/kernels/mul.js';
 import { padFill } from '../../runtime/kernels/pad.js';
 import { nearestPlan, tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
-import { prepareRequantizer } from '../../runtime/requant/index.js';
+import { prepareRequantizer, type RequantConstants } from '../../runtime/requant/index.js';
 import {
-  biasValues, fixedPointBuild, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
+  biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
   type CArray, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 
@@ -52,14 +52,25 @@ function perPlane(n: NodeInfo): { gate: 0 | 1; planes: number; planeSize: number
   return undefined;
 }
 
-/** TFLite's int8 MUL with the runtime's requantizer, both operands broadcast onto the output (fixed-point builds only). */
+/**
+ * C initializer of a flexq_mul_requant: the build's flexq_requant, or in the fp32 build (tflite-xnnpack) the scale of
+ * XNNPACK's rule (0 where the runtime's MUL runs TFLite's double rounding instead, with its fixed point).
+ */
+function mulRequantInit(mode: NodeInfo['mode'], c: RequantConstants): string {
+  if (mode !== 'tflite-xnnpack') return requantInit(c);
+  if (c.kind === 'fp32') return `{${cFloat(c.scale)}, {0, 0, ${c.zeroPoint}, ${c.min}, ${c.max}}}`;
+  return `{0.0f, ${requantInit(c)}}`;
+}
+
+/** TFLite's int8 MUL with the runtime's rule and requantizer in the mode, both operands broadcast onto the output. */
 function lowerMul(n: NodeInfo): CStep {
   const { node } = n;
   const [a, b, out] = [node.inputs[0], node.inputs[1], outputOf(node)];
   const outShape = n.shape(out);
-  refuseInXnnpack(n, 'flexq_mul_s8 requantizes in fixed point, that mode in XNNPACK\'s fp32');
-  const [ga, gb] = [n.grid(a), n.grid(b)];
-  const requant = requantInit(tfliteMulRequantizer(fixedPointBuild(n.mode), ga, gb, n.grid(out)).constants);
+  const [ga, gb, gy] = [n.grid(a), n.grid(b), n.grid(out)];
+  // Every C mode is a TFLite one, which has a MUL rule.
+  const rule = tfliteMulRule(n.mode, ga, gb, gy)!;
+  const requant = mulRequantInit(n.mode, tfliteMulRequantizer(rule, ga, gb, gy).constants);
   const plane = n.kernels === 'optimized' ? perPlane(n) : undefined;
   if (plane && plane.planeSize > 256) {
     const [x, gate] = plane.gate === 1 ? [a, b] : [b, a];

@@ -17,8 +17,8 @@ typedef struct {
   int32_t max;
 } flexq_requant;
 
-/* 1 (a library exported with --rounding xnnpack): the weighted layers (conv, depthwise, fully connected) requantize
- * as XNNPACK does, in float32 (flexq_requant.h); every other op keeps TFLite's single-rounding fixed point. */
+/* 1 (a library exported with --rounding xnnpack): the weighted layers (conv, depthwise, fully connected) and Mul
+ * requantize as XNNPACK does, in float32 (flexq_requant.h); every other op keeps TFLite's single-rounding fixed point. */
 #ifndef FLEXQ_FP32_REQUANT
 #define FLEXQ_FP32_REQUANT 0
 #endif
@@ -155,11 +155,24 @@ typedef struct {
   int32_t b_strides[4];
 } flexq_broadcast;
 
-/* TFLite's int8 MUL: y = requant((a − a_zero_point) · (b − b_zero_point)), the multiplier of s_a · s_b / s_y. */
+/* A Mul's requantization of the product: the build's flexq_requant with the multiplier of s_a · s_b / s_y. In the fp32
+ * build the code generator picks the rule the runtime's tflite-xnnpack MUL runs: XNNPACK's fp32 qs8 multiply where
+ * its delegate takes the Mul (scale = fp32(fp32(s_a · s_b) / s_y) > 0: y = clamp(rne(fp32(fp32(acc) · scale)) +
+ * zero_point), with fixed's zero point and range), else TFLite's own MUL (scale 0: fixed, double rounding). */
+#if FLEXQ_FP32_REQUANT
+typedef struct {
+  float scale;
+  flexq_requant fixed;
+} flexq_mul_requant;
+#else
+typedef flexq_requant flexq_mul_requant;
+#endif
+
+/* TFLite's int8 MUL: y = requant((a − a_zero_point) · (b − b_zero_point)). */
 typedef struct {
   flexq_broadcast broadcast;
   int32_t a_zero_point, b_zero_point;
-  flexq_requant requant;
+  flexq_mul_requant requant;
 } flexq_mul_params;
 
 /* flexq_add_table_params's Add with numpy broadcasting (a per-channel or per-plane operand): y = requant(a_table[a] + b_table[b]). */
@@ -175,7 +188,7 @@ typedef struct {
 typedef struct {
   int32_t planes, plane_size;
   int32_t x_zero_point, gate_zero_point;
-  flexq_requant requant;
+  flexq_mul_requant requant;
 } flexq_mul_per_plane_params;
 
 /* TFLite's ResizeBilinearInteger over H and W of [C, in_h, in_w]: for output row oy the source rows

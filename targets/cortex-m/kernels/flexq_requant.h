@@ -8,7 +8,9 @@
  * The multipliers the generator writes come from the same build's QuantizeMultiplier. The left shift of the double
  * build is done on uint32 so an overflow wraps (as the runtime's imul) instead of being undefined behaviour.
  * The weighted layers' channels (flexq_channel_requant, at the end) requantize with that fixed point, or with
- * FLEXQ_FP32_REQUANT (--rounding xnnpack, mode tflite-xnnpack) as XNNPACK's fp32 requantization does. */
+ * FLEXQ_FP32_REQUANT (--rounding xnnpack, mode tflite-xnnpack) as XNNPACK's fp32 requantization does; a Mul
+ * (flexq_mul_requant, at the very end) with that, or in that build with TFLite's double rounding where XNNPACK's
+ * delegate leaves the Mul to TFLite. */
 #ifndef FLEXQ_REQUANT_H
 #define FLEXQ_REQUANT_H
 
@@ -36,26 +38,40 @@ static inline int32_t flexq_rounding_divide_by_pot(int32_t x, int32_t exponent) 
   return (x >> exponent) + (remainder > threshold ? 1 : 0);
 }
 
-/* multiplier in [0, 2^31), shift −31..30. */
-static inline int32_t flexq_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
-#if FLEXQ_SINGLE_ROUNDING
-  const int32_t total_shift = 31 - shift; /* 1..62 */
-  /* |x·q| < 2^62: no int64 overflow; the int32 cast wraps where the result leaves int32 (as the runtime's | 0). */
-  return (int32_t)(((int64_t)x * multiplier + (1ll << (total_shift - 1))) >> total_shift);
-#else
+/* TFLite's double rounding (gemmlowp): multiplier in [0, 2^31), shift −31..30. */
+static inline int32_t flexq_multiply_double_rounding(int32_t x, int32_t multiplier, int32_t shift) {
   const int32_t left_shift = shift > 0 ? shift : 0;
   const int32_t right_shift = shift > 0 ? 0 : -shift;
   const int32_t shifted = (int32_t)((uint32_t)x << left_shift);
   return flexq_rounding_divide_by_pot(flexq_saturating_rounding_doubling_high_mul(shifted, multiplier), right_shift);
+}
+
+/* TFLite's single rounding: multiplier in [0, 2^31), shift −31..30. */
+static inline int32_t flexq_multiply_single_rounding(int32_t x, int32_t multiplier, int32_t shift) {
+  const int32_t total_shift = 31 - shift; /* 1..62 */
+  /* |x·q| < 2^62: no int64 overflow; the int32 cast wraps where the result leaves int32 (as the runtime's | 0). */
+  return (int32_t)(((int64_t)x * multiplier + (1ll << (total_shift - 1))) >> total_shift);
+}
+
+/* The build's MultiplyByQuantizedMultiplier. */
+static inline int32_t flexq_multiply_by_quantized_multiplier(int32_t x, int32_t multiplier, int32_t shift) {
+#if FLEXQ_SINGLE_ROUNDING
+  return flexq_multiply_single_rounding(x, multiplier, shift);
+#else
+  return flexq_multiply_double_rounding(x, multiplier, shift);
 #endif
 }
 
-static inline int8_t flexq_requantize(const flexq_requant *r, int32_t acc) {
-  /* + zero point wraps like the runtime's int32 arithmetic */
-  int32_t y = (int32_t)((uint32_t)flexq_multiply_by_quantized_multiplier(acc, r->multiplier, r->shift) + (uint32_t)r->zero_point);
+/* x + zero point, wrapping like the runtime's int32 arithmetic, clamped to r's range. */
+static inline int8_t flexq_offset_and_clamp(const flexq_requant *r, int32_t x) {
+  int32_t y = (int32_t)((uint32_t)x + (uint32_t)r->zero_point);
   if (y < r->min) y = r->min;
   if (y > r->max) y = r->max;
   return (int8_t)y;
+}
+
+static inline int8_t flexq_requantize(const flexq_requant *r, int32_t acc) {
+  return flexq_offset_and_clamp(r, flexq_multiply_by_quantized_multiplier(acc, r->multiplier, r->shift));
 }
 
 /* One fixed-point requantization's constants, unpacked once per channel or tensor by the optimized kernels, and the
@@ -278,5 +294,31 @@ static inline int8_t flexq_requantize_at(const flexq_channel_requant *r, int32_t
   return flexq_requantize(&c, acc);
 #endif
 }
+
+/* A Mul's requantization rule (flexq_mul_requant), found once per call (flexq_mul_rule_of) and passed as a constant:
+ * the fixed point (in the fp32 build TFLite's own MUL, double rounding), or XNNPACK's fp32 qs8 multiply. */
+enum { FLEXQ_MUL_FIXED_POINT = 0, FLEXQ_MUL_FP32 = 1 };
+
+#if FLEXQ_FP32_REQUANT
+static inline int flexq_mul_rule_of(const flexq_mul_requant *r) { return r->scale > 0.0f ? FLEXQ_MUL_FP32 : FLEXQ_MUL_FIXED_POINT; }
+
+/* XNNPACK's rule is the weighted layers' fp32 requantization with the Mul's scale. */
+static inline __attribute__((always_inline)) int8_t flexq_requantize_mul_as(const flexq_mul_requant *r, int rule, int32_t acc) {
+  if (rule == FLEXQ_MUL_FIXED_POINT) return flexq_offset_and_clamp(&r->fixed, flexq_multiply_double_rounding(acc, r->fixed.multiplier, r->fixed.shift));
+  flexq_channel_constants c;
+  c.scale = r->scale;
+  return flexq_requantize_channel(&c, r->fixed.zero_point, r->fixed.min, r->fixed.max, acc);
+}
+#else
+static inline int flexq_mul_rule_of(const flexq_mul_requant *r) {
+  (void)r;
+  return FLEXQ_MUL_FIXED_POINT;
+}
+
+static inline __attribute__((always_inline)) int8_t flexq_requantize_mul_as(const flexq_mul_requant *r, int rule, int32_t acc) {
+  (void)rule;
+  return flexq_requantize(r, acc);
+}
+#endif
 
 #endif

@@ -2,6 +2,8 @@
 // reach: Mul broadcast both ways, Resize with align_corners, ConvTranspose with stride 2 and uneven crops, Pad of
 // H and W, a 4-axis Transpose, Concat of inputs on their own grids (the rescale tables) and two outputs. A small
 // ONNX net, W8A8 RTN, its generated C built for the host under ASan + UBSan: every output byte equals the runtime's.
+// Then the Mul in --rounding xnnpack (mode tflite-xnnpack) on chosen grids: ties of XNNPACK's fp32 rule, and a product
+// scale below its delegate's range (TFLite's double rounding).
 
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,15 +11,21 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeNpyFloat32 } from '../../../src/api/npy.js';
 import { quantize } from '../../../src/api/quantize.js';
-import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
+import type { ActivationQuant, QuantizedGraph } from '../../../src/ir/quantized-graph.js';
+import { quantizeRtn } from '../../../src/quant/rtn.js';
+import { unitIntervalQuant } from '../../../src/quant/schemes.js';
 import { runTool } from '../../../src/run-tool.js';
+import { tfliteMul } from '../../../runtime/kernels/mul.js';
 import { createIntegerRuntime } from '../../../runtime/executor.js';
-import { C_WARNINGS, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
+import { C_WARNINGS, CLANG_WARNINGS, HARNESS_DIR, writeGenerated } from '../../../targets/cortex-m/build.js';
 import { C_REQUANT_MODE, KERNEL_SETS } from '../../../targets/cortex-m/lower.js';
+import type { GeneratedC } from '../../../targets/cortex-m/emit-c.js';
 import { generateC } from '../../../targets/cortex-m/library.js';
 import { runtimeOutputBytes } from '../../../targets/cortex-m/prove.js';
-import { randomFloats } from '../../helpers/graphs.js';
+import { graphOf, node, randomFloats } from '../../helpers/graphs.js';
 import { ints, OnnxNet, str } from '../../helpers/onnx-net.js';
+import { lacksTools } from '../../helpers/tools.js';
+import { grid } from '../tflite/op-cases.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'flexq-data-ops-c-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -45,6 +53,18 @@ function net(): Uint8Array {
   return n.bytesWithOutputs([joined, up]);
 }
 
+/** The generated C built for the host under ASan + UBSan (no compiler output), run on count samples: its output bytes. */
+async function hostOutputBytes(generated: GeneratedC, out: string, inputs: Int8Array): Promise<Int8Array> {
+  writeGenerated(generated, out);
+  const exe = join(out, 'host');
+  const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${out}`, ...generated.sources.map((s) => join(out, s)), join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
+  expect(gcc.stderr).toBe('');
+  writeFileSync(join(out, 'in.bin'), inputs);
+  const run = await runTool(exe, [join(out, 'in.bin'), join(out, 'out.bin')]);
+  expect(run.stderr).toBe('');
+  return new Int8Array(readFileSync(join(out, 'out.bin')));
+}
+
 describe('C kernels of the data-movement and broadcast ops on the host under ASan + UBSan', () => {
   let q: QuantizedGraph;
   let inputs: Int8Array;
@@ -61,18 +81,87 @@ describe('C kernels of the data-movement and broadcast ops on the host under ASa
     const generated = generateC(q, kernels);
     expect(generated.outputs.map((o) => o.shape)).toEqual([[5 * 33 * 43 + 4 * S + 2 * 4 * S * S], [2, 2 * S, 2 * S]]);
     expect(generated.files.has('mul_per_plane.c')).toBe(kernels === 'optimized');
-    const out = join(dir, kernels);
-    writeGenerated(generated, out);
-    const exe = join(out, 'host');
-    const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${out}`, ...generated.sources.map((s) => join(out, s)), join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
-    expect(gcc.stderr).toBe('');
-    writeFileSync(join(out, 'in.bin'), inputs);
-    const run = await runTool(exe, [join(out, 'in.bin'), join(out, 'out.bin')]);
-    expect(run.stderr).toBe('');
-    expect(new Int8Array(readFileSync(join(out, 'out.bin')))).toEqual(runtimeOutputBytes(q, inputs, SAMPLES, C_REQUANT_MODE));
+    const bytes = await hostOutputBytes(generated, join(dir, kernels), inputs);
+    expect(bytes).toEqual(runtimeOutputBytes(q, inputs, SAMPLES, C_REQUANT_MODE));
+  });
+});
+
+/** Squeeze-excite planes: 4 channels of S·S, the gate one value per channel. */
+const PLANES = 4;
+
+/** A one-input graph of [PLANES, S, S] samples on the given grids, RTN (no weights). */
+function mulGraph(nodes: ReturnType<typeof node>[], grids: Record<string, ActivationQuant>, outputs: string[]): QuantizedGraph {
+  const graph = graphOf({ name: 'x', shape: ['N', PLANES, S, S] }, [], nodes, outputs);
+  const info = { flexqVersion: 'test', method: 'rtn' as const, wbits: 8, abits: 8, seed: 0, model: 'mul.onnx', calibrationSamples: 0 };
+  return quantizeRtn({ ...graph, source: 'mul' }, new Map(Object.entries(grids)), { wbits: 8, edgeBits: 8 }, info);
+}
+
+/** One sample: each channel's plane holds every int8 value once, then S·S − 256 copies of fill[c] (its mean, so its gate). */
+function planeInputs(fill: readonly number[]): Int8Array {
+  const bytes = new Int8Array(PLANES * S * S);
+  fill.forEach((f, c) => {
+    for (let i = 0; i < S * S; i++) bytes[c * S * S + i] = i < 256 ? i - 128 : f;
+  });
+  return bytes;
+}
+
+interface MulCase {
+  readonly name: string;
+  readonly q: QuantizedGraph;
+  readonly inputs: Int8Array;
+  /** Whether the optimized set takes the per-plane table. */
+  readonly perPlane: boolean;
+  /** The Mul's raw int8 operand pairs on the inputs, given the sample's output bytes. */
+  operands(output: Int8Array): (readonly [number, number])[];
+}
+
+const SE_GRIDS = { x: grid(2 ** -4, -7), g: grid(2 ** -4, -7), s: unitIntervalQuant(8), y: grid(2 ** -5, 3) };
+const seInputs = planeInputs([-128, -60, 0, 127]);
+const everyValue = planeInputs([0, 0, 0, 0]);
+
+const MUL_CASES: readonly MulCase[] = [
+  {
+    // M = 2^−4 · 2^−8 / 2^−5 = 2^−7: a product ≡ 64 (mod 128) is a tie, which XNNPACK rounds to even and TFLite's MUL up.
+    // The gate σ(mean x) is an output too (it is each channel's second operand); planes of S·S > 256 take the per-plane table.
+    name: 'squeeze-excite on power-of-two grids (ties of XNNPACK\'s rule)',
+    q: mulGraph([node('GlobalAveragePool', ['x'], 'g'), node('Sigmoid', ['g'], 's'), node('Mul', ['x', 's'], 'y')], SE_GRIDS, ['y', 's']),
+    inputs: seInputs,
+    perPlane: true,
+    operands: (output) => Array.from(seInputs, (v, i) => [v, output[PLANES * S * S + Math.floor(i / (S * S))]] as const),
+  },
+  {
+    // fp32(0.034² / 81.7…) < 2^−16: outside the delegate's range, TFLite's double-rounding MUL (op-cases.ts' x·x).
+    name: 'x·x below the delegate\'s range (TFLite\'s double rounding)',
+    q: mulGraph([node('Mul', ['x', 'x'], 'y')], { x: grid(0.034, -128), y: grid(81.71533966064453, 0) }, ['y']),
+    inputs: everyValue,
+    perPlane: false,
+    operands: () => Array.from(everyValue, (v) => [v, v] as const),
+  },
+];
+
+describe('C Mul in --rounding xnnpack on the host under ASan + UBSan: the runtime\'s tflite-xnnpack MUL', () => {
+  it.each(MUL_CASES.flatMap((c) => KERNEL_SETS.map((kernels) => [c.name, kernels, c] as const)))('%s, %s kernels', async (_, kernels, c) => {
+    const generated = generateC(c.q, kernels, { rounding: 'xnnpack' });
+    expect(generated.files.has('mul_per_plane.c')).toBe(c.perPlane && kernels === 'optimized');
+    const want = runtimeOutputBytes(c.q, c.inputs, 1, 'tflite-xnnpack');
+    expect(await hostOutputBytes(generated, join(dir, `mul-${MUL_CASES.indexOf(c)}-${kernels}`), c.inputs)).toEqual(want);
   });
 
-  it('--rounding xnnpack refuses the Mul: the tflite-xnnpack mode multiplies in XNNPACK\'s fp32, the C kernel in fixed point', () => {
-    expect(() => generateC(q, 'optimized', { rounding: 'xnnpack' })).toThrow(/\(Mul\): the C kernel of Mul has no --rounding xnnpack form .*use --rounding single or double/);
+  it.skipIf(lacksTools('clang'))('the squeeze-excite case\'s C in both kernel sets is clean under clang -Weverything', async () => {
+    for (const kernels of KERNEL_SETS) {
+      const generated = generateC(MUL_CASES[0].q, kernels, { rounding: 'xnnpack' });
+      const out = join(dir, `mul-clang-${kernels}`);
+      writeGenerated(generated, out);
+      const clang = await runTool('clang', [...CLANG_WARNINGS, '-fsyntax-only', `-I${out}`, ...generated.sources.map((s) => join(out, s))]);
+      expect(clang.stderr).toBe('');
+    }
+  });
+
+  it.each(MUL_CASES)('$name: on some operand pair of the inputs XNNPACK\'s rule and TFLite\'s double rounding differ', (c) => {
+    const mul = c.q.graph.nodes.find((n) => n.op === 'Mul')!;
+    const [a, b, y] = [...mul.inputs, mul.outputs[0]].map((t) => c.q.activations.get(t)!);
+    const [xnnpack, double] = (['tflite-xnnpack', 'tflite-double'] as const).map((rule) => tfliteMul(rule, a, b, y));
+    const pairs = c.operands(runtimeOutputBytes(c.q, c.inputs, 1, 'tflite-xnnpack'));
+    expect(pairs.filter(([u, v]) => xnnpack(u, v) !== double(u, v)).length).toBeGreaterThan(0);
   });
 });

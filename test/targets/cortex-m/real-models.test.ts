@@ -3,6 +3,7 @@
 // Selfie Segmentation (Mul, bilinear Resize, ConvTranspose, Sigmoid) and BlazeFace (Pad, Transpose, Concat, two
 // outputs). W8A8 RTN calibrated on 2 photos, proven on 2 others in QEMU: every output byte equals the runtime's; the
 // folder's C is also clean under clang -Weverything and, built for the host, under ASan + UBSan.
+// ppocr-cls's squeeze-excite Muls are proven in --rounding xnnpack too (its Softmax, which that C lacks, cut off).
 // Few inputs, to stay fast: the mcu bench and `flexq compile --check N` prove on more.
 
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -14,7 +15,10 @@ import { readFq } from '../../../src/quant/fq-file.js';
 import { openDataset, type DataSpec } from '../../../calibration/index.js';
 import { runTool } from '../../../src/run-tool.js';
 import { C_WARNINGS, CLANG_WARNINGS, HARNESS_DIR } from '../../../targets/cortex-m/build.js';
-import { runtimeOutputBytes } from '../../../targets/cortex-m/prove.js';
+import { proveOnCortexM, runtimeOutputBytes } from '../../../targets/cortex-m/prove.js';
+import { CORTEX_M_CORES } from '../../../targets/cortex-m/boards.js';
+import { generateC } from '../../../targets/cortex-m/library.js';
+import type { QuantizedGraph } from '../../../src/ir/quantized-graph.js';
 import { createIntegerRuntime, dequantize } from '../../../runtime/executor.js';
 import { qemuExecutor } from '../../../targets/cortex-m/executor.js';
 import { C_REQUANT_MODE } from '../../../targets/cortex-m/lower.js';
@@ -28,12 +32,22 @@ const PHOTOS = data('imagenet-sample');
 const CASES = [
   // ppocr-cls's preprocessing, (pixel/255 − 0.5)/0.5, is the face preset's −1..1, resized to the given 48×192.
   // hostChecks: the two models that between them call every new kernel (ppocr-cls's Mul is Selfie's).
-  { name: 'ppocr-cls', file: 'ppocr-cls/model.onnx', preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192], hostChecks: false },
-  { name: 'Selfie Segmentation', file: 'mediapipe-selfie-segmentation/model.tflite', preprocess: 'mediapipe-selfie', hostChecks: true },
-  { name: 'BlazeFace', file: 'mediapipe-face-detection/model.tflite', preprocess: 'mediapipe-face', hostChecks: true },
+  // xnnpackMuls: the one model whose other ops all have --rounding xnnpack C (Selfie's Resize and ConvTranspose do not).
+  { name: 'ppocr-cls', file: 'ppocr-cls/model.onnx', preprocess: 'mediapipe-face', inputShape: [1, 3, 48, 192], hostChecks: false, xnnpackMuls: true },
+  { name: 'Selfie Segmentation', file: 'mediapipe-selfie-segmentation/model.tflite', preprocess: 'mediapipe-selfie', hostChecks: true, xnnpackMuls: false },
+  { name: 'BlazeFace', file: 'mediapipe-face-detection/model.tflite', preprocess: 'mediapipe-face', hostChecks: true, xnnpackMuls: false },
 ] as const;
 
 const SANITIZERS = ['-fsanitize=address,undefined', '-fno-sanitize-recover=all', '-fno-omit-frame-pointer'];
+
+/** The float proof photos (from the third on, as compile's proof takes them) in the graph's sample shape. */
+async function proofPhotos(q: QuantizedGraph, preprocess: DataSpec['preprocess'], count: number): Promise<Float32Array> {
+  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
+  const ds = await openDataset({ path: PHOTOS, preprocess, offset: 2, limit: count, sampleShape: sample });
+  let floats = new Float32Array(0);
+  for await (const b of ds.batches(count)) floats = b.data.slice();
+  return floats;
+}
 
 /**
  * The compiled folder's C on the host: clean under clang's warnings, and under gcc's with ASan + UBSan it gives the
@@ -48,16 +62,30 @@ async function hostChecks(folder: string, preprocess: DataSpec['preprocess']): P
   const gcc = await runTool('gcc', [...C_WARNINGS, '-O1', '-g', ...SANITIZERS, `-I${dir}`, ...sources, join(HARNESS_DIR, 'host_main.c'), '-o', exe]);
   expect(gcc.stderr).toBe('');
   const q = readFq(join(folder, 'model.fq'));
-  const sample = q.graph.values.get(q.graph.inputs[0])!.shape.slice(1) as number[];
-  const ds = await openDataset({ path: PHOTOS, preprocess, offset: 2, limit: 1, sampleShape: sample });
-  let floats = new Float32Array(0);
-  for await (const b of ds.batches(1)) floats = b.data.slice();
-  const inputs = createIntegerRuntime(q, C_REQUANT_MODE).quantizeInput(floats);
+  const inputs = createIntegerRuntime(q, C_REQUANT_MODE).quantizeInput(await proofPhotos(q, preprocess, 1));
   writeFileSync(join(folder, 'in.bin'), inputs);
   const run = await runTool(exe, [join(folder, 'in.bin'), join(folder, 'out.bin')]);
   expect(run.stderr).toBe('');
   expect(run.exitCode).toBe(0);
   expect(new Int8Array(readFileSync(join(folder, 'out.bin')))).toEqual(runtimeOutputBytes(q, inputs, 1, C_REQUANT_MODE));
+}
+
+/**
+ * The compiled model.fq less its final Softmax, in --rounding xnnpack on the M7 with the logits and every Mul's output as
+ * outputs: on the two proof photos every byte equals the runtime's in tflite-xnnpack.
+ */
+async function xnnpackMulProof(folder: string, preprocess: DataSpec['preprocess']): Promise<void> {
+  const whole = readFq(join(folder, 'model.fq'));
+  const softmax = whole.graph.nodes.find((n) => n.op === 'Softmax')!;
+  const muls = whole.graph.nodes.filter((n) => n.op === 'Mul');
+  const outputs = [softmax.inputs[0], ...muls.map((n) => n.outputs[0])];
+  const q: QuantizedGraph = { ...whole, graph: { ...whole.graph, nodes: whole.graph.nodes.filter((n) => n !== softmax), outputs } };
+  const inputs = createIntegerRuntime(q, 'tflite-xnnpack').quantizeInput(await proofPhotos(q, preprocess, 2));
+  const c = generateC(q, 'optimized', { rounding: 'xnnpack', board: 'cortex-m7' });
+  expect(c.sources).toContain('mul_per_plane.c');
+  const r = await proveOnCortexM(q, c, CORTEX_M_CORES['cortex-m7'], inputs, 2);
+  expect(muls.length).toBe(9);
+  expect(r).toMatchObject({ checked: 2, mismatchedBytes: 0 });
 }
 
 describe.skipIf(lacksTools('arm-gcc', 'qemu-arm', 'clang'))('compile --target cortex-m7 of real-world models', () => {
@@ -74,6 +102,7 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm', 'clang'))('compile --target co
       expect(r.files.some((f) => f.endsWith('model.tflite'))).toBe(true);
       expect(r.summary).not.toContain('model.tflite not written');
       if (c.hostChecks) await hostChecks(folder, c.preprocess);
+      if (c.xnnpackMuls) await xnnpackMulProof(folder, c.preprocess);
     });
   }
 
@@ -84,9 +113,7 @@ describe.skipIf(lacksTools('arm-gcc', 'qemu-arm', 'clang'))('compile --target co
     expect(header).toContain(`#define FLEXQ_MODEL_OUTPUT_SIZE ${896 * 16 + 896}`);
     expect(header).toContain('#define FLEXQ_MODEL_OUTPUT1_OFFSET 14336');
     const q = readFq(join(folder, 'model.fq'));
-    const ds = await openDataset({ path: PHOTOS, preprocess: 'mediapipe-face', offset: 2, limit: 2, sampleShape: [3, 128, 128] });
-    let floats = new Float32Array(0);
-    for await (const b of ds.batches(2)) floats = b.data.slice();
+    const floats = await proofPhotos(q, 'mediapipe-face', 2);
     const shape = [2, 3, 128, 128];
     const executor = await qemuExecutor('cortex-m7')(q, { mode: C_REQUANT_MODE });
     const got = await executor.run({ shape, data: floats });
