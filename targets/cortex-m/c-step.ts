@@ -7,7 +7,7 @@ import type { Node } from '../../src/ir/graph.js';
 import type { Window2d } from '../../src/ops/window.js';
 import type { ActivationQuant, QuantizedGraph, QuantizedWeight } from '../../src/ir/quantized-graph.js';
 import type { FusedActivation } from '../../runtime/kernels/gemm.js';
-import type { RequantConstants } from '../../runtime/requant/index.js';
+import type { RequantConstants, Requantizer } from '../../runtime/requant/index.js';
 
 /** The integer runtime's modes the C kernels can compute (one per rounding build). */
 export type CRequantMode = 'tflite-double' | 'tflite-single' | 'tflite-xnnpack';
@@ -70,12 +70,6 @@ export type Rule = (n: NodeInfo) => CStep;
 
 export const outputOf = (node: Node): string => node.outputs.find((o) => o !== '')!;
 
-/** Refuses an op whose C kernel has no tflite-xnnpack arithmetic (the runtime computes it another way in that mode). */
-export function refuseInXnnpack(n: NodeInfo, why: string): void {
-  if (n.mode === 'tflite-xnnpack')
-    fail('UNSUPPORTED_OP', `${n.where}: the C kernel of ${n.node.op} has no --rounding xnnpack form (${why}); use --rounding single or double`);
-}
-
 /** A float32 value as a C float literal that reads back to exactly that value (9 significant digits round-trip). */
 export function cFloat(v: number): string {
   return `${Math.fround(v).toPrecision(9)}f`;
@@ -85,6 +79,31 @@ export function cFloat(v: number): string {
 export function requantInit(c: RequantConstants): string {
   if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
   return `{${c.multiplier}, ${c.shift}, ${c.zeroPoint}, ${c.min}, ${c.max}}`;
+}
+
+/** One requantizer per output channel: a per-tensor layer's one, repeated. */
+export function perChannel(r: Requantizer | Requantizer[], channels: number): RequantConstants[] {
+  return Array.isArray(r) ? r.map((c) => c.constants) : new Array<RequantConstants>(channels).fill(r.constants);
+}
+
+/**
+ * The per-output-channel arrays of a flexq_channel_requant and its initializer: multiplier[M] and shift[M], or the
+ * fp32 build's scale[M] (the runtime's tflite-xnnpack constants).
+ */
+export function channelRequant(id: string, perChannel: readonly RequantConstants[]): { arrays: CArray[]; init: string } {
+  const [head] = perChannel;
+  if (head.kind === 'fp32') {
+    const scale: CArray = { name: `${id}_scale`, type: 'float', values: perChannel.map((c) => (c.kind === 'fp32' ? c.scale : NaN)) };
+    return { arrays: [scale], init: `{${scale.name}, ${head.zeroPoint}, ${head.min}, ${head.max}}` };
+  }
+  const fixed = perChannel.map((c) => {
+    if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
+    return c;
+  });
+  const [first] = fixed;
+  const multiplier: CArray = { name: `${id}_multiplier`, type: 'int32_t', values: fixed.map((c) => c.multiplier) };
+  const shift: CArray = { name: `${id}_shift`, type: 'int32_t', values: fixed.map((c) => c.shift) };
+  return { arrays: [multiplier, shift], init: `{${multiplier.name}, ${shift.name}, ${first.zeroPoint}, ${first.min}, ${first.max}}` };
 }
 
 export function windowInit(w: Window2d, input: readonly number[], output: readonly number[]): string {

@@ -11,10 +11,10 @@ import { rescaleTable } from '../../runtime/kernels/concat.js';
 import { fusedActivationRange } from '../../runtime/kernels/gemm.js';
 import { tfliteMulRequantizer, tfliteMulRule } from '../../runtime/kernels/mul.js';
 import { padFill } from '../../runtime/kernels/pad.js';
-import { nearestPlan, tfliteAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
+import { nearestPlan, tfliteAxis, xnnpackAxis, type ResizeCoordinates } from '../../runtime/kernels/resize.js';
 import { prepareRequantizer, type RequantConstants } from '../../runtime/requant/index.js';
 import {
-  biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
+  biasValues, cFloat, channelRequant, fusedActivation, outputOf, perChannel, requantInit, symmetricWeight, windowInit,
   type CArray, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 
@@ -107,16 +107,19 @@ function lowerResizeNearest(n: NodeInfo): CStep {
   };
 }
 
-/** Bilinear Resize of H and W with the runtime's TFLite source rows, columns and 10-bit weights; nearest is a copy. */
+/**
+ * Bilinear Resize of H and W with the runtime's source rows, columns and weights in the mode: TFLite's 10-bit ones, or
+ * in tflite-xnnpack XNNPACK's 11-bit ones and its kernel; nearest is a copy.
+ */
 function lowerResize(n: NodeInfo): CStep {
   const { node, id } = n;
   if (stringAttr(node, 'mode', 'nearest') === 'nearest') return lowerResizeNearest(n);
   const [x, out] = [node.inputs[0], outputOf(node)];
-  refuseInXnnpack(n, 'that mode resizes with XNNPACK\'s 11-bit weights, the C kernel with TFLite\'s 10-bit ones');
   const [[channels, inH, inW], [, outH, outW]] = [n.shape(x), n.shape(out)];
   const coordinates = stringAttr(node, 'coordinateTransformationMode', 'half_pixel') as ResizeCoordinates;
+  const xnnpack = n.mode === 'tflite-xnnpack';
   const axis = (name: string, input: number, output: number): CArray[] => {
-    const a = tfliteAxis(input, output, coordinates);
+    const a = (xnnpack ? xnnpackAxis : tfliteAxis)(input, output, coordinates);
     return [
       { name: `${id}_${name}_lower`, type: 'int16_t', values: a.lower },
       { name: `${id}_${name}_upper`, type: 'int16_t', values: a.upper },
@@ -124,27 +127,28 @@ function lowerResize(n: NodeInfo): CStep {
     ];
   };
   const arrays = [...axis('row', inH, outH), ...axis('col', inW, outW)];
+  const kernel = xnnpack ? 'flexq_resize_bilinear_s8_xnnpack' : 'flexq_resize_bilinear_s8';
   return {
     node, params: { type: 'flexq_resize_bilinear_params', init: `{${[channels, inH, inW, outH, outW, ...arrays.map((a) => a.name)].join(', ')}}` },
     arrays, inputs: [x], output: out, outputBytes: sizeOf(n.shape(out)), scratchBytes: 0, sources: ['resize_bilinear.c'],
-    call: (p) => `flexq_resize_bilinear_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
+    call: (p) => `${kernel}(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
 }
 
-/** ConvTranspose (weights [C][M][kh][kw], per tensor) with the requantizer the runtime's kernel prepares. */
+/** ConvTranspose (weights [C][M][kh][kw], per tensor) with the requantizer the runtime's kernel prepares, repeated per channel. */
 function lowerConvTranspose(n: NodeInfo): CStep {
   const { node, id } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const [inShape, outShape] = [n.shape(x), n.shape(out)];
-  refuseInXnnpack(n, 'flexq_conv_transpose_s8 requantizes in fixed point, that mode in fp32');
   const w = symmetricWeight(n, 1);
   const y = n.grid(out);
   const rq = prepareRequantizer(n.mode, { inputScale: n.grid(x).scale, weightScale: w.scale, outputScale: y.scale, ...fusedActivationRange(fusedActivation(node), y) });
+  const r = channelRequant(id, perChannel(rq, outShape[0]));
   const weights: CArray = { name: `${id}_weights`, type: 'int8_t', values: w.values };
   const bias: CArray = { name: `${id}_bias`, type: 'int32_t', values: biasValues(n, 2, outShape[0]) };
-  const init = `{${windowInit(window2d(node), inShape, outShape)}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${requantInit(rq.constants)}}`;
+  const init = `{${windowInit(window2d(node), inShape, outShape)}, ${-n.grid(x).zeroPoint}, ${weights.name}, ${bias.name}, ${r.init}}`;
   return {
-    node, params: { type: 'flexq_conv_transpose_params', init }, arrays: [weights, bias], inputs: [x], output: out,
+    node, params: { type: 'flexq_conv_transpose_params', init }, arrays: [weights, bias, ...r.arrays], inputs: [x], output: out,
     outputBytes: sizeOf(outShape), scratchBytes: 0, sources: ['conv_transpose.c'],
     call: (p) => `flexq_conv_transpose_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };

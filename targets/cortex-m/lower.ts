@@ -3,7 +3,7 @@
 // requantization functions as flexq's integer runtime in the mode of the library's rounding (cRequantMode: 'double',
 // TFLite-Micro's default, is tflite-double; 'single', its TFLITE_SINGLE_ROUNDING build, is tflite-single; 'xnnpack',
 // XNNPACK's fp32 requantization as LiteRT runs it by default, is tflite-xnnpack), so the C computes what the runtime
-// does: no libm; float32 arithmetic only in the xnnpack rounding's requantization.
+// does: no libm; float32 arithmetic only in the xnnpack rounding's requantization, double only in its softmax.
 // Layout is the runtime's: NCHW, one sample. Reshape-like ops are aliases of their input (no step, no copy).
 
 import { fail } from '../../src/errors.js';
@@ -17,7 +17,7 @@ import { createIntegerRuntime, nodeContext } from '../../runtime/executor.js';
 import { graphInputRule, type QuantizeRule } from '../../runtime/quantize-input.js';
 import { broadcastStrides, fourAxes, MORE_RULES } from './lower-ops.js';
 import {
-  arrayBytes, biasValues, cFloat, fusedActivation, outputOf, refuseInXnnpack, requantInit, symmetricWeight, windowInit,
+  arrayBytes, biasValues, cFloat, channelRequant, fusedActivation, outputOf, perChannel, requantInit, symmetricWeight, windowInit,
   type CArray, type CRequantMode, type CStep, type NodeInfo, type Rule,
 } from './c-step.js';
 import { tfliteAddConstants, xnnpackAddConstants, type AddOperand } from '../../runtime/kernels/add.js';
@@ -32,8 +32,6 @@ import {
   tfliteDoubleFromMultiplier,
   tfliteSingleFromMultiplier,
   type OutputRange,
-  type RequantConstants,
-  type Requantizer,
 } from '../../runtime/requant/index.js';
 
 // Which kernel files the model calls: TFLite-Micro-style reference loops, or the DSP-extension ones where they apply.
@@ -215,31 +213,6 @@ function lowerConv(n: NodeInfo): CStep {
 function isPointwiseInPlace(w: Window2d, inShape: readonly number[], outShape: readonly number[]): boolean {
   const unit = (v: readonly number[]): boolean => v.every((d) => d === 1);
   return unit(w.kernel) && unit(w.strides) && w.pads.every((p) => p === 0) && outShape[0] <= inShape[0] && outShape[1] === inShape[1] && outShape[2] === inShape[2];
-}
-
-/** One requantizer per output channel: a per-tensor layer's one, repeated. */
-function perChannel(r: Requantizer | Requantizer[], channels: number): RequantConstants[] {
-  return Array.isArray(r) ? r.map((c) => c.constants) : new Array<RequantConstants>(channels).fill(r.constants);
-}
-
-/**
- * The per-output-channel arrays of a flexq_channel_requant and its initializer: multiplier[M] and shift[M], or the
- * fp32 build's scale[M] (the runtime's tflite-xnnpack constants).
- */
-function channelRequant(id: string, perChannel: readonly RequantConstants[]): { arrays: CArray[]; init: string } {
-  const [head] = perChannel;
-  if (head.kind === 'fp32') {
-    const scale: CArray = { name: `${id}_scale`, type: 'float', values: perChannel.map((c) => (c.kind === 'fp32' ? c.scale : NaN)) };
-    return { arrays: [scale], init: `{${scale.name}, ${head.zeroPoint}, ${head.min}, ${head.max}}` };
-  }
-  const fixed = perChannel.map((c) => {
-    if (c.kind !== 'fixed-point') throw new Error(`the C target needs fixed-point requantization, got ${c.kind}`);
-    return c;
-  });
-  const [first] = fixed;
-  const multiplier: CArray = { name: `${id}_multiplier`, type: 'int32_t', values: fixed.map((c) => c.multiplier) };
-  const shift: CArray = { name: `${id}_shift`, type: 'int32_t', values: fixed.map((c) => c.shift) };
-  return { arrays: [multiplier, shift], init: `{${multiplier.name}, ${shift.name}, ${first.zeroPoint}, ${first.min}, ${first.max}}` };
 }
 
 /**
@@ -485,19 +458,29 @@ function lowerGlobalAveragePool(n: NodeInfo): CStep {
   };
 }
 
-/** TFLite-Micro's integer softmax (either rounding build), with the constants the runtime's softmax prepares. */
+/**
+ * TFLite-Micro's integer softmax (either rounding build), with the constants the runtime's softmax prepares; in the
+ * xnnpack rounding the runtime's tflite-xnnpack softmax in double (softmax_float.c), on the grids as they are.
+ */
 function lowerSoftmax(n: NodeInfo): CStep {
   const { node } = n;
   const [x, out] = [node.inputs[0], outputOf(node)];
   const shape = n.shape(x);
-  refuseInXnnpack(n, 'that mode\'s softmax is a float exp');
   const axis = normalizeAxis(intAttr(node, 'axis', -1), shape.length + 1);
-  const [outer, length, inner] = [sizeOf(shape.slice(0, axis - 1)), shape[axis - 1], sizeOf(shape.slice(axis))];
+  const layout = `${sizeOf(shape.slice(0, axis - 1))}, ${shape[axis - 1]}, ${sizeOf(shape.slice(axis))}`;
+  const step = { node, arrays: [], inputs: [x], output: out, outputBytes: sizeOf(shape), scratchBytes: 0 };
+  if (n.mode === 'tflite-xnnpack') {
+    const [gx, gy] = [n.grid(x), n.grid(out)];
+    const init = `{${layout}, ${cFloat(gx.scale)}, ${gx.zeroPoint}, ${cFloat(gy.scale)}, ${gy.zeroPoint}, ${gy.qmin}, ${gy.qmax}}`;
+    return {
+      ...step, params: { type: 'flexq_softmax_float_params', init }, sources: ['softmax_float.c'],
+      call: (p) => `flexq_softmax_s8_float(${p.params}, ${p.inputs[0]}, ${p.output});`,
+    };
+  }
   const p = prepareFixedPointSoftmax(n.grid(x), n.grid(out), (what) => fail('UNSUPPORTED_ATTR', `${n.where}: ${what}`));
-  const init = `{${outer}, ${length}, ${inner}, ${p.inputMultiplier}, ${p.inputLeftShift}, ${p.diffMin}, ${p.outputBits}, ${p.zeroPoint}, ${p.qmin}, ${p.qmax}}`;
+  const init = `{${layout}, ${p.inputMultiplier}, ${p.inputLeftShift}, ${p.diffMin}, ${p.outputBits}, ${p.zeroPoint}, ${p.qmin}, ${p.qmax}}`;
   return {
-    node, params: { type: 'flexq_softmax_params', init }, arrays: [], inputs: [x], output: out,
-    outputBytes: sizeOf(shape), scratchBytes: 0, sources: ['softmax.c'],
+    ...step, params: { type: 'flexq_softmax_params', init }, sources: ['softmax.c'],
     call: (p) => `flexq_softmax_s8(${p.params}, ${p.inputs[0]}, ${p.output});`,
   };
 }

@@ -3,7 +3,7 @@
  * group, symmetric per-tensor weights [C][M][kh][kw]. Written as a gather, so no int32 accumulator plane is needed:
  * output (m, oy, ox) sums every input pixel (iy, ix) and tap (ky, kx) with iy·stride_h − pad_top + ky·dilation_h = oy
  * (and the same on x), i.e. iy = (oy + pad_top − ky·dilation_h) / stride_h where that divides exactly:
- *   y = requant(bias[m] + Σ (x[c][iy][ix] + input_offset) · w[c][m][ky][kx])
+ *   y = requant_m(bias[m] + Σ (x[c][iy][ix] + input_offset) · w[c][m][ky][kx])   (the build's channel requantization)
  * The same integer sum as the runtime's scatter (runtime/kernels/conv-transpose.ts), in another order. */
 #include "flexq_kernels.h"
 #include "flexq_requant.h"
@@ -28,7 +28,7 @@ void flexq_conv_transpose_s8(const flexq_conv_transpose_params *p, const int8_t 
             for (int32_t c = 0; c < w->in_c; c++) acc += (x[c * w->in_h * w->in_w] + p->input_offset) * k[c * w->out_c * taps];
           }
         }
-        *output++ = flexq_requantize(&p->requant, acc);
+        *output++ = flexq_requantize_at(&p->requant, m, acc);
       }
     }
   }

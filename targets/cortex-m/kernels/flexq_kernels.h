@@ -17,8 +17,9 @@ typedef struct {
   int32_t max;
 } flexq_requant;
 
-/* 1 (a library exported with --rounding xnnpack): the weighted layers (conv, depthwise, fully connected) and Mul
- * requantize as XNNPACK does, in float32 (flexq_requant.h); every other op keeps TFLite's single-rounding fixed point. */
+/* 1 (a library exported with --rounding xnnpack): the weighted layers (conv, depthwise, transposed conv, fully
+ * connected) and Mul requantize as XNNPACK does, in float32 (flexq_requant.h); the code generator calls that
+ * build's own softmax and bilinear resize kernels; every other op keeps TFLite's single-rounding fixed point. */
 #ifndef FLEXQ_FP32_REQUANT
 #define FLEXQ_FP32_REQUANT 0
 #endif
@@ -147,6 +148,15 @@ typedef struct {
   int32_t output_zero_point, output_min, output_max;
 } flexq_softmax_params;
 
+/* Softmax in double (kernels/softmax_float.c, the fp32 build's): the input's and output's grids as they are. */
+typedef struct {
+  int32_t outer, length, inner;
+  float input_scale;
+  int32_t input_zero_point;
+  float output_scale;
+  int32_t output_zero_point, output_min, output_max;
+} flexq_softmax_float_params;
+
 /* Element-wise binary op with numpy broadcasting over the 4-D output [d0][d1][d2][d3] (a sample's shape, ones in
  * front): operand element (i0, i1, i2, i3) sits at Σ ik · stride[k], stride 0 on a broadcast axis. */
 typedef struct {
@@ -191,8 +201,9 @@ typedef struct {
   flexq_mul_requant requant;
 } flexq_mul_per_plane_params;
 
-/* TFLite's ResizeBilinearInteger over H and W of [C, in_h, in_w]: for output row oy the source rows
- * row_lower[oy], row_upper[oy] with the upper's weight row_weight[oy] in 1024ths (columns alike). */
+/* Bilinear resize over H and W of [C, in_h, in_w]: for output row oy the source rows row_lower[oy], row_upper[oy] with
+ * the upper's weight row_weight[oy] (columns alike), in 1024ths for TFLite's ResizeBilinearInteger
+ * (flexq_resize_bilinear_s8), in 2048ths for XNNPACK's s8 resize (flexq_resize_bilinear_s8_xnnpack). */
 typedef struct {
   int32_t channels, in_h, in_w, out_h, out_w;
   const int16_t *row_lower, *row_upper, *row_weight; /* [out_h] */
@@ -213,7 +224,7 @@ typedef struct {
   int32_t input_offset; /* −zero point of the input */
   const int8_t *weights;
   const int32_t *bias;  /* [M], at scale s_in · s_w */
-  flexq_requant requant;
+  flexq_channel_requant requant; /* one weight scale: M equal channels */
 } flexq_conv_transpose_params;
 
 /* Data movement of one grid, up to 4-D (ones in front). Transpose: output element (i0..i3) of `shape` reads input
@@ -248,8 +259,10 @@ void flexq_global_average_pool_s8(const flexq_global_average_pool_params *p, con
 void flexq_mean_s8_fp32(const flexq_mean_fp32_params *p, const int8_t *input, int8_t *output);
 void flexq_lookup_s8(const int8_t table[256], int32_t size, const int8_t *input, int8_t *output);
 void flexq_softmax_s8(const flexq_softmax_params *p, const int8_t *input, int8_t *output);
+void flexq_softmax_s8_float(const flexq_softmax_float_params *p, const int8_t *input, int8_t *output);
 void flexq_mul_s8(const flexq_mul_params *p, const int8_t *a, const int8_t *b, int8_t *output);
 void flexq_resize_bilinear_s8(const flexq_resize_bilinear_params *p, const int8_t *input, int8_t *output);
+void flexq_resize_bilinear_s8_xnnpack(const flexq_resize_bilinear_params *p, const int8_t *input, int8_t *output);
 void flexq_resize_nearest_s8(const flexq_resize_nearest_params *p, const int8_t *input, int8_t *output);
 void flexq_conv_transpose_s8(const flexq_conv_transpose_params *p, const int8_t *input, int8_t *output);
 void flexq_transpose_s8(const flexq_transpose_params *p, const int8_t *input, int8_t *output);
