@@ -148,7 +148,7 @@ typedef struct {
   int32_t output_zero_point, output_min, output_max;
 } flexq_softmax_params;
 
-/* Softmax in double (kernels/softmax_float.c, the fp32 build's): the input's and output's grids as they are. */
+/* Softmax in double (flexq_softmax_s8_float, the fp32 build's): on the input's and output's grids as they are. */
 typedef struct {
   int32_t outer, length, inner;
   float input_scale;
