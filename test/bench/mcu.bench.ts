@@ -36,7 +36,7 @@ export default async function mcu(): Promise<BenchResult> {
       const core = CORTEX_M_CORES[coreName];
       for (const kernels of KERNEL_SETS) {
         // The converter's models, optimized, also with --rounding single (TFLite's single-rounding build). --rounding
-        // xnnpack has no C softmax (that mode's is a float exp): its MobileNetV2 figures are `npm run bench -- mcu-mobilenetv2`.
+        // xnnpack's figures are MobileNetV2's, `npm run bench -- mcu-mobilenetv2`.
         const roundings = INT8_REFERENCE_CASES.includes(c) && kernels === 'optimized' ? ROUNDINGS.filter((r) => r !== 'xnnpack') : (['double'] as const);
         for (const rounding of roundings) {
           const generated = generateC(p.q, kernels, { rounding });

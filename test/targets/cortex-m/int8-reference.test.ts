@@ -3,8 +3,8 @@
 // tflite-double; single: --rounding single, mode tflite-single). LiteRT.js rounds once per requantization: with double
 // rounding one-step ties cascade through the layers and a few top-1 answers differ; with single rounding the C's top-1
 // equals LiteRT's, and so do its bytes wherever LiteRT computes the same (all of ResNet-8's). --rounding xnnpack (mode
-// tflite-xnnpack: XNNPACK's fp32 requantization) is checked on the logits: the models less their final Softmax, whose
-// float exp that mode runs has no C form.
+// tflite-xnnpack: XNNPACK's fp32 requantization, the Softmax in double) is checked on the whole models too: the M4's
+// double arithmetic is libgcc's soft float.
 import type { Rounding } from '../../../src/target.js';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
