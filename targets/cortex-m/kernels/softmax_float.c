@@ -28,7 +28,12 @@ static uint32_t high_word(double d) {
   return (uint32_t)(bits >> 32);
 }
 
-/* fdlibm's exp (e_exp.c with V8's changes) for x ≤ 0: x = k·ln2 + r, |r| ≤ ln2/2, with ln2 in two parts so k·ln2_hi
+/* Derived from fdlibm's e_exp.c, whose notice is kept as it asks:
+ *   Copyright (C) 1993 by Sun Microsystems, Inc. All rights reserved.
+ *   Developed at SunPro, a Sun Microsystems, Inc. business.
+ *   Permission to use, copy, modify, and distribute this software is freely granted, provided that this notice
+ *   is preserved.
+ * fdlibm's exp (with V8's changes) for x ≤ 0: x = k·ln2 + r, |r| ≤ ln2/2, with ln2 in two parts so k·ln2_hi
  * is exact; exp(r) from a degree-5 rational fit in r²; then · 2^k (through 2^(k+1000) · 2^−1000 below 2^−1021).
  * Each operation is one IEEE double operation: the same bits on any core (hardware or libgcc's soft double). */
 static double exp_nonpositive(double x) {
