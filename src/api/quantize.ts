@@ -17,6 +17,7 @@ import { equalizeChannels } from '../quant/equalize-channels.js';
 import { calibrateActivations, type SampleBatches } from '../quant/calibrate.js';
 import { readCheckpoint, writeCheckpoint } from '../quant/checkpoint.js';
 import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantizedWeight, QuantMethod } from '../ir/quantized-graph.js';
+import { flexRoundRateAt } from '../quant/flexround.js';
 import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
 import { assembleQuantizedGraph, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
 import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
@@ -124,13 +125,11 @@ function settle(o: QuantizeOptions): Settled {
  * The papers' rates assume their budgets (FlexRound 4e-4 at 3/4 bits, 1e-3 at 2 bits, with 5k iterations; BRECQ's
  * AdaRound 1e-3 with 20k); for fewer iterations the rate rises so that FlexRound's log-divisors can still travel ~1
  * and AdaRound's V ~3 (enough to reach a hard 0/1). Measured on ResNet-8, 300 iterations: FlexRound W3 81.0 % at
- * 4e-4 vs 85.5 % at 3.3e-3; AdaRound W2 15.0 % at 1e-3 (no better than RTN) vs 67.0 % at 1e-2.
- * A FlexRound divisor moves its weight by one grid step when it changes by about step / |W|, which halves with each
- * bit: above 4 bits the rate shrinks by 2^(4 − bits). At 8 bits the 4-bit rate let Selfie Segmentation's weights
- * travel up to 75 steps in 20 iterations (mask IoU below RTN's); ResNet-8 and DS-CNN W8A8 score the same either way.
+ * 4e-4 vs 85.5 % at 3.3e-3; AdaRound W2 15.0 % at 1e-3 (no better than RTN) vs 67.0 % at 1e-2. FlexRound's rate
+ * shrinks above 4 bits (flexRoundRateAt); ResNet-8 and DS-CNN W8A8 score the same at the 8- and 4-bit rates.
  */
 function defaultLearningRate(method: RoundingMethod, wbits: number, iterations: number): number {
-  if (method === 'flexround') return Math.max(wbits <= 2 ? 1e-3 : 4e-4, 1 / iterations) * Math.min(1, 2 ** (4 - wbits));
+  if (method === 'flexround') return Math.max(wbits <= 2 ? 1e-3 : 4e-4, 1 / iterations) * flexRoundRateAt(wbits);
   return method === 'adaround' ? Math.max(1e-3, 3 / iterations) : 1e-4;
 }
 
@@ -212,6 +211,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     setting: o.setting ?? 'brecq',
     iterations,
     lr: o.lr ?? defaultLearningRate(method, s.wbits, iterations),
+    lrBits: s.wbits,
     lrSchedule: o.lrSchedule ?? DEFAULT_LR_SCHEDULE,
     batch: s.batch,
     seed: s.seed,

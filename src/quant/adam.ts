@@ -10,6 +10,8 @@ export class Adam {
   constructor(
     readonly params: readonly Float64Array[],
     private readonly lr: number,
+    /** The factor of `lr` for each parameter array. */
+    private readonly rateScales: readonly number[] = params.map(() => 1),
     private readonly beta1 = 0.9,
     private readonly beta2 = 0.999,
     private readonly eps = 1e-8,
@@ -27,8 +29,8 @@ export class Adam {
     const c1 = 1 - this.beta1 ** this.t;
     const c2 = 1 - this.beta2 ** this.t;
     const { beta1, beta2, eps } = this;
-    const lr = this.lr * lrScale;
     this.params.forEach((p, k) => {
+      const lr = this.lr * lrScale * this.rateScales[k];
       const g = grads[k];
       const m = this.m[k];
       const v = this.v[k];

@@ -39,7 +39,9 @@ export interface ReconstructionOptions {
   readonly granularity: Granularity;
   readonly setting: Setting;
   readonly iterations: number;
+  /** The learning rate of layers `lrBits` wide (FlexRound scales other widths': flexRoundRateAt). */
   readonly lr: number;
+  readonly lrBits: number;
   /** How the learning rate moves over a unit's iterations; default 'constant'. */
   readonly lrSchedule?: LrSchedule;
   readonly batch: number;
@@ -130,10 +132,10 @@ function activationSteps(graph: Graph, grids: ReadonlyMap<string, ActivationQuan
 }
 
 /** What a learnable rounding of `node`'s weight starts from: the float weight, its channel layout, its RTN grid. */
-export function quantizerInit(graph: Graph, node: Node, rtn: QuantizedWeight, iterations: number): QuantizerInit {
+export function quantizerInit(graph: Graph, node: Node, rtn: QuantizedWeight, iterations: number, rateBits: number): QuantizerInit {
   const w = graph.values.get(node.inputs[1])!;
   const layout = node.op === 'Conv' ? convLayout(w.shape as number[]) : matrixLayout(w.shape as number[], node.op === 'Gemm' && intAttr(node, 'transB', 0) === 1 ? 0 : 1);
-  return { w: w.data as Float32Array, shape: rtn.shape, layout, rtn, iterations };
+  return { w: w.data as Float32Array, shape: rtn.shape, layout, rtn, iterations, rateBits };
 }
 
 /** The nodes reconstruction runs: every node up to the last unit's last. */
@@ -251,7 +253,7 @@ export async function reconstruct(
     const quantizers = new Map<Node, WeightQuantizer>();
     for (const n of unit.nodes) {
       const w = weightOf.get(n);
-      if (w) quantizers.set(n, ROUNDING_METHODS[o.method](quantizerInit(graph, n, rtn.get(w)!, o.iterations)));
+      if (w) quantizers.set(n, ROUNDING_METHODS[o.method](quantizerInit(graph, n, rtn.get(w)!, o.iterations, o.lrBits)));
     }
     // The activation steps this unit learns: the quantizers on what its nodes read, unless an earlier unit learned them.
     const learned = [...new Set(unit.nodes.flatMap((n) => n.inputs))].filter((v) => steps.has(v) && !settled.has(steps.get(v)!) && (v === unit.input || produced.has(v)));

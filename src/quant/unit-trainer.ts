@@ -63,7 +63,12 @@ export class UnitTrainer {
   ) {
     this.produced = new Set(unit.nodes.map((n) => n.outputs[0]));
     this.learnedSteps = [...new Set(learned.map((v) => steps.get(v)!))];
-    this.adam = new Adam([...[...quantizers.values()].flatMap((q) => q.params), ...this.learnedSteps.map((s) => s.logStep)], lr);
+    const weightParams = [...quantizers.values()].flatMap((q) => q.params.map((p) => ({ p, scale: q.rateScale ?? 1 })));
+    this.adam = new Adam(
+      [...weightParams.map((w) => w.p), ...this.learnedSteps.map((s) => s.logStep)],
+      lr,
+      [...weightParams.map((w) => w.scale), ...this.learnedSteps.map(() => 1)],
+    );
   }
 
   /** One iteration; returns the reconstruction loss before the update. */

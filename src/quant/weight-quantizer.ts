@@ -33,6 +33,8 @@ export function matrixLayout(shape: readonly number[], outAxis: 0 | 1): WeightLa
  */
 export interface WeightQuantizer {
   readonly params: readonly Float64Array[];
+  /** The factor of the run's learning rate for these parameters; 1 when absent. */
+  readonly rateScale?: number;
   /** Ŵ = scale · q for the current parameters, in the layer's weight layout. */
   weight(): Float32Array;
   /** ∂L/∂params for ∂L/∂Ŵ of the last weight() call, plus any regulariser's gradient at this iteration. */
@@ -51,4 +53,6 @@ export interface QuantizerInit {
   readonly rtn: QuantizedWeight;
   /** Iterations the optimisation will run (AdaRound anneals its regulariser over them). */
   readonly iterations: number;
+  /** The weight width the run's learning rate is set for (its --wbits); a layer of another width may scale it. */
+  readonly rateBits: number;
 }

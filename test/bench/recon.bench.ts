@@ -143,7 +143,7 @@ function unitStep(graph: Graph, unit: ReconstructionUnit, backend: TensorBackend
       .map((n) => {
         const weight = graph.values.get(n.inputs[1])!;
         const rtn = quantizeWeightRtn(weight.data as Float32Array, weight.shape as number[], BITS);
-        return [n, ROUNDING_METHODS[method](quantizerInit(graph, n, rtn, 1000))];
+        return [n, ROUNDING_METHODS[method](quantizerInit(graph, n, rtn, 1000, BITS))];
       }),
   );
   const trainer = new UnitTrainer(graph, backend, unit, quantizers, new Map(), [], 'brecq', 1e-3);

@@ -21,7 +21,7 @@ function gaussian(n: number, seed: number, sigma = 0.1): Float32Array {
 function init(shape: number[], bits: number, seed: number, iterations = 100): QuantizerInit {
   const w = gaussian(shape.reduce((a, b) => a * b, 1), seed);
   const layout = shape.length === 4 ? convLayout(shape) : matrixLayout(shape, 0);
-  return { w, shape, layout, rtn: quantizeWeightRtn(w, shape, bits), iterations };
+  return { w, shape, layout, rtn: quantizeWeightRtn(w, shape, bits), iterations, rateBits: bits };
 }
 
 const dot = (a: ArrayLike<number>, b: ArrayLike<number>) => Array.from(a).reduce((s, x, i) => s + x * b[i], 0);
