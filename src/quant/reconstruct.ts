@@ -39,7 +39,7 @@ export interface ReconstructionOptions {
   readonly granularity: Granularity;
   readonly setting: Setting;
   readonly iterations: number;
-  /** The learning rate of layers `lrBits` wide (FlexRound scales other widths': flexRoundRateAt). */
+  /** The learning rate of layers `lrBits` wide (FlexRound scales other widths': flexRoundRateScale). */
   readonly lr: number;
   readonly lrBits: number;
   /** How the learning rate moves over a unit's iterations; default 'constant'. */

@@ -29,13 +29,14 @@ describe('learning-rate schedule', () => {
     expect(moved(0)).toEqual([1, -2]);
   });
 
-  it("FlexRound's layers of another width than the run's learn at their width's rate, and Adam applies it per array", () => {
+  it("FlexRound's layers wider than a 3- to 8-bit run's learn at their width's rate, and Adam applies it per array", () => {
     const w = Float32Array.from({ length: 24 }, (_, i) => Math.sin(i) / 4);
     const flexRound = (bits: number, rateBits: number) =>
       createFlexRound({ w, shape: [4, 6], layout: matrixLayout([4, 6], 0), rtn: quantizeWeightRtn(w, [4, 6], bits), iterations: 10, rateBits });
     expect(flexRound(8, 4).rateScale).toBe(1 / 16);
     expect(flexRound(4, 4).rateScale).toBe(1);
-    expect(flexRound(3, 2).rateScale).toBe(1);
+    expect(flexRound(8, 3).rateScale).toBe(1 / 16);
+    expect(flexRound(8, 2).rateScale).toBe(1);
     expect(flexRound(8, 8).rateScale).toBe(1);
     expect(flexRound(4, 8).rateScale).toBe(16);
     const [a, b] = [Float64Array.of(0), Float64Array.of(0)];
