@@ -20,7 +20,7 @@ import type { ActivationQuant, QuantInfo, QuantizedGraph, QuantizedWeight, Quant
 import { flexRoundRateAt } from '../quant/flexround.js';
 import { checkReconstructionSupported, ROUNDING_METHODS, reconstruct, type CalibrationSet, type ReconstructionOptions, type RoundingMethod } from '../quant/reconstruct.js';
 import { assembleQuantizedGraph, rtnWeights, WEIGHT_SCALES, type WeightScales } from '../quant/rtn.js';
-import { WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
+import { cappedWeightBits, WEIGHT_RANGES, type WeightRange } from '../quant/schemes.js';
 import { LR_SCHEDULES, type LrSchedule } from '../quant/lr-schedule.js';
 import type { Setting } from '../quant/unit-trainer.js';
 import { FLEXQ_VERSION } from '../version.js';
@@ -211,7 +211,8 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
     setting: o.setting ?? 'brecq',
     iterations,
     lr: o.lr ?? defaultLearningRate(method, s.wbits, iterations),
-    lrBits: s.wbits,
+    // An int7 run's 8-bit layers are 7 bits wide and learn at the run's rate.
+    lrBits: cappedWeightBits(s.wbits, o.weightRange ?? 'int8'),
     lrSchedule: o.lrSchedule ?? DEFAULT_LR_SCHEDULE,
     batch: s.batch,
     seed: s.seed,
