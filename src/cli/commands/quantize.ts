@@ -73,7 +73,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--granularity <unit>', 'reconstruct layer by layer, or block by block (residual blocks, separable pairs)', 'layer')
     .option('--setting <setting>', 'brecq (quantized inputs) | qdrop (activation quantization dropped with p = 0.5)', 'brecq')
     .option('--iters <n>', `iterations per layer/block (default ${DEFAULT_ITERATIONS})`, parseCount('--iters', 1))
-    .option('--lr <x>', 'Adam learning rate of every learned parameter (default: the paper\'s for the method and bits)', parseFloat)
+    .option('--lr <x>', 'Adam learning rate of the layers --wbits wide (default: the paper\'s for the method and bits, raised for budgets under its iterations); FlexRound\'s layers of another width learn at that width\'s rate (the 8-bit first and last of a W3/W4 run at 1/16 of it; a W2 run\'s at its rate)', parseFloat)
     .option('--lr-schedule <schedule>', `learning rate over a layer's/block's iterations: ${LR_SCHEDULES.join(' | ')} (cosine decays it to 0)`, DEFAULT_LR_SCHEDULE)
     .option('--samples <n>', 'calibration samples to use (default: all of --calib after --offset/--limit)', parseCount('--samples', 1))
     .option('--backend <kind>', `tensor backend for reconstruction: ${BACKEND_KINDS.join(' | ')}`, 'auto')
