@@ -3,16 +3,6 @@ import { fp32 } from './schemes.js';
 import type { QuantizerInit, WeightQuantizer } from './weight-quantizer.js';
 
 /**
- * FlexRound (Lee et al., ICML 2023, arXiv 2306.00317): Ŵ = s1 · clamp(round(W / (s1 ⊙ S2 ⊙ s3 ⊙ s4)), qmin, qmax).
- * s1 is the grid (from the RTN clipping search): one per tensor, or one per index of axis 0 when the RTN start is
- * per channel (then the grids learned are per channel too), S2 one divisor per weight, s3 one per output channel,
- * s4 one per input channel (convolutions with more than one input channel per group). All start at RTN
- * (S2 = s3 = s4 = 1) and are learned as logarithms so they stay positive. Rounding passes the gradient straight
- * through inside the clamp range, so with z = W / S' and a = log of any divisor, ∂Ŵ/∂a = −s1 · z; s1 also scales
- * the grid directly, ∂Ŵ/∂log s1 = s1 · (q − z). Large |W| get large updates: the element-wise division is what
- * lets FlexRound move a weight by more than one grid step.
- */
-/**
  * The learning rate at `bits` relative to 4 bits. A divisor moves its weight by one grid step when it changes by
  * about step / |W|, which halves with each bit, so above 4 bits the rate shrinks by 2^(4 − bits). At 8 bits the
  * 4-bit rate let Selfie Segmentation's weights travel up to 75 steps in 20 iterations (mask IoU below RTN's).
@@ -29,6 +19,16 @@ export function flexRoundRateScale(bits: number, runBits: number): number {
   return runBits <= 2 ? 1 : flexRoundRateAt(bits) / flexRoundRateAt(runBits);
 }
 
+/**
+ * FlexRound (Lee et al., ICML 2023, arXiv 2306.00317): Ŵ = s1 · clamp(round(W / (s1 ⊙ S2 ⊙ s3 ⊙ s4)), qmin, qmax).
+ * s1 is the grid (from the RTN clipping search): one per tensor, or one per index of axis 0 when the RTN start is
+ * per channel (then the grids learned are per channel too), S2 one divisor per weight, s3 one per output channel,
+ * s4 one per input channel (convolutions with more than one input channel per group). All start at RTN
+ * (S2 = s3 = s4 = 1) and are learned as logarithms so they stay positive. Rounding passes the gradient straight
+ * through inside the clamp range, so with z = W / S' and a = log of any divisor, ∂Ŵ/∂a = −s1 · z; s1 also scales
+ * the grid directly, ∂Ŵ/∂log s1 = s1 · (q − z). Large |W| get large updates: the element-wise division is what
+ * lets FlexRound move a weight by more than one grid step.
+ */
 export function createFlexRound(init: QuantizerInit): WeightQuantizer {
   const { w, layout, rtn } = init;
   const { qmin, qmax } = rtn;
