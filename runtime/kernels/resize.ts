@@ -107,8 +107,11 @@ export interface ResizePlan {
   readonly cols: ResizeAxis;
 }
 
-/** TFLite's integer interpolation; `single` picks the single-rounding build's (acc + 2^19) >> 20. */
-export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, batch: number, y: Int8Array): void {
+/**
+ * Writes every output pixel of a bilinear resize, plane by plane and row by row, as `blend` of its four source pixels
+ * (top-left, bottom-left, top-right, bottom-right) at output row `oy` and column `ox`, whose weights the axes hold.
+ */
+function bilinear(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array, blend: (tl: number, bl: number, tr: number, br: number, oy: number, ox: number) => number): void {
   const { channels, inHeight, inWidth, rows, cols } = plan;
   const outHeight = rows.lower.length;
   const outWidth = cols.lower.length;
@@ -116,75 +119,48 @@ export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, ba
   for (let plane = 0; plane < batch * channels; plane++) {
     const base = plane * inHeight * inWidth;
     for (let oy = 0; oy < outHeight; oy++) {
-      const fy = rows.weight[oy];
       const r0 = base + rows.lower[oy] * inWidth;
       const r1 = base + rows.upper[oy] * inWidth;
       for (let ox = 0; ox < outWidth; ox++) {
-        const fx = cols.weight[ox];
-        const c0 = cols.lower[ox];
-        const c1 = cols.upper[ox];
-        // At most 127·2^20 in magnitude: exact in a double.
-        const gx = cols.lowerWeight[ox];
-        const gy = rows.lowerWeight[oy];
-        const acc = x[r0 + c0] * gy * gx + x[r1 + c0] * fy * gx + x[r0 + c1] * gy * fx + x[r1 + c1] * fy * fx;
-        y[o++] = single ? Math.floor((acc + 524288) / 1048576) : Math.trunc((acc + (acc > 0 ? 524288 : -524288)) / 1048576);
+        const [c0, c1] = [cols.lower[ox], cols.upper[ox]];
+        y[o++] = blend(x[r0 + c0], x[r1 + c0], x[r0 + c1], x[r1 + c1], oy, ox);
       }
     }
   }
 }
 
+/** TFLite's integer interpolation; `single` picks the single-rounding build's (acc + 2^19) >> 20. */
+export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, batch: number, y: Int8Array): void {
+  const { rows, cols } = plan;
+  bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
+    const [fy, gy, fx, gx] = [rows.weight[oy], rows.lowerWeight[oy], cols.weight[ox], cols.lowerWeight[ox]];
+    // At most 127·2^20 in magnitude: exact in a double.
+    const acc = tl * gy * gx + bl * fy * gx + tr * gy * fx + br * fy * fx;
+    return single ? Math.floor((acc + 524288) / 1048576) : Math.trunc((acc + (acc > 0 ? 524288 : -524288)) / 1048576);
+  });
+}
+
 /** XNNPACK's s8 bilinear interpolation: two 11-bit lerps in int32 (|acc| < 2^30), rounded half up by 2^22. */
 export function resizeXnnpack(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array): void {
-  const { channels, inHeight, inWidth, rows, cols } = plan;
-  const outHeight = rows.lower.length;
-  const outWidth = cols.lower.length;
-  let o = 0;
-  for (let plane = 0; plane < batch * channels; plane++) {
-    const base = plane * inHeight * inWidth;
-    for (let oy = 0; oy < outHeight; oy++) {
-      const wy = rows.weight[oy];
-      const r0 = base + rows.lower[oy] * inWidth;
-      const r1 = base + rows.upper[oy] * inWidth;
-      for (let ox = 0; ox < outWidth; ox++) {
-        const wx = cols.weight[ox];
-        const [c0, c1] = [cols.lower[ox], cols.upper[ox]];
-        const top = x[r0 + c0] * 2048 + (x[r0 + c1] - x[r0 + c0]) * wx;
-        const bottom = x[r1 + c0] * 2048 + (x[r1 + c1] - x[r1 + c0]) * wx;
-        y[o++] = (top * 2048 + (bottom - top) * wy + 2097152) >> 22;
-      }
-    }
-  }
+  const { rows, cols } = plan;
+  bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
+    const [wy, wx] = [rows.weight[oy], cols.weight[ox]];
+    const top = tl * 2048 + (tr - tl) * wx;
+    const bottom = bl * 2048 + (br - bl) * wx;
+    return (top * 2048 + (bottom - top) * wy + 2097152) >> 22;
+  });
 }
 
 /** Dequantize, interpolate in fp32, quantize with the mode's rounding (`quantize`). */
 export function resizeDequantized(plan: ResizePlan, zeroPoint: number, scale: number, quantize: (v: number) => number, x: Int8Array, batch: number, y: Int8Array): void {
   const f32 = Math.fround;
-  const { channels, inHeight, inWidth, rows, cols } = plan;
-  const outHeight = rows.lower.length;
-  const outWidth = cols.lower.length;
+  const { rows, cols } = plan;
   const dq = (q: number) => f32((q - zeroPoint) * scale);
-  let o = 0;
-  for (let plane = 0; plane < batch * channels; plane++) {
-    const base = plane * inHeight * inWidth;
-    for (let oy = 0; oy < outHeight; oy++) {
-      const dy1 = rows.weight[oy];
-      const dy2 = rows.lowerWeight[oy];
-      const r0 = base + rows.lower[oy] * inWidth;
-      const r1 = base + rows.upper[oy] * inWidth;
-      for (let ox = 0; ox < outWidth; ox++) {
-        const dx1 = cols.weight[ox];
-        const dx2 = cols.lowerWeight[ox];
-        const c0 = cols.lower[ox];
-        const c1 = cols.upper[ox];
-        // onnxruntime's order: (dx·dy)·X per corner, summed left to right, each step in fp32.
-        const v = f32(
-          f32(f32(f32(f32(dx2 * dy2) * dq(x[r0 + c0])) + f32(f32(dx1 * dy2) * dq(x[r0 + c1]))) + f32(f32(dx2 * dy1) * dq(x[r1 + c0]))) +
-            f32(f32(dx1 * dy1) * dq(x[r1 + c1])),
-        );
-        y[o++] = quantize(v);
-      }
-    }
-  }
+  bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
+    const [dy1, dy2, dx1, dx2] = [rows.weight[oy], rows.lowerWeight[oy], cols.weight[ox], cols.lowerWeight[ox]];
+    // onnxruntime's order: (dx·dy)·X per corner, summed left to right, each step in fp32.
+    return quantize(f32(f32(f32(f32(f32(dx2 * dy2) * dq(tl)) + f32(f32(dx1 * dy2) * dq(tr))) + f32(f32(dx2 * dy1) * dq(bl))) + f32(f32(dx1 * dy1) * dq(br))));
+  });
 }
 
 /** Nearest: every output copies its source pixel (rows[oy], cols[ox]) of the same plane; one grid, so every mode alike. */
