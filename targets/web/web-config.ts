@@ -32,6 +32,8 @@ export interface PageConfig extends WebSettings {
   /** valueTables[c][byte]: the model input value of a pixel byte in channel c (calibration/preprocess.ts). */
   readonly valueTables: readonly (readonly number[])[];
   readonly hasFloatModel: boolean;
+  /** The QDQ flavour flexq recorded in the model's metadata (flexq.flavour); absent in a model flexq did not export. */
+  readonly flavour?: string;
 }
 
 const PRESETS = Object.keys(PREPROCESS_PRESETS) as Preprocess[];
@@ -68,8 +70,8 @@ export function readWebSettings(dir: string): WebSettings {
   return { preprocess: parsePreprocess(String(parsed.preprocess ?? 'none'), path), ...(labels ? { labels: labels as string[] } : {}) };
 }
 
-/** The input name and per-sample [C, H, W] of a QDQ model file. */
-export function modelInput(path: string): { name: string; shape: [number, number, number] } {
+/** The input name and per-sample [C, H, W] of a QDQ model file, and the flavour flexq recorded in it. */
+export function modelInput(path: string): { name: string; shape: [number, number, number]; flavour?: string } {
   let model: pkg.onnx.ModelProto;
   try {
     model = pkg.onnx.ModelProto.decode(readFileSync(path));
@@ -80,12 +82,13 @@ export function modelInput(path: string): { name: string; shape: [number, number
   const dims = input?.type?.tensorType?.shape?.dim?.slice(1).map((d) => Number(d.dimValue ?? 0)) ?? [];
   if (!input?.name || dims.length !== 3 || dims.some((d) => !(d > 0)))
     fail('UNSUPPORTED_ATTR', `${path}: input '${input?.name ?? '?'}' must be [N, C, H, W] with static C, H, W for the page; found ${dims.length + 1} dims`);
-  return { name: input!.name!, shape: [dims[0], dims[1], dims[2]] };
+  const flavour = model.metadataProps?.find((p) => p.key === 'flexq.flavour')?.value ?? undefined;
+  return { name: input!.name!, shape: [dims[0], dims[1], dims[2]], ...(flavour ? { flavour } : {}) };
 }
 
 export function pageConfig(dir: string): PageConfig {
   const settings = readWebSettings(dir);
-  const { name, shape } = modelInput(join(dir, QDQ_MODEL_FILE));
+  const { name, shape, flavour } = modelInput(join(dir, QDQ_MODEL_FILE));
   const preset = PREPROCESS_PRESETS[settings.preprocess];
   if (preset.channels !== undefined && preset.channels !== shape[0])
     fail('BAD_ARGUMENT', `${join(dir, WEB_CONFIG_FILE)}: preprocess '${settings.preprocess}' is for ${preset.channels} channels; the model takes ${shape[0]}`);
@@ -97,5 +100,20 @@ export function pageConfig(dir: string): PageConfig {
     geometry: preset.geometry.kind === 'resize-crop' ? { kind: 'resize-crop', shortSide: shortSideOf(preset.geometry, shape[1], shape[2]) } : preset.geometry,
     valueTables: byteLookupTables(preset, shape[0]).map((t) => Array.from(t)),
     hasFloatModel: existsSync(join(dir, FLOAT_MODEL_FILE)),
+    ...(flavour ? { flavour } : {}),
   };
+}
+
+/** Why onnxruntime-web runs a flavour slower than ort-web (MobileNetV2 int8 against float, `npm run bench -- web`). */
+const SLOWER_IN_ORT_WEB: Readonly<Record<string, string>> = {
+  generic: 'its int8 activations take the slow s8·s8 kernels, about 4× slower than the float model',
+  'ort-node': 'its 7-bit weights and full QLinearConvs suit onnxruntime-node; in onnxruntime-web MobileNetV2 runs at 0.64× float against 1.18×',
+};
+
+/** A line for the person serving a QDQ model of a flavour onnxruntime-web runs slower than ort-web; else undefined. */
+export function flavourNote(dir: string, config: PageConfig): string | undefined {
+  const why = config.flavour === undefined ? undefined : SLOWER_IN_ORT_WEB[config.flavour];
+  if (why === undefined) return undefined;
+  const file = join(dir, QDQ_MODEL_FILE);
+  return `note: ${file} is the '${config.flavour}' QDQ flavour: ${why}; for the page, export the 'ort-web' flavour: flexq export OUT.fq --format onnx-qdq --flavour ort-web -o ${file}`;
 }

@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseNpy } from '../../calibration/index.js';
+import { flavourNote, pageConfig } from '../../targets/web/web-config.js';
 import { flexq } from '../helpers/cli.js';
 import { data, model } from '../helpers/shared.js';
 
@@ -71,5 +72,23 @@ describe('flexq export --format onnx-qdq, run, validate, serve (ResNet-8)', () =
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('expected one of none, unit, pm1, imagenet');
     expect(existsSync(join(dir, 'serve', 'web.json'))).toBe(false);
+  });
+
+  it("serve reads the flavour from the model's metadata and points a generic or ort-node model to the ort-web flavour", async () => {
+    const notes: Record<string, string | undefined> = {};
+    for (const flavour of ['generic', 'ort-web']) {
+      const served = join(dir, `flavour-${flavour}`);
+      const r = await flexq('export', fq, '--format', 'onnx-qdq', '--flavour', flavour, '-o', join(served, 'model.qdq.onnx'));
+      expect(r.code, r.stderr).toBe(0);
+      const config = pageConfig(served);
+      expect(config.flavour).toBe(flavour);
+      notes[flavour] = flavourNote(served, config);
+      // An ort-node export needs 7-bit weights; its note depends only on the recorded flavour.
+      if (flavour === 'generic') notes['ort-node'] = flavourNote(served, { ...config, flavour: 'ort-node' });
+    }
+    expect(notes['ort-web']).toBeUndefined();
+    expect(notes.generic).toContain("'generic' QDQ flavour: its int8 activations take the slow s8·s8 kernels");
+    expect(notes['ort-node']).toContain("'ort-node' QDQ flavour");
+    for (const note of [notes.generic, notes['ort-node']]) expect(note).toContain('--flavour ort-web -o');
   });
 });

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { startWebServer } from '../../../targets/web/server.js';
-import { pageConfig, parsePreprocess, QDQ_MODEL_FILE, readLabels, readWebSettings, WEB_CONFIG_FILE, type PageConfig, type WebSettings } from '../../../targets/web/web-config.js';
+import { flavourNote, pageConfig, parsePreprocess, QDQ_MODEL_FILE, readLabels, readWebSettings, WEB_CONFIG_FILE, type PageConfig, type WebSettings } from '../../../targets/web/web-config.js';
 import { fail } from '../../errors.js';
 import { writeFileAtomic } from '../../fs-atomic.js';
 import { REPORT_PAGE } from '../../report/files.js';
@@ -41,9 +41,11 @@ export function registerServe(program: Command): void {
       if (o.report !== undefined && !existsSync(join(o.report, REPORT_PAGE)))
         fail('FILE_NOT_FOUND', `--report ${o.report}: no ${REPORT_PAGE}; write the report with flexq validate MODEL FQ --data DATA --report ${o.report}`);
       const config = dir === undefined ? undefined : prepareServeDir(dir, o);
+      const note = dir === undefined || config === undefined ? undefined : flavourNote(dir, config);
+      if (note) process.stderr.write(`${note}\n`);
       const server = await startWebServer(dir, o.port, o.host, { reportDir: o.report });
       const report = o.report === undefined ? undefined : `${server.url}report/`;
-      if (o.json) process.stdout.write(JSON.stringify({ url: server.url, dir, preprocess: config?.preprocess, inputShape: config?.inputShape, floatModel: config?.hasFloatModel, report }) + '\n');
+      if (o.json) process.stdout.write(JSON.stringify({ url: server.url, dir, preprocess: config?.preprocess, inputShape: config?.inputShape, floatModel: config?.hasFloatModel, flavour: config?.flavour, report }) + '\n');
       else process.stdout.write(`serving ${[dir, o.report].filter((d) => d !== undefined).join(' and ')} at ${report ?? server.url} (Ctrl-C stops)\n`);
       await new Promise<void>((resolve) => process.once('SIGINT', resolve));
       await server.close();
