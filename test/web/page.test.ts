@@ -69,6 +69,8 @@ describe.skipIf(lacksTools('chromium'))('flexq serve page in headless Chromium (
 
   it('classifies picked images: input tensors and int8 outputs bit-exact with flexq and onnxruntime-node', async () => {
     expect(await page.evaluate(() => (window as unknown as { flexq: { error: string | null } }).flexq.error)).toBeNull();
+    // The page names the flavour it was given (read from the model's metadata by the server).
+    expect(await page.textContent('#status')).toContain('generic QDQ flavour');
     const results: PageResult[] = [];
     for (const image of images) {
       await page.setInputFiles('#file', image);

@@ -156,7 +156,7 @@ async function main() {
     drop.classList.remove('over');
     if (e.dataTransfer.files[0]) guarded(e.dataTransfer.files[0]);
   });
-  setStatus(`ready: input ${config.inputShape.join('×')}, preprocess ${config.preprocess}${config.hasFloatModel ? ', float model loaded' : ''}`);
+  setStatus(`ready: input ${config.inputShape.join('×')}, preprocess ${config.preprocess}${config.flavour ? `, ${config.flavour} QDQ flavour` : ''}${config.hasFloatModel ? ', float model loaded' : ''}`);
   window.flexq.ready = true;
 }
 
