@@ -122,7 +122,8 @@ function bilinear(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array, b
       const r0 = base + rows.lower[oy] * inWidth;
       const r1 = base + rows.upper[oy] * inWidth;
       for (let ox = 0; ox < outWidth; ox++) {
-        const [c0, c1] = [cols.lower[ox], cols.upper[ox]];
+        const c0 = cols.lower[ox];
+        const c1 = cols.upper[ox];
         y[o++] = blend(x[r0 + c0], x[r1 + c0], x[r0 + c1], x[r1 + c1], oy, ox);
       }
     }
@@ -133,7 +134,10 @@ function bilinear(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array, b
 export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, batch: number, y: Int8Array): void {
   const { rows, cols } = plan;
   bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
-    const [fy, gy, fx, gx] = [rows.weight[oy], rows.lowerWeight[oy], cols.weight[ox], cols.lowerWeight[ox]];
+    const fy = rows.weight[oy];
+    const gy = rows.lowerWeight[oy];
+    const fx = cols.weight[ox];
+    const gx = cols.lowerWeight[ox];
     // At most 127·2^20 in magnitude: exact in a double.
     const acc = tl * gy * gx + bl * fy * gx + tr * gy * fx + br * fy * fx;
     return single ? Math.floor((acc + 524288) / 1048576) : Math.trunc((acc + (acc > 0 ? 524288 : -524288)) / 1048576);
@@ -144,7 +148,8 @@ export function resizeTflite(plan: ResizePlan, single: boolean, x: Int8Array, ba
 export function resizeXnnpack(plan: ResizePlan, x: Int8Array, batch: number, y: Int8Array): void {
   const { rows, cols } = plan;
   bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
-    const [wy, wx] = [rows.weight[oy], cols.weight[ox]];
+    const wx = cols.weight[ox];
+    const wy = rows.weight[oy];
     const top = tl * 2048 + (tr - tl) * wx;
     const bottom = bl * 2048 + (br - bl) * wx;
     return (top * 2048 + (bottom - top) * wy + 2097152) >> 22;
@@ -157,7 +162,10 @@ export function resizeDequantized(plan: ResizePlan, zeroPoint: number, scale: nu
   const { rows, cols } = plan;
   const dq = (q: number) => f32((q - zeroPoint) * scale);
   bilinear(plan, x, batch, y, (tl, bl, tr, br, oy, ox) => {
-    const [dy1, dy2, dx1, dx2] = [rows.weight[oy], rows.lowerWeight[oy], cols.weight[ox], cols.lowerWeight[ox]];
+    const dy1 = rows.weight[oy];
+    const dy2 = rows.lowerWeight[oy];
+    const dx1 = cols.weight[ox];
+    const dx2 = cols.lowerWeight[ox];
     // onnxruntime's order: (dx·dy)·X per corner, summed left to right, each step in fp32.
     return quantize(f32(f32(f32(f32(f32(dx2 * dy2) * dq(tl)) + f32(f32(dx1 * dy2) * dq(tr))) + f32(f32(dx2 * dy1) * dq(bl))) + f32(f32(dx1 * dy1) * dq(br))));
   });

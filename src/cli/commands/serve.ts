@@ -41,7 +41,7 @@ export function registerServe(program: Command): void {
       if (o.report !== undefined && !existsSync(join(o.report, REPORT_PAGE)))
         fail('FILE_NOT_FOUND', `--report ${o.report}: no ${REPORT_PAGE}; write the report with flexq validate MODEL FQ --data DATA --report ${o.report}`);
       const config = dir === undefined ? undefined : prepareServeDir(dir, o);
-      const note = dir === undefined || config === undefined ? undefined : flavourNote(dir, config);
+      const note = dir === undefined ? undefined : flavourNote(dir, config!);
       if (note) process.stderr.write(`${note}\n`);
       const server = await startWebServer(dir, o.port, o.host, { reportDir: o.report });
       const report = o.report === undefined ? undefined : `${server.url}report/`;
