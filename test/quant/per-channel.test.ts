@@ -77,6 +77,10 @@ describe.skipIf(!hasShared)('per-channel RTN weights', () => {
     await expect(quantize(RESNET8, { ...cifarCalib, equalize: true })).rejects.toThrow(/equalize needs per-channel weights .*add --per-channel/);
   });
 
+  it('--bias-correction refuses a learned rounding by name: reconstruction already answers for the output shift', async () => {
+    await expect(quantize(RESNET8, { ...cifarCalib, method: 'flexround', biasCorrection: true })).rejects.toThrow(/bias correction corrects round-to-nearest; flexround .*use --method rtn/);
+  });
+
   // Weights only (A32) isolates the weight grids: per tensor, the depthwise layers' small channels round to zero.
   // W8A8 keeps less (about a hundred activation grids each add their rounding), but per-channel still leads.
   it('Selfie Segmentation: per-channel weights keep the float mask on held-out photos, per-tensor weights do not', async () => {

@@ -80,7 +80,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--weight-range <range>', 'int8 | int7 (7-bit weights on every layer: onnxruntime-node\'s uint8 kernels cannot saturate; export --flavour ort-node)', 'int8')
     .option('--per-channel', 'one weight scale per output channel of every Conv and transB Gemm (rtn and flexround; default per tensor)')
     .option('--equalize', 'rescale conv channels (through relu, depthwise, residual adds) so each fills its 8-bit activation grid; needs --per-channel')
-    .option('--bias-correction', 'move each conv bias by the mean output shift its weight rounding causes on the calibration data')
+    .option('--bias-correction', 'move each conv bias by the mean output shift its weight rounding causes on the calibration data (--method rtn)')
     .option('--bits <plan>', 'per-layer weight bits from a plan (PLAN.json of validate --suggest-bits); layers it leaves out take --wbits')
     .option('--resume', 'continue an interrupted reconstruction from OUTPUT.resume');
 }
