@@ -3,10 +3,18 @@
  * the float model, per quantization setting: calibrated on the first `--calib` photos of imagenet-sample (default
  * 64), evaluated on `--eval` photos from offset 500 (default 200), which calibration never saw; runtime mode
  * tflite-double (W8A32 rows run the float executor on the dequantized weights). `--only RTN` leaves out the FlexRound row
- * (about 30 minutes).
+ * (about 30 minutes). `--only sensitivity` runs only the rows that measure the float model itself: every weight rounded
+ * onto a per-channel max-abs grid of 8, 10 and 12 bits (and 8 bits clipped to 90 % of the max), activations float.
  */
 import { quantize, validate, type ActivationBits } from '../../src/index.js';
 import type { ObserverKind } from '../../calibration/observers.js';
+import { openData, readAllSamples, sampleShapeOf } from '../../src/api/data.js';
+import { createFloatExecutor } from '../../src/exec/float-executor.js';
+import type { Graph } from '../../src/ir/graph.js';
+import { loadModel } from '../../src/load-model.js';
+import { AgreementAccumulator } from '../../src/metrics.js';
+import { weightedLayers } from '../../src/quant/layers.js';
+import { MaskIouAccumulator } from '../../src/task-metrics.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
@@ -32,6 +40,75 @@ const ROWS: readonly Row[] = [
   // About 30 minutes on 2 cores.
   { name: 'W8A8 per-channel FlexRound block-wise QDrop 100 iterations, percentile', abits: 8, observer: 'percentile', flexroundIters: 100 },
 ];
+
+/** Weight precisions the sensitivity rows round the float model's weights to: bits, and the grid's share of max|w|. */
+const SENSITIVITY: readonly { readonly bits: number; readonly clip: number }[] = [
+  { bits: 8, clip: 1 },
+  { bits: 10, clip: 1 },
+  { bits: 12, clip: 1 },
+  { bits: 8, clip: 0.9 },
+];
+
+/** The float graph with every weight rounded onto a symmetric grid per output channel (axis 0 of a Conv), clip·max|w| wide. */
+function roundedWeights(graph: Graph, bits: number, clip: number): Graph {
+  const values = new Map(graph.values);
+  const qmax = 2 ** (bits - 1) - 1;
+  for (const layer of weightedLayers(graph)) {
+    const w = graph.values.get(layer.weight)!;
+    const data = w.data as Float32Array;
+    const channels = layer.node.op === 'Conv' ? (w.shape[0] as number) : 1;
+    const inner = data.length / channels;
+    const rounded = new Float32Array(data.length);
+    for (let c = 0; c < channels; c++) {
+      const row = data.subarray(c * inner, (c + 1) * inner);
+      const step = (clip * row.reduce((m, v) => Math.max(m, Math.abs(v)), 0)) / qmax || 1;
+      row.forEach((v, i) => (rounded[c * inner + i] = step * Math.min(qmax, Math.max(-qmax - 1, Math.round(v / step)))));
+    }
+    values.set(layer.weight, { ...w, data: rounded });
+  }
+  return { ...graph, values };
+}
+
+/** How far the float model's mask moves when only its weights are rounded, at several precisions (no activation grids). */
+async function sensitivityRows(file: string, evalCount: number, only: string | undefined): Promise<(string | number)[][]> {
+  const name = ({ bits, clip }: (typeof SENSITIVITY)[number]) =>
+    `sensitivity: float model, weights per-channel ${bits}-bit${clip < 1 ? `, grid clipped to ${100 * clip} % of max|w|` : ''}, activations float`;
+  const chosen = SENSITIVITY.filter((r) => only === undefined || name(r).includes(only));
+  if (chosen.length === 0) return [];
+  const { graph } = loadModel(file);
+  const shape = sampleShapeOf(graph, file);
+  const photos = await openData(data('imagenet-sample'), { preprocess: 'mediapipe-selfie', offset: 500, limit: evalCount }, shape);
+  const x = await readAllSamples(photos);
+  const perSample = x.length / photos.size;
+  const run = async (g: Graph): Promise<Float32Array[]> => {
+    const executor = await createFloatExecutor(g);
+    try {
+      const outs: Float32Array[] = [];
+      for (let at = 0; at < photos.size; at += 32) {
+        const n = Math.min(32, photos.size - at);
+        const input = { shape: [n, ...shape], data: x.subarray(at * perSample, (at + n) * perSample) };
+        outs.push(Float32Array.from(executor.run({ [graph.inputs[0]]: input }).get(graph.outputs[0])!.data));
+      }
+      return outs;
+    } finally {
+      executor.dispose();
+    }
+  };
+  const reference = await run(graph);
+  const rows: (string | number)[][] = [];
+  for (const r of chosen) {
+    const outs = await run(roundedWeights(graph, r.bits, r.clip));
+    const masks = new MaskIouAccumulator();
+    const agreement = new AgreementAccumulator();
+    outs.forEach((o, k) => {
+      masks.add(reference[k], o, Math.min(32, photos.size - 32 * k));
+      agreement.add(reference[k], o);
+    });
+    const s = masks.stats();
+    rows.push([name(r), s.maskIou, s.pooledMaskIou, `${s.largeMaskIou.toFixed(3)} (${s.largeMaskCount})`, `${s.emptyMaskKept} of ${s.emptyMaskCount}`, agreement.stats().sqnrDb]);
+  }
+  return rows;
+}
 
 function flag(args: readonly string[], name: string): string | undefined {
   const at = args.indexOf(name);
@@ -61,6 +138,7 @@ export default async function selfie(args: string[]): Promise<BenchResult> {
     const s = e.segmentation!;
     rows.push([row.name, s.maskIou, s.pooledMaskIou, `${s.largeMaskIou.toFixed(3)} (${s.largeMaskCount})`, `${s.emptyMaskKept} of ${s.emptyMaskCount}`, e.output.sqnrDb]);
   }
+  rows.push(...(await sensitivityRows(file, evalCount, only)));
   return {
     title: `Selfie Segmentation mask IoU vs float (p > 0.5), ${evalCount} held-out photos, calibration on ${calibCount}`,
     columns: ['setting', 'mean IoU', 'pooled IoU', 'IoU, float mask ≥ 5 % (n)', 'empty float masks kept empty', 'output SQNR dB'],
