@@ -67,7 +67,7 @@ async function main(args: readonly string[]): Promise<number> {
     await reconBench(['--backend', 'webgpu', '--models', 'mobilenetv2', '--granularity', 'block', '--runs', '3', '--no-torch']),
     ...(qualityIters === undefined
       ? []
-      : [await qualityBench(['--models', 'mobilenetv2', '--only', 'W4A32 flexround block', '--per-channel', '--samples', '128', '--iters', qualityIters, '--backend', 'webgpu'])]),
+      : [await qualityBench(['--models', 'mobilenetv2', '--only', 'W4A32 flexround block brecq', '--per-channel', '--samples', '128', '--iters', qualityIters, '--backend', 'webgpu'])]),
   ];
   for (const r of results) process.stdout.write(formatTable(r) + '\n\n');
   const out = join(ROOT, 'test/bench/results/gpu-proof.json');
