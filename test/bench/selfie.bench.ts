@@ -14,7 +14,8 @@ import type { Graph } from '../../src/ir/graph.js';
 import { loadModel } from '../../src/load-model.js';
 import { AgreementAccumulator } from '../../src/metrics.js';
 import { weightedLayers } from '../../src/quant/layers.js';
-import { MaskIouAccumulator } from '../../src/task-metrics.js';
+import { sizeOf } from '../../src/ir/shape.js';
+import { MaskIouAccumulator, type SegmentationStats } from '../../src/task-metrics.js';
 import { data, model } from '../helpers/shared.js';
 import type { BenchResult } from './table.js';
 
@@ -40,6 +41,9 @@ const ROWS: readonly Row[] = [
   // About 30 minutes on 2 cores.
   { name: 'W8A8 per-channel FlexRound block-wise QDrop 100 iterations, percentile', abits: 8, observer: 'percentile', flexroundIters: 100 },
 ];
+
+/** Photos per float-executor run in the sensitivity rows. */
+const BATCH = 32;
 
 /** Weight precisions the sensitivity rows round the float model's weights to: bits, and the grid's share of max|w|. */
 const SENSITIVITY: readonly { readonly bits: number; readonly clip: number }[] = [
@@ -80,16 +84,18 @@ async function sensitivityRows(file: string, evalCount: number, only: string | u
   const photos = await openData(data('imagenet-sample'), { preprocess: 'mediapipe-selfie', offset: 500, limit: evalCount }, shape);
   const x = await readAllSamples(photos);
   const perSample = x.length / photos.size;
-  const run = async (g: Graph): Promise<Float32Array[]> => {
+  /** The output for every photo, back to back, run BATCH photos at a time. */
+  const run = async (g: Graph): Promise<Float32Array> => {
     const executor = await createFloatExecutor(g);
     try {
-      const outs: Float32Array[] = [];
-      for (let at = 0; at < photos.size; at += 32) {
-        const n = Math.min(32, photos.size - at);
+      const perOutput = sizeOf(graph.values.get(graph.outputs[0])!.shape.slice(1) as number[]);
+      const out = new Float32Array(photos.size * perOutput);
+      for (let at = 0; at < photos.size; at += BATCH) {
+        const n = Math.min(BATCH, photos.size - at);
         const input = { shape: [n, ...shape], data: x.subarray(at * perSample, (at + n) * perSample) };
-        outs.push(Float32Array.from(executor.run({ [graph.inputs[0]]: input }).get(graph.outputs[0])!.data));
+        out.set(executor.run({ [graph.inputs[0]]: input }).get(graph.outputs[0])!.data, at * perOutput);
       }
-      return outs;
+      return out;
     } finally {
       executor.dispose();
     }
@@ -97,17 +103,19 @@ async function sensitivityRows(file: string, evalCount: number, only: string | u
   const reference = await run(graph);
   const rows: (string | number)[][] = [];
   for (const r of chosen) {
-    const outs = await run(roundedWeights(graph, r.bits, r.clip));
+    const out = await run(roundedWeights(graph, r.bits, r.clip));
     const masks = new MaskIouAccumulator();
+    masks.add(reference, out, photos.size);
     const agreement = new AgreementAccumulator();
-    outs.forEach((o, k) => {
-      masks.add(reference[k], o, Math.min(32, photos.size - 32 * k));
-      agreement.add(reference[k], o);
-    });
-    const s = masks.stats();
-    rows.push([name(r), s.maskIou, s.pooledMaskIou, `${s.largeMaskIou.toFixed(3)} (${s.largeMaskCount})`, `${s.emptyMaskKept} of ${s.emptyMaskCount}`, agreement.stats().sqnrDb]);
+    agreement.add(reference, out);
+    rows.push(segmentationRow(name(r), masks.stats(), agreement.stats().sqnrDb));
   }
   return rows;
+}
+
+/** A table row: the setting, then how its masks and output compare with the float model's. */
+function segmentationRow(name: string, s: SegmentationStats, sqnrDb: number): (string | number)[] {
+  return [name, s.maskIou, s.pooledMaskIou, `${s.largeMaskIou.toFixed(3)} (${s.largeMaskCount})`, `${s.emptyMaskKept} of ${s.emptyMaskCount}`, sqnrDb];
 }
 
 function flag(args: readonly string[], name: string): string | undefined {
@@ -135,8 +143,7 @@ export default async function selfie(args: string[]): Promise<BenchResult> {
       task: 'segmentation',
     });
     const e = report.executors[0];
-    const s = e.segmentation!;
-    rows.push([row.name, s.maskIou, s.pooledMaskIou, `${s.largeMaskIou.toFixed(3)} (${s.largeMaskCount})`, `${s.emptyMaskKept} of ${s.emptyMaskCount}`, e.output.sqnrDb]);
+    rows.push(segmentationRow(row.name, e.segmentation!, e.output.sqnrDb));
   }
   rows.push(...(await sensitivityRows(file, evalCount, only)));
   return {
