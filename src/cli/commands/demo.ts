@@ -29,7 +29,7 @@ function summaryRows(r: DemoReport): string[][] {
   const rows = [
     ['float model', `${pct(r.float.top1)} top-1`, `${r.model.weightedLayers} weighted layers, ${r.model.params} parameters, trained in ${r.model.trainSeconds.toFixed(1)} s; ${r.model.testImages} held-out images`],
     [`RTN ${bits}`, `${pct(r.rtn.top1)} top-1`, `rounding to nearest; first and last layer 8-bit; integer runtime`],
-    [`FlexRound ${bits}`, `${pct(r.flexround.top1)} top-1`, `${r.gainPoints >= 0 ? '+' : ''}${r.gainPoints.toFixed(2)} points over RTN; ${r.flexroundIterations} iterations per layer, ${r.flexround.seconds.toFixed(1)} s; calibrated on ${r.model.calibImages} calib/ images`],
+    [`FlexRound ${bits}`, `${pct(r.flexround.top1)} top-1`, `${r.gainPoints >= 0 ? '+' : ''}${r.gainPoints.toFixed(2)} points over RTN; ${r.flexroundIterations} iterations per block, ${r.flexround.seconds.toFixed(1)} s; calibrated on ${r.model.calibImages} calib/ images`],
     ['export', 'written', `model.tflite ${kib(r.exports.tflite.bytes)} (TFLite int8), model.qdq.onnx ${kib(r.exports.qdq.bytes)} (ONNX QDQ); float input and output`],
   ];
   for (const e of r.executors)

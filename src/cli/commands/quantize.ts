@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { ACTIVATION_BITS, DEFAULT_ITERATIONS, DEFAULT_LR_SCHEDULE, GRANULARITIES, quantize, QUANT_METHODS, SETTINGS, WEIGHT_BITS, type QuantizeOptions } from '../../api/quantize.js';
+import { ACTIVATION_BITS, DEFAULT_GRANULARITY, DEFAULT_ITERATIONS, DEFAULT_LR_SCHEDULE, GRANULARITIES, quantize, QUANT_METHODS, SETTINGS, WEIGHT_BITS, type QuantizeOptions } from '../../api/quantize.js';
 import { readBitPlan } from '../../api/bit-plan.js';
 import { BACKEND_KINDS } from '../../backend/select.js';
 import { OBSERVER_KINDS } from '../../../calibration/observers.js';
@@ -70,7 +70,7 @@ export function addQuantizeOptions(cmd: Command): Command {
     .option('--abits <bits>', 'activation bits: 8 | 4 | 32 (float)', parseCount('--abits', 2), 8)
     .option('--observer <kind>', `activation range: ${OBSERVER_KINDS.join(' | ')}`, 'minmax')
     .option('--seed <n>', 'seed of every random choice', parseCount('--seed'), 0)
-    .option('--granularity <unit>', 'reconstruct layer by layer, or block by block (residual blocks, separable pairs)', 'layer')
+    .option('--granularity <unit>', 'reconstruct block by block (residual blocks, separable pairs) or layer by layer', DEFAULT_GRANULARITY)
     .option('--setting <setting>', 'brecq (quantized inputs) | qdrop (activation quantization dropped with p = 0.5)', 'brecq')
     .option('--iters <n>', `iterations per layer/block (default ${DEFAULT_ITERATIONS})`, parseCount('--iters', 1))
     .option('--lr <x>', 'Adam learning rate of the layers --wbits wide (default: the paper\'s for the method and bits, raised for budgets under its iterations); FlexRound\'s layers of another width learn at that width\'s rate (the 8-bit first and last of a W3/W4 run at 1/16 of it; a W2 run\'s at its rate)', parseFloat)
