@@ -15,9 +15,10 @@ import { data, model } from '../helpers/shared.js';
 const BIN = fileURLToPath(new URL('../../src/cli/flexq.mjs', import.meta.url));
 const RESNET8 = model('resnet8-cifar10/float.onnx');
 const TEST = data('cifar10/test-200');
-// Small enough for CI: 128 calibration images, 30 iterations per layer, W3 where RTN loses ~27 points.
+// Small enough for CI: 128 calibration images, 30 iterations per layer, W3 where RTN loses ~27 points. Layer by layer,
+// so that the kill tests have ten checkpoints to kill between (block by block ResNet-8 has five).
 const args = (out: string, ...more: string[]) =>
-  ['quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '--method', 'flexround', '--iters', '30', '--seed', '7', '-o', out, ...more];
+  ['quantize', RESNET8, '--calib', data('cifar10/calib-1024'), '--samples', '128', '--wbits', '3', '--abits', '32', '--method', 'flexround', '--granularity', 'layer', '--iters', '30', '--seed', '7', '-o', out, ...more];
 
 let dir: string;
 let uninterrupted: string;
