@@ -95,6 +95,18 @@ describe('flexq quantize --method flexround', { timeout: 120_000 }, () => {
     expect(Buffer.compare(readFileSync(out), readFileSync(whole))).toBe(0);
   });
 
+  it('block by block (the default unit) with learned activation steps, killed after 2 of 5 blocks, resumes to the uninterrupted bytes', async () => {
+    const block = (out: string, ...more: string[]) => [...args(out, '--granularity', 'block', '--wbits', '4', '--abits', '8', '--iters', '10'), ...more];
+    const whole = join(dir, 'block.fq');
+    expect((await flexq(...block(whole))).code).toBe(0);
+    const out = join(dir, 'block-killed.fq');
+    await killAfterUnits(out, 2, block(out));
+    const r = await flexq(...block(out, '--resume'));
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/resuming after [2-4] units/);
+    expect(Buffer.compare(readFileSync(out), readFileSync(whole))).toBe(0);
+  });
+
   it('refuses to resume a checkpoint made with other options', async () => {
     const out = join(dir, 'c.fq');
     await killAfterUnits(out, 1);
