@@ -176,7 +176,8 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
   // A whole-input average pool becomes a mean with its own output grid (globalize-average-pool.ts says why).
   const loaded = globalizeAveragePool(loadModel(model, { inputShape: o.inputShape }).graph);
   if (o.target !== undefined) checkDeployable(loaded, o.target);
-  if (s.method !== 'rtn') checkReconstructionSupported(loaded, o.granularity ?? DEFAULT_GRANULARITY);
+  const granularity = o.granularity ?? DEFAULT_GRANULARITY;
+  if (s.method !== 'rtn') checkReconstructionSupported(loaded, granularity);
   const sampleShape = sampleShapeOf(loaded, model);
   const limit = o.samples !== undefined ? Math.min(o.samples, o.limit ?? Infinity) : o.limit;
   const data = await openData(o.calib, { ...o, limit }, sampleShape);
@@ -213,7 +214,7 @@ async function quantizeOn(backend: TensorBackend | undefined, model: string, o: 
   const iterations = o.iters ?? DEFAULT_ITERATIONS;
   const settings: ReconstructionOptions = {
     method,
-    granularity: o.granularity ?? DEFAULT_GRANULARITY,
+    granularity,
     setting: o.setting ?? 'brecq',
     iterations,
     lr: o.lr ?? defaultLearningRate(method, s.wbits, iterations),

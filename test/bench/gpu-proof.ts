@@ -8,7 +8,7 @@
  * `npm run gpu-proof -- --quality N` also runs a MobileNetV2 point of the quality curve (outside the 8 minutes):
  * W4A32 per-channel FlexRound block by block, N iterations per block on all 500 calibration photos, on the WebGPU
  * backend, top-1 on the held-out 500 at seeds 0–4 and their mean (the quality bench's rows; on a 2-core CPU 1000
- * iterations gave 76.8–79.6 %, about 35 minutes a seed, float 81.2 %).
+ * iterations gave 76.8–79.6 %, 22 minutes a seed alone, float 81.2 %).
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';

@@ -137,10 +137,11 @@ export default async function quality(args: string[]): Promise<BenchResult> {
           const label = `${m.name} W${r.wbits}A${r.abits} ${r.method} ${r.granularity}${r.granularity === 'block' ? ` ${r.setting}` : ''}`;
           if (only && !label.includes(only)) continue;
           const scales = perChannel && perChannelMethods.includes(r.method) ? 'per-channel' : 'per-tensor';
+          const point = [m.name, `W${r.wbits}A${r.abits}`, r.method, scales, r.granularity === 'block' ? `block, ${r.setting}` : 'layer', r.method === 'rtn' ? '—' : iters];
           const top1: number[] = [];
           // RTN draws nothing at random: one seed is all of it.
           for (const seed of r.method === 'rtn' ? seeds.slice(0, 1) : seeds) {
-            const cells = [m.name, `W${r.wbits}A${r.abits}`, r.method, scales, r.granularity === 'block' ? `block, ${r.setting}` : 'layer', r.method === 'rtn' ? '—' : iters, seed];
+            const cells = [...point, seed];
             if ((performance.now() - began) / 1000 >= maxSeconds) {
               const command = `npm run bench -- quality --models ${m.key} --only '${label}'${r.method === 'rtn' ? '' : ` --iters ${iters}`}${seed !== 0 ? ` --seed ${seed}` : ''}${common ? ` ${common}` : ''}`;
               notRun.push({ label: `${label}${r.method === 'rtn' ? '' : `, ${iters} iterations`}, seed ${seed}`, command });
@@ -166,7 +167,7 @@ export default async function quality(args: string[]): Promise<BenchResult> {
             top1.push(100 * acc.top1);
           }
           if (seeds.length > 1 && top1.length === seeds.length) {
-            rows.push([...rows[rows.length - 1].slice(0, 6), `mean of ${seeds.length}`, '', top1.reduce((a, b) => a + b, 0) / top1.length, '', '', '', '']);
+            rows.push([...point, `mean of ${seeds.length}`, '', top1.reduce((a, b) => a + b, 0) / top1.length, '', '', '', '']);
           }
         }
   } finally {

@@ -84,11 +84,11 @@ async function sensitivityRows(file: string, evalCount: number, only: string | u
   const photos = await openData(data('imagenet-sample'), { preprocess: 'mediapipe-selfie', offset: 500, limit: evalCount }, shape);
   const x = await readAllSamples(photos);
   const perSample = x.length / photos.size;
+  const perOutput = sizeOf(graph.values.get(graph.outputs[0])!.shape.slice(1) as number[]);
   /** The output for every photo, back to back, run BATCH photos at a time. */
   const run = async (g: Graph): Promise<Float32Array> => {
     const executor = await createFloatExecutor(g);
     try {
-      const perOutput = sizeOf(graph.values.get(graph.outputs[0])!.shape.slice(1) as number[]);
       const out = new Float32Array(photos.size * perOutput);
       for (let at = 0; at < photos.size; at += BATCH) {
         const n = Math.min(BATCH, photos.size - at);
